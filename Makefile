@@ -1,0 +1,35 @@
+# kctl — see README.md. Every target works on a fresh machine with Go installed.
+GO      ?= go
+BIN     ?= bin/kctl
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/kctl/kctl/internal/cli.version=$(VERSION)
+
+.PHONY: build test test-short demo bench lint fmt clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kctl
+
+# Unit, integration (in-process kfake) and CLI tests (testscript runs the kctl binary).
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(GO) test -count=1 ./...
+
+# The main job on the embedded cluster.
+demo: build
+	./scripts/demo.sh $(BIN)
+
+bench: build
+	./scripts/bench.sh $(BIN)
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/cli"
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// TestMain lets testscript run this test binary as the real `kctl` command:
+// scripts exec it as a separate process with its own args, env and exit code.
+func TestMain(m *testing.M) {
+	os.Exit(testscript.RunMain(m, map[string]func() int{
+		"kctl": func() int { return cli.Main(os.Args[1:]) },
+	}))
+}
+
+// TestScripts runs testdata/script/*.txtar. Custom commands:
+//
+//	kfake start                      start an in-process 3-broker cluster; sets KCTL_BROKERS, BROKER0..2
+//	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
+//	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
+//	freeport VAR...                  set each VAR to a free TCP port
+//	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
+//	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("NO_COLOR", "1")
+			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
+			env.Setenv("XDG_STATE_HOME", filepath.Join(env.WorkDir, ".state"))
+			env.Setenv("HOME", env.WorkDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"kfake":    cmdKfake,
+			"freeport": cmdFreeport,
+			"waitport": cmdWaitport,
+			"waitfile": cmdWaitfile,
+		},
+	})
+}
+
+type scriptCluster struct{ c *devcluster.Cluster }
+
+var clusters = map[*testscript.TestScript]*scriptCluster{}
+
+func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: kfake start | topic NAME PARTITIONS | produce TOPIC N")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	switch args[0] {
+	case "start":
+		c, err := devcluster.Start(devcluster.Options{})
+		ts.Check(err)
+		ts.Defer(c.Close)
+		clusters[ts] = &scriptCluster{c: c}
+		ts.Defer(func() { delete(clusters, ts) })
+		ts.Setenv("KCTL_BROKERS", c.Bootstrap())
+		for i, b := range c.Brokers() {
+			ts.Setenv("BROKER"+strconv.Itoa(i), b)
+		}
+	case "topic", "produce":
+		sc := clusters[ts]
+		if sc == nil {
+			ts.Fatalf("kfake %s: run 'kfake start' first", args[0])
+		}
+		if len(args) != 3 {
+			ts.Fatalf("usage: kfake %s NAME N", args[0])
+		}
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(sc.c.Brokers()...), kgo.DefaultProduceTopic(args[1]))
+		ts.Check(err)
+		defer cl.Close()
+		if args[0] == "topic" {
+			resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(n), 3, nil, args[1])
+			if err == nil {
+				err = resp.Err
+			}
+			ts.Check(err)
+			return
+		}
+		for i := 0; i < n; i++ {
+			r := &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
+			ts.Check(cl.ProduceSync(ctx, r).FirstErr())
+		}
+	default:
+		ts.Fatalf("kfake: unknown subcommand %q", args[0])
+	}
+}
+
+func cmdFreeport(ts *testscript.TestScript, _ bool, args []string) {
+	for _, v := range args {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		ts.Setenv(v, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+		ln.Close()
+	}
+}
+
+func parseTimeout(ts *testscript.TestScript, args []string, i int) time.Duration {
+	if len(args) > i {
+		d, err := time.ParseDuration(args[i])
+		ts.Check(err)
+		return d
+	}
+	return 15 * time.Second
+}
+
+func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: waitport HOST:PORT [TIMEOUT]")
+	}
+	deadline := time.Now().Add(parseTimeout(ts, args, 1))
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", args[0], 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			if neg {
+				ts.Fatalf("%s accepts connections", args[0])
+			}
+			return
+		}
+		if neg {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not accept connections in time", args[0])
+}
+
+func cmdWaitfile(ts *testscript.TestScript, _ bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: waitfile FILE [TIMEOUT]")
+	}
+	deadline := time.Now().Add(parseTimeout(ts, args, 1))
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(ts.MkAbs(args[0])); err == nil && strings.TrimSpace(string(b)) != "" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("%s is still empty", args[0])
+}

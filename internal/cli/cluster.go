@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdCluster is `kctl cluster`.
+func NewCmdCluster(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Run the embedded 3-broker Kafka cluster",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(NewCmdClusterUp(f, nil))
+	return cmd
+}
+
+// ClusterUpOptions is `kctl cluster up`.
+type ClusterUpOptions struct {
+	f         *Factory
+	Ports     string
+	DataDir   string
+	Ephemeral bool
+	// Started, when set, is called once the cluster serves (tests).
+	Started func(*devcluster.Cluster)
+}
+
+// NewCmdClusterUp builds `kctl cluster up`.
+func NewCmdClusterUp(f *Factory, runF func(*ClusterUpOptions) error) *cobra.Command {
+	opts := &ClusterUpOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Start an embedded 3-broker cluster on 127.0.0.1 until Ctrl-C",
+		Long: `Start franz-go's kfake as a 3-broker cluster on 127.0.0.1 (ports 9092, 19092, 29092 by default).
+It speaks the Kafka wire protocol, so kcat and any client work against it. It does not replicate
+(ISR always equals the replicas; min.insync.replicas is not enforced) and does not validate topic
+names or configs: kctl validates client-side.
+
+With --sasl-user (password from KCTL_SASL_PASSWORD or --sasl-password-file) it requires SASL
+SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
+		Example: `  kctl cluster up
+  kctl cluster up --ephemeral --ports 9192,19192,29192
+  KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runClusterUp(cmd, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Ports, "ports", "9092,19092,29092", "one port per broker (0 picks a free port)")
+	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "where the cluster keeps its data (default $XDG_STATE_HOME/kctl/cluster)")
+	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing is written to disk")
+	cmd.MarkFlagsMutuallyExclusive("data-dir", "ephemeral")
+	return cmd
+}
+
+// ParsePorts parses "9092,19092,29092". It returns an error naming the bad entry.
+func ParsePorts(s string) ([]int, error) {
+	var ports []int
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 65535 {
+			return nil, fmt.Errorf("--ports: %q is not a port (0-65535); e.g. --ports 9092,19092,29092", p)
+		}
+		ports = append(ports, n)
+	}
+	if len(ports) == 0 {
+		return nil, errors.New("--ports: give at least one port")
+	}
+	return ports, nil
+}
+
+// StateDir returns $XDG_STATE_HOME/kctl, falling back to ~/.local/state/kctl.
+func StateDir(getenv func(string) string) string {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "kctl")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "state", "kctl")
+	}
+	return ".kctl-state"
+}
+
+func (o *ClusterUpOptions) devOptions() (devcluster.Options, error) {
+	f := o.f
+	ports, err := ParsePorts(o.Ports)
+	if err != nil {
+		return devcluster.Options{}, &FlagError{Err: err}
+	}
+	do := devcluster.Options{Ports: ports}
+	if !o.Ephemeral {
+		do.DataDir = o.DataDir
+		if do.DataDir == "" {
+			do.DataDir = filepath.Join(StateDir(f.Getenv), "cluster")
+		}
+	}
+	if u := f.Global.SASL.User; u != "" {
+		pw := f.Getenv("KCTL_SASL_PASSWORD")
+		if pf := f.Global.SASL.PasswordFile; pf != "" {
+			b, err := os.ReadFile(pf)
+			if err != nil {
+				return do, fmt.Errorf("read --sasl-password-file: %w", err)
+			}
+			pw = strings.TrimRight(string(b), "\r\n")
+		}
+		if pw == "" {
+			return do, errors.New("--sasl-user needs a password: set KCTL_SASL_PASSWORD or --sasl-password-file")
+		}
+		do.SASLUser, do.SASLPassword = u, pw
+	}
+	if c, k := f.Global.TLS.CertFile, f.Global.TLS.KeyFile; c != "" || k != "" {
+		if c == "" || k == "" {
+			return do, &FlagError{Err: errors.New("--tls-cert and --tls-key go together")}
+		}
+		cert, err := tls.LoadX509KeyPair(c, k)
+		if err != nil {
+			return do, fmt.Errorf("load --tls-cert/--tls-key: %w", err)
+		}
+		do.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if f.Global.Verbose {
+		do.Logger = f.Logger()
+	}
+	return do, nil
+}
+
+func runClusterUp(cmd *cobra.Command, o *ClusterUpOptions) error {
+	do, err := o.devOptions()
+	if err != nil {
+		return err
+	}
+	c, err := devcluster.Start(do)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	out := o.f.IO.Out
+	storage := "in memory (--ephemeral)"
+	if do.DataDir != "" {
+		storage = do.DataDir
+	}
+	security := "PLAINTEXT"
+	switch {
+	case do.TLS != nil && do.SASLUser != "":
+		security = "SASL_SSL (SCRAM-SHA-256/512, PLAIN)"
+	case do.TLS != nil:
+		security = "SSL"
+	case do.SASLUser != "":
+		security = "SASL_PLAINTEXT (SCRAM-SHA-256/512, PLAIN)"
+	}
+	fmt.Fprintf(out, "embedded cluster: %d brokers (kfake), %s, data %s\n", len(c.Brokers()), security, storage)
+	fmt.Fprintf(out, "bootstrap: %s\n", c.Bootstrap())
+	fmt.Fprintf(out, "  export KCTL_BROKERS=%s\n", c.Bootstrap())
+	fmt.Fprintln(out, "ready (Ctrl-C to stop)")
+	if o.Started != nil {
+		o.Started(c)
+	}
+	<-cmd.Context().Done()
+	fmt.Fprintln(out, "stopping embedded cluster")
+	c.Close()
+	fmt.Fprintln(out, "stopped")
+	return nil
+}

@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/kctl/kctl/internal/inspect"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdDescribe is `kctl describe`.
+func NewCmdDescribe(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "describe",
+		Short: "Show a cluster or its topics: brokers, partitions, leaders, ISR, health",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(NewCmdDescribeCluster(f, nil), NewCmdDescribeTopics(f, nil))
+	return cmd
+}
+
+// DescribeOptions is `kctl describe cluster|topics`.
+type DescribeOptions struct {
+	f      *Factory
+	Topics []string
+	Filter inspect.Filter
+}
+
+// NewCmdDescribeCluster builds `kctl describe cluster`.
+func NewCmdDescribeCluster(f *Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
+	opts := &DescribeOptions{f: f}
+	return &cobra.Command{
+		Use:     "cluster",
+		Short:   "Cluster ID, controller, brokers, topic counts and a health line",
+		Example: "  kctl describe cluster\n  kctl describe cluster -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDescribeCluster(cmd.Context(), opts)
+		},
+	}
+}
+
+func runDescribeCluster(ctx context.Context, o *DescribeOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := inspect.DescribeCluster(ctx, c.Admin)
+	if err != nil {
+		return err
+	}
+	return o.f.Print(v)
+}
+
+// NewCmdDescribeTopics builds `kctl describe topics [NAME...]`.
+func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
+	opts := &DescribeOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "topics [NAME...]",
+		Short: "Per topic: partitions, RF, non-default configs; per partition: leader, replicas, ISR, health",
+		Example: `  kctl describe topics
+  kctl describe topics user.signed-up -o yaml
+  kctl describe topics --under-replicated --unavailable`,
+		Aliases: []string{"topic"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Topics = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDescribeTopics(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.Filter.UnderReplicated, "under-replicated", false, "only partitions whose ISR is smaller than the replica set")
+	fl.BoolVar(&opts.Filter.Unavailable, "unavailable", false, "only partitions without a leader or with offline replicas")
+	fl.BoolVar(&opts.Filter.UnderMinISR, "under-min-isr", false, "only partitions whose ISR is below min.insync.replicas")
+	fl.BoolVar(&opts.Filter.All, "all", false, "include internal topics (__consumer_offsets, …)")
+	return cmd
+}
+
+func runDescribeTopics(ctx context.Context, o *DescribeOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := inspect.DescribeTopics(ctx, c.Admin, o.Topics, o.Filter)
+	if err != nil {
+		return err
+	}
+	return o.f.Print(v)
+}

@@ -1,0 +1,175 @@
+// Package cli holds kctl's commands. It is the only package that imports
+// cobra. Each command is an options struct, a constructor NewCmdX(f, runF)
+// taking its dependencies, and a run function (the gh CLI's pattern).
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// IOStreams are a command's standard streams.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// GlobalOptions are the persistent flags shared by every command.
+type GlobalOptions struct {
+	Brokers    []string
+	Context    string
+	ConfigPath string
+	TLS        kafka.TLS
+	SASL       kafka.SASL
+	Output     string
+	NoColor    bool
+	Timeout    time.Duration
+	Verbose    bool
+}
+
+// Factory carries what commands depend on: streams, environment, global
+// options, and constructors for clients, printers and loggers.
+type Factory struct {
+	IO     IOStreams
+	Getenv func(string) string
+	Global *GlobalOptions
+	// IsTerminal reports whether a stream is an interactive terminal.
+	IsTerminal func(any) bool
+}
+
+// NewFactory returns a factory for the given streams and environment.
+func NewFactory(streams IOStreams, getenv func(string) string) *Factory {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return &Factory{
+		IO:     streams,
+		Getenv: getenv,
+		Global: &GlobalOptions{Timeout: kafka.DefaultTimeout},
+		IsTerminal: func(s any) bool {
+			if w, ok := s.(io.Writer); ok {
+				return ui.IsTerminal(w)
+			}
+			if f, ok := s.(*os.File); ok {
+				return ui.IsTerminal(f)
+			}
+			return false
+		},
+	}
+}
+
+// ConfigPath returns --config or the default config file path.
+func (f *Factory) ConfigPath() string {
+	if f.Global.ConfigPath != "" {
+		return f.Global.ConfigPath
+	}
+	return kafka.DefaultConfigPath(f.Getenv)
+}
+
+// Settings resolves the connection. fileBrokers/fileName are cluster.brokers
+// of the topics file in use, if any (the second-to-last fallback).
+func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Settings, error) {
+	cfg, err := kafka.LoadConfig(f.ConfigPath())
+	if err != nil {
+		return kafka.Settings{}, err
+	}
+	name := f.Global.Context
+	if name == "" {
+		name = f.Getenv("KCTL_CONTEXT")
+	}
+	ctx, ctxName, err := cfg.Select(name)
+	if err != nil {
+		return kafka.Settings{}, err
+	}
+	return kafka.Resolve(kafka.Inputs{
+		FlagBrokers: f.Global.Brokers,
+		Getenv:      f.Getenv,
+		Context:     ctx,
+		ContextName: ctxName,
+		FileBrokers: fileBrokers,
+		FileName:    fileName,
+		TLS:         f.Global.TLS,
+		SASL:        f.Global.SASL,
+		Timeout:     f.Global.Timeout,
+	})
+}
+
+// Clients is a connected client and its admin wrapper.
+type Clients struct {
+	Settings kafka.Settings
+	Client   *kgo.Client
+	Admin    *kadm.Client
+}
+
+// Close closes the client.
+func (c *Clients) Close() { c.Client.Close() }
+
+// Connect resolves the settings, builds a client and pings the cluster. It
+// returns an *kafka.UnreachableError or *kafka.AuthError when the cluster
+// cannot be used, naming the brokers tried.
+func (f *Factory) Connect(ctx context.Context, fileBrokers []string, fileName string, extra ...kgo.Opt) (*Clients, error) {
+	s, err := f.Settings(fileBrokers, fileName)
+	if err != nil {
+		return nil, err
+	}
+	return f.ConnectWith(ctx, s, extra...)
+}
+
+// ConnectWith is Connect with already-resolved settings.
+func (f *Factory) ConnectWith(ctx context.Context, s kafka.Settings, extra ...kgo.Opt) (*Clients, error) {
+	log := f.Logger()
+	log.Debug("connecting", "brokers", s.Brokers, "from", s.BrokersFrom, "tls", s.TLS.Enabled, "sasl", s.SASL.Mechanism)
+	cl, err := kafka.NewClient(s, log, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if err := kafka.Ping(ctx, cl, s); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	adm := kadm.NewClient(cl)
+	adm.SetTimeoutMillis(int32(s.Timeout / time.Millisecond))
+	return &Clients{Settings: s, Client: cl, Admin: adm}, nil
+}
+
+// Format returns the -o format.
+func (f *Factory) Format() (ui.Format, error) { return ui.ParseFormat(f.Global.Output) }
+
+// Styles returns the text styles for stdout.
+func (f *Factory) Styles() ui.Styles {
+	term := f.IsTerminal(f.IO.Out)
+	return ui.NewStyles(term && ui.ColorEnabled(f.IO.Out, f.Global.NoColor, f.Getenv), term)
+}
+
+// Print writes a view to stdout in the -o format.
+func (f *Factory) Print(v any) error {
+	format, err := f.Format()
+	if err != nil {
+		return err
+	}
+	return ui.Print(f.IO.Out, format, f.Styles(), v)
+}
+
+// Logger returns a slog logger on stderr: debug with -v, info otherwise.
+func (f *Factory) Logger() *slog.Logger {
+	lvl := slog.LevelInfo
+	if f.Global.Verbose {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: lvl}))
+}
+
+// Errorf prints a warning line to stderr.
+func (f *Factory) Warnf(format string, a ...any) {
+	fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", a...)
+}

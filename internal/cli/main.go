@@ -1,0 +1,62 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Main runs kctl with args and returns the process exit code. It owns
+// signal handling: SIGINT/SIGTERM cancel the command's context, and a
+// cancelled command exits 130.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := NewFactory(IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Getenv)
+	return Run(ctx, f, args)
+}
+
+// Run executes the root command with args against f and returns the exit code.
+func Run(ctx context.Context, f *Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetArgs(args)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(err, ctx)
+	if code == ExitInterrupted {
+		fmt.Fprintln(f.IO.ErrOut, "interrupted")
+		return code
+	}
+	if isSilent(err) {
+		return code
+	}
+	fmt.Fprintln(f.IO.ErrOut, "Error: "+err.Error())
+	var fe *FlagError
+	if errors.As(err, &fe) || isCobraUsageError(err) {
+		name := "kctl"
+		if cmd != nil {
+			name = cmd.CommandPath()
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", name)
+	}
+	return code
+}
+
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "bad flag syntax", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time with -ldflags "-X github.com/kctl/kctl/internal/cli.version=v1.2.3".
+var version = ""
+
+// Version returns the build version: the ldflags value, else the module version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// NewCmdRoot builds the kctl command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kctl",
+		Short: "kctl: reconcile, inspect and smoke-test Apache Kafka clusters",
+		Long: `kctl keeps a Kafka cluster's topics equal to a reviewed topics.yaml (validate → plan → apply),
+shows what the cluster and its consumers are doing (describe, lag), and proves the whole
+sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker one, no Docker.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       Version(),
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+	g := f.Global
+	pf := root.PersistentFlags()
+	pf.StringSliceVarP(&g.Brokers, "brokers", "b", nil, "comma-separated host:port bootstrap brokers (env KCTL_BROKERS, KAFKA_BROKERS, KAFKA_BOOTSTRAP_SERVERS)")
+	pf.StringSliceVar(&g.Brokers, "bootstrap-server", nil, "alias of --brokers")
+	pf.StringVar(&g.Context, "context", "", "named cluster from the config file (env KCTL_CONTEXT)")
+	pf.StringVar(&g.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kctl/config.yaml)")
+	pf.BoolVar(&g.TLS.Enabled, "tls", false, "connect with TLS")
+	pf.StringVar(&g.TLS.CAFile, "tls-ca", "", "PEM file of CA certificates to trust")
+	pf.StringVar(&g.TLS.CertFile, "tls-cert", "", "PEM client certificate (with --tls-key)")
+	pf.StringVar(&g.TLS.KeyFile, "tls-key", "", "PEM client key (with --tls-cert)")
+	pf.StringVar(&g.TLS.ServerName, "tls-server-name", "", "server name to verify instead of the broker host")
+	pf.BoolVar(&g.TLS.InsecureSkipVerify, "tls-insecure-skip-verify", false, "do not verify the brokers' certificates (testing only)")
+	pf.StringVar(&g.SASL.Mechanism, "sasl-mechanism", "", "plain|scram-sha-256|scram-sha-512|oauthbearer|aws-msk-iam")
+	pf.StringVar(&g.SASL.User, "sasl-user", "", "SASL user (the secret comes from KCTL_SASL_PASSWORD or --sasl-password-file)")
+	pf.StringVar(&g.SASL.PasswordFile, "sasl-password-file", "", "file holding the SASL password or OAuth token")
+	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text|json|yaml")
+	pf.BoolVar(&g.NoColor, "no-color", false, "no colour (also NO_COLOR)")
+	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
+
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if _, err := f.Format(); err != nil {
+			return &FlagError{Err: err}
+		}
+		if g.Timeout <= 0 {
+			return &FlagError{Err: errors.New("--timeout must be positive, e.g. --timeout 10s")}
+		}
+		return nil
+	}
+
+	root.AddCommand(
+		NewCmdCluster(f),
+		NewCmdConfig(f),
+		NewCmdDescribe(f),
+		NewCmdVersion(f, nil),
+	)
+	return root
+}
+
+// VersionOptions is kctl version.
+type VersionOptions struct{ f *Factory }
+
+// NewCmdVersion prints the version.
+func NewCmdVersion(f *Factory, runF func(*VersionOptions) error) *cobra.Command {
+	opts := &VersionOptions{f: f}
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print kctl's version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			return runVersion(opts)
+		},
+	}
+}
+
+type versionView struct {
+	Version string `json:"version" yaml:"version"`
+	Go      string `json:"go" yaml:"go"`
+}
+
+func runVersion(o *VersionOptions) error {
+	v := versionView{Version: Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v.Go = bi.GoVersion
+	}
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	if format == "text" {
+		_, err := fmt.Fprintf(o.f.IO.Out, "kctl %s (%s)\n", v.Version, v.Go)
+		return err
+	}
+	return o.f.Print(v)
+}

@@ -1,0 +1,151 @@
+// Package devcluster runs the embedded Kafka cluster: franz-go's kfake with
+// three brokers on 127.0.0.1. kfake speaks the real wire protocol but does
+// not replicate, validate topic configs or reassign partitions (DESIGN.md §7).
+package devcluster
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// DefaultPorts are the original deployment's broker ports.
+var DefaultPorts = []int{9092, 19092, 29092}
+
+// Options configure Start. Zero values give an ephemeral 3-broker cluster on
+// random free ports.
+type Options struct {
+	Ports     []int  // one per broker; 0 picks a free port; nil means 3 free ports
+	DataDir   string // "" keeps everything in memory
+	ClusterID string
+	// SASL, when User is set, requires SCRAM-SHA-256/512 (and PLAIN) with this user.
+	SASLUser, SASLPassword string
+	TLS                    *tls.Config
+	Logger                 *slog.Logger
+	Extra                  []kfake.Opt // test hooks
+}
+
+// Cluster is a running embedded cluster.
+type Cluster struct {
+	*kfake.Cluster
+	brokers []string
+}
+
+// PortInUseError names a port another process holds.
+type PortInUseError struct {
+	Port int
+	Err  error
+}
+
+func (e *PortInUseError) Error() string {
+	return fmt.Sprintf("port %d is already in use (is another cluster running?): pick free ports with --ports, e.g. --ports 9192,19192,29192", e.Port)
+}
+
+func (e *PortInUseError) Unwrap() error { return e.Err }
+
+// Start starts the cluster. It returns a *PortInUseError when a port is
+// taken, and any other start-up error with context.
+func Start(o Options) (*Cluster, error) {
+	ports := o.Ports
+	if len(ports) == 0 {
+		ports = []int{0, 0, 0}
+	}
+	// Check fixed ports first so the error names the port; kfake's own
+	// error does not.
+	for _, p := range ports {
+		if p == 0 {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return nil, &PortInUseError{Port: p, Err: err}
+			}
+			return nil, fmt.Errorf("listen on port %d: %w", p, err)
+		}
+		ln.Close()
+	}
+	opts := []kfake.Opt{
+		kfake.NumBrokers(len(ports)),
+		kfake.Ports(ports...),
+		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
+			_, port, _ := net.SplitHostPort(addr)
+			return net.Listen(network, "127.0.0.1:"+port)
+		}),
+		kfake.DefaultNumPartitions(1),
+	}
+	if o.ClusterID != "" {
+		opts = append(opts, kfake.ClusterID(o.ClusterID))
+	}
+	if o.DataDir != "" {
+		opts = append(opts, kfake.DataDir(o.DataDir))
+	}
+	if o.SASLUser != "" {
+		opts = append(opts, kfake.EnableSASL(),
+			kfake.Superuser("SCRAM-SHA-256", o.SASLUser, o.SASLPassword),
+			kfake.Superuser("SCRAM-SHA-512", o.SASLUser, o.SASLPassword),
+			kfake.Superuser("PLAIN", o.SASLUser, o.SASLPassword))
+	}
+	if o.TLS != nil {
+		opts = append(opts, kfake.TLS(o.TLS))
+	}
+	if o.Logger != nil {
+		opts = append(opts, kfake.WithLogger(logger{o.Logger}))
+	}
+	opts = append(opts, o.Extra...)
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, &PortInUseError{Port: portFrom(err.Error()), Err: err}
+		}
+		return nil, fmt.Errorf("start embedded cluster: %w", err)
+	}
+	addrs := c.ListenAddrs()
+	return &Cluster{Cluster: c, brokers: addrs}, nil
+}
+
+// Brokers returns the bootstrap addresses, host:port each.
+func (c *Cluster) Brokers() []string { return append([]string(nil), c.brokers...) }
+
+// Bootstrap returns the brokers joined by commas, as -b takes them.
+func (c *Cluster) Bootstrap() string { return strings.Join(c.brokers, ",") }
+
+func portFrom(msg string) int {
+	i := strings.Index(msg, "127.0.0.1:")
+	if i < 0 {
+		return 0
+	}
+	rest := msg[i+len("127.0.0.1:"):]
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	p, _ := strconv.Atoi(rest[:j])
+	return p
+}
+
+type logger struct{ l *slog.Logger }
+
+func (l logger) Logf(level kfake.LogLevel, msg string, args ...any) {
+	lvl := slog.LevelDebug
+	switch level {
+	case kfake.LogLevelError:
+		lvl = slog.LevelError
+	case kfake.LogLevelWarn:
+		lvl = slog.LevelWarn
+	case kfake.LogLevelInfo:
+		lvl = slog.LevelInfo
+	}
+	if !l.l.Enabled(context.Background(), lvl) {
+		return
+	}
+	l.l.Log(context.Background(), lvl, "kfake: "+fmt.Sprintf(msg, args...))
+}

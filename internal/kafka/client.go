@@ -1,0 +1,230 @@
+package kafka
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/aws"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+)
+
+// Options returns the franz-go options for s: seeds, dial timeout, TLS and
+// SASL. It returns an error naming the file when a TLS file cannot be read
+// and when a SASL mechanism lacks its user or secret.
+func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(s.Brokers...),
+		kgo.DialTimeout(minDur(s.Timeout, 5*time.Second)),
+		kgo.RetryTimeout(s.Timeout),
+		kgo.MetadataMinAge(250 * time.Millisecond),
+	}
+	if s.TLS.Enabled {
+		tc, err := s.TLS.Config()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.DialTLSConfig(tc))
+	}
+	if s.SASL.Mechanism != "" {
+		m, err := s.SASL.mechanism(getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts, nil
+}
+
+func minDur(a, b time.Duration) time.Duration {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// Config builds a *tls.Config. It returns an error naming the file that
+// cannot be read or parsed.
+func (t TLS) Config() (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in flag
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read --tls-ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate found", t.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		return nil, errors.New("--tls-cert and --tls-key go together: give both or neither")
+	}
+	if t.CertFile != "" {
+		c, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("load --tls-cert/--tls-key: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{c}
+	}
+	return tc, nil
+}
+
+func (s SASL) mechanism(getenv func(string) string) (sasl.Mechanism, error) {
+	needSecret := func() error {
+		if s.Password == "" {
+			return fmt.Errorf("SASL %s needs a secret: set KCTL_SASL_PASSWORD or --sasl-password-file", s.Mechanism)
+		}
+		return nil
+	}
+	needUser := func() error {
+		if s.User == "" {
+			return fmt.Errorf("SASL %s needs --sasl-user", s.Mechanism)
+		}
+		return needSecret()
+	}
+	switch s.Mechanism {
+	case "PLAIN":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		return plain.Auth{User: s.User, Pass: s.Password}.AsMechanism(), nil
+	case "SCRAM-SHA-256":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha256Mechanism(), nil
+	case "SCRAM-SHA-512":
+		if err := needUser(); err != nil {
+			return nil, err
+		}
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha512Mechanism(), nil
+	case "OAUTHBEARER":
+		if err := needSecret(); err != nil {
+			return nil, err
+		}
+		return oauth.Auth{Token: s.Password}.AsMechanism(), nil
+	case "AWS_MSK_IAM":
+		key, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+		if key == "" || secret == "" {
+			return nil, errors.New("SASL AWS_MSK_IAM needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")
+		}
+		return aws.Auth{AccessKey: key, SecretKey: secret, SessionToken: getenv("AWS_SESSION_TOKEN"), UserAgent: "kctl"}.AsManagedStreamingIAMMechanism(), nil
+	}
+	return nil, fmt.Errorf("unknown SASL mechanism %q", s.Mechanism)
+}
+
+// NewClient builds a client for s with extra options. It does not connect;
+// use Ping to fail fast on an unreachable cluster.
+func NewClient(s Settings, logger *slog.Logger, extra ...kgo.Opt) (*kgo.Client, error) {
+	opts, err := s.Options(nil)
+	if err != nil {
+		return nil, err
+	}
+	if logger != nil && logger.Enabled(context.Background(), slog.LevelDebug) {
+		opts = append(opts, kgo.WithLogger(slogAdapter{logger}))
+	}
+	opts = append(opts, extra...)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client for %s: %w", strings.Join(s.Brokers, ","), err)
+	}
+	return cl, nil
+}
+
+// UnreachableError says no broker answered within the timeout.
+type UnreachableError struct {
+	Brokers []string
+	Timeout time.Duration
+	Cause   error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach Kafka at %s within %s: %v", strings.Join(e.Brokers, ","), e.Timeout, e.Cause)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Cause }
+
+// AuthError says the cluster refused our credentials.
+type AuthError struct {
+	Mechanism, User string
+	Cause           error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("authentication failed (SASL %s, user %q): %v; check --sasl-user and the password in KCTL_SASL_PASSWORD or --sasl-password-file", e.Mechanism, e.User, e.Cause)
+}
+
+func (e *AuthError) Unwrap() error { return e.Cause }
+
+// Ping checks that a broker answers within s.Timeout. It returns an
+// *AuthError when credentials are refused and an *UnreachableError naming the
+// brokers tried otherwise.
+func Ping(ctx context.Context, cl *kgo.Client, s Settings) error {
+	pctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	err := cl.Ping(pctx)
+	if err == nil {
+		return nil
+	}
+	return Classify(err, s)
+}
+
+// Classify turns a client error into an *AuthError or *UnreachableError when
+// it is one of those, and returns it unchanged otherwise.
+func Classify(err error, s Settings) error {
+	if err == nil {
+		return nil
+	}
+	var ae *AuthError
+	var ue *UnreachableError
+	if errors.As(err, &ae) || errors.As(err, &ue) {
+		return err
+	}
+	if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) || strings.Contains(err.Error(), "SASL_AUTHENTICATION_FAILED") {
+		return &AuthError{Mechanism: s.SASL.Mechanism, User: s.SASL.User, Cause: err}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) {
+		return &UnreachableError{Brokers: s.Brokers, Timeout: s.Timeout, Cause: err}
+	}
+	return err
+}
+
+func isNetErr(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"connection refused", "no such host", "i/o timeout", "unable to dial", "EOF", "tls:", "network is unreachable"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Level() kgo.LogLevel { return kgo.LogLevelDebug }
+func (a slogAdapter) Log(level kgo.LogLevel, msg string, kv ...any) {
+	lvl := slog.LevelDebug
+	switch level {
+	case kgo.LogLevelError:
+		lvl = slog.LevelError
+	case kgo.LogLevelWarn:
+		lvl = slog.LevelWarn
+	}
+	a.l.Log(context.Background(), lvl, "kgo: "+msg, kv...)
+}
