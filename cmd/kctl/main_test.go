@@ -13,6 +13,7 @@ import (
 
 	"github.com/kctl/kctl/internal/cli"
 	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -34,6 +35,8 @@ func TestMain(m *testing.M) {
 //	freeport VAR...                  set each VAR to a free TCP port
 //	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
 //	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
+//	gencerts DIR                     write ca.pem, cert.pem, key.pem (127.0.0.1/localhost)
+//	mktopic BROKERS NAME PARTITIONS  create a topic (RF 3) on any cluster with another client
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -50,6 +53,8 @@ func TestScripts(t *testing.T) {
 			"freeport": cmdFreeport,
 			"waitport": cmdWaitport,
 			"waitfile": cmdWaitfile,
+			"gencerts": cmdGencerts,
+			"mktopic":  cmdMktopic,
 		},
 	})
 }
@@ -157,4 +162,32 @@ func cmdWaitfile(ts *testscript.TestScript, _ bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("%s is still empty", args[0])
+}
+
+func cmdGencerts(ts *testscript.TestScript, _ bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: gencerts DIR")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	_, err := devclustertest.WriteCerts(dir)
+	ts.Check(err)
+}
+
+func cmdMktopic(ts *testscript.TestScript, _ bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: mktopic BROKERS NAME PARTITIONS")
+	}
+	n, err := strconv.Atoi(args[2])
+	ts.Check(err)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(args[0], ",")...))
+	ts.Check(err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(n), 3, nil, args[1])
+	if err == nil {
+		err = resp.Err
+	}
+	ts.Check(err)
 }

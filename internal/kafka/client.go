@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -198,6 +199,12 @@ func Classify(err error, s Settings) error {
 	}
 	if errors.Is(err, kerr.SaslAuthenticationFailed) || errors.Is(err, kerr.IllegalSaslState) || errors.Is(err, kerr.UnsupportedSaslMechanism) || strings.Contains(err.Error(), "SASL_AUTHENTICATION_FAILED") {
 		return &AuthError{Mechanism: s.SASL.Mechanism, User: s.SASL.User, Cause: err}
+	}
+	// Some brokers (the embedded one among them) close the connection on a
+	// failed login instead of answering SASL_AUTHENTICATION_FAILED.
+	if s.SASL.Mechanism != "" && errors.Is(err, io.EOF) {
+		return &AuthError{Mechanism: s.SASL.Mechanism, User: s.SASL.User,
+			Cause: fmt.Errorf("the broker closed the connection during login (%w); if the cluster needs TLS, add --tls", err)}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) {
 		return &UnreachableError{Brokers: s.Brokers, Timeout: s.Timeout, Cause: err}

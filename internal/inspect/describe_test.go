@@ -1,0 +1,271 @@
+package inspect
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func newCluster(t *testing.T, opts ...kfake.Opt) *devcluster.Cluster {
+	return devclustertest.New(t, opts...)
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden (run go test -update): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from golden file\n--- got\n%s\n--- want\n%s", name, got, want)
+	}
+}
+
+func text(t *testing.T, v ui.TextWriter) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := v.WriteText(&b, ui.NewStyles(false, false)); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestDescribeHealthyTopic(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	two := "2"
+	devclustertest.CreateTopic(t, adm, "orders", 3, map[string]*string{"min.insync.replicas": &two})
+	devclustertest.CreateTopic(t, adm, "audit", 1, nil)
+
+	v, err := DescribeTopics(ctx(t), adm, nil, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Topics) != 2 || v.Topics[0].Name != "audit" || v.Topics[1].Name != "orders" {
+		t.Fatalf("want audit, orders sorted; got %+v", v.Topics)
+	}
+	o := v.Topics[1]
+	if o.Partitions != 3 || o.ReplicationFactor != 3 || o.MinISR != 2 {
+		t.Errorf("orders: partitions %d RF %d minISR %d, want 3 3 2", o.Partitions, o.ReplicationFactor, o.MinISR)
+	}
+	if len(o.Configs) != 1 || o.Configs[0] != (ConfigEntry{Name: "min.insync.replicas", Value: "2", Source: "topic"}) {
+		t.Errorf("orders configs = %+v, want only min.insync.replicas=2 from topic", o.Configs)
+	}
+	for _, p := range o.PartitionDetails {
+		if p.Status() != "ok" || len(p.ISR) != 3 || p.Leader < 0 {
+			t.Errorf("partition %d: %+v, want healthy", p.Partition, p)
+		}
+	}
+	if len(v.Topics[0].Configs) != 0 {
+		t.Errorf("audit has only defaults, got configs %+v", v.Topics[0].Configs)
+	}
+
+	cv, err := DescribeCluster(ctx(t), adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cv.Brokers) != 3 || cv.Topics != 2 || cv.Partitions != 4 || !cv.Health.OK() {
+		t.Errorf("cluster view %+v: want 3 brokers, 2 topics, 4 partitions, healthy", cv)
+	}
+	if cv.Controller != 2 || !cv.Brokers[2].Controller {
+		t.Errorf("controller = %d, want 2 (kfake's highest id)", cv.Controller)
+	}
+
+	_, err = DescribeTopics(ctx(t), adm, []string{"orders", "nope", "gone"}, Filter{})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || len(nf.Topics) != 2 {
+		t.Fatalf("err = %v, want NotFoundError naming nope and gone", err)
+	}
+	if got := err.Error(); got != `topics "gone", "nope" not found: 'kctl describe topics' lists the topics` {
+		t.Errorf("message = %q", got)
+	}
+}
+
+// degrade makes every Metadata answer report orders-0 with a shrunk ISR
+// (under-replicated and under min ISR 2) and orders-1 leaderless with an
+// offline replica. kfake itself never shrinks an ISR, so a ControlKey hook
+// stands in for a broker failure.
+func degrade(t *testing.T, c *devcluster.Cluster) {
+	t.Helper()
+	// A client of its own: kgo caches metadata answers, and the test's
+	// client must see only the degraded ones.
+	md, err := devclustertest.Admin(t, c).Metadata(ctx(t), "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topicID := md.Topics["orders"].ID
+	addrs := c.Brokers()
+	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.MetadataRequest)
+		resp := req.ResponseKind().(*kmsg.MetadataResponse)
+		id := "kfake"
+		resp.ClusterID = &id
+		resp.ControllerID = 2
+		for i, a := range addrs {
+			host, port, _ := net.SplitHostPort(a)
+			p, _ := strconv.Atoi(port)
+			b := kmsg.NewMetadataResponseBroker()
+			b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
+			resp.Brokers = append(resp.Brokers, b)
+		}
+		tp := kmsg.NewMetadataResponseTopic()
+		name := "orders"
+		tp.Topic, tp.TopicID = &name, topicID
+		parts := []struct {
+			leader                 int32
+			replicas, isr, offline []int32
+		}{
+			{0, []int32{0, 1, 2}, []int32{0}, nil},
+			{-1, []int32{1, 2, 0}, []int32{2, 0}, []int32{1}},
+			{2, []int32{2, 0, 1}, []int32{2, 0, 1}, nil},
+		}
+		for i, pp := range parts {
+			p := kmsg.NewMetadataResponseTopicPartition()
+			p.Partition, p.Leader, p.Replicas, p.ISR, p.OfflineReplicas = int32(i), pp.leader, pp.replicas, pp.isr, pp.offline
+			tp.Partitions = append(tp.Partitions, p)
+		}
+		resp.Topics = append(resp.Topics, tp)
+		return resp, nil, true
+	})
+}
+
+func TestDescribeDegradedPartitions(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	two := "2"
+	devclustertest.CreateTopic(t, adm, "orders", 3, map[string]*string{"min.insync.replicas": &two})
+	degrade(t, c)
+
+	v, err := DescribeTopics(ctx(t), adm, []string{"orders"}, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "topics_degraded", text(t, v))
+	ps := v.Topics[0].PartitionDetails
+	if !ps[0].UnderReplicated || !ps[0].UnderMinISR || ps[0].Leaderless {
+		t.Errorf("p0 = %+v, want under-replicated and under-min-ISR with a leader", ps[0])
+	}
+	if !ps[1].Leaderless || !ps[1].UnderReplicated || ps[1].UnderMinISR || len(ps[1].OfflineReplicas) != 1 {
+		t.Errorf("p1 = %+v, want leaderless, offline replica 1, ISR 2 = min ISR", ps[1])
+	}
+	if ps[2].Status() != "ok" {
+		t.Errorf("p2 = %+v, want ok", ps[2])
+	}
+
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want []int32
+	}{
+		{"under-replicated", Filter{UnderReplicated: true}, []int32{0, 1}},
+		{"unavailable", Filter{Unavailable: true}, []int32{1}},
+		{"under-min-isr", Filter{UnderMinISR: true}, []int32{0}},
+		{"unavailable+under-min-isr", Filter{Unavailable: true, UnderMinISR: true}, []int32{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := DescribeTopics(ctx(t), adm, nil, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int32
+			for _, tp := range v.Topics {
+				for _, p := range tp.PartitionDetails {
+					got = append(got, p.Partition)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("partitions %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("partitions %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+
+	cv, err := DescribeCluster(ctx(t), adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cv.Health != (Health{UnderReplicated: 2, Offline: 1, UnderMinISR: 1}) {
+		t.Errorf("health = %+v, want 2 under-replicated, 1 offline, 1 under-min-ISR", cv.Health)
+	}
+	cv.Brokers = cv.Brokers[:0] // ports are random; the golden file pins the rest
+	golden(t, "cluster_degraded", text(t, cv))
+}
+
+// A DescribeConfigs failure keeps the metadata and says what is missing.
+func TestDescribePartialResults(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "orders", 2, nil)
+	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.DescribeConfigs}, Resource: "orders", Count: -1})
+
+	v, err := DescribeTopics(ctx(t), adm, nil, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Topics) != 1 || v.Topics[0].Partitions != 2 {
+		t.Fatalf("topics = %+v, want orders with 2 partitions", v.Topics)
+	}
+	if len(v.Warnings) != 1 || !bytes.Contains([]byte(v.Warnings[0]), []byte(`configs of topic "orders"`)) {
+		t.Errorf("warnings = %q, want one naming orders' configs", v.Warnings)
+	}
+}
+
+// BenchmarkDescribeTopics200 describes 200 topics x 3 partitions: one
+// metadata request and one batched DescribeConfigs.
+func BenchmarkDescribeTopics200(b *testing.B) {
+	c := devclustertest.New(b)
+	adm := devclustertest.Admin(b, c)
+	names := make([]string, 200)
+	for i := range names {
+		names[i] = "bench." + strconv.Itoa(i)
+	}
+	resp, err := adm.CreateTopics(context.Background(), 3, 3, nil, names...)
+	if err != nil || resp.Error() != nil {
+		b.Fatal(err, resp.Error())
+	}
+	var buf bytes.Buffer
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		v, err := DescribeTopics(context.Background(), adm, nil, Filter{})
+		if err != nil || len(v.Topics) != 200 {
+			b.Fatal(err, len(v.Topics))
+		}
+		buf.Reset()
+		if err := ui.PrintJSON(&buf, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package kafka
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestResolveBrokerPrecedence(t *testing.T) {
+	ctx := &Context{Brokers: []string{"ctx:1"}}
+	file := []string{"file:1"}
+	all := map[string]string{"KCTL_BROKERS": "kctl:1", "KAFKA_BROKERS": "kb:1", "KAFKA_BOOTSTRAP_SERVERS": "kbs:1,kbs:2"}
+	for _, tc := range []struct {
+		name string
+		in   Inputs
+		want string
+		from string
+	}{
+		{"flag wins", Inputs{FlagBrokers: []string{"flag:1"}, Getenv: env(all), Context: ctx, FileBrokers: file}, "flag:1", "--brokers"},
+		{"KCTL_BROKERS", Inputs{Getenv: env(all), Context: ctx, FileBrokers: file}, "kctl:1", "$KCTL_BROKERS"},
+		{"KAFKA_BROKERS", Inputs{Getenv: env(map[string]string{"KAFKA_BROKERS": "kb:1", "KAFKA_BOOTSTRAP_SERVERS": "x:1"})}, "kb:1", "$KAFKA_BROKERS"},
+		{"KAFKA_BOOTSTRAP_SERVERS", Inputs{Getenv: env(map[string]string{"KAFKA_BOOTSTRAP_SERVERS": "kbs:1, kbs:2"}), Context: ctx}, "kbs:1,kbs:2", "$KAFKA_BOOTSTRAP_SERVERS"},
+		{"context", Inputs{Getenv: env(nil), Context: ctx, ContextName: "prod", FileBrokers: file}, "ctx:1", `context "prod"`},
+		{"topics.yaml", Inputs{Getenv: env(nil), FileBrokers: file, FileName: "topics.yaml"}, "file:1", "topics.yaml cluster.brokers"},
+		{"default", Inputs{Getenv: env(nil)}, "localhost:9092,localhost:19092,localhost:29092", "default"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Resolve(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(s.Brokers, ","); got != tc.want || s.BrokersFrom != tc.from {
+				t.Errorf("brokers %q from %q, want %q from %q", got, s.BrokersFrom, tc.want, tc.from)
+			}
+			if s.Timeout != DefaultTimeout {
+				t.Errorf("timeout %v, want default %v", s.Timeout, DefaultTimeout)
+			}
+		})
+	}
+}
+
+func TestResolveSASLAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("from-file\n"), 0o600)
+	for _, tc := range []struct {
+		name    string
+		in      Inputs
+		wantErr string
+		check   func(Settings) bool
+	}{
+		{"mechanism spelling", Inputs{Getenv: env(map[string]string{"KCTL_SASL_PASSWORD": "s"}), SASL: SASL{Mechanism: "scram_sha_512", User: "u"}},
+			"", func(s Settings) bool { return s.SASL.Mechanism == "SCRAM-SHA-512" && s.SASL.Password == "s" }},
+		{"aws spelling", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "AWS-MSK-IAM"}}, "", func(s Settings) bool { return s.SASL.Mechanism == "AWS_MSK_IAM" }},
+		{"password file", Inputs{Getenv: env(map[string]string{"KCTL_SASL_PASSWORD": "env"}), SASL: SASL{Mechanism: "plain", User: "u", PasswordFile: pw}},
+			"", func(s Settings) bool { return s.SASL.Password == "from-file" && s.Masked().SASL.Password == "********" }},
+		{"context SASL, flag user wins", Inputs{Getenv: env(map[string]string{"KCTL_SASL_PASSWORD": "p"}), Context: &Context{SASL: SASL{Mechanism: "PLAIN", User: "ctxuser"}}, SASL: SASL{User: "flaguser"}},
+			"", func(s Settings) bool { return s.SASL.User == "flaguser" && s.SASL.Mechanism == "PLAIN" }},
+		{"tls from ca flag", Inputs{Getenv: env(nil), TLS: TLS{CAFile: "ca.pem"}}, "", func(s Settings) bool { return s.TLS.Enabled }},
+		{"unknown mechanism", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "gssapi"}}, `unknown SASL mechanism "gssapi"`, nil},
+		{"password flag refused", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "plain", Password: "x"}}, "never taken from a flag", nil},
+		{"bad broker", Inputs{FlagBrokers: []string{"kafka"}}, `broker address "kafka" (from --brokers): want host:port`, nil},
+		{"bad port", Inputs{FlagBrokers: []string{"kafka:x"}}, "port must be a number", nil},
+		{"missing password file", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "plain", PasswordFile: filepath.Join(dir, "nope")}}, "read --sasl-password-file", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Resolve(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !tc.check(s) {
+				t.Fatalf("settings %+v err %v", s, err)
+			}
+		})
+	}
+}
+
+func TestContextsFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kctl", "config.yaml")
+	c, err := LoadConfig(path)
+	if err != nil || len(c.Contexts) != 0 {
+		t.Fatalf("missing file should be empty config, got %+v %v", c, err)
+	}
+	c.Contexts["prod"] = &Context{Brokers: []string{"k:9093"}, SASL: SASL{Mechanism: "PLAIN", User: "u", Password: "hunter2"}}
+	c.CurrentContext = "prod"
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("config mode %v, want 0600", fi.Mode().Perm())
+	}
+	c2, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, name, err := c2.Select("")
+	if err != nil || name != "prod" || ctx.Brokers[0] != "k:9093" {
+		t.Fatalf("select current = %v %q %v", ctx, name, err)
+	}
+	if c2.Masked().Contexts["prod"].SASL.Password != "********" || c2.Contexts["prod"].SASL.Password != "hunter2" {
+		t.Error("Masked must mask a copy and leave the original")
+	}
+	if _, _, err := c2.Select("staging"); err == nil || !strings.Contains(err.Error(), `no context "staging"`) {
+		t.Errorf("unknown context err = %v", err)
+	}
+	os.WriteFile(path, []byte("contexts: [oops"), 0o600)
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), "parse config") {
+		t.Errorf("broken config err = %v", err)
+	}
+}
+
+func connect(t *testing.T, s Settings) error {
+	t.Helper()
+	s.Timeout = 5 * time.Second
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return Ping(context.Background(), cl, s)
+}
+
+func TestSCRAMAndPlain(t *testing.T) {
+	c, err := devcluster.Start(devcluster.Options{SASLUser: "admin", SASLPassword: "s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, m := range []string{"SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"} {
+		t.Run(m, func(t *testing.T) {
+			ok := Settings{Brokers: c.Brokers(), SASL: SASL{Mechanism: m, User: "admin", Password: "s3cret"}}
+			if err := connect(t, ok); err != nil {
+				t.Fatalf("right password: %v", err)
+			}
+			bad := ok
+			bad.SASL.Password = "wrong"
+			err := connect(t, bad)
+			var ae *AuthError
+			if !errors.As(err, &ae) {
+				t.Fatalf("wrong password: err = %v (%T), want *AuthError", err, err)
+			}
+			if !strings.Contains(err.Error(), "authentication failed (SASL "+m+`, user "admin")`) {
+				t.Errorf("message = %q", err)
+			}
+		})
+	}
+	// A broker that answers SASL_AUTHENTICATION_FAILED, as Apache Kafka does.
+	c.ControlKey(int16(kmsg.SASLAuthenticate), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		resp := kreq.(*kmsg.SASLAuthenticateRequest).ResponseKind().(*kmsg.SASLAuthenticateResponse)
+		resp.ErrorCode = kerr.SaslAuthenticationFailed.Code
+		msg := "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256"
+		resp.ErrorMessage = &msg
+		return resp, nil, true
+	})
+	err = connect(t, Settings{Brokers: c.Brokers(), SASL: SASL{Mechanism: "SCRAM-SHA-256", User: "admin", Password: "wrong"}})
+	var ae *AuthError
+	if !errors.As(err, &ae) || !errors.Is(err, kerr.SaslAuthenticationFailed) {
+		t.Fatalf("SASL_AUTHENTICATION_FAILED: err = %v, want *AuthError wrapping it", err)
+	}
+	// No SASL at all against a SASL cluster fails.
+	if err := connect(t, Settings{Brokers: c.Brokers()}); err == nil {
+		t.Error("plaintext client reached a SASL-only cluster")
+	}
+}
+
+func TestTLS(t *testing.T) {
+	certs, err := devclustertest.WriteCerts(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.LoadX509KeyPair(certs.Cert, certs.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := devcluster.Start(devcluster.Options{TLS: &tls.Config{Certificates: []tls.Certificate{pair}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := connect(t, Settings{Brokers: c.Brokers(), TLS: TLS{Enabled: true, CAFile: certs.CA}}); err != nil {
+		t.Fatalf("TLS with the CA: %v", err)
+	}
+	err = connect(t, Settings{Brokers: c.Brokers(), TLS: TLS{Enabled: true}})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("TLS without the CA: err = %v, want an unreachable error about the certificate", err)
+	}
+	if _, err := (TLS{Enabled: true, CAFile: certs.Key}).Config(); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Errorf("a key as CA: err = %v", err)
+	}
+	if _, err := (TLS{CertFile: certs.Cert}).Config(); err == nil || !strings.Contains(err.Error(), "go together") {
+		t.Errorf("cert without key: err = %v", err)
+	}
+}
