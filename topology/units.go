@@ -111,3 +111,34 @@ func ParseSizeBytes(s string) (int64, error) {
 	}
 	return n * mult, nil
 }
+
+// Humanize returns a readable form of a normalised value of config name:
+// "7d" for retention.ms 604800000, "1GiB" for retention.bytes 1073741824.
+// It returns "" when there is nothing more readable than the value itself.
+func Humanize(name, value string) string {
+	s, ok := configIndex[name]
+	if !ok || s.Unit == UnitNone {
+		return ""
+	}
+	n, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	type unit struct {
+		name string
+		size int64
+	}
+	var units []unit
+	switch s.Unit {
+	case UnitDuration:
+		units = []unit{{"d", durationUnits["d"]}, {"h", durationUnits["h"]}, {"m", durationUnits["m"]}, {"s", durationUnits["s"]}}
+	case UnitSize:
+		units = []unit{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}}
+	}
+	for _, u := range units {
+		if n%u.size == 0 && n >= u.size {
+			return strconv.FormatInt(n/u.size, 10) + u.name
+		}
+	}
+	return ""
+}
