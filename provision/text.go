@@ -98,7 +98,7 @@ func writeChange(ew *errWriter, st ui.Styles, c Change) {
 		ew.printf("      %-*s %s\n", width, r.k, r.v)
 	}
 	for _, r := range c.Reasons {
-		ew.printf("      %s\n", st.Bad(r))
+		ew.printf("      %s\n", st.Bad("! "+r))
 	}
 }
 
