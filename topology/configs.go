@@ -170,7 +170,7 @@ func (s *ConfigSpec) normalize(raw rawValue) (string, string) {
 			hi = min(hi, *s.Max)
 		}
 		if n < lo || n > hi {
-			return "", fmt.Sprintf("%s %s is out of range: %s", s.Name, raw.scalar, rangeText(lo, hi, s.Type))
+			return "", fmt.Sprintf("%s %s is out of range: %s", s.Name, raw.scalar, rangeText(lo, hi, s))
 		}
 		return strconv.FormatInt(n, 10), ""
 	case TypeDouble:
@@ -231,12 +231,15 @@ func (s *ConfigSpec) checkEnum(v string) string {
 	return msg
 }
 
-func rangeText(lo, hi int64, t ConfigType) string {
+func rangeText(lo, hi int64, s *ConfigSpec) string {
 	if hi == math.MaxInt64 {
 		return fmt.Sprintf("at least %d", lo)
 	}
-	if t == TypeInt && hi == math.MaxInt32 {
-		return fmt.Sprintf("between %d and %d (2GiB - 1, a 32-bit int)", lo, hi)
+	if s.Type == TypeInt && hi == math.MaxInt32 {
+		if s.Unit == UnitSize {
+			return fmt.Sprintf("between %d and %d (2GiB - 1: Kafka keeps it in a 32-bit int)", lo, hi)
+		}
+		return fmt.Sprintf("at least %d", lo)
 	}
 	return fmt.Sprintf("between %d and %d", lo, hi)
 }
