@@ -3,6 +3,7 @@ package provision
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/topology"
@@ -103,25 +104,36 @@ func writeChange(ew *errWriter, st ui.Styles, c Change) {
 }
 
 // value prints a config value with its readable unit: "604800000 (7d)".
-func value(name string, v *string) string {
+func value(name string, v *string) string { return valueNote(name, v, "") }
+
+// valueNote is value with an extra note in the same parentheses:
+// "604800000 (7d, default)".
+func valueNote(name string, v *string, note string) string {
 	if v == nil {
 		return "(none)"
 	}
+	var notes []string
 	if h := topology.Humanize(name, *v); h != "" {
-		return fmt.Sprintf("%s (%s)", *v, h)
+		notes = append(notes, h)
 	}
-	return *v
+	if note != "" {
+		notes = append(notes, note)
+	}
+	if len(notes) == 0 {
+		return *v
+	}
+	return fmt.Sprintf("%s (%s)", *v, strings.Join(notes, ", "))
 }
 
 func oldValue(cc ConfigChange) string {
-	s := value(cc.Name, cc.Old)
 	if cc.Old == nil {
 		return "(not set)"
 	}
+	note := ""
 	if cc.OldSource != "" && cc.OldSource != SourceTopic {
-		s += " (" + cc.OldSource + ")"
+		note = cc.OldSource
 	}
-	return s
+	return valueNote(cc.Name, cc.Old, note)
 }
 
 // WriteText prints one line per change and a closing summary.
