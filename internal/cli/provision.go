@@ -231,8 +231,8 @@ func computePlan(ctx context.Context, f *Factory, path string, opts provision.Op
 }
 
 func refusedError(p *provision.Plan) error {
-	return fmt.Errorf("%s refused (see \"! refused\" above); nothing was applied: fix %s and run again",
-		plural(p.Summary.Refused, "change"), p.File)
+	return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); nothing was applied",
+		plural(p.Summary.Refused, "change"))
 }
 
 func runPlan(ctx context.Context, o *PlanOptions) error {
@@ -246,8 +246,8 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	switch {
 	case p.IsRefused():
-		return fmt.Errorf("%s refused (see \"! refused\" above): apply would change nothing; fix %s and run again",
-			plural(p.Summary.Refused, "change"), p.File)
+		return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); apply would change nothing",
+			plural(p.Summary.Refused, "change"))
 	case o.DetailedExitCode && p.HasChanges():
 		return ErrChangesPending
 	}
