@@ -352,7 +352,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if !f.IsTerminal(f.IO.In) {
 			return errors.New("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl apply --yes (or --dry-run to check it)")
 		}
-		ok, err := confirm(f.IO.In, f.IO.ErrOut)
+		ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut)
 		if err != nil {
 			return err
 		}
@@ -380,11 +380,26 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.
-func confirm(in io.Reader, out io.Writer) (bool, error) {
+// Ctrl-C while it waits returns the context's error (exit 130).
+func confirm(ctx context.Context, in io.Reader, out io.Writer) (bool, error) {
 	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && line == "" {
-		return false, fmt.Errorf("read confirmation: %w", err)
+	type answer struct {
+		line string
+		err  error
 	}
-	return strings.TrimSpace(line) == "yes", nil
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, ctx.Err()
+	case a := <-ch:
+		if a.err != nil && a.line == "" {
+			return false, fmt.Errorf("read confirmation: %w", a.err)
+		}
+		return strings.TrimSpace(a.line) == "yes", nil
+	}
 }

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,5 +118,26 @@ func TestPlanFlags(t *testing.T) {
 	code, _, errOut := run(t, c, "", false, "apply", "--max-deletes", "-1")
 	if code != ExitError || !strings.Contains(errOut, "--max-deletes must be 0 or more") || !strings.Contains(errOut, "Run 'kctl apply --help' for usage.") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestConfirmInterrupted: Ctrl-C at the prompt stops waiting at once.
+func TestConfirmInterrupted(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := confirm(ctx, r, io.Discard)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || ExitCode(err, ctx) != ExitInterrupted {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("confirm kept waiting after the context was cancelled")
 	}
 }
