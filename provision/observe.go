@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/kctl/kctl/topology"
@@ -139,7 +140,7 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 				if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
 					for _, syn := range c.ConfigSynonyms {
 						if syn.Source != kmsg.ConfigSourceDynamicTopicConfig {
-							cfg.Default = syn.Value
+							cfg.Default = synonymValue(syn.Name, syn.Value)
 							break
 						}
 					}
@@ -158,6 +159,30 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		}
 	}
 	return st, nil
+}
+
+// synonymValue converts a broker synonym's value to the topic config's
+// unit: a topic's retention.ms falls back to log.retention.hours=168 on a
+// stock broker, which is 604800000 ms.
+func synonymValue(name string, v *string) *string {
+	if v == nil {
+		return nil
+	}
+	mult := int64(0)
+	switch {
+	case strings.HasSuffix(name, ".hours"):
+		mult = 60 * 60 * 1000
+	case strings.HasSuffix(name, ".minutes"):
+		mult = 60 * 1000
+	default:
+		return v
+	}
+	n, err := strconv.ParseInt(*v, 10, 64)
+	if err != nil || n < 0 {
+		return v // -1 (forever) and the like keep their meaning
+	}
+	s := strconv.FormatInt(n*mult, 10)
+	return &s
 }
 
 func withMessage(e error, msg *string) string {
