@@ -134,7 +134,6 @@ type rawValue struct {
 	scalar string
 	list   []string
 	isList bool
-	tag    string // YAML tag of the scalar: !!int, !!str, !!bool, ...
 }
 
 // normalize checks raw against s and returns the broker's string form: an

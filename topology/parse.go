@@ -480,7 +480,7 @@ func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
 			p.errorf(k, "config %s has no value", key)
 			return rawValue{}, false
 		}
-		return rawValue{scalar: v.Value, tag: v.Tag}, true
+		return rawValue{scalar: v.Value}, true
 	case yaml.SequenceNode:
 		r := rawValue{isList: true}
 		for _, it := range v.Content {
