@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make bench: every benchmark of docs/benchmarks.md. Arg 1: the kctl binary.
-# Go benchmarks run against in-process kfake; binary timings use hyperfine when
-# installed (apt-get install hyperfine) and a plain loop otherwise.
+# Each section echoes a heading and runs its commands. Go benchmarks run against
+# in-process kfake; binary timings use hyperfine when installed
+# (apt-get install hyperfine) and a plain loop otherwise.
+# Run one section: scripts/bench.sh bin/kctl describe|provision|...
 set -euo pipefail
 kctl=$(realpath "${1:-bin/kctl}")
+only=${2:-}
 cd "$(dirname "$0")/.."
 
 # time_cmd NAME CMD...: mean wall time of a command over repeated runs.
@@ -20,21 +23,62 @@ time_cmd() {
   fi
 }
 
-echo "== describe: kctl describe topics -o json vs kcat -L -J, 200 topics x 3 partitions"
-log=$(mktemp)
-"$kctl" cluster up --ephemeral --ports 0,0,0 >"$log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"' EXIT
-for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
-bootstrap=$(sed -n 's/^bootstrap: //p' "$log")
-go run ./scripts/seedtopics -b "$bootstrap" -n 200 -p 3
-time_cmd "kctl describe topics -o json" "$kctl" describe topics -o json -b "$bootstrap"
-if command -v kcat >/dev/null 2>&1; then
-  time_cmd "kcat -L -J" kcat -L -J -b "$bootstrap"
-else
-  echo "kcat not installed: skipped (apt-get install kcat)"
-fi
-go test -run '^$' -bench BenchmarkDescribe -benchmem ./internal/inspect/
-kill $pid; wait $pid 2>/dev/null || true
-trap - EXIT
-rm -f "$log"
+# --- describe (issue 2) -----------------------------------------------------
+describe_bench() {
+  echo "== describe: kctl describe topics -o json vs kcat -L -J, 200 topics x 3 partitions"
+  local log pid bootstrap
+  log=$(mktemp)
+  "$kctl" cluster up --ephemeral --ports 0,0,0 >"$log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -f "$log"; trap - RETURN' RETURN
+  for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
+  bootstrap=$(sed -n 's/^bootstrap: //p' "$log")
+  go run ./scripts/seedtopics -b "$bootstrap" -n 200 -p 3
+  time_cmd "kctl describe topics -o json" "$kctl" describe topics -o json -b "$bootstrap"
+  if command -v kcat >/dev/null 2>&1; then
+    time_cmd "kcat -L -J" kcat -L -J -b "$bootstrap"
+  else
+    echo "kcat not installed: skipped (apt-get install kcat)"
+  fi
+  go test -run '^$' -bench BenchmarkDescribe -benchmem ./internal/inspect/
+  kill $pid; wait $pid 2>/dev/null || true
+  rm -f "$log"
+}
+
+# --- provision (issue 3): validate / plan / apply ---------------------------
+provision_bench() {
+  echo "== provision: Go benchmarks (in-process 3-broker kfake; parse + Observe + Diff + Apply)"
+  go test ./provision -run '^$' -bench . -benchtime 3x
+
+  echo "== provision: the kctl binary against the embedded cluster"
+  local dir log pid
+  dir=$(mktemp -d)
+  log="$dir/cluster.log"
+  "$kctl" cluster up --ephemeral --ports 0,0,0 >"$log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; trap - RETURN' RETURN
+  for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
+  export KCTL_BROKERS=$(sed -n 's/^bootstrap: //p' "$log")
+  for n in 500 10000; do
+    { echo "managedPrefixes: [bench.]"; echo "topics:"
+      for i in $(seq -f '%05g' 1 "$n"); do
+        echo "  - {name: bench.t$i, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2}}"
+      done; } >"$dir/t$n.yaml"
+  done
+  printf 'managedPrefixes: [bench.]\ntopics: []\n' >"$dir/none.yaml"
+  local wipe="$kctl apply -f $dir/none.yaml --prune --max-deletes 100000 --yes"
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 1 --runs 10 --prepare "$wipe" "$kctl apply -f $dir/t500.yaml --yes"
+    hyperfine -N --runs 3 --prepare "$wipe" "$kctl apply -f $dir/t10000.yaml --yes"
+    $kctl apply -f "$dir/t10000.yaml" --yes >/dev/null
+    hyperfine -N --warmup 1 --runs 10 "$kctl plan -f $dir/t10000.yaml --detailed-exitcode"
+  else
+    $wipe >/dev/null 2>&1; time "$kctl" apply -f "$dir/t500.yaml" --yes >/dev/null
+    $wipe >/dev/null 2>&1; time "$kctl" apply -f "$dir/t10000.yaml" --yes >/dev/null
+    time "$kctl" plan -f "$dir/t10000.yaml" --detailed-exitcode
+  fi
+}
+
+for section in describe provision; do
+  if [ -z "$only" ] || [ "$only" = "$section" ]; then "${section}_bench"; fi
+done

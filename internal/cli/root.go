@@ -71,6 +71,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdDescribe(f),
 		NewCmdVersion(f, nil),
 	)
+	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))
 	return root
 }
 

@@ -1,0 +1,405 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/provision"
+	"github.com/kctl/kctl/topology"
+	"github.com/spf13/cobra"
+)
+
+// DefaultTopicsFile is the file validate, plan and apply read by default.
+const DefaultTopicsFile = "topics.yaml"
+
+// fileFlag resolves `-f FILE` and a positional FILE (the same thing).
+func fileFlag(flag string, args []string) (string, error) {
+	if len(args) == 1 {
+		if flag != "" && flag != args[0] {
+			return "", &FlagError{Err: fmt.Errorf("two topics files given (-f %s and %s): give one", flag, args[0])}
+		}
+		return args[0], nil
+	}
+	if flag == "" {
+		return DefaultTopicsFile, nil
+	}
+	return flag, nil
+}
+
+// loadTopics reads and checks a topics file. Warnings and errors go to
+// stderr as file:line:col lines; a file with errors returns an error that
+// says nothing was changed.
+func loadTopics(f *Factory, path string) (*topology.File, topology.Diagnostics, error) {
+	file, diags, err := topology.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+	if n := len(diags.Errors()); n > 0 || file == nil {
+		return file, diags, fmt.Errorf("%s has %s; nothing was changed: fix the file and run again", path, plural(n, "error"))
+	}
+	return file, diags, nil
+}
+
+func (f *Factory) stderrStyles() ui.Styles {
+	term := f.IsTerminal(f.IO.ErrOut)
+	return ui.NewStyles(term && ui.ColorEnabled(f.IO.ErrOut, f.Global.NoColor, f.Getenv), term)
+}
+
+func writeDiagnostics(w io.Writer, st ui.Styles, diags topology.Diagnostics) {
+	for _, d := range diags {
+		line := d.String()
+		if d.Severity == topology.SeverityError {
+			line = st.Bad(line)
+		} else {
+			line = st.Warn(line)
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// ValidateOptions is `kctl validate`.
+type ValidateOptions struct {
+	f    *Factory
+	File string
+}
+
+// validateView is what `kctl validate` prints.
+type validateView struct {
+	File     string                `json:"file" yaml:"file"`
+	Valid    bool                  `json:"valid" yaml:"valid"`
+	Topics   int                   `json:"topics" yaml:"topics"`
+	Errors   []topology.Diagnostic `json:"errors" yaml:"errors"`
+	Warnings []topology.Diagnostic `json:"warnings" yaml:"warnings"`
+}
+
+func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
+	if !v.Valid {
+		return nil // the diagnostics are on stderr; the error line follows
+	}
+	_, err := fmt.Fprintf(w, "%s %s is valid: %s, %s.\n", st.OK("✓"), v.File, plural(v.Topics, "topic"), plural(len(v.Warnings), "warning"))
+	return err
+}
+
+// NewCmdValidate builds `kctl validate [-f FILE | FILE]`.
+func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Command {
+	opts := &ValidateOptions{f: f}
+	var flag string
+	cmd := &cobra.Command{
+		Use:   "validate [-f FILE | FILE]",
+		Short: "Check topics.yaml offline: every error with file:line:col, all at once",
+		Long: `Check a topics file without a cluster: unknown keys (with the likely intended one), duplicate
+topics, Kafka's topic-name rules, partitions and replicationFactor >= 1, known topic configs with
+their types, enums and ranges, and min.insync.replicas <= replicationFactor. Warnings (names that
+collide once '.' and '_' are folded, min.insync.replicas equal to replicationFactor, deprecated
+configs) do not fail validation.`,
+		Example: `  kctl validate
+  kctl validate -f prod/topics.yaml
+  kctl validate topics.yaml -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := fileFlag(flag, args)
+			if err != nil {
+				return err
+			}
+			opts.File = path
+			if runF != nil {
+				return runF(opts)
+			}
+			return runValidate(opts)
+		},
+	}
+	cmd.Flags().StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
+	return cmd
+}
+
+func runValidate(o *ValidateOptions) error {
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	file, diags, err := topology.Load(o.File)
+	if err != nil {
+		return err
+	}
+	v := validateView{File: o.File, Valid: !diags.HasErrors() && file != nil, Errors: diags.Errors(), Warnings: diags.Warnings()}
+	if v.Errors == nil {
+		v.Errors = []topology.Diagnostic{}
+	}
+	if v.Warnings == nil {
+		v.Warnings = []topology.Diagnostic{}
+	}
+	if file != nil {
+		v.Topics = len(file.Topics)
+	}
+	if format == ui.Text {
+		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
+	}
+	if err := o.f.Print(v); err != nil {
+		return err
+	}
+	if !v.Valid {
+		if format != ui.Text {
+			return ErrSilentFailure
+		}
+		return fmt.Errorf("%s has %s", o.File, plural(max(len(v.Errors), 1), "error"))
+	}
+	return nil
+}
+
+// PlanOptions is `kctl plan`.
+type PlanOptions struct {
+	f                *Factory
+	File             string
+	Diff             provision.Options
+	DetailedExitCode bool
+}
+
+// NewCmdPlan builds `kctl plan`.
+func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cobra.Command {
+	opts := &PlanOptions{f: f}
+	var flag string
+	cmd := &cobra.Command{
+		Use:   "plan [-f FILE | FILE]",
+		Short: "Show what apply would change to make the cluster match topics.yaml",
+		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics),
+compare it with the file and print the plan: + create, ~ update (partitions up; each config
+old → new), - delete (only with --prune), ! refused with the reason. A config equal to the
+broker's default is not drift; dynamic configs the file does not name are listed as unmanaged.
+
+Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a refused change,
+2 changes pending (only with --detailed-exitcode).`,
+		Example: `  kctl plan
+  kctl plan -f topics.yaml --detailed-exitcode
+  kctl plan --prune --max-deletes 3 -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := fileFlag(flag, args)
+			if err != nil {
+				return err
+			}
+			opts.File = path
+			if opts.Diff.MaxDeletes < 0 {
+				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runPlan(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
+	fl.BoolVar(&opts.Diff.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
+	fl.BoolVar(&opts.Diff.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
+	fl.IntVar(&opts.Diff.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error or refusal")
+	return cmd
+}
+
+// computePlan loads the file, connects, observes and diffs. The caller
+// closes the clients.
+func computePlan(ctx context.Context, f *Factory, path string, opts provision.Options) (*Clients, *provision.Plan, error) {
+	file, _, err := loadTopics(f, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := f.Connect(ctx, file.Cluster.Brokers, file.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	octx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
+	defer cancel()
+	st, err := provision.Observe(octx, c.Client, file)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, provision.Diff(file, st, opts), nil
+}
+
+func refusedError(p *provision.Plan) error {
+	return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); nothing was applied",
+		plural(p.Summary.Refused, "change"))
+}
+
+func runPlan(ctx context.Context, o *PlanOptions) error {
+	c, p, err := computePlan(ctx, o.f, o.File, o.Diff)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := o.f.Print(p); err != nil {
+		return err
+	}
+	switch {
+	case p.IsRefused():
+		return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); apply would change nothing",
+			plural(p.Summary.Refused, "change"))
+	case o.DetailedExitCode && p.HasChanges():
+		return ErrChangesPending
+	}
+	return nil
+}
+
+// ApplyOptions is `kctl apply`.
+type ApplyOptions struct {
+	f      *Factory
+	File   string
+	Diff   provision.Options
+	Yes    bool
+	DryRun bool
+}
+
+// applyView is what `kctl apply -o json|yaml` prints.
+type applyView struct {
+	Plan   *provision.Plan   `json:"plan" yaml:"plan"`
+	Result *provision.Result `json:"result" yaml:"result"`
+}
+
+// NewCmdApply builds `kctl apply`.
+func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
+	opts := &ApplyOptions{f: f}
+	var flag string
+	cmd := &cobra.Command{
+		Use:   "apply [-f FILE | FILE]",
+		Short: "Make the cluster match topics.yaml: plan, confirm, then batched changes",
+		Long: `Compute the same plan as 'kctl plan', print it, ask for confirmation on a terminal (without a
+terminal --yes is required and no prompt is printed), then send one CreateTopics, one
+CreatePartitions, one IncrementalAlterConfigs and one DeleteTopics for all topics (split only
+when a request would be too large), and wait until created topics have leaders.
+
+A plan with any refused change is not applied at all. One failing topic does not stop the others;
+any failure exits 1 naming each. --dry-run asks the brokers to validate every change
+(validate-only) and changes nothing. Topics are deleted only with --prune, only under
+managedPrefixes, never internal ones, and never more than --max-deletes (default 0).`,
+		Example: `  kctl apply
+  kctl apply -f topics.yaml --yes
+  kctl apply --dry-run
+  kctl apply --prune --max-deletes 2 --yes`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := fileFlag(flag, args)
+			if err != nil {
+				return err
+			}
+			opts.File = path
+			if opts.Diff.MaxDeletes < 0 {
+				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runApply(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
+	fl.BoolVar(&opts.Diff.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
+	fl.BoolVar(&opts.Diff.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
+	fl.IntVar(&opts.Diff.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
+	return cmd
+}
+
+func runApply(ctx context.Context, o *ApplyOptions) error {
+	f := o.f
+	format, err := f.Format()
+	if err != nil {
+		return err
+	}
+	c, p, err := computePlan(ctx, f, o.File, o.Diff)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	text := format == ui.Text
+	view := applyView{Plan: p}
+	finish := func() error {
+		if text {
+			return nil
+		}
+		return f.Print(view)
+	}
+	if text {
+		if err := f.Print(p); err != nil {
+			return err
+		}
+	}
+	if p.IsRefused() {
+		if err := finish(); err != nil {
+			return err
+		}
+		return refusedError(p)
+	}
+	if !p.HasChanges() {
+		return finish()
+	}
+	if !o.Yes && !o.DryRun {
+		if !f.IsTerminal(f.IO.In) {
+			return errors.New("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl apply --yes (or --dry-run to check it)")
+		}
+		ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("apply cancelled: nothing was changed")
+		}
+	}
+	if text {
+		fmt.Fprintln(f.IO.Out)
+	}
+	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
+		DryRun:        o.DryRun,
+		BrokerTimeout: f.Global.Timeout,
+		LeaderWait:    max(f.Global.Timeout, provision.DefaultLeaderWait),
+	})
+	view.Result = &res
+	if text {
+		if err := res.WriteText(f.IO.Out, f.Styles()); err != nil {
+			return err
+		}
+	} else if err := finish(); err != nil {
+		return err
+	}
+	return applyErr
+}
+
+// confirm asks on a terminal and reads the answer; only "yes" applies.
+// Ctrl-C while it waits returns the context's error (exit 130).
+func confirm(ctx context.Context, in io.Reader, out io.Writer) (bool, error) {
+	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, ctx.Err()
+	case a := <-ch:
+		if a.err != nil && a.line == "" {
+			return false, fmt.Errorf("read confirmation: %w", a.err)
+		}
+		return strings.TrimSpace(a.line) == "yes", nil
+	}
+}

@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func newCluster(t *testing.T, opts ...kfake.Opt) *devcluster.Cluster {
+	return devclustertest.New(t, opts...)
+}
+
+// run executes kctl in-process with the cluster's brokers; terminal says
+// whether stdin counts as a terminal.
+func run(t *testing.T, c *devcluster.Cluster, stdin string, terminal bool, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := map[string]string{"KCTL_BROKERS": c.Bootstrap(), "NO_COLOR": "1", "XDG_CONFIG_HOME": t.TempDir()}
+	f := NewFactory(IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+	f.IsTerminal = func(s any) bool { return terminal && s == f.IO.In }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := Run(ctx, f, args)
+	return code, out.String(), errOut.String()
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "topics.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestApplyPartialFailure: a fault on one topic's CreateTopics fails that
+// topic; the others are created; kctl exits 1 naming it.
+func TestApplyPartialFailure(t *testing.T) {
+	c := newCluster(t)
+	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.CreateTopics}, Topic: "x"})
+	path := writeFile(t, "topics:\n  - {name: a, partitions: 1, replicationFactor: 3}\n  - {name: x, partitions: 2, replicationFactor: 3}\n  - {name: z, partitions: 3, replicationFactor: 3}\n")
+	code, out, errOut := run(t, c, "", false, "apply", "-f", path, "--yes")
+	if code != ExitError {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"  ✓ created a\n", "  ✗ create x: create: UNKNOWN_SERVER_ERROR", "  ✓ created z\n", "Apply failed: 2 created, 0 updated, 0 deleted, 1 failed."} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errOut, `Error: 1 change failed: create "x": create: UNKNOWN_SERVER_ERROR`) {
+		t.Errorf("stderr: %s", errOut)
+	}
+	// The next plan has just x left to create.
+	code, out, _ = run(t, c, "", false, "plan", "-f", path, "--detailed-exitcode")
+	if code != ExitChanges || !strings.Contains(out, "+ create x") || strings.Contains(out, "create a") || !strings.Contains(out, "Plan: 1 to create") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestApplyConfirmation: on a terminal, apply asks; only "yes" applies.
+func TestApplyConfirmation(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, "topics:\n  - {name: a, partitions: 1, replicationFactor: 3}\n")
+
+	code, out, errOut := run(t, c, "no\n", true, "apply", "-f", path)
+	if code != ExitError || !strings.Contains(errOut, "Apply these changes? Only 'yes' is accepted: ") || !strings.Contains(errOut, "Error: apply cancelled: nothing was changed") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, c, "", false, "plan", "-f", path, "--detailed-exitcode"); code != ExitChanges {
+		t.Fatalf("a cancelled apply changed the cluster: exit %d\n%s", code, out)
+	}
+
+	code, out, errOut = run(t, c, "yes\n", true, "apply", "-f", path)
+	if code != ExitOK || !strings.Contains(out, "✓ created a") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	// Nothing to do: no question asked.
+	code, out, errOut = run(t, c, "", true, "apply", "-f", path)
+	if code != ExitOK || !strings.HasPrefix(out, "No changes.") || strings.Contains(errOut, "Apply these changes") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestApplyJSON: -o json prints the plan and the result as one document.
+func TestApplyJSON(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, "topics:\n  - {name: a, partitions: 2, replicationFactor: 3, config: {retention.ms: 1h}}\n")
+	code, out, errOut := run(t, c, "", false, "apply", "-f", path, "--yes", "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{`"plan": {`, `"action": "create"`, `"new": "3600000"`, `"result": {`, `"ok": true`, `"CreateTopics": 1`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %s:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, c, "", false, "apply", "-f", path, "-o", "yaml")
+	if code != ExitOK || !strings.Contains(out, "changes: []") || !strings.Contains(out, "result: null") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestPlanFlags: bad flags are usage errors.
+func TestPlanFlags(t *testing.T) {
+	c := newCluster(t)
+	code, _, errOut := run(t, c, "", false, "apply", "--max-deletes", "-1")
+	if code != ExitError || !strings.Contains(errOut, "--max-deletes must be 0 or more") || !strings.Contains(errOut, "Run 'kctl apply --help' for usage.") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestConfirmInterrupted: Ctrl-C at the prompt stops waiting at once.
+func TestConfirmInterrupted(t *testing.T) {
+	r, w := io.Pipe()
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := confirm(ctx, r, io.Discard)
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) || ExitCode(err, ctx) != ExitInterrupted {
+			t.Fatalf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("confirm kept waiting after the context was cancelled")
+	}
+}

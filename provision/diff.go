@@ -1,0 +1,326 @@
+package provision
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kctl/kctl/topology"
+)
+
+// Action is what a change does.
+type Action string
+
+// The actions of a plan.
+const (
+	Create  Action = "create"
+	Update  Action = "update"
+	Delete  Action = "delete"
+	Refused Action = "refused"
+)
+
+// Options are the choices of plan and apply that change the plan.
+type Options struct {
+	// Prune deletes topics under the file's managedPrefixes that the file
+	// does not declare (never internal topics, never more than MaxDeletes).
+	Prune bool `json:"prune" yaml:"prune"`
+	// PruneConfigs removes dynamic topic configs the file does not name.
+	PruneConfigs bool `json:"pruneConfigs" yaml:"pruneConfigs"`
+	// MaxDeletes is how many topics prune may delete; more is refused.
+	MaxDeletes int `json:"maxDeletes" yaml:"maxDeletes"`
+}
+
+// Plan is what would make the cluster match the file: a value, computed by
+// Diff without I/O, printed by plan and carried out by Apply.
+type Plan struct {
+	File      string `json:"file" yaml:"file"`
+	ClusterID string `json:"clusterId" yaml:"clusterId"`
+	// Topics is how many topics the file declares.
+	Topics  int     `json:"topics" yaml:"topics"`
+	Options Options `json:"options" yaml:"options"`
+	// Changes are in file order; deletes follow, sorted by name. A change
+	// without a topic is about the whole cluster (a cluster-ID mismatch).
+	Changes []Change `json:"changes" yaml:"changes"`
+	// Unmanaged are dynamic configs on declared topics that the file does
+	// not name; they are left alone unless Options.PruneConfigs.
+	Unmanaged []UnmanagedConfig `json:"unmanagedConfigs" yaml:"unmanagedConfigs"`
+	// Notes are things worth knowing that change nothing.
+	Notes   []string `json:"notes" yaml:"notes"`
+	Summary Summary  `json:"summary" yaml:"summary"`
+}
+
+// Change is one topic's change.
+type Change struct {
+	Action Action `json:"action" yaml:"action"`
+	Topic  string `json:"topic,omitempty" yaml:"topic,omitempty"`
+	// Partitions is set for a create (From 0) and a partition change.
+	Partitions *Count `json:"partitions,omitempty" yaml:"partitions,omitempty"`
+	// ReplicationFactor is set for a create (From 0) and a (refused) change.
+	ReplicationFactor *Count `json:"replicationFactor,omitempty" yaml:"replicationFactor,omitempty"`
+	// Configs are the config operations, sorted by name.
+	Configs []ConfigChange `json:"configs,omitempty" yaml:"configs,omitempty"`
+	// Reasons say why a change is refused.
+	Reasons []string `json:"reasons,omitempty" yaml:"reasons,omitempty"`
+}
+
+// Count is a number before and after.
+type Count struct {
+	From int32 `json:"from" yaml:"from"`
+	To   int32 `json:"to" yaml:"to"`
+}
+
+// Config operations.
+const (
+	OpSet    = "set"
+	OpDelete = "delete"
+)
+
+// ConfigChange is one config operation on a topic.
+type ConfigChange struct {
+	Name string `json:"name" yaml:"name"`
+	Op   string `json:"op" yaml:"op"`
+	// Old is the value in effect now (nil when the broker reports none);
+	// OldSource says where it comes from (topic, default, broker, ...).
+	Old       *string `json:"old" yaml:"old"`
+	OldSource string  `json:"oldSource,omitempty" yaml:"oldSource,omitempty"`
+	// New is the value set; for a delete, the default the topic falls
+	// back to when known.
+	New *string `json:"new" yaml:"new"`
+}
+
+// UnmanagedConfig is a dynamic config on a declared topic that the file
+// does not name.
+type UnmanagedConfig struct {
+	Topic string  `json:"topic" yaml:"topic"`
+	Name  string  `json:"name" yaml:"name"`
+	Value *string `json:"value" yaml:"value"`
+}
+
+// Summary counts the changes by action.
+type Summary struct {
+	Create  int `json:"create" yaml:"create"`
+	Update  int `json:"update" yaml:"update"`
+	Delete  int `json:"delete" yaml:"delete"`
+	Refused int `json:"refused" yaml:"refused"`
+}
+
+// HasChanges reports whether applying the plan would change anything.
+func (p *Plan) HasChanges() bool { return p.Summary.Create+p.Summary.Update+p.Summary.Delete > 0 }
+
+// IsRefused reports whether any change is refused; such a plan is never
+// applied, not even in part.
+func (p *Plan) IsRefused() bool { return p.Summary.Refused > 0 }
+
+func strp(s string) *string { return &s }
+
+// Diff compares the file with the observed cluster and returns the plan.
+// It does no I/O and never fails: what cannot be done is a refused change
+// with its reasons.
+func Diff(file *topology.File, st *State, opts Options) *Plan {
+	p := &Plan{File: file.Path, ClusterID: st.ClusterID, Topics: len(file.Topics), Options: opts, Changes: []Change{}, Unmanaged: []UnmanagedConfig{}, Notes: []string{}}
+	if opts.MaxDeletes < 0 {
+		p.Options.MaxDeletes, opts.MaxDeletes = 0, 0
+	}
+	if want := file.Cluster.ID; want != "" && want != st.ClusterID {
+		p.Changes = append(p.Changes, Change{Action: Refused, Reasons: []string{fmt.Sprintf(
+			"cluster ID mismatch: %s expects cluster.id %q but the cluster's ID is %q; check --brokers/--context, or cluster.id in the file",
+			file.Path, want, st.ClusterID)}})
+		p.count()
+		return p
+	}
+
+	folded := map[string]string{}
+	for name := range st.Topics {
+		folded[topology.FoldName(name)] = name
+	}
+	declared := map[string]bool{}
+	for _, t := range file.Topics {
+		declared[t.Name] = true
+		ts, exists := st.Topics[t.Name]
+		var c Change
+		if !exists {
+			c = diffCreate(t, st, folded)
+		} else {
+			var unmanaged []UnmanagedConfig
+			c, unmanaged = diffExisting(t, ts, opts)
+			p.Unmanaged = append(p.Unmanaged, unmanaged...)
+		}
+		if c.Action != "" {
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	diffPrune(file, st, opts, declared, p)
+	p.count()
+	return p
+}
+
+func (p *Plan) count() {
+	p.Summary = Summary{}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			p.Summary.Create++
+		case Update:
+			p.Summary.Update++
+		case Delete:
+			p.Summary.Delete++
+		case Refused:
+			p.Summary.Refused++
+		}
+	}
+}
+
+func diffCreate(t topology.Topic, st *State, folded map[string]string) Change {
+	c := Change{
+		Action:            Create,
+		Topic:             t.Name,
+		Partitions:        &Count{0, t.Partitions},
+		ReplicationFactor: &Count{0, int32(t.ReplicationFactor)},
+	}
+	for _, k := range t.SortedConfigNames() {
+		c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpSet, New: strp(t.Config[k])})
+	}
+	if other, ok := folded[topology.FoldName(t.Name)]; ok && other != t.Name {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("the cluster has topic %q, which collides with %q once '.' and '_' are folded: Kafka refuses to create it; rename one of them", other, t.Name))
+	}
+	if st.Brokers > 0 && int(t.ReplicationFactor) > st.Brokers {
+		c.Reasons = append(c.Reasons, fmt.Sprintf("replicationFactor %d is more than the cluster's %d brokers", t.ReplicationFactor, st.Brokers))
+	}
+	if len(c.Reasons) > 0 {
+		c.Action = Refused
+	}
+	return c
+}
+
+func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []UnmanagedConfig) {
+	c := Change{Action: Update, Topic: t.Name}
+	if ts.Err != "" {
+		c.Action = Refused
+		c.Reasons = append(c.Reasons, "cannot read the topic's metadata: "+ts.Err)
+		return c, nil
+	}
+	switch {
+	case t.Partitions > ts.Partitions:
+		c.Partitions = &Count{ts.Partitions, t.Partitions}
+	case t.Partitions < ts.Partitions:
+		c.Partitions = &Count{ts.Partitions, t.Partitions}
+		c.Reasons = append(c.Reasons, fmt.Sprintf(
+			"partitions %d → %d: Kafka cannot remove partitions; keep partitions: %d in the file, or recreate the topic by hand (its data is lost)",
+			ts.Partitions, t.Partitions, ts.Partitions))
+	}
+	if int16(t.ReplicationFactor) != ts.ReplicationFactor {
+		c.ReplicationFactor = &Count{int32(ts.ReplicationFactor), int32(t.ReplicationFactor)}
+		c.Reasons = append(c.Reasons, fmt.Sprintf(
+			"replicationFactor %d → %d: changing the replication factor is not supported yet (it needs a partition reassignment); set replicationFactor: %d to match the cluster",
+			ts.ReplicationFactor, t.ReplicationFactor, ts.ReplicationFactor))
+	}
+	var unmanaged []UnmanagedConfig
+	if ts.ConfigErr != "" {
+		c.Reasons = append(c.Reasons, "cannot read the topic's configs, so config drift is unknown: "+ts.ConfigErr)
+	} else {
+		for _, k := range t.SortedConfigNames() {
+			want := t.Config[k]
+			cur, described := ts.Configs[k]
+			if described && cur.Value != nil && topology.EqualConfigValues(k, *cur.Value, want) {
+				continue // set to the same value, or inherited and equal to the broker default
+			}
+			cc := ConfigChange{Name: k, Op: OpSet, New: strp(want)}
+			if described {
+				cc.Old, cc.OldSource = cur.Value, cur.Source
+			}
+			c.Configs = append(c.Configs, cc)
+		}
+		var extra []string
+		for k, cur := range ts.Configs {
+			if cur.Source != SourceTopic {
+				continue
+			}
+			if _, named := t.Config[k]; named {
+				continue
+			}
+			if cur.Default != nil && cur.Value != nil && topology.EqualConfigValues(k, *cur.Value, *cur.Default) {
+				continue // same as the default: no drift
+			}
+			extra = append(extra, k)
+		}
+		sort.Strings(extra)
+		for _, k := range extra {
+			cur := ts.Configs[k]
+			if opts.PruneConfigs {
+				c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpDelete, Old: cur.Value, OldSource: cur.Source, New: cur.Default})
+				continue
+			}
+			unmanaged = append(unmanaged, UnmanagedConfig{Topic: t.Name, Name: k, Value: cur.Value})
+		}
+		sort.SliceStable(c.Configs, func(i, j int) bool { return c.Configs[i].Name < c.Configs[j].Name })
+	}
+	switch {
+	case len(c.Reasons) > 0:
+		c.Action = Refused
+	case c.Partitions == nil && len(c.Configs) == 0:
+		return Change{}, unmanaged
+	}
+	return c, unmanaged
+}
+
+func diffPrune(file *topology.File, st *State, opts Options, declared map[string]bool, p *Plan) {
+	var candidates, protected []string
+	for name, ts := range st.Topics {
+		if declared[name] || !file.Managed(name) {
+			continue
+		}
+		if ts.Internal || topology.IsInternalName(name) {
+			protected = append(protected, name)
+			continue
+		}
+		candidates = append(candidates, name)
+	}
+	sort.Strings(candidates)
+	sort.Strings(protected)
+	if !opts.Prune {
+		if n := len(candidates); n > 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("%s under managedPrefixes %s not declared in the file (%s); --prune would delete %s",
+				countWord(n, "topic is", "topics are"), strings.Join(file.ManagedPrefixes, ", "), abbreviate(candidates, 5), pronoun(n)))
+		}
+		return
+	}
+	if len(file.ManagedPrefixes) == 0 {
+		p.Notes = append(p.Notes, "--prune deletes nothing: the file sets no managedPrefixes, so no topic is managed")
+		return
+	}
+	for _, name := range protected {
+		p.Changes = append(p.Changes, Change{Action: Refused, Topic: name, Reasons: []string{
+			"internal topic under managedPrefixes: kctl never deletes internal topics (__*, _schemas, _confluent*, connect-*); remove it from the cluster by hand if you must"}})
+	}
+	over := len(candidates) > opts.MaxDeletes
+	for _, name := range candidates {
+		c := Change{Action: Delete, Topic: name}
+		if over {
+			c.Action = Refused
+			c.Reasons = []string{fmt.Sprintf("%s would be deleted but --max-deletes is %d; pass --max-deletes %d to allow it",
+				countWord(len(candidates), "topic", "topics"), opts.MaxDeletes, len(candidates))}
+		}
+		p.Changes = append(p.Changes, c)
+	}
+}
+
+func countWord(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+func abbreviate(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:max], ", ") + fmt.Sprintf(", … %d more", len(names)-max)
+}

@@ -1,0 +1,209 @@
+// Package provision makes a Kafka cluster's topics match a topics.yaml:
+// Observe reads the cluster in a constant number of requests, Diff (pure,
+// no I/O) compares it with the file and returns a Plan value, and Apply
+// carries out a plan with one batched request per kind of change
+// (DESIGN.md §4). Apply decides nothing: every decision is in the plan.
+//
+// The functions take a kmsg.Requestor (a *kgo.Client) rather than a
+// *kadm.Client: kadm's CreateTopics gives every topic the same partition
+// count, replication factor and configs, so a batch of different topics in
+// one request needs kmsg.
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kctl/kctl/topology"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Config sources, as kctl names them (kmsg.ConfigSource).
+const (
+	SourceTopic          = "topic"           // set on the topic (dynamic topic config)
+	SourceBroker         = "broker"          // dynamic, one broker
+	SourceClusterDefault = "cluster-default" // dynamic, all brokers
+	SourceStaticBroker   = "static-broker"   // server.properties
+	SourceDefault        = "default"         // Kafka's built-in default
+	SourceUnknown        = "unknown"
+)
+
+// State is what Observe saw on the cluster.
+type State struct {
+	ClusterID string `json:"clusterId" yaml:"clusterId"`
+	Brokers   int    `json:"brokers" yaml:"brokers"`
+	// Topics holds every topic on the cluster, by name. Only the topics
+	// the file declares have Configs.
+	Topics map[string]*TopicState `json:"topics" yaml:"topics"`
+}
+
+// TopicState is one topic on the cluster.
+type TopicState struct {
+	Name              string `json:"name" yaml:"name"`
+	Partitions        int32  `json:"partitions" yaml:"partitions"`
+	ReplicationFactor int16  `json:"replicationFactor" yaml:"replicationFactor"`
+	Internal          bool   `json:"internal" yaml:"internal"`
+	// Err is a metadata error for the topic ("" when fine).
+	Err string `json:"error,omitempty" yaml:"error,omitempty"`
+	// Configs are the topic's described configs by name; nil when not
+	// described (the topic is not in the file) or when ConfigErr is set.
+	Configs map[string]Config `json:"configs,omitempty" yaml:"configs,omitempty"`
+	// ConfigErr says why the configs could not be read.
+	ConfigErr string `json:"configError,omitempty" yaml:"configError,omitempty"`
+}
+
+// Config is one described topic config.
+type Config struct {
+	Value  *string `json:"value" yaml:"value"`
+	Source string  `json:"source" yaml:"source"`
+	// Default is the value the topic falls back to without its own
+	// setting (from the config synonyms), when known.
+	Default   *string `json:"default,omitempty" yaml:"default,omitempty"`
+	Sensitive bool    `json:"sensitive,omitempty" yaml:"sensitive,omitempty"`
+}
+
+// Observe reads the cluster for Diff in at most two requests, whatever the
+// number of topics: one Metadata request for every topic, and one
+// DescribeConfigs for the file's topics that exist. It returns an error
+// when metadata cannot be read; a failed DescribeConfigs is kept per topic
+// (TopicState.ConfigErr) so Diff can refuse just those topics.
+func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*State, error) {
+	meta := kmsg.NewPtrMetadataRequest()
+	meta.Topics = nil // every topic
+	mresp, err := meta.RequestWith(ctx, cl)
+	if err != nil {
+		return nil, fmt.Errorf("read cluster metadata: %w", err)
+	}
+	st := &State{Brokers: len(mresp.Brokers), Topics: make(map[string]*TopicState, len(mresp.Topics))}
+	if mresp.ClusterID != nil {
+		st.ClusterID = *mresp.ClusterID
+	}
+	for _, t := range mresp.Topics {
+		if t.Topic == nil {
+			continue
+		}
+		ts := &TopicState{Name: *t.Topic, Internal: t.IsInternal, Partitions: int32(len(t.Partitions))}
+		if e := kerr.ErrorForCode(t.ErrorCode); e != nil && !errors.Is(e, kerr.LeaderNotAvailable) {
+			if errors.Is(e, kerr.TopicAuthorizationFailed) {
+				ts.Err = "not authorized to describe this topic"
+			} else {
+				ts.Err = e.Error()
+			}
+		}
+		for _, p := range t.Partitions {
+			if n := int16(len(p.Replicas)); n > ts.ReplicationFactor {
+				ts.ReplicationFactor = n
+			}
+		}
+		st.Topics[ts.Name] = ts
+	}
+
+	var names []string
+	for _, t := range file.Topics {
+		if ts, ok := st.Topics[t.Name]; ok && ts.Err == "" {
+			names = append(names, t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return st, nil
+	}
+	sort.Strings(names)
+	dreq := kmsg.NewPtrDescribeConfigsRequest()
+	dreq.IncludeSynonyms = true
+	for _, n := range names {
+		r := kmsg.NewDescribeConfigsRequestResource()
+		r.ResourceType = kmsg.ConfigResourceTypeTopic
+		r.ResourceName = n
+		dreq.Resources = append(dreq.Resources, r)
+	}
+	dresp, err := dreq.RequestWith(ctx, cl)
+	answered := map[string]bool{}
+	if dresp != nil {
+		for _, r := range dresp.Resources {
+			ts := st.Topics[r.ResourceName]
+			if ts == nil || r.ResourceType != kmsg.ConfigResourceTypeTopic {
+				continue
+			}
+			answered[r.ResourceName] = true
+			if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
+				ts.ConfigErr = withMessage(e, r.ErrorMessage)
+				continue
+			}
+			ts.Configs = make(map[string]Config, len(r.Configs))
+			for _, c := range r.Configs {
+				cfg := Config{Value: c.Value, Source: sourceName(c.Source), Sensitive: c.IsSensitive}
+				if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
+					for _, syn := range c.ConfigSynonyms {
+						if syn.Source != kmsg.ConfigSourceDynamicTopicConfig {
+							cfg.Default = synonymValue(syn.Name, syn.Value)
+							break
+						}
+					}
+				}
+				ts.Configs[c.Name] = cfg
+			}
+		}
+	}
+	for _, n := range names {
+		if !answered[n] && st.Topics[n].ConfigErr == "" {
+			why := "the broker did not describe it"
+			if err != nil {
+				why = err.Error()
+			}
+			st.Topics[n].ConfigErr = "describe configs: " + why
+		}
+	}
+	return st, nil
+}
+
+// synonymValue converts a broker synonym's value to the topic config's
+// unit: a topic's retention.ms falls back to log.retention.hours=168 on a
+// stock broker, which is 604800000 ms.
+func synonymValue(name string, v *string) *string {
+	if v == nil {
+		return nil
+	}
+	mult := int64(0)
+	switch {
+	case strings.HasSuffix(name, ".hours"):
+		mult = 60 * 60 * 1000
+	case strings.HasSuffix(name, ".minutes"):
+		mult = 60 * 1000
+	default:
+		return v
+	}
+	n, err := strconv.ParseInt(*v, 10, 64)
+	if err != nil || n < 0 {
+		return v // -1 (forever) and the like keep their meaning
+	}
+	s := strconv.FormatInt(n*mult, 10)
+	return &s
+}
+
+func withMessage(e error, msg *string) string {
+	if msg != nil && *msg != "" && !strings.Contains(e.Error(), *msg) {
+		return e.Error() + ": " + *msg
+	}
+	return e.Error()
+}
+
+func sourceName(s kmsg.ConfigSource) string {
+	switch s {
+	case kmsg.ConfigSourceDynamicTopicConfig:
+		return SourceTopic
+	case kmsg.ConfigSourceDynamicBrokerConfig:
+		return SourceBroker
+	case kmsg.ConfigSourceDynamicDefaultBrokerConfig:
+		return SourceClusterDefault
+	case kmsg.ConfigSourceStaticBrokerConfig:
+		return SourceStaticBroker
+	case kmsg.ConfigSourceDefaultConfig:
+		return SourceDefault
+	}
+	return SourceUnknown
+}

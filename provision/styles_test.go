@@ -1,0 +1,5 @@
+package provision
+
+import "github.com/kctl/kctl/internal/ui"
+
+var plainStyles = ui.NewStyles(false, false)

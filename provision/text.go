@@ -1,0 +1,195 @@
+package provision
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/topology"
+)
+
+// WriteText prints the plan terraform-style: "+ create", "~ update",
+// "- delete", "! refused" with details, then the summary line
+// "Plan: N to create, N to update, N to delete, N refused." or
+// "No changes. …" when there is nothing to do.
+func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
+	ew := &errWriter{w: w}
+	if len(p.Changes) == 0 {
+		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, countWord(p.Topics, "topic", "topics"))
+	} else {
+		ew.printf("kctl will make these changes to cluster %q (%s):\n", p.ClusterID, p.File)
+		for _, c := range p.Changes {
+			ew.printf("\n")
+			writeChange(ew, st, c)
+		}
+	}
+	if len(p.Unmanaged) > 0 {
+		ew.printf("\nUnmanaged configs (set on the cluster, not in %s; left alone, --prune-configs removes them):\n", p.File)
+		width := 0
+		for _, u := range p.Unmanaged {
+			width = max(width, len(u.Topic))
+		}
+		for _, u := range p.Unmanaged {
+			ew.printf("  %-*s  %s = %s\n", width, u.Topic, u.Name, value(u.Name, u.Value))
+		}
+	}
+	for _, n := range p.Notes {
+		ew.printf("\n%s\n", st.Dim("Note: "+n))
+	}
+	if len(p.Changes) > 0 {
+		s := p.Summary
+		ew.printf("\n%s %s to create, %s to update, %s to delete, %s refused.\n", st.Bold("Plan:"),
+			st.Add(fmt.Sprint(s.Create)), st.Change(fmt.Sprint(s.Update)), st.Remove(fmt.Sprint(s.Delete)), st.Bad(fmt.Sprint(s.Refused)))
+	}
+	return ew.err
+}
+
+func writeChange(ew *errWriter, st ui.Styles, c Change) {
+	name := c.Topic
+	if name == "" {
+		name = "cluster"
+	}
+	switch c.Action {
+	case Create:
+		ew.printf("  %s %s\n", st.Add("+ create"), st.Bold(name))
+	case Update:
+		ew.printf("  %s %s\n", st.Change("~ update"), st.Bold(name))
+	case Delete:
+		ew.printf("  %s %s\n", st.Remove("- delete"), st.Bold(name))
+	default:
+		ew.printf("  %s %s\n", st.Bad("! refused"), st.Bold(name))
+	}
+	type row struct{ k, v string }
+	var rows []row
+	create := c.Action == Create || (c.Action == Refused && c.Partitions != nil && c.Partitions.From == 0)
+	if c.Partitions != nil {
+		if create {
+			rows = append(rows, row{"partitions", fmt.Sprintf("= %d", c.Partitions.To)})
+		} else {
+			rows = append(rows, row{"partitions", fmt.Sprintf("%d → %d", c.Partitions.From, c.Partitions.To)})
+		}
+	}
+	if c.ReplicationFactor != nil {
+		if create {
+			rows = append(rows, row{"replicationFactor", fmt.Sprintf("= %d", c.ReplicationFactor.To)})
+		} else {
+			rows = append(rows, row{"replicationFactor", fmt.Sprintf("%d → %d", c.ReplicationFactor.From, c.ReplicationFactor.To)})
+		}
+	}
+	for _, cc := range c.Configs {
+		switch {
+		case create:
+			rows = append(rows, row{cc.Name, "= " + value(cc.Name, cc.New)})
+		case cc.Op == OpDelete:
+			fallback := "the broker default"
+			if cc.New != nil {
+				fallback = value(cc.Name, cc.New)
+			}
+			rows = append(rows, row{cc.Name, fmt.Sprintf("%s → (removed; falls back to %s)", oldValue(cc), fallback)})
+		default:
+			rows = append(rows, row{cc.Name, fmt.Sprintf("%s → %s", oldValue(cc), value(cc.Name, cc.New))})
+		}
+	}
+	width := 0
+	for _, r := range rows {
+		width = max(width, len(r.k))
+	}
+	for _, r := range rows {
+		ew.printf("      %-*s %s\n", width, r.k, r.v)
+	}
+	for _, r := range c.Reasons {
+		ew.printf("      %s\n", st.Bad("! "+r))
+	}
+}
+
+// value prints a config value with its readable unit: "604800000 (7d)".
+func value(name string, v *string) string { return valueNote(name, v, "") }
+
+// valueNote is value with an extra note in the same parentheses:
+// "604800000 (7d, default)".
+func valueNote(name string, v *string, note string) string {
+	if v == nil {
+		return "(none)"
+	}
+	var notes []string
+	if h := topology.Humanize(name, *v); h != "" {
+		notes = append(notes, h)
+	}
+	if note != "" {
+		notes = append(notes, note)
+	}
+	if len(notes) == 0 {
+		return *v
+	}
+	return fmt.Sprintf("%s (%s)", *v, strings.Join(notes, ", "))
+}
+
+func oldValue(cc ConfigChange) string {
+	if cc.Old == nil {
+		return "(not set)"
+	}
+	note := ""
+	if cc.OldSource != "" && cc.OldSource != SourceTopic {
+		note = cc.OldSource
+	}
+	return valueNote(cc.Name, cc.Old, note)
+}
+
+// WriteText prints one line per change and a closing summary.
+func (r Result) WriteText(w io.Writer, st ui.Styles) error {
+	ew := &errWriter{w: w}
+	for _, it := range r.Items {
+		switch {
+		case it.Skipped != "":
+			ew.printf("  %s %s %s: %s\n", st.Dim("-"), it.Action, it.Topic, it.Skipped)
+		case !it.OK:
+			ew.printf("  %s %s %s: %s\n", st.Bad("✗"), it.Action, it.Topic, st.Bad(it.Error))
+		case r.DryRun:
+			ew.printf("  %s %s %s: accepted (validate-only)\n", st.OK("✓"), it.Action, it.Topic)
+		default:
+			ew.printf("  %s %s %s\n", st.OK("✓"), pastTense(it.Action), it.Topic)
+		}
+	}
+	failed := len(r.Failed())
+	switch {
+	case r.DryRun:
+		checked := 0
+		for _, it := range r.Items {
+			if it.Skipped == "" {
+				checked++
+			}
+		}
+		ew.printf("Dry run: the brokers accepted %d of %d checked changes; nothing was changed.\n", checked-failed, checked)
+	case failed > 0:
+		ew.printf("%s %d created, %d updated, %d deleted, %s.\n", st.Bad("Apply failed:"),
+			r.Count(Create), r.Count(Update), r.Count(Delete), st.Bad(fmt.Sprintf("%d failed", failed)))
+	default:
+		ew.printf("%s %d created, %d updated, %d deleted.\n", st.OK("Apply complete:"), r.Count(Create), r.Count(Update), r.Count(Delete))
+	}
+	return ew.err
+}
+
+func pastTense(a Action) string {
+	switch a {
+	case Create:
+		return "created"
+	case Update:
+		return "updated"
+	case Delete:
+		return "deleted"
+	}
+	return string(a)
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) printf(format string, a ...any) {
+	if e.err != nil {
+		return
+	}
+	_, e.err = fmt.Fprintf(e.w, format, a...)
+}

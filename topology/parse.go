@@ -1,0 +1,600 @@
+package topology
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads and parses the topics file at path. It returns an error only
+// when the file cannot be read; every problem in its content is a
+// Diagnostic (use Diagnostics.Err to stop on errors). The *File is nil when
+// the content cannot be used at all (not YAML, not a mapping).
+func Load(path string) (*File, Diagnostics, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("topics file %s not found: give one with -f FILE (default ./topics.yaml)", path)
+		}
+		return nil, nil, fmt.Errorf("read topics file: %w", err)
+	}
+	f, diags := Parse(path, data)
+	return f, diags, nil
+}
+
+// Parse parses topics.yaml content; name is used in positions. It never
+// panics and always returns every diagnostic it finds, sorted by position.
+// The *File is nil when the content cannot be used at all; otherwise it
+// holds everything that could be read, even when there are errors.
+func Parse(name string, data []byte) (f *File, diags Diagnostics) {
+	p := &parser{file: name}
+	defer func() {
+		if r := recover(); r != nil { // yaml.v3 must not take kctl down
+			f = nil
+			p.diags = append(p.diags, Diagnostic{SeverityError, Pos{name, 1, 1}, fmt.Sprintf("cannot parse YAML: %v", r)})
+			diags = p.diags
+		}
+	}()
+	f = p.parse(data)
+	p.diags.sort()
+	return f, p.diags
+}
+
+type parser struct {
+	file  string
+	diags Diagnostics
+}
+
+func (p *parser) pos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{p.file, 1, 1}
+	}
+	return Pos{p.file, max(n.Line, 1), max(n.Column, 1)}
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, a ...any) {
+	p.diags = append(p.diags, Diagnostic{SeverityError, p.pos(n), fmt.Sprintf(format, a...)})
+}
+
+func (p *parser) warnf(n *yaml.Node, format string, a ...any) {
+	p.diags = append(p.diags, Diagnostic{SeverityWarning, p.pos(n), fmt.Sprintf(format, a...)})
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a yaml.v3 error into a diagnostic at its line.
+// yaml.v3 reports the line where the failing construct began, without a
+// column; a tab in indentation, the commonest slip, is found exactly.
+func (p *parser) syntaxError(err error, data []byte) {
+	for i, line := range strings.Split(string(data), "\n") {
+		indent := len(line) - len(strings.TrimLeft(line, " \t"))
+		if j := strings.IndexByte(line[:indent], '\t'); j >= 0 && strings.TrimSpace(line) != "" {
+			p.diags = append(p.diags, Diagnostic{SeverityError, Pos{p.file, i + 1, j + 1}, "invalid YAML: a tab character indents this line: YAML indents with spaces only"})
+			return
+		}
+	}
+	msg := err.Error()
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	p.diags = append(p.diags, Diagnostic{SeverityError, Pos{p.file, max(line, 1), 1}, "invalid YAML: " + msg})
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
+		n = n.Alias
+	}
+	if n != nil && n.Kind == yaml.AliasNode {
+		return nil
+	}
+	return n
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing (null)"
+		}
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "something else"
+}
+
+var (
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "topics"}
+	clusterKeys  = []string{"id", "brokers"}
+	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
+	topicKeys    = []string{"name", "partitions", "replicationFactor", "config"}
+)
+
+// mapping walks a mapping node's pairs in order, reporting non-mappings,
+// non-string keys, duplicate and unknown keys (with a close match), and
+// calls fn for each known key.
+func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) bool {
+	n = deref(n)
+	if n == nil {
+		return false
+	}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s must be a mapping (key: value), got %s", what, kindName(n))
+		return false
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		if k == nil || k.Kind != yaml.ScalarNode {
+			p.errorf(n.Content[i], "%s: keys must be plain names", what)
+			continue
+		}
+		key := k.Value
+		if key == "<<" {
+			p.errorf(k, "YAML merge keys (<<) are not supported in %s: put shared settings under defaults:", what)
+			continue
+		}
+		if line, dup := seen[key]; dup {
+			p.errorf(k, "duplicate key %q in %s (first at line %d)", key, what, line)
+			continue
+		}
+		seen[key] = k.Line
+		if known != nil && !contains(known, key) {
+			msg := fmt.Sprintf("unknown key %q in %s", key, what)
+			if m := closest(key, known); m != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", m)
+			} else {
+				msg += fmt.Sprintf(" (allowed: %s)", strings.Join(known, ", "))
+			}
+			p.errorf(k, "%s", msg)
+			continue
+		}
+		fn(key, k, v)
+	}
+	return true
+}
+
+func contains(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) parse(data []byte) *File {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.errorf(nil, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
+			return nil
+		}
+		p.syntaxError(err, data)
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		p.errorf(&extra, "a second YAML document: topics.yaml holds exactly one (remove the '---' separator)")
+	} else if !errors.Is(err, io.EOF) {
+		p.syntaxError(err, data)
+	}
+	if len(doc.Content) == 0 {
+		p.errorf(&doc, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
+		return nil
+	}
+	root := deref(doc.Content[0])
+	if root == nil || root.Kind != yaml.MappingNode {
+		if root == nil {
+			root = doc.Content[0]
+		}
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			p.errorf(root, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
+			return nil
+		}
+		p.errorf(root, "the top level must be a mapping with cluster, managedPrefixes, defaults and topics keys, got %s", kindName(root))
+		return nil
+	}
+
+	f := &File{Path: p.file, ManagedPrefixes: []string{}, Topics: []Topic{}}
+	var topicsNode *yaml.Node
+	var prefixNodes []*yaml.Node
+	p.mapping(root, "the file", rootKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "cluster":
+			p.parseCluster(f, v)
+		case "managedPrefixes":
+			f.ManagedPrefixes, prefixNodes = p.parsePrefixes(v)
+		case "defaults":
+			f.Defaults = p.parseDefaults(v)
+		case "topics":
+			topicsNode = v
+			if topicsNode == nil {
+				topicsNode = k
+			}
+		}
+	})
+	if topicsNode == nil {
+		p.errorf(root, "no topics: key: declare the topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
+		return f
+	}
+	p.parseTopics(f, topicsNode)
+	p.checkPrefixes(f, prefixNodes)
+	return f
+}
+
+func (p *parser) parseCluster(f *File, n *yaml.Node) {
+	if isNull(n) {
+		return
+	}
+	p.mapping(n, "cluster", clusterKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "id":
+			if s, ok := p.str(v, "cluster.id"); ok {
+				f.Cluster.ID = s
+			}
+		case "brokers":
+			for _, item := range p.seq(v, "cluster.brokers") {
+				s, ok := p.str(item, "cluster.brokers entry")
+				if !ok {
+					continue
+				}
+				host, port, err := net.SplitHostPort(s)
+				pn, perr := strconv.Atoi(port)
+				if err != nil || host == "" || perr != nil || pn < 1 || pn > 65535 {
+					p.errorf(item, "cluster.brokers: %q is not host:port, e.g. localhost:9092", s)
+					continue
+				}
+				f.Cluster.Brokers = append(f.Cluster.Brokers, s)
+			}
+		}
+	})
+}
+
+func (p *parser) parsePrefixes(n *yaml.Node) ([]string, []*yaml.Node) {
+	out, nodes := []string{}, []*yaml.Node{}
+	for _, item := range p.seq(n, "managedPrefixes") {
+		s, ok := p.str(item, "managedPrefixes entry")
+		if !ok {
+			continue
+		}
+		if s == "" {
+			p.errorf(item, "managedPrefixes: an empty prefix would manage every topic on the cluster; name a prefix such as \"user.\"")
+			continue
+		}
+		if strings.IndexFunc(s, func(r rune) bool { return r > 127 || !legalNameByte(byte(r)) }) >= 0 {
+			p.errorf(item, "managedPrefixes: %q can match no topic: topic names use only a-z, A-Z, 0-9, '.', '_' and '-'", s)
+			continue
+		}
+		out, nodes = append(out, s), append(nodes, item)
+	}
+	return out, nodes
+}
+
+func (p *parser) parseDefaults(n *yaml.Node) Defaults {
+	var d Defaults
+	if isNull(n) {
+		return d
+	}
+	p.mapping(n, "defaults", defaultsKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "partitions":
+			d.Partitions, _ = p.partitions(v, "defaults.partitions")
+		case "replicationFactor":
+			d.ReplicationFactor, _ = p.replicationFactor(v, "defaults.replicationFactor")
+		case "config":
+			d.Config, _ = p.parseConfig(v, "defaults.config")
+		}
+	})
+	return d
+}
+
+func (p *parser) parseTopics(f *File, n *yaml.Node) {
+	items := p.seq(n, "topics")
+	if items == nil && !isNull(n) {
+		return
+	}
+	if len(items) == 0 {
+		p.warnf(n, "topics is empty: nothing is declared")
+	}
+	firstLine := map[string]int{}
+	folded := map[string]Topic{}
+	for _, item := range items {
+		t, namePos, ok := p.parseTopic(item, f.Defaults)
+		if !ok {
+			continue
+		}
+		if line, dup := firstLine[t.Name]; dup {
+			p.errorf(namePos, "duplicate topic %q (first declared at line %d)", t.Name, line)
+			continue
+		}
+		firstLine[t.Name] = t.Pos.Line
+		fk := FoldName(t.Name)
+		if other, clash := folded[fk]; clash {
+			p.warnf(namePos, "topic %q collides with %q (line %d) once '.' and '_' are folded: Kafka refuses to create both", t.Name, other.Name, other.Pos.Line)
+		} else {
+			folded[fk] = t
+		}
+		f.Topics = append(f.Topics, t)
+	}
+}
+
+func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) {
+	t := Topic{Config: map[string]string{}}
+	var nameNode, partsNode, rfNode *yaml.Node
+	var own map[string]string
+	var ownPos map[string]*yaml.Node
+	n = deref(n)
+	if n == nil {
+		return t, nil, false
+	}
+	t.Pos = p.pos(n)
+	ok := p.mapping(n, "a topic", topicKeys, func(key string, k, v *yaml.Node) {
+		switch key {
+		case "name":
+			nameNode = v
+			s, ok := p.str(v, "name")
+			if !ok {
+				return
+			}
+			if msg := CheckTopicName(s); msg != "" {
+				p.errorf(v, "%s", msg)
+			} else if strings.HasPrefix(s, "__") {
+				p.warnf(v, "topic %q: names starting with \"__\" are reserved for Kafka's internal topics", s)
+			}
+			t.Name = s
+			t.Pos = p.pos(v)
+		case "partitions":
+			partsNode = v
+			t.Partitions, _ = p.partitions(v, "partitions")
+		case "replicationFactor":
+			rfNode = v
+			t.ReplicationFactor, _ = p.replicationFactor(v, "replicationFactor")
+		case "config":
+			own, ownPos = p.parseConfig(v, "config")
+		}
+	})
+	if !ok {
+		return t, nil, false
+	}
+	label := "a topic"
+	if nameNode == nil {
+		p.errorf(n, "a topic without a name: add name: <topic>")
+	} else if t.Name != "" {
+		label = fmt.Sprintf("topic %q", t.Name)
+	}
+	if partsNode == nil {
+		if d.Partitions > 0 {
+			t.Partitions = d.Partitions
+		} else {
+			p.errorf(n, "%s has no partitions: set partitions: N (or defaults.partitions)", label)
+		}
+	}
+	if rfNode == nil {
+		if d.ReplicationFactor > 0 {
+			t.ReplicationFactor = d.ReplicationFactor
+		} else {
+			p.errorf(n, "%s has no replicationFactor: set replicationFactor: N (or defaults.replicationFactor)", label)
+		}
+	}
+	for k, v := range d.Config {
+		t.Config[k] = v
+	}
+	for k, v := range own {
+		t.Config[k] = v
+	}
+	// min.insync.replicas against the replication factor.
+	if mir, ok := t.Config["min.insync.replicas"]; ok && t.ReplicationFactor > 0 {
+		m, _ := strconv.Atoi(mir)
+		where, from := ownPos["min.insync.replicas"], ""
+		if where == nil {
+			from = " (min.insync.replicas from defaults)"
+			where = rfNode
+			if where == nil {
+				where = nameNode
+			}
+			if where == nil {
+				where = n
+			}
+		}
+		switch {
+		case m > int(t.ReplicationFactor):
+			p.errorf(where, "%s: min.insync.replicas %d is greater than replicationFactor %d%s: no acks=all write could ever succeed", label, m, t.ReplicationFactor, from)
+		case m == int(t.ReplicationFactor) && m > 1:
+			p.warnf(where, "%s: min.insync.replicas %d equals replicationFactor %d%s: one broker down stops acks=all writes", label, m, t.ReplicationFactor, from)
+		}
+	}
+	return t, nameNode, t.Name != ""
+}
+
+func (p *parser) parseConfig(n *yaml.Node, what string) (map[string]string, map[string]*yaml.Node) {
+	out, pos := map[string]string{}, map[string]*yaml.Node{}
+	if isNull(n) {
+		return out, pos
+	}
+	p.mapping(n, what, nil, func(key string, k, v *yaml.Node) {
+		raw, ok := p.rawConfigValue(k, v, key)
+		if !ok {
+			return
+		}
+		spec, known := configIndex[key]
+		if !known {
+			for _, vp := range vendorPrefixes {
+				if strings.HasPrefix(key, vp) {
+					p.warnf(k, "config %q is not a known Apache Kafka topic config: kctl passes it through unchecked", key)
+					val := raw.scalar
+					if raw.isList {
+						val = strings.Join(raw.list, ",")
+					}
+					out[key], pos[key] = val, v
+					return
+				}
+			}
+			msg := fmt.Sprintf("unknown topic config %q", key)
+			if m := closest(key, knownConfigNames()); m != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", m)
+			} else {
+				msg += " (see https://kafka.apache.org/documentation/#topicconfigs)"
+			}
+			p.errorf(k, "%s", msg)
+			return
+		}
+		norm, msg := spec.normalize(raw)
+		if msg != "" {
+			p.errorf(v, "%s", msg)
+			return
+		}
+		if spec.Deprecated != "" {
+			p.warnf(k, "config %q is deprecated: %s", key, spec.Deprecated)
+		}
+		out[key], pos[key] = norm, v
+	})
+	return out, pos
+}
+
+func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
+	v := deref(n)
+	if v == nil {
+		p.errorf(k, "config %s: value cannot be read", key)
+		return rawValue{}, false
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Tag == "!!null" {
+			p.errorf(k, "config %s has no value", key)
+			return rawValue{}, false
+		}
+		return rawValue{scalar: v.Value}, true
+	case yaml.SequenceNode:
+		r := rawValue{isList: true}
+		for _, it := range v.Content {
+			it = deref(it)
+			if it == nil || it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
+				p.errorf(v, "config %s: list items must be plain values", key)
+				return rawValue{}, false
+			}
+			r.list = append(r.list, it.Value)
+		}
+		return r, true
+	}
+	p.errorf(v, "config %s must be a value, got %s", key, kindName(v))
+	return rawValue{}, false
+}
+
+func isNull(n *yaml.Node) bool {
+	n = deref(n)
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+// seq returns the items of a sequence node, or reports what it got.
+func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
+	n = deref(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "%s must be a list, got %s", what, kindName(n))
+		return nil
+	}
+	out := make([]*yaml.Node, 0, len(n.Content))
+	for _, it := range n.Content {
+		if d := deref(it); d != nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// str returns a scalar's text (any scalar: a topic may be named 2024).
+func (p *parser) str(n *yaml.Node, what string) (string, bool) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		got := "nothing"
+		if n != nil {
+			got = kindName(n)
+		}
+		p.errorf(n, "%s must be a string, got %s", what, got)
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (p *parser) integer(n *yaml.Node, what string) (int64, bool) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		got := "nothing"
+		if n != nil {
+			got = kindName(n)
+		}
+		p.errorf(n, "%s must be a whole number, got %s", what, got)
+		return 0, false
+	}
+	var x int64
+	if err := n.Decode(&x); err != nil {
+		p.errorf(n, "%s: %q is not a whole number that fits in 64 bits", what, n.Value)
+		return 0, false
+	}
+	return x, true
+}
+
+func (p *parser) partitions(n *yaml.Node, what string) (int32, bool) {
+	x, ok := p.integer(n, what)
+	if !ok {
+		return 0, false
+	}
+	if x < 1 || x > math.MaxInt32 {
+		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	}
+	return int32(x), true
+}
+
+func (p *parser) replicationFactor(n *yaml.Node, what string) (int16, bool) {
+	x, ok := p.integer(n, what)
+	if !ok {
+		return 0, false
+	}
+	if x < 1 || x > math.MaxInt16 {
+		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	}
+	return int16(x), true
+}
+
+// checkPrefixes warns about managed prefixes that cover Kafka's internal
+// topics, and about a prefix that matches none of the declared topics
+// (--prune would delete every cluster topic under it).
+func (p *parser) checkPrefixes(f *File, nodes []*yaml.Node) {
+	for i, pre := range f.ManagedPrefixes {
+		if IsInternalName(pre) || pre == "_" || strings.HasPrefix("connect-", pre) || strings.HasPrefix("__", pre) {
+			p.warnf(nodes[i], "managedPrefixes %q covers Kafka's internal topics: kctl never deletes those", pre)
+			continue
+		}
+		used := false
+		for _, t := range f.Topics {
+			if strings.HasPrefix(t.Name, pre) {
+				used = true
+				break
+			}
+		}
+		if !used {
+			p.warnf(nodes[i], "managedPrefixes %q matches no topic in this file: plan --prune would delete every cluster topic under it", pre)
+		}
+	}
+}

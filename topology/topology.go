@@ -1,0 +1,180 @@
+// Package topology reads topics.yaml: the declared topics of a Kafka
+// cluster (DESIGN.md §3). It decodes strictly from yaml.v3 nodes so every
+// problem carries file:line:col, merges defaults into topics, normalises
+// durations and sizes to the broker's integer strings, and checks Kafka's
+// rules offline (names, counts, known topic configs with their types,
+// enums and ranges). It imports no Kafka package: it is pure data.
+package topology
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// File is a parsed, validated and normalised topics.yaml.
+type File struct {
+	Path            string   `json:"file" yaml:"file"`
+	Cluster         Cluster  `json:"cluster" yaml:"cluster"`
+	ManagedPrefixes []string `json:"managedPrefixes" yaml:"managedPrefixes"`
+	Defaults        Defaults `json:"defaults" yaml:"defaults"`
+	// Topics are in file order, each with the defaults merged in.
+	Topics []Topic `json:"topics" yaml:"topics"`
+}
+
+// Cluster is the file's optional cluster section.
+type Cluster struct {
+	// ID, when set, makes plan and apply refuse a cluster with another ID.
+	ID string `json:"id,omitempty" yaml:"id,omitempty"`
+	// Brokers is the default bootstrap list (the second-to-last fallback).
+	Brokers []string `json:"brokers,omitempty" yaml:"brokers,omitempty"`
+}
+
+// Defaults are merged into every topic; a topic's own fields win.
+type Defaults struct {
+	Partitions        int32             `json:"partitions,omitempty" yaml:"partitions,omitempty"`
+	ReplicationFactor int16             `json:"replicationFactor,omitempty" yaml:"replicationFactor,omitempty"`
+	Config            map[string]string `json:"config,omitempty" yaml:"config,omitempty"`
+}
+
+// Topic is one declared topic after defaults are merged. Config values are
+// normalised to what a broker reports ("7d" → "604800000", "1GiB" →
+// "1073741824", lists comma-joined).
+type Topic struct {
+	Name              string            `json:"name" yaml:"name"`
+	Partitions        int32             `json:"partitions" yaml:"partitions"`
+	ReplicationFactor int16             `json:"replicationFactor" yaml:"replicationFactor"`
+	Config            map[string]string `json:"config" yaml:"config"`
+	// Pos is where the topic's name is written.
+	Pos Pos `json:"-" yaml:"-"`
+}
+
+// Topic returns the declared topic with name, if any.
+func (f *File) Topic(name string) (Topic, bool) {
+	for _, t := range f.Topics {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Topic{}, false
+}
+
+// Managed reports whether name falls under one of the managedPrefixes.
+func (f *File) Managed(name string) bool {
+	for _, p := range f.ManagedPrefixes {
+		if p != "" && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// SortedConfigNames returns the topic's config names in order.
+func (t Topic) SortedConfigNames() []string {
+	names := make([]string, 0, len(t.Config))
+	for k := range t.Config {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Severity says whether a diagnostic stops the file being used.
+type Severity string
+
+// Severities.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+)
+
+// Pos is a position in a file; Line and Col start at 1.
+type Pos struct {
+	File string `json:"file" yaml:"file"`
+	Line int    `json:"line" yaml:"line"`
+	Col  int    `json:"col" yaml:"col"`
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Diagnostic is one problem found in a file.
+type Diagnostic struct {
+	Severity Severity `json:"severity" yaml:"severity"`
+	Pos      Pos      `json:"pos" yaml:"pos"`
+	Message  string   `json:"message" yaml:"message"`
+}
+
+// String formats d as compilers do: "topics.yaml:3:5: error: message".
+func (d Diagnostic) String() string { return fmt.Sprintf("%s: %s: %s", d.Pos, d.Severity, d.Message) }
+
+// Diagnostics are all problems found in a file, in file order.
+type Diagnostics []Diagnostic
+
+// HasErrors reports whether any diagnostic is an error.
+func (ds Diagnostics) HasErrors() bool { return len(ds.Errors()) > 0 }
+
+// Errors returns the error diagnostics.
+func (ds Diagnostics) Errors() Diagnostics { return ds.filter(SeverityError) }
+
+// Warnings returns the warning diagnostics.
+func (ds Diagnostics) Warnings() Diagnostics { return ds.filter(SeverityWarning) }
+
+func (ds Diagnostics) filter(s Severity) Diagnostics {
+	var out Diagnostics
+	for _, d := range ds {
+		if d.Severity == s {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Err returns nil when there are no errors, else an *InvalidError carrying
+// every error diagnostic.
+func (ds Diagnostics) Err() error {
+	errs := ds.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	return &InvalidError{Diagnostics: errs}
+}
+
+func (ds Diagnostics) sort() {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+}
+
+// InvalidError says a file has errors; it lists them one per line.
+type InvalidError struct{ Diagnostics Diagnostics }
+
+func (e *InvalidError) Error() string {
+	var b strings.Builder
+	file := ""
+	if len(e.Diagnostics) > 0 {
+		file = e.Diagnostics[0].Pos.File
+	}
+	fmt.Fprintf(&b, "%s has %s", file, plural(len(e.Diagnostics), "error"))
+	for _, d := range e.Diagnostics {
+		b.WriteString("\n  " + d.String())
+	}
+	return b.String()
+}
+
+// ErrInvalid matches any *InvalidError with errors.Is.
+var ErrInvalid = errors.New("invalid topics file")
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", word)
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
