@@ -97,11 +97,12 @@ func (r *Report) WriteText(w io.Writer, st ui.Styles) error {
 	for _, s := range r.Steps {
 		fmt.Fprintln(w, StepLine(s, st))
 	}
-	r.writeSummary(w, st)
+	r.WriteSummary(w, st)
 	return nil
 }
 
-func (r *Report) writeSummary(w io.Writer, st ui.Styles) {
+// WriteSummary prints the latency, loss and verdict lines.
+func (r *Report) WriteSummary(w io.Writer, st ui.Styles) {
 	fmt.Fprintln(w)
 	if r.Latency.N > 0 {
 		fmt.Fprintf(w, "end-to-end latency (sign-up accepted → email logged), %d samples: p50 %.1fms  p99 %.1fms  max %.1fms\n",
@@ -195,7 +196,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s.Cases = append(s.Cases, c)
 	}
 	var sum strings.Builder
-	r.writeSummary(&sum, ui.NewStyles(false, false))
+	r.WriteSummary(&sum, ui.NewStyles(false, false))
 	s.SystemOut = strings.TrimSpace(sum.String())
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
