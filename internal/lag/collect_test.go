@@ -2,7 +2,9 @@ package lag_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,6 +12,8 @@ import (
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // A group that consumed 40 of 100 records shows lag 60, split per partition
@@ -384,4 +388,141 @@ func TestStatusTransitions(t *testing.T) {
 	if g := sample(); status(g) != lag.StatusOK || g.Lag != 0 || g.Status.CatchUpMs == nil || *g.Status.CatchUpMs != 0 {
 		t.Fatalf("caught up again: %s lag %d %+v, want OK 0", status(g), g.Lag, g.Status)
 	}
+}
+
+// Transactions: the end offset is the last stable offset, so records of an
+// open transaction are not lag; markers and aborted records between the
+// commit and the end are not lag either. A commit past the end is clamped.
+func TestTransactionsAndClamp(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "tx", 1, nil)
+	ctx := ctxT(t)
+	txn := devclustertest.Client(t, c, kgo.TransactionalID("lag-test-tx"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	aborted := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ts time.Time) func(int) time.Time { return func(int) time.Time { return ts } }
+	run := func(n int, end kgo.TransactionEndTry) {
+		t.Helper()
+		if err := txn.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		produce(t, txn, "tx", n, to(0), at(aborted))
+		if err := txn.EndTransaction(ctx, end); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(5, kgo.TryCommit) // records 0-4, commit marker at 5
+	commit(t, adm, "txg", map[string]map[int32]int64{"tx": {0: 5}})
+	cl := devclustertest.Client(t, c)
+	p := partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"txg"}}), "txg"), "tx", 0)
+	if lagOf(t, p) != 0 || !p.MarkersOnly || p.End != 6 {
+		t.Fatalf("after a committed transaction: %+v, want end 6, lag 0, markers only", p)
+	}
+
+	run(3, kgo.TryAbort) // aborted records 6-8, abort marker at 9
+	p = partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"txg"}}), "txg"), "tx", 0)
+	if lagOf(t, p) != 0 || !p.MarkersOnly || p.End != 10 {
+		t.Fatalf("after an aborted transaction: %+v, want end 10, lag 0, markers only", p)
+	}
+
+	// An open transaction: its records are past the last stable offset.
+	if err := txn.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	committed := aborted.Add(time.Hour)
+	produce(t, txn, "tx", 4, to(0), at(committed))
+	p = partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"txg"}}), "txg"), "tx", 0)
+	if p.End != 10 || lagOf(t, p) != 0 {
+		t.Fatalf("open transaction: %+v, want end 10 (stable), lag 0", p)
+	}
+	if err := txn.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	p = partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"txg"}}), "txg"), "tx", 0)
+	// Lag counts offsets (as every Kafka tool does), markers in between
+	// included; the time lag is read from the first consumable record.
+	if p.End != 15 || lagOf(t, p) != 10 || p.MarkersOnly || p.RecordTime == nil || !p.RecordTime.Equal(committed) {
+		t.Fatalf("committed: %+v, want end 15, lag 10, the time of record 10 (not of the aborted ones)", p)
+	}
+
+	commit(t, adm, "ahead", map[string]map[int32]int64{"tx": {0: 100}})
+	p = partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"ahead"}}), "ahead"), "tx", 0)
+	if lagOf(t, p) != 0 || !p.Clamped || p.Committed != 100 {
+		t.Fatalf("commit past the end: %+v, want lag 0 clamped", p)
+	}
+}
+
+// Hundreds of partitions over many groups cost a handful of requests: one
+// per broker (coordinator, leader) per kind.
+func TestBatchedRequests(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	prod := producer(t, c)
+	topics := []string{"b1", "b2", "b3", "b4"}
+	for _, tp := range topics {
+		devclustertest.CreateTopic(t, adm, tp, 6, nil)
+		produce(t, prod, tp, 60, roundRobin(6), nil)
+	}
+	const groups = 60
+	for i := range groups {
+		offs := map[string]map[int32]int64{}
+		for _, tp := range topics {
+			offs[tp] = map[int32]int64{}
+			for p := int32(0); p < 6; p++ {
+				offs[tp][p] = int64(i % 3) // three distinct committed offsets
+			}
+		}
+		commit(t, adm, fmt.Sprintf("g%03d", i), offs)
+	}
+
+	var mu sync.Mutex
+	counts := map[int16]int{}
+	c.Control(func(req kmsg.Request) (kmsg.Response, error, bool) {
+		mu.Lock()
+		counts[req.Key()]++
+		mu.Unlock()
+		return nil, nil, false
+	})
+	cl := devclustertest.Client(t, c)
+	if err := cl.Ping(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	clear(counts)
+	mu.Unlock()
+
+	s := collect(t, cl, lag.Options{})
+	if len(s.Groups) != groups {
+		t.Fatalf("%d groups, want %d", len(s.Groups), groups)
+	}
+	for _, g := range s.Groups {
+		var i int
+		fmt.Sscanf(g.Group, "g%d", &i)
+		if want := int64(24 * (10 - i%3)); g.Lag != want {
+			t.Fatalf("group %s lag %d, want %d", g.Group, g.Lag, want)
+		}
+		if g.TimeLagMs == 0 {
+			t.Fatalf("group %s: no time lag", g.Group)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for key, max := range map[int16]int{
+		int16(kmsg.ListGroups):     3,
+		int16(kmsg.DescribeGroups): 3,
+		int16(kmsg.OffsetFetch):    3,
+		// Ours (by name), kgo's broker discovery (no topics), and kgo
+		// resolving OffsetFetch v10's topic IDs (one per response).
+		int16(kmsg.Metadata):    6,
+		int16(kmsg.ListOffsets): 6, // last stable offsets; no partition lacks a commit
+		int16(kmsg.Fetch):       9, // 3 leaders × 3 distinct committed offsets
+	} {
+		if counts[key] == 0 || counts[key] > max {
+			t.Errorf("%s: %d requests, want 1..%d", kmsg.NameForKey(key), counts[key], max)
+		}
+	}
+	if counts[int16(kmsg.ConsumerGroupDescribe)] != 0 {
+		t.Errorf("ConsumerGroupDescribe sent for classic groups")
+	}
+	t.Logf("requests: %v", counts)
 }
