@@ -203,14 +203,14 @@ func judge(ps []PartitionSample, span time.Duration) (Status, string) {
 		}
 	}
 	if !moved {
-		at := "no commit"
+		at := fmt.Sprintf("no commit for %s", fmtDur(span))
 		if l.Committed >= 0 {
-			at = fmt.Sprintf("committed offset %d", l.Committed)
+			at = fmt.Sprintf("committed offset %d unchanged for %s", l.Committed, fmtDur(span))
 		}
 		if l.Owned {
-			return StatusStall, fmt.Sprintf("%s unchanged for %s with lag %d; a live member owns it", at, fmtDur(span), l.Lag)
+			return StatusStall, fmt.Sprintf("%s with lag %d; a live member owns it", at, l.Lag)
 		}
-		return StatusStop, fmt.Sprintf("%s unchanged for %s with lag %d; no live member owns it", at, fmtDur(span), l.Lag)
+		return StatusStop, fmt.Sprintf("%s with lag %d; no live member owns it", at, l.Lag)
 	}
 	growing := true
 	for i := 1; i < len(ps); i++ {

@@ -45,7 +45,7 @@ func TestEvaluate(t *testing.T) {
 		{"offsets rewound", series([3]int64{50, 100, owned}, [3]int64{10, 100, owned}), StatusWarn, "rewound from 50 to 10"},
 		{"stuck with a live member", series([3]int64{40, 100, owned}, [3]int64{40, 100, owned}, [3]int64{40, 110, owned}), StatusStall, "committed offset 40 unchanged for 20s with lag 70; a live member owns it"},
 		{"stuck, nobody owns it", series([3]int64{40, 100, free}, [3]int64{40, 100, free}), StatusStop, "no live member owns it"},
-		{"no commit, nobody consuming", series([3]int64{-1, 10, free}, [3]int64{-1, 12, free}), StatusStop, "no commit unchanged"},
+		{"no commit, nobody consuming", series([3]int64{-1, 10, free}, [3]int64{-1, 12, free}), StatusStop, "no commit for 10s with lag 12; no live member owns it"},
 		{"member left during the window", series([3]int64{40, 100, owned}, [3]int64{40, 100, free}), StatusStop, ""},
 		{"member came back and moved", series([3]int64{40, 100, free}, [3]int64{60, 100, owned}), StatusOK, ""},
 	}
