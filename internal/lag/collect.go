@@ -461,7 +461,7 @@ func (c *collector) describeAndFetch(ctx context.Context, groups map[string]*gro
 		wg        sync.WaitGroup
 		described kadm.DescribedGroups
 		descErr   error
-		cdesc     kadm.DescribedConsumerGroups
+		cdesc     map[string]consumerGroup
 		cdescErr  error
 		fetched   kadm.FetchOffsetsResponses
 	)
@@ -471,45 +471,53 @@ func (c *collector) describeAndFetch(ctx context.Context, groups map[string]*gro
 	}
 	if len(consumer) > 0 {
 		wg.Add(1)
-		go func() { defer wg.Done(); cdesc, cdescErr = c.adm.DescribeConsumerGroups(ctx, consumer...) }()
+		go func() { defer wg.Done(); cdesc, cdescErr = c.describeConsumerGroups(ctx, consumer) }()
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); fetched = c.adm.FetchManyOffsets(ctx, order...) }()
 	wg.Wait()
 
 	// KIP-848 consumer groups first: a classic describe of one may answer
-	// GROUP_ID_NOT_FOUND or a placeholder.
+	// GROUP_ID_NOT_FOUND or a placeholder. Their assignments name topics
+	// by ID: resolve them from the committed offsets (which carry both),
+	// else with one Metadata request by ID.
+	names := c.topicNames(ctx, cdesc, fetched)
 	for n, d := range cdesc {
 		g, ok := groups[n]
-		if !ok || d.Err != nil {
-			if ok && !named && d.Err != nil {
-				g.view.Error = fmt.Sprintf("describe: %v", d.Err)
+		if !ok || d.err != nil {
+			if ok && !named && d.err != nil {
+				g.view.Error = fmt.Sprintf("describe: %v", d.err)
 			}
 			continue
 		}
 		g.described = true
 		g.typ = "consumer"
 		g.view.Type = "consumer"
-		g.view.State = d.State
+		g.view.State = d.state
 		g.view.ProtocolType = "consumer"
-		g.view.Protocol = d.AssignorName
-		g.view.Coordinator = d.Coordinator.NodeID
-		for _, m := range d.Members {
-			mv := Member{MemberID: m.MemberID, ClientID: m.ClientID, Host: host(m.ClientHost)}
-			if m.InstanceID != nil {
-				mv.InstanceID = *m.InstanceID
-			}
-			for t, ps := range m.Assignment {
-				for p := range ps {
+		g.view.Protocol = d.assignor
+		g.view.Coordinator = d.coordinator
+		for _, m := range d.members {
+			mv := m.Member
+			for _, a := range m.assigned {
+				topic := a.topic
+				if topic == "" {
+					topic = names[a.id]
+				}
+				if topic == "" {
+					c.warnf("group %q: member %s is assigned a topic with unknown ID %x", n, m.MemberID, a.id)
+					continue
+				}
+				for _, p := range a.partitions {
 					mv.Partitions++
-					g.owners[tp{t, p}] = &Owner{MemberID: m.MemberID, ClientID: m.ClientID, Host: mv.Host}
+					g.owners[tp{topic, p}] = &Owner{MemberID: mv.MemberID, ClientID: mv.ClientID, Host: mv.Host}
 				}
 			}
 			g.view.Members = append(g.view.Members, mv)
 		}
 	}
 	if cdescErr != nil && !named {
-		c.shardWarn("describe consumer groups", cdescErr, groups)
+		c.warnf("describe consumer groups: %v", cdescErr)
 	}
 	for n, d := range described {
 		g, ok := groups[n]
@@ -605,10 +613,7 @@ func (c *collector) shardWarn(what string, err error, groups map[string]*groupIn
 	}
 	for _, e := range se.Errs {
 		var names []string
-		switch r := e.Req.(type) {
-		case *kmsg.DescribeGroupsRequest:
-			names = r.Groups
-		case *kmsg.ConsumerGroupDescribeRequest:
+		if r, ok := e.Req.(*kmsg.DescribeGroupsRequest); ok {
 			names = r.Groups
 		}
 		for _, n := range names {
@@ -716,4 +721,119 @@ func (c *collector) metadata(ctx context.Context, topics []string) (map[string]*
 		}
 	}
 	return meta, nil
+}
+
+// consumerGroup is a ConsumerGroupDescribe answer (KIP-848) for one group.
+type consumerGroup struct {
+	state, assignor string
+	coordinator     int32
+	members         []consumerMember
+	err             error
+}
+
+type consumerMember struct {
+	Member
+	assigned []assignedTopic
+}
+
+type assignedTopic struct {
+	topic      string
+	id         [16]byte
+	partitions []int32
+}
+
+// describeConsumerGroups describes KIP-848 consumer groups, one request per
+// coordinator. Unlike kadm's DescribeConsumerGroups it keeps the topic IDs
+// of assignments, which brokers may send without names. A shard that fails
+// (a broker without the API, a coordinator down) leaves its groups with an
+// error.
+func (c *collector) describeConsumerGroups(ctx context.Context, names []string) (map[string]consumerGroup, error) {
+	req := kmsg.NewPtrConsumerGroupDescribeRequest()
+	req.Groups = names
+	out := map[string]consumerGroup{}
+	var firstErr error
+	for _, sh := range c.cl.RequestSharded(ctx, req) {
+		if sh.Err != nil {
+			if r, ok := sh.Req.(*kmsg.ConsumerGroupDescribeRequest); ok {
+				for _, n := range r.Groups {
+					out[n] = consumerGroup{err: sh.Err}
+				}
+			}
+			if firstErr == nil {
+				firstErr = sh.Err
+			}
+			continue
+		}
+		resp := sh.Resp.(*kmsg.ConsumerGroupDescribeResponse)
+		for _, rg := range resp.Groups {
+			g := consumerGroup{state: rg.State, assignor: rg.AssignorName, coordinator: sh.Meta.NodeID, err: kerr.ErrorForCode(rg.ErrorCode)}
+			for _, rm := range rg.Members {
+				m := consumerMember{Member: Member{MemberID: rm.MemberID, ClientID: rm.ClientID, Host: host(rm.ClientHost)}}
+				if rm.InstanceID != nil {
+					m.InstanceID = *rm.InstanceID
+				}
+				for _, a := range rm.Assignment.TopicPartitions {
+					m.assigned = append(m.assigned, assignedTopic{topic: a.Topic, id: a.TopicID, partitions: a.Partitions})
+				}
+				g.members = append(g.members, m)
+			}
+			out[rg.Group] = g
+		}
+	}
+	return out, firstErr
+}
+
+// topicNames maps the topic IDs of consumer-group assignments to names:
+// from the committed offsets first, then one Metadata request by ID for the
+// rest.
+func (c *collector) topicNames(ctx context.Context, cdesc map[string]consumerGroup, fetched kadm.FetchOffsetsResponses) map[[16]byte]string {
+	names := map[[16]byte]string{}
+	var want [][16]byte
+	for _, g := range cdesc {
+		for _, m := range g.members {
+			for _, a := range m.assigned {
+				if a.topic == "" {
+					want = append(want, a.id)
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		return names
+	}
+	for _, r := range fetched {
+		for t, ps := range r.Fetched {
+			for _, or := range ps {
+				if or.TopicID != (kadm.TopicID{}) && t != "" {
+					names[or.TopicID] = t
+				}
+				break
+			}
+		}
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	seen := map[[16]byte]bool{}
+	for _, id := range want {
+		if names[id] != "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.TopicID = id
+		req.Topics = append(req.Topics, rt)
+	}
+	if len(req.Topics) == 0 {
+		return names
+	}
+	resp, err := req.RequestWith(ctx, c.cl)
+	if err != nil {
+		c.warnf("metadata of assigned topic IDs: %v", err)
+		return names
+	}
+	for _, t := range resp.Topics {
+		if t.Topic != nil && t.ErrorCode == 0 {
+			names[t.TopicID] = *t.Topic
+		}
+	}
+	return names
 }

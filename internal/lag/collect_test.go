@@ -1,6 +1,7 @@
 package lag_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -525,4 +526,85 @@ func TestBatchedRequests(t *testing.T) {
 		t.Errorf("ConsumerGroupDescribe sent for classic groups")
 	}
 	t.Logf("requests: %v", counts)
+}
+
+// A KIP-848 consumer group (the broker assigns partitions) is described
+// with ConsumerGroupDescribe: type consumer, members and owners.
+func TestConsumerProtocolGroup(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "nextgen", 2, nil)
+	produce(t, producer(t, c), "nextgen", 20, roundRobin(2), nil)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers()...), kgo.ConsumerGroup("g848"), kgo.ConsumeTopics("nextgen"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.ClientID("kip848"),
+		kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := &consumer{t: t, cl: cl}
+	t.Cleanup(co.close)
+	co.consume(8)
+
+	// A second group that polls but never commits: its assignment's topic
+	// IDs cannot be named from commits, only from metadata.
+	idle, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers()...), kgo.ConsumerGroup("g848idle"), kgo.ConsumeTopics("nextgen"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.ClientID("idle"),
+		kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(idle.Close)
+	for n := 0; n < 20; {
+		n += idle.PollRecords(ctxT(t), 20-n).NumRecords()
+	}
+
+	admin := devclustertest.Client(t, c)
+	gi := group(t, collect(t, admin, lag.Options{Groups: []string{"g848idle"}}), "g848idle")
+	if gi.Lag != 20 || len(gi.Members) != 1 || partition(t, gi, "nextgen", 1).Owner == nil || !partition(t, gi, "nextgen", 1).NoCommit {
+		t.Fatalf("idle consumer-protocol group: %+v, want lag 20, owned partitions without commits", gi)
+	}
+	for _, o := range []lag.Options{{Groups: []string{"g848"}}, {}} { // named, and listed
+		g := group(t, collect(t, admin, o), "g848")
+		if g.Type != "consumer" || g.State != "Stable" || len(g.Members) != 1 || g.Members[0].ClientID != "kip848" {
+			t.Fatalf("%+v: type %q state %q members %+v; want a stable consumer-protocol group with its member", o, g.Type, g.State, g.Members)
+		}
+		if g.Lag != 12 {
+			t.Errorf("lag = %d, want 12", g.Lag)
+		}
+		for p := int32(0); p < 2; p++ {
+			if pv := partition(t, g, "nextgen", p); pv.Owner == nil || pv.Owner.ClientID != "kip848" {
+				t.Errorf("nextgen/%d owner = %+v, want the member", p, pv.Owner)
+			}
+		}
+	}
+}
+
+// Records bigger than the batched fetch's per-partition budget are still
+// read (each such partition again on its own), so every partition has a
+// time lag.
+func TestTimeLagLargeRecords(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "big", 4, nil)
+	prod := producer(t, c)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	value := bytes.Repeat([]byte("x"), 40<<10)
+	var recs []*kgo.Record
+	for i := range 12 {
+		recs = append(recs, &kgo.Record{Topic: "big", Partition: int32(i % 4), Value: value, Timestamp: base.Add(time.Duration(i) * time.Minute)})
+	}
+	if err := prod.ProduceSync(ctxT(t), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, adm, "bigreader", map[string]map[int32]int64{"big": {0: 1, 1: 1, 2: 1, 3: 1}})
+	now := base.Add(time.Hour)
+	g := group(t, collect(t, devclustertest.Client(t, c), lag.Options{Groups: []string{"bigreader"}, Now: func() time.Time { return now }}), "bigreader")
+	for p := int32(0); p < 4; p++ {
+		pv := partition(t, g, "big", p)
+		// Record at offset 1 of partition p is record 4+p.
+		want := now.Sub(base.Add(time.Duration(4+p) * time.Minute)).Milliseconds()
+		if pv.TimeLagMs == nil || *pv.TimeLagMs != want {
+			t.Errorf("big/%d time lag = %v (error %q), want %d", p, pv.TimeLagMs, pv.Error, want)
+		}
+	}
 }

@@ -34,8 +34,11 @@ func (s Snapshot) WriteText(w io.Writer, st ui.Styles) error {
 }
 
 func (g Group) describeLine() string {
-	var parts []string
-	parts = append(parts, g.State)
+	state := g.State
+	if state == "" {
+		state = "state unknown"
+	}
+	parts := []string{state}
 	if g.Type == "consumer" {
 		parts = append(parts, "KIP-848 consumer protocol")
 	}
@@ -142,7 +145,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 		if t.Deleted {
 			continue
 		}
-		row := []string{t.Topic, "total", "", "", strconv.FormatInt(t.Lag, 10), fmtDur(time.Duration(t.TimeLagMs) * time.Millisecond), ""}
+		row := []string{t.Topic, "total", "", "", strconv.FormatInt(t.Lag, 10), t.timeLagText(), ""}
 		if notes {
 			row = append(row, "")
 		}
@@ -160,6 +163,18 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 		fmt.Fprintln(w, st.Bad("Over threshold: "+strings.TrimPrefix(line, fmt.Sprintf("group %q: ", g.Group))))
 	}
 	return nil
+}
+
+// timeLagText is the topic's largest time lag, "≥" when a lagging
+// partition's time lag is unknown.
+func (t Topic) timeLagText() string {
+	v := fmtDur(time.Duration(t.TimeLagMs) * time.Millisecond)
+	for _, p := range t.Partitions {
+		if p.LagOr(0) > 0 && p.TimeLagMs == nil {
+			return "≥" + v
+		}
+	}
+	return v
 }
 
 // note is a partition's NOTE cell.
