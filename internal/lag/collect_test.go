@@ -13,6 +13,8 @@ import (
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -605,6 +607,59 @@ func TestTimeLagLargeRecords(t *testing.T) {
 		want := now.Sub(base.Add(time.Duration(4+p) * time.Minute)).Milliseconds()
 		if pv.TimeLagMs == nil || *pv.TimeLagMs != want {
 			t.Errorf("big/%d time lag = %v (error %q), want %d", p, pv.TimeLagMs, pv.Error, want)
+		}
+	}
+}
+
+// Partial results survive: a failing partition, group or broker carries an
+// error or a warning and everything else is reported.
+func TestFaults(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "f", 3, nil)
+	produce(t, producer(t, c), "f", 30, roundRobin(3), nil)
+	commit(t, adm, "good", map[string]map[int32]int64{"f": {0: 1, 1: 1, 2: 1}})
+	commit(t, adm, "bad", map[string]map[int32]int64{"f": {0: 1}})
+	cl := devclustertest.Client(t, c)
+
+	h := c.Fault(
+		kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Topic: "f", Partitions: []int32{1}, Err: kerr.UnknownServerError, Count: -1},
+		kfake.Fault{Keys: []kmsg.Key{kmsg.ListOffsets}, Topic: "f", Partitions: []int32{2}, Err: kerr.UnknownServerError, Count: -1},
+		kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetFetch}, Group: "bad", Err: kerr.UnknownServerError, Count: -1},
+	)
+	s := collect(t, cl, lag.Options{})
+	h.Remove()
+	g := group(t, s, "good")
+	if p := partition(t, g, "f", 0); lagOf(t, p) != 9 || p.TimeLagMs == nil {
+		t.Errorf("f/0 = %+v, want lag 9 with a time lag", p)
+	}
+	if p := partition(t, g, "f", 1); lagOf(t, p) != 9 || p.TimeLagMs != nil || !strings.Contains(p.Error, "time lag: record at offset 1: UNKNOWN_SERVER_ERROR") {
+		t.Errorf("f/1 = %+v, want lag 9, no time lag, the fetch error", p)
+	}
+	if p := partition(t, g, "f", 2); p.Lag != nil || !strings.Contains(p.Error, "end offset: UNKNOWN_SERVER_ERROR") {
+		t.Errorf("f/2 = %+v, want no lag and the list offsets error", p)
+	}
+	if g.Lag != 18 {
+		t.Errorf("good lag = %d, want 18 (the known partitions)", g.Lag)
+	}
+	if b := group(t, s, "bad"); !strings.Contains(b.Error, "committed offsets: UNKNOWN_SERVER_ERROR") {
+		t.Errorf("bad = %+v, want the offset fetch error", b)
+	}
+
+	// A broker that cannot list its groups: a warning, the others shown.
+	coord := c.CoordinatorFor("good")
+	h = c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.ListGroups}, Nodes: []int32{coord}, TopLevel: true, Err: kerr.UnknownServerError, Count: -1})
+	defer h.Remove()
+	s = collect(t, cl, lag.Options{})
+	if _, ok := s.Lookup("good"); ok {
+		t.Errorf("group on the failing broker listed")
+	}
+	if len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], fmt.Sprintf("list groups on broker %d: UNKNOWN_SERVER_ERROR", coord)) {
+		t.Errorf("warnings = %q, want one naming broker %d", s.Warnings, coord)
+	}
+	if c.CoordinatorFor("bad") != coord {
+		if _, ok := s.Lookup("bad"); !ok {
+			t.Errorf("group bad on a healthy broker is missing")
 		}
 	}
 }
