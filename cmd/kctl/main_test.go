@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 //	kfake start                      start an in-process 3-broker cluster; sets KCTL_BROKERS, BROKER0..2
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
+//	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
 //	freeport VAR...                  set each VAR to a free TCP port
 //	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
 //	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
@@ -65,7 +66,7 @@ var clusters = map[*testscript.TestScript]*scriptCluster{}
 
 func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
-		ts.Fatalf("usage: kfake start | topic NAME PARTITIONS | produce TOPIC N")
+		ts.Fatalf("usage: kfake start | topic NAME PARTITIONS | produce TOPIC N | consume GROUP TOPIC N")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -105,9 +106,40 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 			r := &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
 			ts.Check(cl.ProduceSync(ctx, r).FirstErr())
 		}
+	case "consume":
+		sc := clusters[ts]
+		if sc == nil || len(args) != 4 {
+			ts.Fatalf("usage: kfake consume GROUP TOPIC N (after 'kfake start')")
+		}
+		n, err := strconv.Atoi(args[3])
+		ts.Check(err)
+		ts.Check(consumeCommit(ctx, sc.c.Brokers(), args[1], args[2], n))
 	default:
 		ts.Fatalf("kfake: unknown subcommand %q", args[0])
 	}
+}
+
+// consumeCommit consumes exactly n records of topic as a member of group
+// (a real kgo consumer group), commits them, and leaves the group.
+func consumeCommit(ctx context.Context, brokers []string, group, topic string, n int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for len(recs) < n {
+		fs := cl.PollRecords(ctx, n-len(recs))
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("consumed %d of %d records: %w", len(recs), n, err)
+		}
+		if err := fs.Err0(); err != nil {
+			return err
+		}
+		recs = append(recs, fs.Records()...)
+	}
+	return cl.CommitRecords(ctx, recs...)
 }
 
 func cmdFreeport(ts *testscript.TestScript, _ bool, args []string) {

@@ -1,0 +1,346 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kctl/kctl/internal/lag"
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const (
+	defaultWatchInterval = 5 * time.Second
+	// windowSamples is how many intervals --window without --watch spans.
+	windowSamples = 5
+	// defaultWindowIntervals: with --watch and no --window, the window is
+	// this many intervals (Burrow evaluates 10 offsets by default).
+	defaultWindowIntervals = 10
+)
+
+// LagOptions is `kctl lag`.
+type LagOptions struct {
+	f          *Factory
+	Groups     []string
+	Topics     []string
+	Watch      time.Duration // 0: no watch
+	Window     time.Duration // 0: no status
+	Thresholds lag.Thresholds
+}
+
+// watchFlag is --watch [INTERVAL]: an optional value, given as --watch=2s
+// or as the argument right after --watch when it parses as a duration.
+type watchFlag struct {
+	d    *time.Duration
+	fs   *pflag.FlagSet
+	bare bool // --watch without =VALUE
+	at   int  // index in the positional args of the token after a bare --watch
+}
+
+func (w *watchFlag) String() string {
+	if *w.d == 0 {
+		return ""
+	}
+	return w.d.String()
+}
+
+// Type is "bool" so the help shows `--watch INTERVAL` without a "[=...]".
+func (w *watchFlag) Type() string { return "bool" }
+
+func (w *watchFlag) Set(s string) error {
+	if s == "true" { // NoOptDefVal: --watch alone
+		w.bare, w.at = true, len(w.fs.Args())
+		*w.d = defaultWatchInterval
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("want a positive interval such as 5s or 1m")
+	}
+	*w.d = d
+	return nil
+}
+
+// NewCmdLag builds `kctl lag [GROUP...]`.
+func NewCmdLag(f *Factory, runF func(context.Context, *LagOptions) error) *cobra.Command {
+	opts := &LagOptions{f: f}
+	var maxLag int64
+	var maxTimeLag time.Duration
+	wf := &watchFlag{d: &opts.Watch}
+	cmd := &cobra.Command{
+		Use:   "lag [GROUP...]",
+		Short: "Consumer lag per group and partition: offsets, time lag, owner, status; thresholds for alerts",
+		Long: `Show consumer groups' lag: per group its state, members and assignor; per partition the
+committed offset, the end offset (last stable offset), the lag, the time lag (the age of the
+record at the committed offset) and the member that owns it. Every group when none is named;
+groups with no live members are shown. A named group that does not exist is an error.
+
+--watch refreshes (in place on a terminal) and adds a status per group (OK, WARN, STALL, STOP),
+the consumption rate and an estimate of the time to catch up. --window DUR samples for DUR, then
+prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions over them.`,
+		Example: `  kctl lag
+  kctl lag email-service --topic user.signed-up
+  kctl lag email-service --watch 2s
+  kctl lag --window 30s -o json
+  kctl lag --max-lag 1000 --max-time-lag 5m     # exit 1 when over`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fs := cmd.Flags()
+			if wf.bare && wf.at < len(args) && (fs.ArgsLenAtDash() < 0 || wf.at < fs.ArgsLenAtDash()) {
+				if d, err := time.ParseDuration(args[wf.at]); err == nil && d > 0 {
+					opts.Watch = d
+					args = append(args[:wf.at:wf.at], args[wf.at+1:]...)
+				}
+			}
+			opts.Groups = args
+			if fs.Changed("max-lag") {
+				if maxLag < 0 {
+					return &FlagError{Err: fmt.Errorf("--max-lag must be 0 or more, got %d", maxLag)}
+				}
+				opts.Thresholds.MaxLag = &maxLag
+			}
+			if fs.Changed("max-time-lag") {
+				if maxTimeLag < 0 {
+					return &FlagError{Err: fmt.Errorf("--max-time-lag must be 0 or more, got %s", maxTimeLag)}
+				}
+				opts.Thresholds.MaxTimeLag = &maxTimeLag
+			}
+			if fs.Changed("window") && opts.Window <= 0 {
+				return &FlagError{Err: fmt.Errorf("--window must be positive, e.g. --window 1m")}
+			}
+			if opts.Watch > 0 && opts.Window > 0 && opts.Window < opts.Watch {
+				return &FlagError{Err: fmt.Errorf("--window %s is shorter than the --watch interval %s: the window needs at least two samples", opts.Window, opts.Watch)}
+			}
+			for _, g := range opts.Groups {
+				if strings.TrimSpace(g) == "" {
+					return &FlagError{Err: errors.New("empty group name")}
+				}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runLag(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&opts.Topics, "topic", nil, "only these topics (comma-separated or repeated), and only the groups consuming them")
+	wflag := fl.VarPF(wf, "watch", "", "refresh every `INTERVAL` (default 5s) until Ctrl-C: --watch, --watch 2s, --watch=2s")
+	wflag.NoOptDefVal = "true"
+	wf.fs = fl
+	fl.DurationVar(&opts.Window, "window", 0, "status window `DUR`: alone, sample for DUR then print once; with --watch, evaluate over it (default 10 intervals)")
+	fl.Int64Var(&maxLag, "max-lag", 0, "exit 1 when any partition's lag is above `N` records")
+	fl.DurationVar(&maxTimeLag, "max-time-lag", 0, "exit 1 when any partition's time lag is above `DUR`")
+	return cmd
+}
+
+func runLag(ctx context.Context, o *LagOptions) error {
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	l := &lagRun{o: o, cl: c.Client, timeout: c.Settings.Timeout, format: format}
+	switch {
+	case o.Watch > 0:
+		return l.watch(ctx)
+	case o.Window > 0:
+		return l.sampleWindow(ctx)
+	}
+	s, err := l.collect(ctx)
+	var nf *lag.NotFoundError
+	if err != nil && !errors.As(err, &nf) {
+		return err
+	}
+	if s != nil && (len(s.Groups) > 0 || nf == nil) {
+		offending := l.check(s)
+		if perr := o.f.Print(s); perr != nil {
+			return perr
+		}
+		if nf == nil && len(offending) > 0 {
+			return l.breached(s)
+		}
+	}
+	return err
+}
+
+type lagRun struct {
+	o       *LagOptions
+	cl      *kgo.Client
+	timeout time.Duration
+	format  ui.Format
+}
+
+func (l *lagRun) collect(ctx context.Context) (*lag.Snapshot, error) {
+	cctx, cancel := context.WithTimeout(ctx, l.timeout)
+	defer cancel()
+	s, err := lag.Collect(cctx, l.cl, lag.Options{Groups: l.o.Groups, Topics: l.o.Topics})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err != nil && cctx.Err() != nil {
+		return s, fmt.Errorf("consumer lag: no answer within --timeout %s: %w", l.timeout, err)
+	}
+	return s, err
+}
+
+func (l *lagRun) check(s *lag.Snapshot) []string {
+	if !l.o.Thresholds.Any() {
+		return nil
+	}
+	return s.Check(l.o.Thresholds)
+}
+
+// breached reports the partitions over a threshold on stderr; kctl exits 1.
+func (l *lagRun) breached(s *lag.Snapshot) error {
+	lines := s.BreachSummary()
+	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %d %s:\n", len(lines), plural(len(lines), "group", "groups"))
+	for _, line := range lines {
+		fmt.Fprintln(l.o.f.IO.ErrOut, "  "+line)
+	}
+	return ErrSilentFailure
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// sampleWindow samples windowSamples+1 times over --window, then prints
+// once with each group's status.
+func (l *lagRun) sampleWindow(ctx context.Context) error {
+	interval := l.o.Window / windowSamples
+	if ui.IsTerminal(l.o.f.IO.ErrOut) {
+		fmt.Fprintf(l.o.f.IO.ErrOut, "Sampling every %s for %s (Ctrl-C to stop)…\n", interval, l.o.Window)
+	}
+	h := lag.NewHistory(l.o.Window)
+	var s *lag.Snapshot
+	var lastErr error
+	next := time.Now()
+	for i := 0; i <= windowSamples; i++ {
+		if i > 0 {
+			next = next.Add(interval)
+			if err := sleepUntil(ctx, next); err != nil {
+				return err
+			}
+		}
+		got, err := l.collect(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var nf *lag.NotFoundError
+		if err != nil && !errors.As(err, &nf) {
+			lastErr = err
+			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: sample %d of %d: %v\n", i+1, windowSamples+1, err)
+			continue
+		}
+		lastErr = err
+		h.Add(got)
+		s = got
+	}
+	if s == nil {
+		return lastErr
+	}
+	offending := l.check(s)
+	if len(s.Groups) > 0 || lastErr == nil {
+		if err := l.o.f.Print(s); err != nil {
+			return err
+		}
+	}
+	if lastErr != nil {
+		return lastErr
+	}
+	if len(offending) > 0 {
+		return l.breached(s)
+	}
+	return nil
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-tm.C:
+		return nil
+	}
+}
+
+// clearScreen moves the cursor home and clears the screen (ANSI).
+const clearScreen = "\x1b[H\x1b[2J"
+
+// watch refreshes every interval until Ctrl-C: redrawn in place on a
+// terminal (text), appended when piped or with -o json|yaml. After Ctrl-C
+// it exits 0, or 1 when the last refresh was over a threshold.
+func (l *lagRun) watch(ctx context.Context) error {
+	window := l.o.Window
+	if window == 0 {
+		window = defaultWindowIntervals * l.o.Watch
+	}
+	h := lag.NewHistory(window)
+	out := l.o.f.IO.Out
+	inPlace := l.format == ui.Text && l.o.f.IsTerminal(out)
+	var last *lag.Snapshot
+	next := time.Now()
+	for n := 0; ; n++ {
+		if n > 0 {
+			next = next.Add(l.o.Watch)
+			if now := time.Now(); next.Before(now) {
+				next = now // a slow refresh: go on at once, do not burst
+			}
+			if sleepUntil(ctx, next) != nil {
+				break
+			}
+		}
+		s, err := l.collect(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		var nf *lag.NotFoundError
+		if err != nil && !errors.As(err, &nf) {
+			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: %v (retrying in %s)\n", err, l.o.Watch)
+			continue
+		}
+		h.Add(s)
+		l.check(s)
+		last = s
+		var buf bytes.Buffer
+		if l.format == ui.Text {
+			if inPlace {
+				buf.WriteString(clearScreen)
+			} else if n > 0 {
+				buf.WriteString("\n")
+			}
+			fmt.Fprintf(&buf, "Every %s: kctl lag, %s (window %s; Ctrl-C to stop)\n\n", l.o.Watch, s.Time.Local().Format("15:04:05"), window)
+		}
+		if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, &buf); err != nil {
+			return err
+		}
+		if nf != nil {
+			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: %v\n", nf)
+		}
+	}
+	if last != nil && len(last.BreachSummary()) > 0 {
+		return l.breached(last)
+	}
+	return nil
+}
