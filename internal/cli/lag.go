@@ -203,18 +203,11 @@ func (l *lagRun) check(s *lag.Snapshot) []string {
 // breached reports the partitions over a threshold on stderr; kctl exits 1.
 func (l *lagRun) breached(s *lag.Snapshot) error {
 	lines := s.BreachSummary()
-	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %d %s:\n", len(lines), plural(len(lines), "group", "groups"))
+	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %s:\n", plural(len(lines), "group"))
 	for _, line := range lines {
 		fmt.Fprintln(l.o.f.IO.ErrOut, "  "+line)
 	}
 	return ErrSilentFailure
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // sampleWindow samples windowSamples+1 times over --window, then prints
