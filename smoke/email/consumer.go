@@ -1,0 +1,461 @@
+package email
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kctl/kctl/smoke/dlt"
+	"github.com/kctl/kctl/smoke/event"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Queue bounds per partition: above highWater records waiting, fetching
+// that partition pauses (kgo drops and later refetches what it buffered for
+// it); below lowWater it resumes. maxBatch is how many records one claim
+// transaction covers.
+const (
+	highWater  = 20000
+	lowWater   = 5000
+	maxBatch   = 5000
+	maxPoll    = 10000
+	dbRetryMax = 5 * time.Second
+)
+
+type tp struct {
+	topic     string
+	partition int32
+}
+
+// worker handles one assigned partition, in order, in its own goroutine.
+type worker struct {
+	s      *Service
+	tp     tp
+	dlt    bool // a partition of the dead-letter topic: the dead-letter listener
+	mu     sync.Mutex
+	queue  []*kgo.Record
+	paused bool
+	wake   chan struct{}
+	stop   chan struct{} // closed: finish the record in hand, then return
+	done   chan struct{}
+}
+
+func (s *Service) newWorker(t tp) *worker {
+	return &worker{
+		s: s, tp: t, dlt: t.topic == s.cfg.DLTTopic,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+}
+
+func (w *worker) stopping() bool {
+	select {
+	case <-w.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// push queues polled records; it never blocks. A long queue pauses fetching.
+func (w *worker) push(recs []*kgo.Record) {
+	w.mu.Lock()
+	w.queue = append(w.queue, recs...)
+	pause := !w.paused && len(w.queue) >= highWater
+	if pause {
+		w.paused = true
+	}
+	w.mu.Unlock()
+	if pause {
+		w.s.consumer.PauseFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take returns up to maxBatch queued records, waiting for some; nil once
+// stop is closed.
+func (w *worker) take() []*kgo.Record {
+	for {
+		if w.stopping() {
+			return nil
+		}
+		w.mu.Lock()
+		if n := min(len(w.queue), maxBatch); n > 0 {
+			recs := w.queue[:n:n]
+			w.queue = w.queue[n:]
+			if len(w.queue) == 0 {
+				w.queue = nil
+			}
+			resume := w.paused && len(w.queue) < lowWater
+			if resume {
+				w.paused = false
+			}
+			w.mu.Unlock()
+			if resume {
+				w.s.consumer.ResumeFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
+			}
+			return recs
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.wake:
+		case <-w.stop:
+			return nil
+		}
+	}
+}
+
+func (w *worker) run() {
+	defer close(w.done)
+	for {
+		recs := w.take()
+		if recs == nil {
+			return
+		}
+		if w.dlt {
+			w.s.handleDeadLetters(w, recs)
+		} else {
+			w.s.handleEvents(w, recs)
+		}
+	}
+}
+
+// sleep waits d; it returns false if the worker is told to stop first.
+func (w *worker) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-w.stop:
+		return false
+	case <-w.s.hard.Done():
+		return false
+	}
+}
+
+// poll fetches and hands each partition's records to its worker until ctx
+// is done.
+func (s *Service) poll(ctx context.Context) {
+	var lastErr string
+	for {
+		fs := s.consumer.PollRecords(ctx, maxPoll)
+		if fs.IsClientClosed() || ctx.Err() != nil {
+			return
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if errors.Is(err, context.Canceled) || err.Error() == lastErr {
+				return
+			}
+			lastErr = err.Error()
+			s.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+		})
+		fs.EachPartition(func(p kgo.FetchTopicPartition) {
+			if len(p.Records) == 0 {
+				return
+			}
+			s.m.consumed.WithLabelValues(p.Topic).Add(float64(len(p.Records)))
+			k := tp{p.Topic, p.Partition}
+			s.mu.Lock()
+			w := s.workers[k]
+			if w == nil {
+				// Cannot happen with BlockRebalanceOnPoll: records come
+				// only for assigned partitions. Never drop them.
+				w = s.newWorker(k)
+				s.workers[k] = w
+				go w.run()
+			}
+			s.mu.Unlock()
+			w.push(p.Records)
+		})
+		s.consumer.AllowRebalance()
+	}
+}
+
+func (s *Service) assigned(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for topic, ps := range m {
+		for _, p := range ps {
+			k := tp{topic, p}
+			if s.workers[k] != nil {
+				continue
+			}
+			w := s.newWorker(k)
+			s.workers[k] = w
+			go w.run()
+		}
+	}
+	s.log.Info("partitions assigned", "partitions", m)
+}
+
+func (s *Service) revoked(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+	s.stopWorkers(ctx, m)
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		s.log.Error("commit offsets of revoked partitions; their handled records will be redelivered and skipped as duplicates", "err", err)
+	}
+	if len(m) > 0 {
+		s.log.Info("partitions revoked", "partitions", m)
+	}
+}
+
+func (s *Service) lost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
+	s.stopWorkers(ctx, m)
+	s.log.Warn("partitions lost", "partitions", m)
+}
+
+// stopWorkers stops the workers of m (all when m is nil) and waits for them.
+// When ctx ends first, the hard stop aborts sends and dead-letter publishes
+// in progress; those records stay uncommitted.
+func (s *Service) stopWorkers(ctx context.Context, m map[string][]int32) {
+	s.mu.Lock()
+	var ws []*worker
+	for k, w := range s.workers {
+		if m != nil && !contains(m[k.topic], k.partition) {
+			continue
+		}
+		ws = append(ws, w)
+		delete(s.workers, k)
+	}
+	s.mu.Unlock()
+	for _, w := range ws {
+		close(w.stop)
+	}
+	for _, w := range ws {
+		select {
+		case <-w.done:
+		case <-ctx.Done():
+			s.hardStop()
+			<-w.done
+		}
+		w.mu.Lock()
+		paused := w.paused
+		w.mu.Unlock()
+		if paused {
+			s.consumer.ResumeFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
+		}
+	}
+}
+
+func contains(ps []int32, p int32) bool {
+	for _, x := range ps {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// item is one polled record of the event topic.
+type item struct {
+	rec      *kgo.Record
+	ev       event.UserSignedUp
+	parseErr error
+}
+
+// SendError says an email could not be sent within the attempts allowed; it
+// is the exception named in the dead-letter record's headers.
+type SendError struct {
+	EventID  string
+	To       string
+	Attempts int
+	Err      error
+}
+
+func (e *SendError) Error() string {
+	return fmt.Sprintf("send welcome email to %s (event %s) failed after %d attempt(s): %v", e.To, e.EventID, e.Attempts, e.Err)
+}
+
+func (e *SendError) Unwrap() error { return e.Err }
+
+// handleEvents handles a batch of one partition in order: claim the events
+// not yet logged (one transaction), send each claimed email with retries,
+// dead-letter what fails or does not parse, record the outcomes (one
+// transaction), and mark the offset of the last handled record for commit.
+// When the worker is told to stop, it finishes the record in hand and
+// leaves the rest for redelivery.
+func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
+	items := make([]item, len(recs))
+	rows := make([]claimRow, 0, len(recs))
+	for i, rec := range recs {
+		items[i].rec = rec
+		ev, err := event.Parse(rec.Value)
+		if err != nil {
+			items[i].parseErr = err
+			continue
+		}
+		items[i].ev = ev
+		rows = append(rows, claimRow{
+			E: ev.EventID, U: ev.UserID, R: ev.Email, S: s.subject.Render(ev.Name, ev.Email, ev.UserID),
+			T: rec.Topic, P: rec.Partition, O: rec.Offset, At: ev.OccurredAt.Format(time.RFC3339Nano),
+		})
+	}
+	var claimed map[string]bool
+	if !s.retryDB(w, "claim email log rows", func() (err error) {
+		claimed, err = s.claim(s.hard, rows, s.cfg.Now())
+		return err
+	}) {
+		return
+	}
+
+	outcomes := make([]outcome, 0, len(claimed))
+	last := -1
+loop:
+	for i := range items {
+		if w.stopping() {
+			break
+		}
+		it := &items[i]
+		start := time.Now()
+		switch {
+		case it.parseErr != nil:
+			if !s.deadLetter(w, it.rec, it.parseErr, reasonUnparseable) {
+				break loop
+			}
+		case !claimed[it.ev.EventID]:
+			s.m.duplicates.Inc()
+			s.log.Debug("event already handled; not sent again", "event_id", it.ev.EventID, "partition", it.rec.Partition, "offset", it.rec.Offset)
+		default:
+			delete(claimed, it.ev.EventID) // a second copy in this batch is a duplicate
+			attempts, err := s.sendWithRetry(w, it)
+			if errors.Is(err, errStopped) {
+				claimed[it.ev.EventID] = true // release: never attempted to the end
+				break loop
+			}
+			if err != nil {
+				serr := &SendError{EventID: it.ev.EventID, To: it.ev.Email, Attempts: attempts, Err: err}
+				if !s.deadLetter(w, it.rec, serr, reasonSendFailed) {
+					claimed[it.ev.EventID] = true
+					break loop
+				}
+				outcomes = append(outcomes, outcome{E: it.ev.EventID, S: StatusFailed, A: attempts, Err: err.Error()})
+				break
+			}
+			now := s.cfg.Now()
+			at := now.UnixNano()
+			outcomes = append(outcomes, outcome{E: it.ev.EventID, S: StatusSent, A: attempts, At: &at})
+			s.m.sent.Inc()
+			s.m.endToEnd.Observe(now.Sub(it.ev.OccurredAt).Seconds())
+		}
+		s.m.processing.Observe(time.Since(start).Seconds())
+		last = i
+	}
+	release := make([]string, 0, len(claimed))
+	for id := range claimed {
+		release = append(release, id)
+	}
+	// Outcomes are recorded even when stopping: those emails were sent.
+	ctx := context.WithoutCancel(s.hard)
+	if err := s.finish(ctx, outcomes, release); err != nil {
+		// The rows stay "sending": never sent again, and visible.
+		s.log.Error("record email outcomes", "err", err, "events", len(outcomes))
+	}
+	if last >= 0 {
+		s.consumer.MarkCommitRecords(items[last].rec)
+	}
+}
+
+var errStopped = errors.New("stopped before the send finished")
+
+// sendWithRetry sends the email of it, retrying with exponential backoff.
+// It returns the attempts made and the last error; errStopped when the
+// worker was told to stop while waiting for a retry.
+func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
+	ev := it.ev
+	msg := Message{
+		EventID: ev.EventID, UserID: ev.UserID, To: ev.Email, Name: ev.Name,
+		Subject: s.subject.Render(ev.Name, ev.Email, ev.UserID),
+		Body:    s.body.Render(ev.Name, ev.Email, ev.UserID),
+	}
+	delay := s.cfg.Backoff
+	for attempt := 1; ; attempt++ {
+		select {
+		case s.sem <- struct{}{}:
+		case <-w.stop:
+			return attempt - 1, errStopped
+		}
+		err := s.cfg.Sender.Send(s.hard, msg)
+		<-s.sem
+		if err == nil {
+			return attempt, nil
+		}
+		s.m.sendErrors.Inc()
+		if s.hard.Err() != nil {
+			return attempt, errStopped
+		}
+		if IsPermanent(err) || attempt >= s.cfg.MaxAttempts {
+			s.log.Error("send failed; dead-lettering the event", "event_id", ev.EventID, "user_id", ev.UserID,
+				"attempts", attempt, "permanent", IsPermanent(err), "err", err)
+			return attempt, err
+		}
+		s.log.Warn("send failed; retrying", "event_id", ev.EventID, "user_id", ev.UserID, "attempt", attempt,
+			"of", s.cfg.MaxAttempts, "retry_in", delay, "err", err)
+		s.m.retries.Inc()
+		if !w.sleep(delay) {
+			return attempt, errStopped
+		}
+		delay = min(time.Duration(float64(delay)*s.cfg.BackoffMultiplier), s.cfg.MaxBackoff)
+	}
+}
+
+// deadLetter publishes rec to the dead-letter topic with the kafka_dlt-*
+// headers, retrying until it is acknowledged. It returns false if the worker
+// was told to stop first (the record then stays uncommitted).
+func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason string) bool {
+	out := dlt.Record(s.cfg.DLTTopic, rec, s.cfg.Group, cause)
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.cl.ProduceSync(s.hard, out).FirstErr()
+		if err == nil {
+			s.m.deadLettered.WithLabelValues(reason).Inc()
+			s.log.Warn("record dead-lettered", "dlt", s.cfg.DLTTopic, "reason", reason, "topic", rec.Topic,
+				"partition", rec.Partition, "offset", rec.Offset, "err", cause)
+			return true
+		}
+		s.log.Error("cannot publish to the dead-letter topic; retrying (does it exist? create it with kctl apply)",
+			"dlt", s.cfg.DLTTopic, "err", err, "retry_in", backoff)
+		if !w.sleep(backoff) {
+			return false
+		}
+		backoff = min(2*backoff, dbRetryMax)
+	}
+}
+
+// retryDB runs fn until it succeeds, backing off; false if the worker was
+// told to stop first.
+func (s *Service) retryDB(w *worker, what string, fn func() error) bool {
+	backoff := 100 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil {
+			return true
+		}
+		s.log.Error(what+"; retrying", "err", err, "retry_in", backoff)
+		if !w.sleep(backoff) {
+			return false
+		}
+		backoff = min(2*backoff, dbRetryMax)
+	}
+}
+
+// handleDeadLetters is the dead-letter listener: it logs each record with
+// its kafka_dlt-* headers and counts it.
+func (s *Service) handleDeadLetters(w *worker, recs []*kgo.Record) {
+	for _, rec := range recs {
+		info, err := dlt.Parse(rec.Headers)
+		s.m.dltReceived.Inc()
+		attrs := []any{"dlt", rec.Topic, "partition", rec.Partition, "offset", rec.Offset, "key", string(rec.Key),
+			"original_topic", info.OriginalTopic, "original_partition", info.OriginalPartition,
+			"original_offset", info.OriginalOffset, "consumer_group", info.ConsumerGroup,
+			"exception", info.ExceptionFQCN, "message", info.ExceptionMessage}
+		if err != nil {
+			attrs = append(attrs, "header_error", err)
+		}
+		s.log.Warn("dead letter received", attrs...)
+	}
+	s.consumer.MarkCommitRecords(recs[len(recs)-1])
+}

@@ -1,0 +1,47 @@
+package email
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/kctl/kctl/smoke/internal/svc"
+)
+
+// handleLogs is GET /api/email-logs[?userId=N][&eventId=ID][&status=S][&limit=N]:
+// the email log, oldest first, at most limit (default and max 10000) rows.
+func (s *Service) handleLogs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var f LogFilter
+	if v := q.Get("userId"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			svc.WriteError(w, http.StatusBadRequest, "userId", fmt.Sprintf("userId: %q is not a user id (a positive integer)", v))
+			return
+		}
+		f.UserID = id
+	}
+	f.EventID = q.Get("eventId")
+	switch st := q.Get("status"); st {
+	case "", StatusSending, StatusSent, StatusFailed:
+		f.Status = st
+	default:
+		svc.WriteError(w, http.StatusBadRequest, "status", fmt.Sprintf("status: %q is not one of sending, sent, failed", st))
+		return
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > maxLogLimit {
+			svc.WriteError(w, http.StatusBadRequest, "limit", fmt.Sprintf("limit: %q is not a number in 1..%d", v, maxLogLimit))
+			return
+		}
+		f.Limit = n
+	}
+	logs, err := s.Logs(r.Context(), f)
+	if err != nil {
+		s.log.Error("read email log", "err", err)
+		svc.WriteError(w, http.StatusInternalServerError, "", "cannot read the email log")
+		return
+	}
+	svc.WriteJSON(w, http.StatusOK, logs)
+}

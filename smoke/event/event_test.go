@@ -1,0 +1,68 @@
+package event
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewMarshalParseRoundTrip(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6000000, time.FixedZone("KST", 9*3600))
+	ev, err := New(12, "sender@test.com", "김이름", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ev.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) != 6 || raw["type"] != "UserSignedUp" || raw["userId"] != float64(12) || raw["occurredAt"] != "2026-01-01T18:04:05.006Z" {
+		t.Errorf("event JSON = %s", b)
+	}
+	if string(ev.Key()) != "12" {
+		t.Errorf("key = %q", ev.Key())
+	}
+	got, err := Parse(b)
+	if err != nil || got != ev {
+		t.Errorf("Parse = %+v, %v; want %+v", got, err, ev)
+	}
+	if err := CheckNoPassword(b); err != nil {
+		t.Errorf("CheckNoPassword(clean event) = %v", err)
+	}
+}
+
+func TestParseRefusesWhatIsNotAnEvent(t *testing.T) {
+	for _, v := range []string{
+		``, `not json`, `[]`, `{"type":"Other","eventId":"6f1c0a5e-9a7b-4c1e-8d8e-2b1f4a3c5d6e","userId":1,"email":"a@b","occurredAt":"2026-01-01T00:00:00Z"}`,
+		`{"type":"UserSignedUp","eventId":"x","userId":1,"email":"a@b","occurredAt":"2026-01-01T00:00:00Z"}`,
+		`{"type":"UserSignedUp","eventId":"6f1c0a5e-9a7b-4c1e-8d8e-2b1f4a3c5d6e","userId":0,"email":"a@b","occurredAt":"2026-01-01T00:00:00Z"}`,
+		`{"type":"UserSignedUp","eventId":"6f1c0a5e-9a7b-4c1e-8d8e-2b1f4a3c5d6e","userId":1,"email":"","occurredAt":"2026-01-01T00:00:00Z"}`,
+		`{"type":"UserSignedUp","eventId":"6f1c0a5e-9a7b-4c1e-8d8e-2b1f4a3c5d6e","userId":1,"email":"a@b"}`,
+	} {
+		_, err := Parse([]byte(v))
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("Parse(%q) = %v, want a *ParseError", v, err)
+		}
+	}
+}
+
+func TestCheckNoPasswordFindsPasswordData(t *testing.T) {
+	for _, v := range []string{
+		`{"password":"1234"}`, `{"user":{"passwordHash":"x"}}`, `{"pwd":"x"}`,
+		`{"note":"$2a$10$abcdefghijklmnopqrstuv"}`, `{"a":[{"secret":1}]}`,
+	} {
+		if err := CheckNoPassword([]byte(v)); !errors.Is(err, ErrPasswordData) {
+			t.Errorf("CheckNoPassword(%s) = %v, want ErrPasswordData", v, err)
+		}
+	}
+	if err := CheckNoPassword([]byte("nope")); err == nil || errors.Is(err, ErrPasswordData) || !strings.Contains(err.Error(), "not JSON") {
+		t.Errorf("CheckNoPassword(non-JSON) = %v", err)
+	}
+}

@@ -1,0 +1,120 @@
+// Package svc holds what the users and email services share: the embedded
+// SQLite database, JSON answers, health endpoints and the HTTP server's
+// graceful lifecycle.
+package svc
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
+)
+
+// DB is an embedded SQLite database in WAL mode: one writer connection (SQLite
+// allows one writer at a time; a pool of one avoids SQLITE_BUSY between our
+// own goroutines) and a small pool of read-only connections that WAL lets
+// run beside the writer.
+type DB struct {
+	Path string
+	W    *sql.DB // the single writer
+	R    *sql.DB // readers
+}
+
+// OpenDB opens (creating if needed) the SQLite database at path, applies the
+// schema statements in one write transaction, and so proves the file is
+// writable. Every commit is durable (synchronous=FULL): an answered request's
+// row survives a crash or power loss. It returns an error naming the path and
+// the likely fix when the directory does not exist or the file cannot be
+// written.
+func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("database path is empty: give a file, e.g. --db users.db")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("database path %q: '?' and '#' are not allowed in the file name", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("database %s: directory %s does not exist: create it or pick another --db", path, dir)
+		} else if !st.IsDir() {
+			return nil, fmt.Errorf("database %s: %s is not a directory", path, dir)
+		}
+	}
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w, schema); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("database %s is not writable: %w; check the file's and directory's permissions or pick another --db", path, err)
+	}
+	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
+	}
+	return &DB{Path: path, W: w, R: r}, nil
+}
+
+func migrate(ctx context.Context, db *sql.DB, schema []string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	for _, s := range schema {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("apply schema (%s): %w", firstLine(s), err)
+		}
+	}
+	// A schema already in place changes nothing above; this write proves
+	// the file accepts writes before any request is taken.
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS kctl_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO kctl_meta (k, v) VALUES ('opened', datetime('now')) ON CONFLICT(k) DO UPDATE SET v = excluded.v`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// Ping checks both pools answer.
+func (d *DB) Ping(ctx context.Context) error {
+	if err := d.R.PingContext(ctx); err != nil {
+		return err
+	}
+	var one int
+	return d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close closes both pools, checkpointing the WAL into the main file.
+func (d *DB) Close() error {
+	errR := d.R.Close()
+	_, _ = d.W.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return errors.Join(errR, d.W.Close())
+}

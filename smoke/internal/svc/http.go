@@ -1,0 +1,208 @@
+package svc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ErrorBody is every 4xx/5xx answer: {"error": "...", "field": "..."}.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// WriteJSON answers code with v as JSON.
+func WriteJSON(w http.ResponseWriter, code int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		code, b = http.StatusInternalServerError, []byte(`{"error":"encode response"}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// WriteError answers code with {"error": msg, "field": field}.
+func WriteError(w http.ResponseWriter, code int, field, msg string) {
+	WriteJSON(w, code, ErrorBody{Error: msg, Field: field})
+}
+
+// Check is one readiness check; it returns nil when the dependency is usable.
+type Check struct {
+	Name string
+	Fn   func(context.Context) error
+}
+
+// ReadyBody is GET /readyz.
+type ReadyBody struct {
+	Status string            `json:"status"` // "ready" or "unready"
+	Checks map[string]string `json:"checks"` // name → "ok" or the error
+}
+
+// Healthz answers 200 {"status":"ok"} while the process serves HTTP.
+func Healthz(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// Readyz runs the checks (each bounded by 2s) and answers 200 when all pass,
+// 503 otherwise, naming each check's result.
+func Readyz(checks ...Check) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body := ReadyBody{Status: "ready", Checks: map[string]string{}}
+		for _, c := range checks {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			err := c.Fn(ctx)
+			cancel()
+			if err != nil {
+				body.Status = "unready"
+				body.Checks[c.Name] = err.Error()
+				continue
+			}
+			body.Checks[c.Name] = "ok"
+		}
+		code := http.StatusOK
+		if body.Status != "ready" {
+			code = http.StatusServiceUnavailable
+		}
+		WriteJSON(w, code, body)
+	}
+}
+
+// NewRegistry returns a Prometheus registry with the Go runtime and process
+// collectors. Each service has its own, so two services run in one process
+// (kctl smoke) without clashing.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// MetricsHandler serves reg in the Prometheus text format.
+func MetricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+}
+
+// HTTPMetrics counts requests by route and code and times them.
+type HTTPMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewHTTPMetrics registers <namespace>_http_requests_total{route,code} and
+// <namespace>_http_request_duration_seconds{route} on reg.
+func NewHTTPMetrics(reg prometheus.Registerer, namespace string) *HTTPMetrics {
+	m := &HTTPMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "http_requests_total",
+			Help: "HTTP requests answered, by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: namespace, Name: "http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.code == 0 {
+		s.code = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.code == 0 {
+		s.code = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Wrap instruments h as route and logs each request at debug level.
+func (m *HTTPMetrics) Wrap(route string, log *slog.Logger, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		d := time.Since(start)
+		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Inc()
+		m.duration.WithLabelValues(route).Observe(d.Seconds())
+		log.Debug("http request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d)
+	}
+}
+
+// Server is an HTTP server running on a listener.
+type Server struct {
+	srv  *http.Server
+	errc chan error
+}
+
+// StartServer serves h on ln in the background.
+func StartServer(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
+	s := &Server{
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+		errc: make(chan error, 1),
+	}
+	go func() { s.errc <- s.srv.Serve(ln) }()
+	return s
+}
+
+// Failed is closed-over by a receive: it yields the error that made the
+// server stop serving on its own (never after Shutdown).
+func (s *Server) Failed() <-chan error { return s.errc }
+
+// Shutdown stops accepting connections and waits for in-flight requests
+// until ctx is done. It returns ctx's error if requests were still running.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	select {
+	case serr := <-s.errc:
+		if serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+			err = serr
+		}
+	default:
+	}
+	return err
+}
+
+// Backoff returns a jittered exponential backoff for kgo.RetryBackoffFn:
+// from lo, doubling per try, capped at hi, each wait in [d/2, d].
+func Backoff(lo, hi time.Duration) func(int) time.Duration {
+	return func(tries int) time.Duration {
+		d := lo
+		for i := 1; i < tries && d < hi; i++ {
+			d *= 2
+		}
+		d = min(d, hi)
+		return d/2 + rand.N(d/2+1)
+	}
+}

@@ -1,0 +1,218 @@
+package users
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kctl/kctl/smoke/internal/svc"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// MaxBodyBytes is the largest sign-up body accepted (64 KiB); larger is 413.
+const MaxBodyBytes = 64 << 10
+
+// Input limits. bcrypt reads at most 72 bytes of a password: a longer one
+// is refused rather than silently truncated.
+const (
+	maxEmailBytes    = 254
+	maxNameRunes     = 200
+	maxPasswordBytes = 72
+)
+
+// SignUpRequest is the body of POST /api/users.
+type SignUpRequest struct {
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	Password *string `json:"password"`
+}
+
+// SignUpResponse is the 201 answer: the user, never the password.
+type SignUpResponse struct {
+	ID    int64  `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// badRequest is a refused input: the field (if any) and why.
+type badRequest struct{ field, msg string }
+
+func (s *Service) reject(w http.ResponseWriter, code int, reason, field, msg string) {
+	s.m.rejected.WithLabelValues(reason).Inc()
+	svc.WriteError(w, code, field, msg)
+}
+
+// handleSignUp is POST /api/users. Every check runs before anything is
+// written: a refused request stores and publishes nothing.
+func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
+	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+		if ct == "" {
+			ct = "none"
+		}
+		s.reject(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "",
+			fmt.Sprintf("Content-Type must be application/json (got %s)", ct))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		s.reject(w, http.StatusRequestEntityTooLarge, "too_large", "", fmt.Sprintf("body is %d bytes; the limit is %d (64 KiB)", r.ContentLength, MaxBodyBytes))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.reject(w, http.StatusRequestEntityTooLarge, "too_large", "", fmt.Sprintf("body is over the limit of %d bytes (64 KiB)", MaxBodyBytes))
+			return
+		}
+		s.reject(w, http.StatusBadRequest, "invalid", "", "cannot read the body: "+err.Error())
+		return
+	}
+	email, name, password, bad := parseSignUp(body)
+	if bad != nil {
+		s.reject(w, http.StatusBadRequest, "invalid", bad.field, bad.msg)
+		return
+	}
+	ctx := r.Context()
+	taken, err := s.emailTaken(ctx, email)
+	if err != nil {
+		s.log.Error("sign-up: read users", "err", err)
+		s.reject(w, http.StatusInternalServerError, "error", "", "cannot read the users database")
+		return
+	}
+	if taken {
+		s.reject(w, http.StatusConflict, "duplicate", "email", fmt.Sprintf("email: %s is already registered", email))
+		return
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		s.log.Error("sign-up: hash password", "err", err)
+		s.reject(w, http.StatusInternalServerError, "error", "", "cannot hash the password")
+		return
+	}
+	u, ev, err := s.createUser(ctx, email, name, string(hash))
+	if errors.Is(err, errDuplicateEmail) {
+		s.reject(w, http.StatusConflict, "duplicate", "email", fmt.Sprintf("email: %s is already registered", email))
+		return
+	}
+	if err != nil {
+		s.log.Error("sign-up: store user", "err", err)
+		s.reject(w, http.StatusInternalServerError, "error", "", "cannot store the user")
+		return
+	}
+	s.relay.wake()
+	s.m.signups.Inc()
+	s.log.Info("sign-up accepted", "user_id", u.ID, "event_id", ev.EventID)
+	w.Header().Set("Location", "/api/users/"+strconv.FormatInt(u.ID, 10))
+	svc.WriteJSON(w, http.StatusCreated, SignUpResponse{ID: u.ID, Email: u.Email, Name: u.Name})
+}
+
+// isJSON accepts application/json and application/*+json, with parameters.
+func isJSON(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// parseSignUp decodes and validates a sign-up body. It returns the email,
+// the trimmed name and the password, or what is wrong, naming the field.
+func parseSignUp(body []byte) (email, name, password string, bad *badRequest) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "", "", "", &badRequest{"", `invalid JSON: the body is empty; send {"email","name","password"}`}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var req SignUpRequest
+	if err := dec.Decode(&req); err != nil {
+		return "", "", "", decodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return "", "", "", &badRequest{"", "invalid JSON: unexpected data after the object"}
+	}
+	switch {
+	case req.Email == nil:
+		return "", "", "", &badRequest{"email", "email: required"}
+	case req.Name == nil:
+		return "", "", "", &badRequest{"name", "name: required"}
+	case req.Password == nil:
+		return "", "", "", &badRequest{"password", "password: required"}
+	}
+	email, name, password = *req.Email, strings.TrimSpace(*req.Name), *req.Password
+	if email == "" {
+		return "", "", "", &badRequest{"email", "email: must not be empty"}
+	}
+	if len(email) > maxEmailBytes {
+		return "", "", "", &badRequest{"email", fmt.Sprintf("email: longer than %d bytes", maxEmailBytes)}
+	}
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
+		return "", "", "", &badRequest{"email", fmt.Sprintf("email: %q is not a valid address (want name@domain)", email)}
+	}
+	if name == "" {
+		return "", "", "", &badRequest{"name", "name: must not be empty"}
+	}
+	if utf8.RuneCountInString(name) > maxNameRunes {
+		return "", "", "", &badRequest{"name", fmt.Sprintf("name: longer than %d characters", maxNameRunes)}
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", "", "", &badRequest{"name", "name: must not contain control characters"}
+	}
+	if password == "" {
+		return "", "", "", &badRequest{"password", "password: must not be empty"}
+	}
+	if len(password) > maxPasswordBytes {
+		return "", "", "", &badRequest{"password", fmt.Sprintf("password: longer than %d bytes", maxPasswordBytes)}
+	}
+	return email, name, password, nil
+}
+
+func decodeError(err error) *badRequest {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return &badRequest{"", fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, err)}
+	case errors.As(err, &te):
+		if te.Field == "" {
+			return &badRequest{"", fmt.Sprintf(`invalid JSON: the body must be an object {"email","name","password"}, not %s`, te.Value)}
+		}
+		return &badRequest{te.Field, fmt.Sprintf("%s: must be a string, not %s", te.Field, te.Value)}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequest{"", "invalid JSON: the body ends early"}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &badRequest{f, fmt.Sprintf("%s: unknown field; allowed: email, name, password", f)}
+	}
+	return &badRequest{"", "invalid JSON: " + err.Error()}
+}
+
+// handleGetUser is GET /api/users/{id}: the user without any password data.
+func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		svc.WriteError(w, http.StatusBadRequest, "id", fmt.Sprintf("id: %q is not a user id (a positive integer)", raw))
+		return
+	}
+	u, err := s.userByID(r.Context(), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		svc.WriteError(w, http.StatusNotFound, "id", fmt.Sprintf("user %d not found", id))
+		return
+	}
+	if err != nil {
+		s.log.Error("get user", "id", id, "err", err)
+		svc.WriteError(w, http.StatusInternalServerError, "", "cannot read the users database")
+		return
+	}
+	svc.WriteJSON(w, http.StatusOK, u)
+}

@@ -1,0 +1,542 @@
+package users
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/smoke/event"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"golang.org/x/crypto/bcrypt"
+	_ "modernc.org/sqlite"
+)
+
+func newCluster(t testing.TB, opts ...kfake.Opt) *devcluster.Cluster {
+	return devclustertest.New(t, opts...)
+}
+
+// running is a users service served on a loopback port.
+type running struct {
+	s      *Service
+	url    string
+	dbPath string
+	cancel context.CancelFunc
+	done   chan struct{} // closed when Run returned
+	err    error         // Run's error, once done
+}
+
+// stop stops the service gracefully and returns Run's error.
+func (r *running) stop(t testing.TB) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(30 * time.Second):
+		t.Fatal("users service did not stop within 30s")
+		return nil
+	}
+}
+
+func testConfig(t testing.TB, c *devcluster.Cluster) Config {
+	return Config{
+		DBPath:            filepath.Join(t.TempDir(), "users.db"),
+		Brokers:           c.Brokers(),
+		BcryptCost:        bcrypt.MinCost,
+		Logger:            slog.New(slog.DiscardHandler),
+		RelayMinBackoff:   10 * time.Millisecond,
+		RelayMaxBackoff:   100 * time.Millisecond,
+		RelayPollInterval: 50 * time.Millisecond,
+		ShutdownTimeout:   20 * time.Second,
+	}
+}
+
+func start(t testing.TB, cfg Config) *running {
+	t.Helper()
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("users.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{s: s, url: "http://" + ln.Addr().String(), dbPath: cfg.DBPath, cancel: cancel, done: make(chan struct{})}
+	go func() { r.err = s.Run(ctx, ln); close(r.done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(30 * time.Second):
+		}
+	})
+	return r
+}
+
+func post(t testing.TB, url, contentType, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url+"/api/users", contentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("POST answered %d with non-JSON %q", resp.StatusCode, b)
+	}
+	return resp.StatusCode, m
+}
+
+// consumeAll reads every record of topic from the start until n are read or
+// the timeout passes, and returns them.
+func consumeAll(t testing.TB, c *devcluster.Cluster, topic string, n int, timeout time.Duration) []*kgo.Record {
+	t.Helper()
+	cl := devclustertest.Client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch: %v", err) })
+		out = append(out, fs.Records()...)
+	}
+	// Anything beyond n would be a duplicate: read a little longer.
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel2()
+	out = append(out, cl.PollFetches(ctx2).Records()...)
+	return out
+}
+
+func pendingRows(t testing.TB, dbPath string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func countRows(t testing.TB, dbPath, table string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSignUpPublishesOneEventWithoutPassword(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+	r := start(t, testConfig(t, c))
+
+	code, body := post(t, r.url, "application/json", `{"email":"sender@test.com","name":"김이름","password":"1234"}`)
+	if code != http.StatusCreated {
+		t.Fatalf("POST = %d %v, want 201", code, body)
+	}
+	if len(body) != 3 || body["email"] != "sender@test.com" || body["name"] != "김이름" || body["id"] != float64(1) {
+		t.Fatalf("201 body = %v, want exactly {id:1, email, name}", body)
+	}
+
+	recs := consumeAll(t, c, event.Topic, 1, 10*time.Second)
+	if len(recs) != 1 {
+		t.Fatalf("got %d events on %s, want exactly 1", len(recs), event.Topic)
+	}
+	rec := recs[0]
+	if string(rec.Key) != "1" {
+		t.Errorf("key = %q, want the user id %q", rec.Key, "1")
+	}
+	if err := event.CheckNoPassword(rec.Value); err != nil {
+		t.Errorf("event carries password data: %v (%s)", err, rec.Value)
+	}
+	if bytes.Contains(rec.Value, []byte("1234")) {
+		t.Errorf("event contains the password: %s", rec.Value)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(rec.Value, &raw); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"eventId", "type", "userId", "email", "name", "occurredAt"}
+	if len(raw) != len(want) {
+		t.Errorf("event fields = %v, want exactly %v", raw, want)
+	}
+	ev, err := event.Parse(rec.Value)
+	if err != nil {
+		t.Fatalf("event does not parse: %v", err)
+	}
+	if ev.UserID != 1 || ev.Email != "sender@test.com" || ev.Name != "김이름" || ev.Type != "UserSignedUp" {
+		t.Errorf("event = %+v", ev)
+	}
+	if _, err := time.Parse(time.RFC3339, raw["occurredAt"].(string)); err != nil {
+		t.Errorf("occurredAt %q is not RFC 3339: %v", raw["occurredAt"], err)
+	}
+
+	// GET returns the user without any password data.
+	resp, err := http.Get(r.url + "/api/users/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"email":"sender@test.com"`) {
+		t.Errorf("GET /api/users/1 = %d %s", resp.StatusCode, b)
+	}
+	if err := event.CheckNoPassword(b); err != nil {
+		t.Errorf("GET /api/users/1 leaks password data: %v", err)
+	}
+	// The password is stored only as a bcrypt hash.
+	db, err := sql.Open("sqlite", "file:"+r.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var hash string
+	if err := db.QueryRow(`SELECT password_hash FROM users WHERE id = 1`).Scan(&hash); err != nil {
+		t.Fatal(err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("1234")) != nil || strings.Contains(hash, "1234") {
+		t.Errorf("stored password %q is not a bcrypt hash of it", hash)
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := pendingRows(t, r.dbPath); n != 0 {
+		t.Errorf("%d outbox rows pending after stop, want 0", n)
+	}
+}
+
+func TestBadRequestsAreRefusedAndStoreNothing(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+	r := start(t, testConfig(t, c))
+
+	// One accepted sign-up, so a duplicate can be refused.
+	if code, body := post(t, r.url, "application/json", `{"email":"taken@test.com","name":"A","password":"pw"}`); code != 201 {
+		t.Fatalf("first sign-up = %d %v", code, body)
+	}
+	big := `{"email":"big@test.com","name":"` + strings.Repeat("x", MaxBodyBytes) + `","password":"pw"}`
+	cases := []struct {
+		name, ct, body string
+		code           int
+		field          string
+		msg            string
+	}{
+		{"invalid JSON", "application/json", `{"email":`, 400, "", "invalid JSON"},
+		{"not an object", "application/json", `["a"]`, 400, "", "must be an object"},
+		{"empty body", "application/json", ``, 400, "", "empty"},
+		{"trailing data", "application/json", `{"email":"a@b.com","name":"A","password":"p"} {}`, 400, "", "after the object"},
+		{"unknown field", "application/json", `{"email":"a@b.com","name":"A","password":"p","admin":true}`, 400, "admin", "unknown field"},
+		{"wrong type", "application/json", `{"email":1,"name":"A","password":"p"}`, 400, "email", "must be a string"},
+		{"missing email", "application/json", `{"name":"A","password":"p"}`, 400, "email", "required"},
+		{"bad email", "application/json", `{"email":"not-an-email","name":"A","password":"p"}`, 400, "email", "not a valid address"},
+		{"email with display name", "application/json", `{"email":"Bob <bob@test.com>","name":"A","password":"p"}`, 400, "email", "not a valid address"},
+		{"empty name", "application/json", `{"email":"a@b.com","name":"  ","password":"p"}`, 400, "name", "must not be empty"},
+		{"empty password", "application/json", `{"email":"a@b.com","name":"A","password":""}`, 400, "password", "must not be empty"},
+		{"password over 72 bytes", "application/json", `{"email":"a@b.com","name":"A","password":"` + strings.Repeat("p", 73) + `"}`, 400, "password", "longer than 72"},
+		{"duplicate email", "application/json", `{"email":"taken@test.com","name":"B","password":"pw"}`, 409, "email", "already registered"},
+		{"duplicate email other case", "application/json", `{"email":"TAKEN@test.com","name":"B","password":"pw"}`, 409, "email", "already registered"},
+		{"over 64 KiB", "application/json", big, 413, "", "64 KiB"},
+		{"form", "application/x-www-form-urlencoded", `email=a@b.com`, 415, "", "application/json"},
+		{"no content type", "", `{"email":"a@b.com","name":"A","password":"p"}`, 415, "", "application/json"},
+		{"text", "text/plain", `{"email":"a@b.com","name":"A","password":"p"}`, 415, "", "application/json"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, r.url+"/api/users", strings.NewReader(tc.body))
+			if tc.ct != "" {
+				req.Header.Set("Content-Type", tc.ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status = %d (%s), want %d", resp.StatusCode, b, tc.code)
+			}
+			var e struct{ Error, Field string }
+			if err := json.Unmarshal(b, &e); err != nil {
+				t.Fatalf("body %q is not a JSON error: %v", b, err)
+			}
+			if e.Field != tc.field || !strings.Contains(e.Error, tc.msg) {
+				t.Errorf("error = %+v, want field %q and a message containing %q", e, tc.field, tc.msg)
+			}
+			if tc.field != "" && !strings.Contains(e.Error, tc.field) {
+				t.Errorf("error message %q does not name the field %q", e.Error, tc.field)
+			}
+		})
+	}
+	if err := r.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, r.dbPath, "users"); n != 1 {
+		t.Errorf("%d users stored, want only the first one", n)
+	}
+	if n := countRows(t, r.dbPath, "outbox"); n != 1 {
+		t.Errorf("%d outbox rows, want only the first one's", n)
+	}
+	if recs := consumeAll(t, c, event.Topic, 2, 2*time.Second); len(recs) != 1 {
+		t.Errorf("%d events published, want 1 (refused requests publish nothing)", len(recs))
+	}
+}
+
+// signUpMany posts n distinct sign-ups with 16 concurrent clients and
+// returns the status codes seen.
+func signUpMany(t testing.TB, url string, n int, prefix string) map[int]int {
+	t.Helper()
+	codes := map[int]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				body := fmt.Sprintf(`{"email":"%s%d@test.com","name":"user %d","password":"pw-%d"}`, prefix, i, i, i)
+				resp, err := http.Post(url+"/api/users", "application/json", strings.NewReader(body))
+				code := 0
+				if err == nil {
+					code = resp.StatusCode
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return codes
+}
+
+// checkExactlyOnce asserts the records are n distinct events of users 1..n.
+func checkExactlyOnce(t testing.TB, recs []*kgo.Record, n int) {
+	t.Helper()
+	seen := map[int64]int{}
+	ids := map[string]bool{}
+	for _, r := range recs {
+		ev, err := event.Parse(r.Value)
+		if err != nil {
+			t.Fatalf("record does not parse: %v", err)
+		}
+		seen[ev.UserID]++
+		ids[ev.EventID] = true
+		if string(r.Key) != fmt.Sprint(ev.UserID) {
+			t.Errorf("key %q != userId %d", r.Key, ev.UserID)
+		}
+	}
+	if len(recs) != n || len(seen) != n || len(ids) != n {
+		t.Fatalf("got %d records for %d users (%d event ids), want each of %d exactly once", len(recs), len(seen), len(ids), n)
+	}
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("user %d published %d times", id, k)
+		}
+	}
+}
+
+func TestKafkaOutageLosesNothing(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  *kerr.Error
+	}{
+		{"non-retriable error", nil}, // UNKNOWN_SERVER_ERROR: the client fails the records, the relay retries
+		{"retriable error", kerr.NotEnoughReplicas},
+		{"leader not available", kerr.LeaderNotAvailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t)
+			devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+			r := start(t, testConfig(t, c))
+
+			fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: tc.err, Count: -1})
+			codes := signUpMany(t, r.url, 200, "outage")
+			if codes[201] != 200 {
+				t.Fatalf("status codes during the outage = %v, want 200 × 201", codes)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := fault.Wait(ctx, 1); err != nil {
+				t.Fatalf("the relay never tried to publish during the outage: %v", err)
+			}
+			if n := pendingRows(t, r.dbPath); n != 200 {
+				t.Fatalf("%d outbox rows pending during the outage, want 200", n)
+			}
+			fault.Remove()
+			recs := consumeAll(t, c, event.Topic, 200, 20*time.Second)
+			checkExactlyOnce(t, recs, 200)
+			deadline := time.Now().Add(10 * time.Second)
+			for pendingRows(t, r.dbPath) != 0 && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if n := pendingRows(t, r.dbPath); n != 0 {
+				t.Fatalf("%d outbox rows still pending after recovery", n)
+			}
+			if err := r.stop(t); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestGracefulShutdownFlushesOutbox(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+	cfg := testConfig(t, c)
+	// A relay that would otherwise wait a long time between polls: only the
+	// shutdown flush can publish what is still pending.
+	cfg.RelayPollInterval = time.Hour
+	r := start(t, cfg)
+	// Hold publishing back so rows are pending when the signal comes.
+	fault := c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotEnoughReplicas, Count: -1})
+	codes := signUpMany(t, r.url, 50, "shutdown")
+	if codes[201] != 50 {
+		t.Fatalf("codes = %v", codes)
+	}
+	if n := pendingRows(t, r.dbPath); n == 0 {
+		t.Fatal("nothing pending before the signal; the test proves nothing")
+	}
+	r.cancel() // the signal
+	time.Sleep(100 * time.Millisecond)
+	fault.Remove()
+	select {
+	case <-r.done:
+		if r.err != nil {
+			t.Fatalf("Run: %v", r.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no stop within 30s")
+	}
+	if n := pendingRows(t, r.dbPath); n != 0 {
+		t.Fatalf("%d outbox rows accepted before the signal are still pending after shutdown", n)
+	}
+	checkExactlyOnce(t, consumeAll(t, c, event.Topic, 50, 10*time.Second), 50)
+}
+
+func TestStartupErrors(t *testing.T) {
+	c := newCluster(t)
+	t.Run("database directory missing", func(t *testing.T) {
+		cfg := testConfig(t, c)
+		cfg.DBPath = filepath.Join(t.TempDir(), "nope", "users.db")
+		_, err := New(context.Background(), cfg)
+		if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), cfg.DBPath) {
+			t.Fatalf("err = %v, want one naming the path and the missing directory", err)
+		}
+	})
+	t.Run("no brokers answer", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		cfg := testConfig(t, c)
+		cfg.Brokers = []string{addr}
+		cfg.ConnectTimeout = time.Second
+		_, err := New(context.Background(), cfg)
+		var ue *kafka.UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), addr) {
+			t.Fatalf("err = %v, want an UnreachableError naming %s", err, addr)
+		}
+	})
+	t.Run("bad bcrypt cost", func(t *testing.T) {
+		cfg := testConfig(t, c)
+		cfg.BcryptCost = 40
+		if _, err := New(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "bcrypt cost 40") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+	r := start(t, testConfig(t, c))
+	if code, _ := post(t, r.url, "application/json", `{"email":"m@test.com","name":"M","password":"pw"}`); code != 201 {
+		t.Fatal(code)
+	}
+	post(t, r.url, "application/json", `{"email":"bad","name":"M","password":"pw"}`)
+	get := func(path string) (int, string) {
+		resp, err := http.Get(r.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if code, body := get("/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) || !strings.Contains(body, `"kafka":"ok"`) {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var body string
+	for time.Now().Before(deadline) {
+		_, body = get("/metrics")
+		if strings.Contains(body, "kctl_users_outbox_published_total 1") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, want := range []string{
+		"kctl_users_signups_total 1",
+		`kctl_users_signups_rejected_total{reason="invalid"} 1`,
+		"kctl_users_outbox_pending 0",
+		"kctl_users_outbox_oldest_pending_age_seconds 0",
+		"kctl_users_outbox_published_total 1",
+		"kctl_users_outbox_publish_errors_total 0",
+		"kctl_users_outbox_publish_latency_seconds_count 1",
+		`kctl_users_http_requests_total{code="201",route="POST /api/users"} 1`,
+		`kctl_users_http_request_duration_seconds_count{route="POST /api/users"} 2`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	// Kafka unreachable: /readyz says so with 503.
+	c.Close()
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"database":"ok"`) || strings.Contains(body, `"kafka":"ok"`) {
+		t.Errorf("/readyz with Kafka down = %d %s, want 503 naming kafka", code, body)
+	}
+}
