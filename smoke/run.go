@@ -457,14 +457,21 @@ func (r *run) emails(ctx context.Context) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if len(logs) == 0 {
+			var sent []emailLog
+			for _, l := range logs {
+				switch l.Status {
+				case "sent":
+					sent = append(sent, l)
+				case "failed":
+					return "", fmt.Errorf("expected the welcome email to user %d to be sent, saw it failed: %s", id, l.Error)
+				}
+			}
+			if len(sent) == 0 {
 				continue
 			}
-			if len(logs) > 1 {
-				dups += len(logs) - 1
-			}
+			dups += len(sent) - 1
 			delete(pending, id)
-			if at := logs[0].at(); !at.IsZero() {
+			if at := sent[0].SentAt; at != nil {
 				d := at.Sub(s.accepted)
 				if d < 0 {
 					d = 0
@@ -493,17 +500,11 @@ func (r *run) emails(ctx context.Context) (string, error) {
 }
 
 type emailLog struct {
-	EventID string    `json:"eventId"`
-	UserID  int64     `json:"userId"`
-	SentAt  time.Time `json:"sentAt"`
-	Created time.Time `json:"createdAt"`
-}
-
-func (l emailLog) at() time.Time {
-	if !l.SentAt.IsZero() {
-		return l.SentAt
-	}
-	return l.Created
+	EventID string     `json:"eventId"`
+	UserID  int64      `json:"userId"`
+	Status  string     `json:"status"` // sending, sent, failed
+	Error   string     `json:"error"`
+	SentAt  *time.Time `json:"sentAt"`
 }
 
 func (r *run) emailLogs(ctx context.Context, userID int64) ([]emailLog, error) {

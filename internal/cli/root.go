@@ -70,6 +70,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdConfig(f),
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
+		NewCmdSmoke(f, nil),
 		NewCmdVersion(f, nil),
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))

@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/smoke"
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// SmokeOptions is `kctl smoke`.
+type SmokeOptions struct {
+	f        *Factory
+	File     string
+	Embedded bool
+	Count    int
+	JUnit    string
+	NoApply  bool
+	UsersURL string
+	EmailURL string
+}
+
+// NewCmdSmoke builds `kctl smoke`.
+func NewCmdSmoke(f *Factory, runF func(context.Context, *SmokeOptions) error) *cobra.Command {
+	opts := &SmokeOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "smoke [FILE]",
+		Short: "Prove the whole sign-up path end to end; exit 0 only if every check passes",
+		Long: `Smoke applies topics.yaml (or checks it with --no-apply), starts the users and email services
+in-process on free ports (or tests deployed ones given by --users-url/--email-url), signs up
+--count users over HTTP, and checks: each UserSignedUp event without password data, each email
+log, a poison record on the dead-letter topic with Spring's kafka_dlt-* headers, the
+email-service group's lag back to 0, and no under-replicated or offline partition.
+
+Every wait is bounded by --timeout. With --embedded it starts the 3-broker cluster in-process
+on free ports and stops everything at the end.`,
+		Example: `  kctl smoke --embedded
+  kctl smoke -b kafka-1:9092 --count 100 --junit smoke-junit.xml
+  kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := fileFlag(opts.File, args)
+			if err != nil {
+				return err
+			}
+			opts.File = path
+			if opts.Count < 1 {
+				return &FlagError{Err: fmt.Errorf("--count must be at least 1, got %d", opts.Count)}
+			}
+			if (opts.UsersURL == "") != (opts.EmailURL == "") {
+				return &FlagError{Err: errors.New("--users-url and --email-url go together: give both to test deployed services, or neither to start them in-process")}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runSmoke(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&opts.File, "file", "f", "", "topics file (default ./topics.yaml)")
+	fl.BoolVar(&opts.Embedded, "embedded", false, "start the 3-broker cluster in-process on free ports")
+	fl.IntVar(&opts.Count, "count", 1, "sign-ups to make")
+	fl.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to FILE")
+	fl.BoolVar(&opts.NoApply, "no-apply", false, "only check that the topics match the file; change nothing")
+	fl.StringVar(&opts.UsersURL, "users-url", "", "a deployed users service, e.g. http://users:8080")
+	fl.StringVar(&opts.EmailURL, "email-url", "", "a deployed email service, e.g. http://email:8081")
+	return cmd
+}
+
+func runSmoke(ctx context.Context, o *SmokeOptions) error {
+	f := o.f
+	format, err := f.Format()
+	if err != nil {
+		return err
+	}
+	file, _, err := loadTopics(f, o.File)
+	if err != nil {
+		return err
+	}
+	var settings kafka.Settings
+	if o.Embedded {
+		c, err := devcluster.Start(devcluster.Options{})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		settings = kafka.Settings{Brokers: c.Brokers(), BrokersFrom: "--embedded", Timeout: f.Global.Timeout}
+	} else if settings, err = f.Settings(file.Cluster.Brokers, o.File); err != nil {
+		return err
+	}
+	kopts, err := settings.Options(f.Getenv)
+	if err != nil {
+		return err
+	}
+	cl, err := kafka.NewClient(settings, f.Logger())
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+
+	text := format == "text"
+	st := f.Styles()
+	if text {
+		where := "brokers " + strings.Join(settings.Brokers, ",")
+		if o.Embedded {
+			where = "embedded 3-broker cluster on " + strings.Join(settings.Brokers, ",")
+		}
+		fmt.Fprintf(f.IO.Out, "kctl smoke: %s, %d sign-up(s), timeout %s per step\n\n", where, o.Count, settings.Timeout)
+	}
+	svcLog := f.serviceLogger()
+	rep := smoke.Run(ctx, smoke.Options{
+		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts,
+		Brokers: settings.Brokers, Embedded: o.Embedded, Count: o.Count, Timeout: settings.Timeout,
+		Topics:        smoke.TopicsStep(cl, file, o.NoApply),
+		StartServices: o.services(settings, kopts, svcLog),
+		Logger:        svcLog,
+		Progress: func(s smoke.Step) {
+			if text {
+				fmt.Fprintln(f.IO.Out, smoke.StepLine(s, st))
+			}
+		},
+	})
+	if o.JUnit != "" {
+		if err := writeJUnit(o.JUnit, rep); err != nil {
+			return err
+		}
+	}
+	if text {
+		rep.WriteSummary(f.IO.Out, st)
+	} else if err := f.Print(rep); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !rep.Passed {
+		return ErrSilentFailure
+	}
+	return nil
+}
+
+func writeJUnit(path string, rep *smoke.Report) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--junit: %w", err)
+	}
+	if err := rep.WriteJUnit(fh); err != nil {
+		fh.Close()
+		return fmt.Errorf("write --junit %s: %w", path, err)
+	}
+	return fh.Close()
+}
+
+// serviceLogger is for in-process services: errors only (smoke's poison
+// record makes them warn on purpose), everything with -v.
+func (f *Factory) serviceLogger() *slog.Logger {
+	lvl := slog.LevelError
+	if f.Global.Verbose {
+		lvl = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: lvl}))
+}
+
+// services returns the hook that locates deployed services or starts
+// in-process ones.
+func (o *SmokeOptions) services(s kafka.Settings, kopts []kgo.Opt, log *slog.Logger) func(context.Context) (smoke.Services, error) {
+	if o.UsersURL != "" {
+		return func(context.Context) (smoke.Services, error) {
+			return smoke.Services{UsersURL: strings.TrimRight(o.UsersURL, "/"), EmailURL: strings.TrimRight(o.EmailURL, "/")}, nil
+		}
+	}
+	return func(ctx context.Context) (smoke.Services, error) {
+		return smoke.StartInProcess(ctx, smoke.InProcess{Brokers: s.Brokers, KafkaOpts: kopts, Logger: log, ConnectTimeout: s.Timeout})
+	}
+}
