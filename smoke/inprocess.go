@@ -55,12 +55,14 @@ func StartInProcess(ctx context.Context, c InProcess) (svc Services, err error) 
 	us, err := users.New(ctx, users.Config{DBPath: filepath.Join(dir, "users.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout,
 		// Smoke checks the Kafka path, not the password hash: the minimum
 		// bcrypt cost keeps --count 1000 from measuring bcrypt.
-		BcryptCost: bcrypt.MinCost})
+		BcryptCost: bcrypt.MinCost,
+		// The databases are thrown away at Stop: nothing to wait for.
+		ShutdownTimeout: time.Second})
 	if err != nil {
 		return svc, fmt.Errorf("users service: %w", err)
 	}
 	cleanups = append(cleanups, func() { us.Close() })
-	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout}
+	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout, ShutdownTimeout: time.Second}
 	if c.Email != nil {
 		c.Email(&ecfg)
 	}

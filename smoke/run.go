@@ -22,6 +22,7 @@ import (
 
 	"github.com/kctl/kctl/internal/inspect"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -210,7 +211,11 @@ func (r *run) topics(ctx context.Context) (string, error) {
 		detail = d
 	}
 	// Whatever the file says, the flow needs both topics to exist.
-	md, err := r.o.Admin.Metadata(ctx, r.o.Topic, r.o.DLT)
+	var md kadm.Metadata
+	err := retry(ctx, func() (err error) {
+		md, err = r.o.Admin.Metadata(ctx, r.o.Topic, r.o.DLT)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("metadata of %s, %s: %w", r.o.Topic, r.o.DLT, err)
 	}
@@ -230,7 +235,33 @@ func (r *run) topics(ctx context.Context) (string, error) {
 	return detail, nil
 }
 
-func (r *run) endOffsets(ctx context.Context, topic string) (map[int32]int64, error) {
+// retry calls fn until it succeeds or ctx ends, and returns fn's last
+// error. Smoke's own reads ride out a broker that just went away: the
+// client refreshes its metadata and the next try reaches a live broker.
+func retry(ctx context.Context, fn func() error) error {
+	for {
+		err := fn()
+		var nf *inspect.NotFoundError
+		if err == nil || ctx.Err() != nil || errors.Is(err, kerr.UnknownTopicOrPartition) || errors.As(err, &nf) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (r *run) endOffsets(ctx context.Context, topic string) (out map[int32]int64, err error) {
+	err = retry(ctx, func() error {
+		out, err = r.listEnds(ctx, topic)
+		return err
+	})
+	return out, err
+}
+
+func (r *run) listEnds(ctx context.Context, topic string) (map[int32]int64, error) {
 	ends, err := r.o.Admin.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("end offsets of %q: %w", topic, err)
@@ -625,7 +656,11 @@ func (r *run) lag(ctx context.Context) (string, error) {
 }
 
 func (r *run) health(ctx context.Context) (string, error) {
-	v, err := inspect.DescribeTopics(ctx, r.o.Admin, []string{r.o.Topic, r.o.DLT}, inspect.Filter{})
+	var v inspect.TopicsView
+	err := retry(ctx, func() (err error) {
+		v, err = inspect.DescribeTopics(ctx, r.o.Admin, []string{r.o.Topic, r.o.DLT}, inspect.Filter{})
+		return err
+	})
 	if err != nil {
 		return "", err
 	}
