@@ -34,10 +34,12 @@ type Latency struct {
 
 // Report is the result of a smoke run: what `-o json` prints.
 type Report struct {
-	Passed     bool      `json:"passed" yaml:"passed"`
-	Brokers    []string  `json:"brokers" yaml:"brokers"`
-	Embedded   bool      `json:"embedded" yaml:"embedded"`
-	Count      int       `json:"count" yaml:"count"`
+	Passed   bool     `json:"passed" yaml:"passed"`
+	Brokers  []string `json:"brokers" yaml:"brokers"`
+	Embedded bool     `json:"embedded" yaml:"embedded"`
+	Count    int      `json:"count" yaml:"count"`
+	// SignedUp is how many sign-ups were answered 201.
+	SignedUp   int       `json:"signedUp" yaml:"signedUp"`
 	Steps      []Step    `json:"steps" yaml:"steps"`
 	Latency    Latency   `json:"latency" yaml:"latency"`
 	Lost       int       `json:"lost" yaml:"lost"`
@@ -108,8 +110,14 @@ func (r *Report) WriteSummary(w io.Writer, st ui.Styles) {
 		fmt.Fprintf(w, "end-to-end latency (sign-up accepted → email logged), %d samples: p50 %.1fms  p99 %.1fms  max %.1fms\n",
 			r.Latency.N, r.Latency.P50Ms, r.Latency.P99Ms, r.Latency.MaxMs)
 	}
-	fmt.Fprintf(w, "sign-ups %d, lost %d, duplicated %d, total %.2fs\n", r.Count, r.Lost, r.Duplicated, r.TotalMs/1000)
+	fmt.Fprintf(w, "sign-ups %d/%d accepted, lost %d, duplicated %d, total %.2fs\n", r.SignedUp, r.Count, r.Lost, r.Duplicated, r.TotalMs/1000)
 	failed := r.Failed()
+	skipped := 0
+	for _, s := range r.Steps {
+		if s.Skipped {
+			skipped++
+		}
+	}
 	if len(failed) == 0 {
 		fmt.Fprintln(w, st.OK(fmt.Sprintf("PASS: all %d checks passed", len(r.Steps))))
 		return
@@ -118,7 +126,11 @@ func (r *Report) WriteSummary(w io.Writer, st ui.Styles) {
 	for i, s := range failed {
 		names[i] = s.Name
 	}
-	fmt.Fprintln(w, st.Bad(fmt.Sprintf("FAIL: %d of %d checks failed: %s", len(failed), len(r.Steps), strings.Join(names, ", "))))
+	also := ""
+	if skipped > 0 {
+		also = fmt.Sprintf(", %d skipped", skipped)
+	}
+	fmt.Fprintln(w, st.Bad(fmt.Sprintf("FAIL: %d of %d checks failed%s: %s", len(failed), len(r.Steps), also, strings.Join(names, ", "))))
 }
 
 // percentile returns the p-th percentile (0..100) of sorted ds (nearest rank).

@@ -351,6 +351,11 @@ func (r *run) signUp(ctx context.Context) (string, error) {
 		}(s)
 	}
 	wg.Wait()
+	for _, s := range r.signups {
+		if s.id != 0 {
+			r.rep.SignedUp++
+		}
+	}
 	if firstErr != nil {
 		return "", firstErr
 	}
@@ -482,10 +487,19 @@ func (r *run) emails(ctx context.Context) (string, error) {
 	}
 	var lat []time.Duration
 	dups := 0
+	lost := func() (string, error) {
+		r.rep.Lost = len(pending)
+		r.rep.Duplicated = dups
+		r.rep.Latency = Summarize(lat)
+		return "", fmt.Errorf("expected an email log for each of %d sign-ups, %d missing (lost) after %s", len(r.signups), len(pending), r.o.Timeout)
+	}
 	for len(pending) > 0 {
 		for id, s := range pending {
 			logs, err := r.emailLogs(ctx, id)
 			if err != nil {
+				if ctx.Err() != nil {
+					return lost()
+				}
 				return "", err
 			}
 			var sent []emailLog
@@ -515,10 +529,7 @@ func (r *run) emails(ctx context.Context) (string, error) {
 		}
 		select {
 		case <-ctx.Done():
-			r.rep.Lost = len(pending)
-			r.rep.Duplicated = dups
-			r.rep.Latency = Summarize(lat)
-			return "", fmt.Errorf("expected an email log for each of %d sign-ups, %d missing (lost) after %s", len(r.signups), len(pending), r.o.Timeout)
+			return lost()
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
