@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 time_cmd() {
   local name=$1; shift
   if command -v hyperfine >/dev/null 2>&1; then
-    hyperfine -N --warmup 3 --runs 30 --command-name "$name" "$*" 2>/dev/null | sed -n '1,3p'
+    hyperfine -N --warmup 3 --runs 30 --command-name "$name" "$*" 2>/dev/null | sed -n "1,3p"
   else
     local start end n=20
     start=$(date +%s%N)
@@ -118,6 +118,16 @@ lag_bench() {
 	rm -f "$log" "$log.out"
 }
 
-for section in describe provision lag; do
+# --- smoke (issue 5) ----------------------------------------------------------
+smoke_bench() {
+  echo "== smoke: kctl smoke --embedded wall time (cluster start included)"
+  time_cmd "kctl smoke --embedded" "$kctl" smoke --embedded
+  echo "== smoke: --count 1000 end-to-end latency (Go benchmark, fresh in-process cluster per run)"
+  go test ./smoke -run '^$' -bench SmokeCount1000 -benchtime 3x
+  echo "== smoke: the binary, --count 1000"
+  "$kctl" smoke --embedded --count 1000 | tail -3
+}
+
+for section in describe provision lag smoke; do
   if [ -z "$only" ] || [ "$only" = "$section" ]; then "${section}_bench"; fi
 done

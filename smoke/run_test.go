@@ -42,6 +42,23 @@ type fixture struct {
 
 func setup(t *testing.T, brokers []string, file *topology.File, noApply bool) *fixture {
 	t.Helper()
+	return setupTB(t, brokers, file, noApply)
+}
+
+func newClusterB(b *testing.B) *devcluster.Cluster { return devclustertest.New(b) }
+
+func setupB(b *testing.B, brokers []string) *fixture {
+	f, diags, err := topology.Load("../topics.yaml")
+	if err == nil {
+		err = diags.Err()
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return setupTB(b, brokers, f, false)
+}
+
+func setupTB(t testing.TB, brokers []string, file *topology.File, noApply bool) *fixture {
 	kopts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
 	cl, err := kgo.NewClient(append(kopts, kgo.RetryTimeout(3*time.Second), kgo.MetadataMinAge(250*time.Millisecond))...)
 	if err != nil {
