@@ -76,8 +76,8 @@ func ParsePorts(s string) ([]int, error) {
 		}
 		ports = append(ports, n)
 	}
-	if len(ports) == 0 {
-		return nil, errors.New("--ports: give at least one port")
+	if len(ports) != 3 {
+		return nil, fmt.Errorf("--ports: give 3 ports, one per broker (got %d), e.g. --ports 9092,19092,29092 or --ports 0,0,0 for free ports", len(ports))
 	}
 	return ports, nil
 }

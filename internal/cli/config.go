@@ -33,7 +33,17 @@ type configView struct {
 	Path string            `json:"path" yaml:"path"`
 	File *kafka.ConfigFile `json:"config" yaml:"config"`
 	// Effective is the connection kctl would use now, with its source.
-	Effective *kafka.Settings `json:"effective,omitempty" yaml:"effective,omitempty"`
+	Effective *effectiveView `json:"effective,omitempty" yaml:"effective,omitempty"`
+}
+
+// effectiveView is kafka.Settings as printed: secrets masked, the timeout
+// as a duration ("10s").
+type effectiveView struct {
+	Brokers     []string   `json:"brokers" yaml:"brokers"`
+	BrokersFrom string     `json:"brokersFrom" yaml:"brokersFrom"`
+	TLS         kafka.TLS  `json:"tls" yaml:"tls"`
+	SASL        kafka.SASL `json:"sasl" yaml:"sasl"`
+	Timeout     string     `json:"timeout" yaml:"timeout"`
 }
 
 func (v configView) WriteText(w io.Writer, _ ui.Styles) error {
@@ -66,7 +76,7 @@ func NewCmdConfigView(f *Factory, runF func(*ConfigOptions) error) *cobra.Comman
 			v := configView{Path: path, File: cfg.Masked()}
 			if s, err := f.Settings(nil, ""); err == nil {
 				m := s.Masked()
-				v.Effective = &m
+				v.Effective = &effectiveView{Brokers: m.Brokers, BrokersFrom: m.BrokersFrom, TLS: m.TLS, SASL: m.SASL, Timeout: m.Timeout.String()}
 			}
 			return f.Print(v)
 		},

@@ -15,6 +15,7 @@ import (
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"gopkg.in/yaml.v3"
 )
 
 // IOStreams are a command's standard streams.
@@ -27,6 +28,7 @@ type IOStreams struct {
 // GlobalOptions are the persistent flags shared by every command.
 type GlobalOptions struct {
 	Brokers    []string
+	BrokersSet bool // -b was given (set by the root command)
 	Context    string
 	ConfigPath string
 	TLS        kafka.TLS
@@ -91,17 +93,42 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 	if err != nil {
 		return kafka.Settings{}, err
 	}
+	if fileName == "" {
+		fileBrokers, fileName = defaultFileBrokers()
+	}
 	return kafka.Resolve(kafka.Inputs{
-		FlagBrokers: f.Global.Brokers,
-		Getenv:      f.Getenv,
-		Context:     ctx,
-		ContextName: ctxName,
-		FileBrokers: fileBrokers,
-		FileName:    fileName,
-		TLS:         f.Global.TLS,
-		SASL:        f.Global.SASL,
-		Timeout:     f.Global.Timeout,
+		FlagBrokers:     f.Global.Brokers,
+		FlagBrokersSet:  f.Global.BrokersSet,
+		ContextFromFlag: f.Global.Context != "",
+		Getenv:          f.Getenv,
+		Context:         ctx,
+		ContextName:     ctxName,
+		FileBrokers:     fileBrokers,
+		FileName:        fileName,
+		TLS:             f.Global.TLS,
+		SASL:            f.Global.SASL,
+		Timeout:         f.Global.Timeout,
 	})
+}
+
+// defaultFileBrokers reads cluster.brokers of ./topics.yaml, if that file
+// exists, so that every command run in the same directory reaches the same
+// cluster. A file that cannot be read or parsed gives no brokers here; the
+// commands that use the file report its errors.
+func defaultFileBrokers() ([]string, string) {
+	b, err := os.ReadFile(DefaultTopicsFile)
+	if err != nil {
+		return nil, ""
+	}
+	var doc struct {
+		Cluster struct {
+			Brokers []string `yaml:"brokers"`
+		} `yaml:"cluster"`
+	}
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Cluster.Brokers) == 0 {
+		return nil, ""
+	}
+	return doc.Cluster.Brokers, DefaultTopicsFile
 }
 
 // Clients is a connected client and its admin wrapper.

@@ -55,7 +55,9 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
 
+	root.MarkFlagsMutuallyExclusive("brokers", "bootstrap-server")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		g.BrokersSet = cmd.Flags().Changed("brokers") || cmd.Flags().Changed("bootstrap-server")
 		if _, err := f.Format(); err != nil {
 			return &FlagError{Err: err}
 		}
@@ -74,7 +76,32 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdVersion(f, nil),
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		refuseUnknownSubcommands(c)
+	}
 	return root
+}
+
+// refuseUnknownSubcommands makes a command that only groups others (and its
+// descendants) answer an unknown subcommand with a usage error and exit 1,
+// where cobra would print the help and exit 0.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	if !c.HasSubCommands() {
+		return
+	}
+	if c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &FlagError{Err: fmt.Errorf("unknown command %q for %q", args[0], cmd.CommandPath())}
+			}
+			return cmd.Help()
+		}
+	}
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
 }
 
 // VersionOptions is kctl version.

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,6 +39,54 @@ type Options struct {
 type Cluster struct {
 	*kfake.Cluster
 	brokers []string
+	lock    *os.File // held on DataDir while the cluster runs
+}
+
+// Close stops the cluster and releases its data directory.
+func (c *Cluster) Close() {
+	c.Cluster.Close()
+	if c.lock != nil {
+		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
+		c.lock.Close()
+		c.lock = nil
+	}
+}
+
+// DataDirInUseError says another running cluster holds the data directory.
+type DataDirInUseError struct {
+	Dir, Holder string
+}
+
+func (e *DataDirInUseError) Error() string {
+	return fmt.Sprintf("data dir %s is in use by another running cluster (%s): stop it, or use another --data-dir or --ephemeral", e.Dir, e.Holder)
+}
+
+// lockDataDir takes an exclusive lock on dir/kctl.lock so that two clusters
+// never write one directory. It returns a *DataDirInUseError when another
+// process holds it.
+func lockDataDir(dir string) (*os.File, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "kctl.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(f.Name())
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			h := strings.TrimSpace(string(holder))
+			if h == "" {
+				h = "pid unknown"
+			}
+			return nil, &DataDirInUseError{Dir: dir, Holder: h}
+		}
+		return nil, fmt.Errorf("lock data dir: %w", err)
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d\n", os.Getpid())), 0)
+	return f, nil
 }
 
 // PortInUseError names a port another process holds.
@@ -73,6 +123,20 @@ func Start(o Options) (*Cluster, error) {
 		}
 		ln.Close()
 	}
+	var lock *os.File
+	if o.DataDir != "" {
+		l, err := lockDataDir(o.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		lock = l
+	}
+	release := func() {
+		if lock != nil {
+			_ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+			lock.Close()
+		}
+	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(len(ports)),
 		kfake.Ports(ports...),
@@ -103,13 +167,17 @@ func Start(o Options) (*Cluster, error) {
 	opts = append(opts, o.Extra...)
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
+		release()
 		if errors.Is(err, syscall.EADDRINUSE) {
 			return nil, &PortInUseError{Port: portFrom(err.Error()), Err: err}
+		}
+		if o.DataDir != "" {
+			return nil, fmt.Errorf("start embedded cluster from data dir %s: %w (if its data is damaged, move the directory aside or start with --ephemeral)", o.DataDir, err)
 		}
 		return nil, fmt.Errorf("start embedded cluster: %w", err)
 	}
 	addrs := c.ListenAddrs()
-	return &Cluster{Cluster: c, brokers: addrs}, nil
+	return &Cluster{Cluster: c, brokers: addrs, lock: lock}, nil
 }
 
 // Brokers returns the bootstrap addresses, host:port each.

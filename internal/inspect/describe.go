@@ -4,6 +4,7 @@ package inspect
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -166,7 +167,8 @@ func observe(ctx context.Context, adm *kadm.Client, names []string) (*observatio
 func (o *observation) topic(t kadm.TopicDetail) Topic {
 	v := Topic{Name: t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1}
 	if t.ID != (kadm.TopicID{}) {
-		v.ID = t.ID.String()
+		// As Kafka's own tools print a Uuid: URL-safe base64, no padding.
+		v.ID = base64.RawURLEncoding.EncodeToString(t.ID[:])
 	}
 	if rc, ok := o.configs[t.Topic]; ok {
 		for _, c := range rc.Configs {

@@ -101,7 +101,11 @@ func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
 		if t.Internal {
 			extra = ", internal"
 		}
-		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+t.Name), st.Dim(fmt.Sprintf("(%d partitions, RF %d, min ISR %d%s)", t.Partitions, t.ReplicationFactor, t.MinISR, extra)))
+		parts := "partitions"
+		if t.Partitions == 1 {
+			parts = "partition"
+		}
+		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+t.Name), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %d%s)", t.Partitions, parts, t.ReplicationFactor, t.MinISR, extra)))
 		if len(t.Configs) == 0 {
 			fmt.Fprintln(w, "Configs: (all broker defaults)")
 		} else {

@@ -31,6 +31,10 @@ func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.Brokers...),
 		kgo.DialTimeout(minDur(s.Timeout, 5*time.Second)),
+		// The handshake (ApiVersions, SASL) and every read wait at most
+		// --timeout beyond a request's own timeout; kgo's default is 10s,
+		// which a silent listener would otherwise hold us to.
+		kgo.RequestTimeoutOverhead(s.Timeout),
 		kgo.RetryTimeout(s.Timeout),
 		kgo.MetadataMinAge(250 * time.Millisecond),
 	}
@@ -65,21 +69,21 @@ func (t TLS) Config() (*tls.Config, error) {
 	if t.CAFile != "" {
 		pem, err := os.ReadFile(t.CAFile)
 		if err != nil {
-			return nil, fmt.Errorf("read --tls-ca: %w", err)
+			return nil, fmt.Errorf("read TLS CA file: %w", err)
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate found", t.CAFile)
+			return nil, fmt.Errorf("TLS CA file %s: no PEM certificate found", t.CAFile)
 		}
 		tc.RootCAs = pool
 	}
 	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("--tls-cert and --tls-key go together: give both or neither")
+		return nil, errors.New("a TLS client certificate and key go together (--tls-cert and --tls-key): give both or neither")
 	}
 	if t.CertFile != "" {
 		c, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("load --tls-cert/--tls-key: %w", err)
+			return nil, fmt.Errorf("load TLS client certificate and key: %w", err)
 		}
 		tc.Certificates = []tls.Certificate{c}
 	}
@@ -151,12 +155,22 @@ func NewClient(s Settings, logger *slog.Logger, extra ...kgo.Opt) (*kgo.Client, 
 // UnreachableError says no broker answered within the timeout.
 type UnreachableError struct {
 	Brokers []string
+	From    string // where the brokers came from (--brokers, $KCTL_BROKERS, …)
 	Timeout time.Duration
 	Cause   error
+	Hint    string // what to check, when the cause suggests it
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach Kafka at %s within %s: %v", strings.Join(e.Brokers, ","), e.Timeout, e.Cause)
+	from := ""
+	if e.From != "" {
+		from = " (from " + e.From + ")"
+	}
+	msg := fmt.Sprintf("cannot reach Kafka at %s%s within %s: %v", strings.Join(e.Brokers, ","), from, e.Timeout, e.Cause)
+	if e.Hint != "" {
+		msg += " (" + e.Hint + ")"
+	}
+	return msg
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Cause }
@@ -207,7 +221,20 @@ func Classify(err error, s Settings) error {
 			Cause: fmt.Errorf("the broker closed the connection during login (%w); if the cluster needs TLS, add --tls", err)}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) {
-		return &UnreachableError{Brokers: s.Brokers, Timeout: s.Timeout, Cause: err}
+		ue := &UnreachableError{Brokers: s.Brokers, From: s.BrokersFrom, Timeout: s.Timeout, Cause: err}
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "i/o timeout") || errors.Is(err, context.DeadlineExceeded):
+			ue.Hint = "no answer in time: check the host and port"
+			if s.TLS.Enabled {
+				ue.Hint += ", and whether the listener really speaks TLS"
+			} else {
+				ue.Hint += ", and whether the listener needs --tls"
+			}
+		case strings.Contains(msg, "EOF") && s.SASL.Mechanism == "":
+			ue.Hint = "the broker closed the connection: does the listener need --tls or SASL (--sasl-mechanism)?"
+		}
+		return ue
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,9 +72,18 @@ func TestResolveSASLAndErrors(t *testing.T) {
 		{"tls from ca flag", Inputs{Getenv: env(nil), TLS: TLS{CAFile: "ca.pem"}}, "", func(s Settings) bool { return s.TLS.Enabled }},
 		{"unknown mechanism", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "gssapi"}}, `unknown SASL mechanism "gssapi"`, nil},
 		{"password flag refused", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "plain", Password: "x"}}, "never taken from a flag", nil},
+		{"empty -b", Inputs{FlagBrokersSet: true, FlagBrokers: []string{""}, Getenv: env(map[string]string{"KCTL_BROKERS": "k:1"})}, "--brokers is empty", nil},
+		{"blank variable", Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": " , "})}, `$KCTL_BROKERS is blank (" , ")`, nil},
+		{"empty variable is unset", Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": "", "KAFKA_BROKERS": "kb:1"})}, "", func(s Settings) bool { return s.BrokersFrom == "$KAFKA_BROKERS" }},
+		{"--context beats the variables", Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": "env:1"}), Context: &Context{Brokers: []string{"ctx:1"}}, ContextName: "prod", ContextFromFlag: true}, "",
+			func(s Settings) bool { return s.Brokers[0] == "ctx:1" && s.BrokersFrom == `context "prod"` }},
+		{"-b beats --context", Inputs{FlagBrokers: []string{"flag:1"}, Context: &Context{Brokers: []string{"ctx:1"}}, ContextFromFlag: true}, "",
+			func(s Settings) bool { return s.Brokers[0] == "flag:1" }},
+		{"current context loses to the variables", Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": "env:1"}), Context: &Context{Brokers: []string{"ctx:1"}}}, "",
+			func(s Settings) bool { return s.Brokers[0] == "env:1" }},
 		{"bad broker", Inputs{FlagBrokers: []string{"kafka"}}, `broker address "kafka" (from --brokers): want host:port`, nil},
 		{"bad port", Inputs{FlagBrokers: []string{"kafka:x"}}, "port must be a number", nil},
-		{"missing password file", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "plain", PasswordFile: filepath.Join(dir, "nope")}}, "read --sasl-password-file", nil},
+		{"missing password file", Inputs{Getenv: env(nil), SASL: SASL{Mechanism: "plain", PasswordFile: filepath.Join(dir, "nope")}}, "read the SASL password file", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Resolve(tc.in)
@@ -206,5 +216,44 @@ func TestTLS(t *testing.T) {
 	}
 	if _, err := (TLS{CertFile: certs.Cert}).Config(); err == nil || !strings.Contains(err.Error(), "go together") {
 		t.Errorf("cert without key: err = %v", err)
+	}
+}
+
+// A listener that accepts and never answers (a wrong port, a hung broker)
+// fails within the timeout, not kgo's 10s default, with a hint.
+func TestPingSilentListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		var held []net.Conn
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				for _, c := range held {
+					c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	s := Settings{Brokers: []string{ln.Addr().String()}, Timeout: 300 * time.Millisecond}
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	start := time.Now()
+	err = Ping(context.Background(), cl, s)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "whether the listener needs --tls") {
+		t.Fatalf("err = %v, want an *UnreachableError with a hint", err)
+	}
+	// Bounded by the timeout, far below kgo's 10s default.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Ping took %s with a 300ms timeout", d)
 	}
 }

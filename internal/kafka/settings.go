@@ -47,12 +47,18 @@ type Settings struct {
 
 // Inputs are the raw sources Resolve chooses from, highest precedence first.
 type Inputs struct {
-	FlagBrokers []string            // -b/--brokers/--bootstrap-server
-	Getenv      func(string) string // environment lookup; nil means os.Getenv
-	Context     *Context            // the selected context, if any
-	ContextName string
-	FileBrokers []string // cluster.brokers from topics.yaml
-	FileName    string
+	FlagBrokers []string // -b/--brokers/--bootstrap-server
+	// FlagBrokersSet says -b was given, even if empty: an empty value is an
+	// error, never a silent fall back to another cluster.
+	FlagBrokersSet bool
+	Getenv         func(string) string // environment lookup; nil means os.Getenv
+	Context        *Context            // the selected context, if any
+	ContextName    string
+	// ContextFromFlag says --context named it: a context typed on the
+	// command line wins over the broker variables.
+	ContextFromFlag bool
+	FileBrokers     []string // cluster.brokers from topics.yaml
+	FileName        string
 
 	TLS  TLS  // flag values; zero fields fall back to the context
 	SASL SASL // flag values; Password must be empty (flags never carry secrets)
@@ -76,18 +82,29 @@ func Resolve(in Inputs) (Settings, error) {
 		s.Timeout = DefaultTimeout
 	}
 
+	ctxBrokers := in.Context != nil && len(in.Context.Brokers) > 0
 	switch {
-	case len(in.FlagBrokers) > 0:
-		s.Brokers, s.BrokersFrom = in.FlagBrokers, "--brokers"
+	case in.FlagBrokersSet || len(in.FlagBrokers) > 0:
+		s.Brokers, s.BrokersFrom = SplitList(strings.Join(in.FlagBrokers, ",")), "--brokers"
+		if len(s.Brokers) == 0 {
+			return s, errors.New("--brokers is empty: give host:port[,host:port…], e.g. -b localhost:9092")
+		}
+	case in.ContextFromFlag && ctxBrokers:
+		s.Brokers, s.BrokersFrom = in.Context.Brokers, fmt.Sprintf("context %q", in.ContextName)
 	default:
 		for _, k := range brokerEnv {
-			if v := strings.TrimSpace(getenv(k)); v != "" {
-				s.Brokers, s.BrokersFrom = SplitList(v), "$"+k
-				break
+			raw := getenv(k)
+			if raw == "" {
+				continue // unset or empty: the next source
 			}
+			s.Brokers, s.BrokersFrom = SplitList(raw), "$"+k
+			if len(s.Brokers) == 0 {
+				return s, fmt.Errorf("$%s is blank (%q): set it to host:port[,host:port…] or unset it", k, raw)
+			}
+			break
 		}
 	}
-	if len(s.Brokers) == 0 && in.Context != nil && len(in.Context.Brokers) > 0 {
+	if len(s.Brokers) == 0 && ctxBrokers {
 		s.Brokers, s.BrokersFrom = in.Context.Brokers, fmt.Sprintf("context %q", in.ContextName)
 	}
 	if len(s.Brokers) == 0 && len(in.FileBrokers) > 0 {
@@ -132,7 +149,7 @@ func Resolve(in Inputs) (Settings, error) {
 		if s.SASL.Password == "" && s.SASL.PasswordFile != "" {
 			b, err := os.ReadFile(s.SASL.PasswordFile)
 			if err != nil {
-				return s, fmt.Errorf("read --sasl-password-file: %w", err)
+				return s, fmt.Errorf("read the SASL password file: %w", err)
 			}
 			s.SASL.Password = strings.TrimRight(string(b), "\r\n")
 		}
