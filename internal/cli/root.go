@@ -69,6 +69,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdCluster(f),
 		NewCmdConfig(f),
 		NewCmdDescribe(f),
+		NewCmdServe(f),
 		NewCmdVersion(f, nil),
 	)
 	return root
