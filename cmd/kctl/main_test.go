@@ -3,9 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,6 +41,10 @@ func TestMain(m *testing.M) {
 //	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
 //	gencerts DIR                     write ca.pem, cert.pem, key.pem (127.0.0.1/localhost)
 //	mktopic BROKERS NAME PARTITIONS  create a topic (RF 3) on any cluster with another client
+//	httpreq [-until RE] METHOD URL [BODY]
+//	                                 HTTP request (a BODY is sent as JSON); stdout is the status
+//	                                 code, a newline, then the body; -until repeats it (15s at
+//	                                 most) until the body matches RE
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
@@ -56,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"waitfile": cmdWaitfile,
 			"gencerts": cmdGencerts,
 			"mktopic":  cmdMktopic,
+			"httpreq":  cmdHTTPReq,
 		},
 	})
 }
@@ -222,4 +230,40 @@ func cmdMktopic(ts *testscript.TestScript, _ bool, args []string) {
 		err = resp.Err
 	}
 	ts.Check(err)
+}
+
+func cmdHTTPReq(ts *testscript.TestScript, neg bool, args []string) {
+	var until *regexp.Regexp
+	if len(args) > 1 && args[0] == "-until" {
+		until = regexp.MustCompile(args[1])
+		args = args[2:]
+	}
+	if neg || len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: httpreq [-until REGEX] METHOD URL [BODY]")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var body io.Reader
+		if len(args) == 3 {
+			body = strings.NewReader(args[2])
+		}
+		req, err := http.NewRequest(args[0], args[1], body)
+		ts.Check(err)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		ts.Check(err)
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ts.Check(err)
+		if until == nil || until.Match(b) {
+			fmt.Fprintf(ts.Stdout(), "%d\n%s\n", resp.StatusCode, strings.TrimRight(string(b), "\n"))
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("httpreq: %s %s never matched %q; last answer %d %s", args[0], args[1], until, resp.StatusCode, b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

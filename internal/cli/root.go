@@ -73,6 +73,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
 		NewCmdSmoke(f, nil),
+		NewCmdServe(f),
 		NewCmdVersion(f, nil),
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))

@@ -274,7 +274,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		s.poll(pollCtx)
 	}()
 	srv := svc.StartServer(ln, s.handler, s.log)
-	s.log.Info("email service started", "addr", ln.Addr().String(), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
+	s.log.Info("email service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"dlt", s.cfg.DLTTopic, "group", s.cfg.Group, "concurrency", s.cfg.Concurrency, "max_attempts", s.cfg.MaxAttempts,
 		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "brokers", strings.Join(s.cfg.Brokers, ","))
 

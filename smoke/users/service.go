@@ -191,8 +191,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	hard, hardStop := context.WithCancel(context.Background())
 	defer hardStop()
 	go s.relay.run(hard)
+	s.warnMissingTopic(ctx)
 	srv := svc.StartServer(ln, s.handler, s.log)
-	s.log.Info("users service started", "addr", ln.Addr().String(), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
+	s.log.Info("users service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"brokers", strings.Join(s.cfg.Brokers, ","), "bcrypt_cost", s.cfg.BcryptCost)
 
 	var serveErr error
@@ -231,6 +232,21 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	s.log.Info("users service stopped")
 	return serveErr
+}
+
+// warnMissingTopic logs a warning when the topic does not exist: sign-ups
+// are still accepted and their events wait in the outbox until it does.
+func (s *Service) warnMissingTopic(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	missing, err := svc.MissingTopics(ctx, s.cl, s.cfg.Topic)
+	if err != nil {
+		s.log.Debug("users service: cannot check the topic", "err", err)
+		return
+	}
+	for _, t := range missing {
+		s.log.Warn("topic does not exist yet; events wait in the outbox until it does (create it with kctl apply)", "topic", t)
+	}
 }
 
 // Close releases the database and the Kafka client of a service that was

@@ -45,6 +45,9 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 			return nil, fmt.Errorf("database %s: %s is not a directory", path, dir)
 		}
 	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return nil, fmt.Errorf("database %s is a directory: give a file, e.g. --db %s", path, filepath.Join(path, "kctl.db"))
+	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {

@@ -206,3 +206,16 @@ func Backoff(lo, hi time.Duration) func(int) time.Duration {
 		return d/2 + rand.N(d/2+1)
 	}
 }
+
+// URL returns the http:// URL a listener serves, with "localhost" for a
+// wildcard host.
+func URL(ln net.Listener) string {
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return "http://" + ln.Addr().String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,271 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/kctl/kctl/smoke/email"
+	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/smoke/users"
+	"github.com/spf13/cobra"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// NewCmdServe is `kctl serve`: the built-in sign-up services.
+func NewCmdServe(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a built-in service of the sign-up flow (users, email)",
+		Long: `Run the reference workload kctl smoke drives: the users service takes sign-ups and publishes
+UserSignedUp events through a transactional outbox; the email service consumes them, sends a
+welcome email, retries with backoff and dead-letters what it cannot handle.
+
+Both serve /healthz, /readyz, /metrics (Prometheus), log to stderr, and stop gracefully on
+Ctrl-C or SIGTERM (exit 0).`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(NewCmdServeUsers(f, nil), NewCmdServeEmail(f, nil))
+	return cmd
+}
+
+// ServeUsersOptions is `kctl serve users`.
+type ServeUsersOptions struct {
+	f               *Factory
+	Addr            string
+	DB              string
+	Topic           string
+	BcryptCost      int
+	ShutdownTimeout time.Duration
+}
+
+// NewCmdServeUsers builds `kctl serve users`.
+func NewCmdServeUsers(f *Factory, runF func(*cobra.Command, *ServeUsersOptions) error) *cobra.Command {
+	opts := &ServeUsersOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "users",
+		Short: "Serve sign-ups: POST /api/users, GET /api/users/{id}",
+		Long: `Serve sign-ups over HTTP. POST /api/users {"email","name","password"} stores the user (the
+password only as a bcrypt hash) and an outbox row with its UserSignedUp event in one SQLite
+transaction, and answers 201 without waiting for Kafka. A relay publishes the outbox to --topic
+(acks=all, idempotent, key = user id), retrying while Kafka is down: no accepted sign-up is lost.
+
+Answers: 201 {"id","email","name"}; 400 {"error","field"} for invalid JSON, unknown fields, a bad
+email, an empty name or password; 409 duplicate email; 413 body over 64 KiB; 415 not JSON.`,
+		Example: `  kctl serve users
+  kctl serve users --addr :18080 --db /var/lib/kctl/users.db -b kafka-1:9092
+  curl -s localhost:8080/api/users -H 'Content-Type: application/json' \
+    -d '{"email":"sender@test.com","name":"김이름","password":"1234"}'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return runServeUsers(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", ":8080", "HTTP listen address")
+	fl.StringVar(&opts.DB, "db", "users.db", "SQLite database file (created if missing)")
+	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic the UserSignedUp events are published to")
+	fl.IntVar(&opts.BcryptCost, "bcrypt-cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost of the password hash (%d..%d)", bcrypt.MinCost, bcrypt.MaxCost))
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing requests and publishing the outbox on shutdown")
+	return cmd
+}
+
+func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
+	f := o.f
+	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
+		return &FlagError{Err: fmt.Errorf("--bcrypt-cost %d: use %d..%d (default %d)", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost)}
+	}
+	if o.ShutdownTimeout <= 0 {
+		return &FlagError{Err: errors.New("--shutdown-timeout must be positive, e.g. 15s")}
+	}
+	s, err := f.Settings(nil, "")
+	if err != nil {
+		return err
+	}
+	kopts, err := s.Options(f.Getenv)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(o.Addr)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	svc, err := users.New(ctx, users.Config{
+		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, BcryptCost: o.BcryptCost,
+		Logger: f.Logger(), ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return svc.Run(ctx, ln)
+}
+
+// ServeEmailOptions is `kctl serve email`.
+type ServeEmailOptions struct {
+	f                 *Factory
+	Addr              string
+	DB                string
+	Topic             string
+	DLTTopic          string
+	Group             string
+	Concurrency       int
+	MaxAttempts       int
+	Backoff           time.Duration
+	BackoffMultiplier float64
+	MaxBackoff        time.Duration
+	SendDelay         time.Duration
+	SMTPAddr          string
+	SMTPFrom          string
+	SMTPUser          string
+	SubjectTemplate   string
+	ShutdownTimeout   time.Duration
+}
+
+// NewCmdServeEmail builds `kctl serve email`.
+func NewCmdServeEmail(f *Factory, runF func(*cobra.Command, *ServeEmailOptions) error) *cobra.Command {
+	opts := &ServeEmailOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "email",
+		Short: "Send welcome emails for UserSignedUp events; GET /api/email-logs",
+		Long: `Consume UserSignedUp events in group email-service (offsets committed only after a record is
+handled) and send each user a welcome email: logged by default (--send-delay simulates a slow
+provider), through SMTP with --smtp-addr. Each email is logged in a SQLite database unique on the
+event ID, so a redelivered event is never sent or logged twice.
+
+A failing send is retried --max-attempts times with exponential backoff (--backoff, doubling by
+--backoff-multiplier, capped at --max-backoff); only its own partition waits. Then the record goes
+to the dead-letter topic (<topic>.dlt) with Spring Kafka's kafka_dlt-* headers; a record that does
+not parse goes there at once. A dead-letter listener logs and counts what lands there.
+
+The SMTP password comes from KCTL_SMTP_PASSWORD, never a flag.`,
+		Example: `  kctl serve email
+  kctl serve email --concurrency 6 --max-attempts 3 --backoff 500ms
+  kctl serve email --smtp-addr localhost:1025 --smtp-from 'Welcome <no-reply@example.com>'
+  curl -s 'localhost:8081/api/email-logs?userId=1'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd, opts)
+			}
+			return runServeEmail(cmd, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", ":8081", "HTTP listen address")
+	fl.StringVar(&opts.DB, "db", "email.db", "SQLite database file of the email log (created if missing)")
+	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic of the UserSignedUp events")
+	fl.StringVar(&opts.DLTTopic, "dlt-topic", "", "dead-letter topic (default <topic>.dlt)")
+	fl.StringVar(&opts.Group, "group", event.ConsumerGroup, "consumer group")
+	fl.IntVar(&opts.Concurrency, "concurrency", 3, "emails sent at once; each partition is handled in order")
+	fl.IntVar(&opts.MaxAttempts, "max-attempts", 5, "send attempts before a record is dead-lettered")
+	fl.DurationVar(&opts.Backoff, "backoff", time.Second, "wait after the first failed attempt")
+	fl.Float64Var(&opts.BackoffMultiplier, "backoff-multiplier", 2, "factor between successive waits")
+	fl.DurationVar(&opts.MaxBackoff, "max-backoff", 30*time.Second, "cap of a wait between attempts")
+	fl.DurationVar(&opts.SendDelay, "send-delay", 0, "simulated provider latency of the logging sender")
+	fl.StringVar(&opts.SMTPAddr, "smtp-addr", "", "send through this SMTP server (host:port) instead of logging")
+	fl.StringVar(&opts.SMTPFrom, "smtp-from", "kctl <no-reply@localhost>", "From address of SMTP emails")
+	fl.StringVar(&opts.SMTPUser, "smtp-user", "", "SMTP user for PLAIN auth (password from KCTL_SMTP_PASSWORD)")
+	fl.StringVar(&opts.SubjectTemplate, "subject-template", email.DefaultSubject, "subject, with {name}, {email}, {userId}")
+	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing emails in hand and committing on shutdown")
+	return cmd
+}
+
+func (o *ServeEmailOptions) check() error {
+	switch {
+	case o.Concurrency < 1:
+		return fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency)
+	case o.MaxAttempts < 1:
+		return fmt.Errorf("--max-attempts %d: must be at least 1", o.MaxAttempts)
+	case o.Backoff <= 0:
+		return fmt.Errorf("--backoff %s: must be positive, e.g. 1s", o.Backoff)
+	case o.BackoffMultiplier < 1:
+		return fmt.Errorf("--backoff-multiplier %g: must be at least 1", o.BackoffMultiplier)
+	case o.MaxBackoff < o.Backoff:
+		return fmt.Errorf("--max-backoff %s is below --backoff %s", o.MaxBackoff, o.Backoff)
+	case o.SendDelay < 0:
+		return fmt.Errorf("--send-delay %s: must not be negative", o.SendDelay)
+	case o.ShutdownTimeout <= 0:
+		return errors.New("--shutdown-timeout must be positive, e.g. 15s")
+	case o.SMTPAddr == "" && o.SMTPUser != "":
+		return errors.New("--smtp-user needs --smtp-addr")
+	}
+	if _, err := email.ParseTemplate(o.SubjectTemplate); err != nil {
+		return fmt.Errorf("--subject-template: %w", err)
+	}
+	return nil
+}
+
+func runServeEmail(cmd *cobra.Command, o *ServeEmailOptions) error {
+	f := o.f
+	if err := o.check(); err != nil {
+		return &FlagError{Err: err}
+	}
+	log := f.Logger()
+	var sender email.Sender = email.LogSender{Logger: log, Delay: o.SendDelay}
+	if o.SMTPAddr != "" {
+		ss := &email.SMTPSender{Addr: o.SMTPAddr, From: o.SMTPFrom, Username: o.SMTPUser, Password: f.Getenv("KCTL_SMTP_PASSWORD")}
+		if err := ss.Check(); err != nil {
+			return &FlagError{Err: err}
+		}
+		if o.SMTPUser != "" && ss.Password == "" {
+			return &FlagError{Err: errors.New("--smtp-user needs a password: set KCTL_SMTP_PASSWORD")}
+		}
+		sender = ss
+	}
+	s, err := f.Settings(nil, "")
+	if err != nil {
+		return err
+	}
+	kopts, err := s.Options(f.Getenv)
+	if err != nil {
+		return err
+	}
+	ln, err := listen(o.Addr)
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	svc, err := email.New(ctx, email.Config{
+		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, DLTTopic: o.DLTTopic, Group: o.Group,
+		Concurrency: o.Concurrency, MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, BackoffMultiplier: o.BackoffMultiplier,
+		MaxBackoff: o.MaxBackoff, Sender: sender, SubjectTemplate: o.SubjectTemplate, Logger: log,
+		ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	return svc.Run(ctx, ln)
+}
+
+// listen opens the HTTP listener. It returns an error naming the address
+// and a fix when the port is taken or the address is malformed.
+func listen(addr string) (net.Listener, error) {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, &FlagError{Err: fmt.Errorf("--addr %q: want [host]:port, e.g. :8080 or 127.0.0.1:8080", addr)}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("--addr %s: the port is already in use (another kctl serve?); pick another, e.g. --addr %s", addr, suggestAddr(addr))
+		}
+		return nil, fmt.Errorf("--addr %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func suggestAddr(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if p, err := strconv.Atoi(port); err == nil && p > 0 && p < 65000 {
+		return net.JoinHostPort(host, strconv.Itoa(p+100))
+	}
+	return net.JoinHostPort(host, "0")
+}
