@@ -558,8 +558,12 @@ func (p *parser) partitions(n *yaml.Node, what string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	if x < 1 || x > math.MaxInt32 {
+	switch {
+	case x < 1:
 		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	case x > math.MaxInt32:
+		p.errorf(n, "%s must be at most %d (Kafka's partition count is a 32-bit integer), got %d", what, math.MaxInt32, x)
 		return 0, false
 	}
 	return int32(x), true
@@ -570,8 +574,12 @@ func (p *parser) replicationFactor(n *yaml.Node, what string) (int16, bool) {
 	if !ok {
 		return 0, false
 	}
-	if x < 1 || x > math.MaxInt16 {
+	switch {
+	case x < 1:
 		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	case x > math.MaxInt16:
+		p.errorf(n, "%s must be at most %d (Kafka's replication factor is a 16-bit integer), got %d", what, math.MaxInt16, x)
 		return 0, false
 	}
 	return int16(x), true

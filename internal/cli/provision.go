@@ -101,10 +101,10 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 		Use:   "validate [-f FILE | FILE]",
 		Short: "Check topics.yaml offline: every error with file:line:col, all at once",
 		Long: `Check a topics file without a cluster: unknown keys (with the likely intended one), duplicate
-topics, Kafka's topic-name rules, partitions and replicationFactor >= 1, known topic configs with
-their types, enums and ranges, and min.insync.replicas <= replicationFactor. Warnings (names that
-collide once '.' and '_' are folded, min.insync.replicas equal to replicationFactor, deprecated
-configs) do not fail validation.`,
+topics, Kafka's topic-name rules, partitions 1..2147483647 and replicationFactor 1..32767 (Kafka's
+int32 and int16), known topic configs with their types, enums and ranges, and
+min.insync.replicas <= replicationFactor. Warnings (names that collide once '.' and '_' are folded,
+min.insync.replicas equal to replicationFactor, deprecated configs) do not fail validation.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json`,
