@@ -191,8 +191,8 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 				return err
 			}
 			opts.File = path
-			if opts.Diff.MaxDeletes < 0 {
-				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -233,6 +233,18 @@ func computePlan(ctx context.Context, f *Factory, path string, opts provision.Op
 func refusedError(p *provision.Plan) error {
 	return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); nothing was applied",
 		plural(p.Summary.Refused, "change"))
+}
+
+// checkMaxDeletes returns a usage error for a negative --max-deletes, or
+// one given without --prune (it would be silently ignored).
+func checkMaxDeletes(cmd *cobra.Command, o provision.Options) error {
+	switch {
+	case o.MaxDeletes < 0:
+		return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+	case cmd.Flags().Changed("max-deletes") && !o.Prune:
+		return &FlagError{Err: fmt.Errorf("--max-deletes only applies with --prune: add --prune to delete undeclared topics, or drop --max-deletes")}
+	}
+	return nil
 }
 
 func runPlan(ctx context.Context, o *PlanOptions) error {
@@ -296,8 +308,8 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 				return err
 			}
 			opts.File = path
-			if opts.Diff.MaxDeletes < 0 {
-				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -119,6 +119,21 @@ func TestPlanFlags(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut, "--max-deletes must be 0 or more") || !strings.Contains(errOut, "Run 'kctl apply --help' for usage.") {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	// --max-deletes without --prune would be ignored: a usage error.
+	path := writeFile(t, "managedPrefixes: [user.]\ntopics:\n  - {name: user.a, partitions: 1, replicationFactor: 3}\n")
+	for _, args := range [][]string{{"plan"}, {"apply", "--yes"}} {
+		cmd := args[0]
+		code, out, errOut := run(t, c, "", false, append(args, "-f", path, "--max-deletes", "3")...)
+		if code != ExitError || !strings.HasPrefix(errOut, "Error: --max-deletes only applies with --prune: add --prune to delete undeclared topics, or drop --max-deletes\n") || !strings.Contains(errOut, "Run 'kctl "+cmd+" --help' for usage.") || out != "" {
+			t.Errorf("%s --max-deletes 3: exit %d\n%s%s", cmd, code, out, errOut)
+		}
+	}
+	if code, out, errOut := run(t, c, "", false, "plan", "-f", path, "--prune", "--max-deletes", "3"); code != ExitOK {
+		t.Errorf("plan --prune --max-deletes 3: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, c, "", false, "plan", "-f", path, "--detailed-exitcode"); code != ExitChanges {
+		t.Fatalf("a refused flag changed the cluster: exit %d\n%s", code, out)
+	}
 }
 
 // TestConfirmInterrupted: Ctrl-C at the prompt stops waiting at once.
