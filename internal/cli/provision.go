@@ -230,9 +230,14 @@ func computePlan(ctx context.Context, f *Factory, path string, opts provision.Op
 	return c, provision.Diff(file, st, opts), nil
 }
 
-func refusedError(p *provision.Plan) error {
-	return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); nothing was applied",
-		plural(p.Summary.Refused, "change"))
+// refusedError says how many changes of p are refused and where the
+// reasons are in the output of format; outcome ends the sentence.
+func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
+	where := `see "! refused" above`
+	if format != ui.Text {
+		where = `see the "refused" changes in the plan`
+	}
+	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", plural(p.Summary.Refused, "change"), where, outcome)
 }
 
 // checkMaxDeletes returns a usage error for a negative --max-deletes, or
@@ -248,6 +253,10 @@ func checkMaxDeletes(cmd *cobra.Command, o provision.Options) error {
 }
 
 func runPlan(ctx context.Context, o *PlanOptions) error {
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
 	c, p, err := computePlan(ctx, o.f, o.File, o.Diff)
 	if err != nil {
 		return err
@@ -258,8 +267,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	switch {
 	case p.IsRefused():
-		return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); apply would change nothing",
-			plural(p.Summary.Refused, "change"))
+		return refusedError(p, format, "apply would change nothing")
 	case o.DetailedExitCode && p.HasChanges():
 		return ErrChangesPending
 	}
@@ -355,7 +363,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := finish(); err != nil {
 			return err
 		}
-		return refusedError(p)
+		return refusedError(p, format, "nothing was applied")
 	}
 	if !p.HasChanges() {
 		return finish()

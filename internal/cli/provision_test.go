@@ -136,6 +136,31 @@ func TestPlanFlags(t *testing.T) {
 	}
 }
 
+// TestRefusedJSON: with -o json|yaml the refusal message points into the
+// plan, not at a "! refused" line that only the text output has.
+func TestRefusedJSON(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, "topics:\n  - {name: a, partitions: 3, replicationFactor: 3}\n")
+	if code, out, errOut := run(t, c, "", false, "apply", "-f", path, "--yes"); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	path = writeFile(t, "topics:\n  - {name: a, partitions: 2, replicationFactor: 3}\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan"}, `Error: 1 change refused (see "! refused" above, each says how to resolve it); apply would change nothing`},
+		{[]string{"plan", "-o", "json"}, `Error: 1 change refused (see the "refused" changes in the plan, each says how to resolve it); apply would change nothing`},
+		{[]string{"apply", "-o", "yaml", "--yes"}, `Error: 1 change refused (see the "refused" changes in the plan, each says how to resolve it); nothing was applied`},
+		{[]string{"apply", "--yes"}, `Error: 1 change refused (see "! refused" above, each says how to resolve it); nothing was applied`},
+	} {
+		code, out, errOut := run(t, c, "", false, append(tc.args, "-f", path)...)
+		if code != ExitError || strings.TrimSpace(errOut) != tc.want || !strings.Contains(out, "refused") {
+			t.Errorf("%s: exit %d\nstderr %q\nwant %q\nstdout:\n%s", strings.Join(tc.args, " "), code, errOut, tc.want, out)
+		}
+	}
+}
+
 // TestConfirmInterrupted: Ctrl-C at the prompt stops waiting at once.
 func TestConfirmInterrupted(t *testing.T) {
 	r, w := io.Pipe()
