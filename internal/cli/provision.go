@@ -31,19 +31,35 @@ func fileFlag(flag string, args []string) (string, error) {
 	return flag, nil
 }
 
-// loadTopics reads and checks a topics file. Warnings and errors go to
-// stderr as file:line:col lines; a file with errors returns an error that
-// says nothing was changed.
-func loadTopics(f *Factory, path string) (*topology.File, topology.Diagnostics, error) {
+// loadTopics reads and checks a topics file for plan (apply false) or
+// apply. Warnings go to stderr as file:line:col lines. A file with errors
+// returns an error saying to fix it (and, for apply, that nothing was
+// changed): in text the errors go to stderr first; with -o json|yaml they
+// are printed on stdout as validate prints them.
+func loadTopics(f *Factory, path string, format ui.Format, apply bool) (*topology.File, error) {
 	file, diags, err := topology.Load(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
-	if n := len(diags.Errors()); n > 0 || file == nil {
-		return file, diags, fmt.Errorf("%s has %s; nothing was changed: fix the file and run again", path, plural(n, "error"))
+	n := len(diags.Errors())
+	if n == 0 && file != nil {
+		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+		return file, nil
 	}
-	return file, diags, nil
+	where := ""
+	if format == ui.Text {
+		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+	} else {
+		if err := f.Print(newValidateView(path, file, diags)); err != nil {
+			return nil, err
+		}
+		where = " (listed on stdout)"
+	}
+	changed := ":"
+	if apply {
+		changed = "; nothing was changed:"
+	}
+	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, plural(max(n, 1), "error"), where, changed)
 }
 
 func (f *Factory) stderrStyles() ui.Styles {
@@ -125,16 +141,10 @@ min.insync.replicas equal to replicationFactor, deprecated configs) do not fail 
 	return cmd
 }
 
-func runValidate(o *ValidateOptions) error {
-	format, err := o.f.Format()
-	if err != nil {
-		return err
-	}
-	file, diags, err := topology.Load(o.File)
-	if err != nil {
-		return err
-	}
-	v := validateView{File: o.File, Valid: !diags.HasErrors() && file != nil, Errors: diags.Errors(), Warnings: diags.Warnings()}
+// newValidateView returns what validate prints for the file at path
+// (file nil when it could not be used at all).
+func newValidateView(path string, file *topology.File, diags topology.Diagnostics) validateView {
+	v := validateView{File: path, Valid: !diags.HasErrors() && file != nil, Errors: diags.Errors(), Warnings: diags.Warnings()}
 	if v.Errors == nil {
 		v.Errors = []topology.Diagnostic{}
 	}
@@ -144,6 +154,19 @@ func runValidate(o *ValidateOptions) error {
 	if file != nil {
 		v.Topics = len(file.Topics)
 	}
+	return v
+}
+
+func runValidate(o *ValidateOptions) error {
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	file, diags, err := topology.Load(o.File)
+	if err != nil {
+		return err
+	}
+	v := newValidateView(o.File, file, diags)
 	if format == ui.Text {
 		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
 	}
@@ -209,10 +232,10 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 	return cmd
 }
 
-// computePlan loads the file, connects, observes and diffs. The caller
-// closes the clients.
-func computePlan(ctx context.Context, f *Factory, path string, opts provision.Options) (*Clients, *provision.Plan, error) {
-	file, _, err := loadTopics(f, path)
+// computePlan loads the file (see loadTopics), connects, observes and
+// diffs. The caller closes the clients.
+func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, opts provision.Options) (*Clients, *provision.Plan, error) {
+	file, err := loadTopics(f, path, format, apply)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -257,7 +280,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, o.f, o.File, o.Diff)
+	c, p, err := computePlan(ctx, o.f, o.File, format, false, o.Diff)
 	if err != nil {
 		return err
 	}
@@ -341,7 +364,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, f, o.File, o.Diff)
+	c, p, err := computePlan(ctx, f, o.File, format, true, o.Diff)
 	if err != nil {
 		return err
 	}
