@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -69,11 +70,26 @@ func (p *parser) warnf(n *yaml.Node, format string, a ...any) {
 	p.diags = append(p.diags, Diagnostic{SeverityWarning, p.pos(n), fmt.Sprintf(format, a...)})
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
 
-// syntaxError turns a yaml.v3 error into a diagnostic at its line.
-// yaml.v3 reports the line where the failing construct began, without a
-// column; a tab in indentation, the commonest slip, is found exactly.
+// yamlMessage returns yaml.v3's error message without its "yaml: line N: "
+// prefix, and N (0 when absent).
+func yamlMessage(err error) (string, int) {
+	msg := err.Error()
+	m := yamlLineRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg, 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return msg[len(m[0]):], n
+}
+
+// syntaxError turns a yaml.v3 error into a diagnostic at its line. A tab
+// in indentation, the commonest slip, is found exactly. Otherwise the
+// position comes from syntaxPos: yaml.v3's own "line N" is where the
+// enclosing construct began (a line early for parser errors: a bad
+// indentation on line 4 of a list that starts on line 2 says "line 1"),
+// and it gives no column.
 func (p *parser) syntaxError(err error, data []byte) {
 	for i, line := range strings.Split(string(data), "\n") {
 		indent := len(line) - len(strings.TrimLeft(line, " \t"))
@@ -82,15 +98,61 @@ func (p *parser) syntaxError(err error, data []byte) {
 			return
 		}
 	}
-	msg := err.Error()
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+	msg, line := yamlMessage(err)
+	col := 1
+	if l, c, ok := syntaxPos(data, msg); ok {
+		line, col = l, c
 	}
-	p.diags = append(p.diags, Diagnostic{SeverityError, Pos{p.file, max(line, 1), 1}, "invalid YAML: " + msg})
+	p.diags = append(p.diags, Diagnostic{SeverityError, Pos{p.file, max(line, 1), col}, "invalid YAML: " + msg})
+}
+
+// syntaxPos returns the position of the YAML syntax error msg in data: the
+// first line L such that lines 1..L alone already fail with msg (found by
+// bisection, so O(log n) parses), and the column of that line's first
+// non-blank character. ok is false when no such line is found (then the
+// caller keeps yaml.v3's line).
+//
+// Hand-written rather than another YAML library: yaml.v3 keeps the
+// problem's exact mark internal, and the parse above must stay yaml.v3's.
+func syntaxPos(data []byte, msg string) (line, col int, ok bool) {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	ends := make([]int, len(lines))
+	n := 0
+	for i, l := range lines {
+		n += len(l)
+		ends[i] = n
+	}
+	i := sort.Search(len(lines), func(i int) bool { return yamlProblem(data[:ends[i]]) == msg })
+	if i == len(lines) {
+		return 0, 0, false
+	}
+	text := bytes.TrimRight(lines[i], "\r\n")
+	col = 1
+	if trimmed := bytes.TrimLeft(text, " "); len(trimmed) > 0 {
+		col = len(text) - len(trimmed) + 1
+	}
+	return i + 1, col, true
+}
+
+// yamlProblem returns the message of the first YAML syntax error in data
+// (every document), or "" when data is well-formed YAML or yaml.v3 panics.
+func yamlProblem(data []byte) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = ""
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		if err := dec.Decode(&n); err != nil {
+			if errors.Is(err, io.EOF) {
+				return ""
+			}
+			msg, _ = yamlMessage(err)
+			return msg
+		}
+	}
 }
 
 func deref(n *yaml.Node) *yaml.Node {
@@ -558,8 +620,12 @@ func (p *parser) partitions(n *yaml.Node, what string) (int32, bool) {
 	if !ok {
 		return 0, false
 	}
-	if x < 1 || x > math.MaxInt32 {
+	switch {
+	case x < 1:
 		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	case x > math.MaxInt32:
+		p.errorf(n, "%s must be at most %d (Kafka's partition count is a 32-bit integer), got %d", what, math.MaxInt32, x)
 		return 0, false
 	}
 	return int32(x), true
@@ -570,8 +636,12 @@ func (p *parser) replicationFactor(n *yaml.Node, what string) (int16, bool) {
 	if !ok {
 		return 0, false
 	}
-	if x < 1 || x > math.MaxInt16 {
+	switch {
+	case x < 1:
 		p.errorf(n, "%s must be at least 1, got %d", what, x)
+		return 0, false
+	case x > math.MaxInt16:
+		p.errorf(n, "%s must be at most %d (Kafka's replication factor is a 16-bit integer), got %d", what, math.MaxInt16, x)
 		return 0, false
 	}
 	return int16(x), true

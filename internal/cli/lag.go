@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -35,8 +38,68 @@ type LagOptions struct {
 	Thresholds lag.Thresholds
 }
 
+// minSampleInterval is the shortest time between two samples of kctl lag
+// (the --watch interval, --window/5 alone): faster only loads the brokers
+// and turns offset noise into rates.
+const minSampleInterval = 100 * time.Millisecond
+
+// parseLagDuration parses a --watch, --window or --max-time-lag value. It
+// accepts topics.yaml's syntax (7d, 1h30m, 90s, 500ms; see
+// topology.ParseDurationMillis) and Go's (1.5s). A bare number is seconds
+// when bareSeconds (--watch 2, as watch -n 2); otherwise a bare number other
+// than 0 is an error asking for a unit, since 300 could mean ms or s. It
+// returns an error saying how to write the value; the sign is not checked.
+func parseLagDuration(s string, bareSeconds bool) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		switch {
+		case n == 0:
+			return 0, nil
+		case !bareSeconds:
+			return 0, fmt.Errorf("%q has no unit: write e.g. %ss, %sm or %sms", s, s, s, s)
+		case n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second):
+			return 0, fmt.Errorf("%q is too large a duration", s)
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	ms, err := topology.ParseDurationMillis(s)
+	if err == nil {
+		if ms > math.MaxInt64/int64(time.Millisecond) {
+			return 0, fmt.Errorf("%q is too large a duration", s)
+		}
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	if d, gerr := time.ParseDuration(s); gerr == nil {
+		return d, nil
+	}
+	return 0, err
+}
+
+// durationValue is a --window or --max-time-lag value (parseLagDuration,
+// a unit required).
+type durationValue struct{ d *time.Duration }
+
+func (v durationValue) String() string {
+	if v.d == nil || *v.d == 0 {
+		return ""
+	}
+	return v.d.String()
+}
+
+func (v durationValue) Type() string { return "duration" }
+
+func (v durationValue) Set(s string) error {
+	d, err := parseLagDuration(s, false)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
 // watchFlag is --watch [INTERVAL]: an optional value, given as --watch=2s
-// or as the argument right after --watch when it parses as a duration.
+// or as the argument right after --watch when it parses as a duration
+// (parseLagDuration, a bare number is seconds).
 type watchFlag struct {
 	d    *time.Duration
 	fs   *pflag.FlagSet
@@ -60,11 +123,26 @@ func (w *watchFlag) Set(s string) error {
 		*w.d = defaultWatchInterval
 		return nil
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return fmt.Errorf("want a positive interval such as 5s or 1m")
+	d, err := parseLagDuration(s, true)
+	if err != nil {
+		return err
 	}
-	*w.d = d
+	w.bare, *w.d = false, d // checked by checkInterval
+	return nil
+}
+
+// checkInterval returns a usage error naming the fix when the --watch
+// interval d (given as tok, an argument after --watch when positional) is
+// not positive or is shorter than minSampleInterval; nil otherwise.
+func checkInterval(d time.Duration, tok string, positional bool) error {
+	switch {
+	case d <= 0 && positional:
+		return &FlagError{Err: fmt.Errorf("--watch %s: the interval must be positive, e.g. --watch 5s (for a group named %q: kctl lag --watch -- %s)", tok, tok, tok)}
+	case d <= 0:
+		return &FlagError{Err: fmt.Errorf("--watch %s: the interval must be positive, e.g. --watch 5s", tok)}
+	case d < minSampleInterval:
+		return &FlagError{Err: fmt.Errorf("--watch %s is too short: refresh at most every %s, e.g. --watch 1s", tok, minSampleInterval)}
+	}
 	return nil
 }
 
@@ -83,8 +161,15 @@ record at the committed offset) and the member that owns it. Every group when no
 groups with no live members are shown. A named group that does not exist is an error.
 
 --watch refreshes (in place on a terminal) and adds a status per group (OK, WARN, STALL, STOP),
-the consumption rate and an estimate of the time to catch up. --window DUR samples for DUR, then
-prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions over them.`,
+the consumption rate and an estimate of the time to catch up. --window DUR samples 6 times over
+DUR, then prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions
+over them.
+
+Durations are written as in topics.yaml (500ms, 90s, 5m, 1h30m, 7d) or as Go's 1.5s.
+--watch INTERVAL: the argument right after --watch is the interval when it reads as a duration,
+a bare number being seconds (--watch 2); otherwise it is a group and the interval is 5s. A group
+named like a duration goes after --watch=5s or after --: kctl lag --watch -- 2s.
+The interval must be at least 100ms, and --window alone at least 500ms (6 samples 100ms apart).`,
 		Example: `  kctl lag
   kctl lag email-service --topic user.signed-up
   kctl lag email-service --watch 2s
@@ -92,10 +177,19 @@ prints once with the status. --max-lag and --max-time-lag exit 1 naming the part
   kctl lag --max-lag 1000 --max-time-lag 5m     # exit 1 when over`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fs := cmd.Flags()
+			watchTok, positional := opts.Watch.String(), false
 			if wf.bare && wf.at < len(args) && (fs.ArgsLenAtDash() < 0 || wf.at < fs.ArgsLenAtDash()) {
-				if d, err := time.ParseDuration(args[wf.at]); err == nil && d > 0 {
-					opts.Watch = d
+				// The argument after a bare --watch is the interval when it
+				// reads as a duration, even an invalid one (0s): a group
+				// named like a duration goes after -- or after --watch=5s.
+				if d, err := parseLagDuration(args[wf.at], true); err == nil {
+					opts.Watch, watchTok, positional = d, args[wf.at], true
 					args = append(args[:wf.at:wf.at], args[wf.at+1:]...)
+				}
+			}
+			if fs.Changed("watch") {
+				if err := checkInterval(opts.Watch, watchTok, positional); err != nil {
+					return err
 				}
 			}
 			opts.Groups = args
@@ -111,8 +205,13 @@ prints once with the status. --max-lag and --max-time-lag exit 1 naming the part
 				}
 				opts.Thresholds.MaxTimeLag = &maxTimeLag
 			}
-			if fs.Changed("window") && opts.Window <= 0 {
-				return &FlagError{Err: fmt.Errorf("--window must be positive, e.g. --window 1m")}
+			if fs.Changed("window") {
+				if opts.Window <= 0 {
+					return &FlagError{Err: fmt.Errorf("--window must be positive, e.g. --window 1m")}
+				}
+				if opts.Watch == 0 && opts.Window/windowSamples < minSampleInterval {
+					return &FlagError{Err: fmt.Errorf("--window %s is too short: it takes %d samples, at least %s apart, so it must be at least %s, e.g. --window 30s", opts.Window, windowSamples+1, minSampleInterval, windowSamples*minSampleInterval)}
+				}
 			}
 			if opts.Watch > 0 && opts.Window > 0 && opts.Window < opts.Watch {
 				return &FlagError{Err: fmt.Errorf("--window %s is shorter than the --watch interval %s: the window needs at least two samples", opts.Window, opts.Watch)}
@@ -130,12 +229,12 @@ prints once with the status. --max-lag and --max-time-lag exit 1 naming the part
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Topics, "topic", nil, "only these topics (comma-separated or repeated), and only the groups consuming them")
-	wflag := fl.VarPF(wf, "watch", "", "refresh every `INTERVAL` (default 5s) until Ctrl-C: --watch, --watch 2s, --watch=2s")
+	wflag := fl.VarPF(wf, "watch", "", "refresh every `INTERVAL` (default 5s, at least 100ms) until Ctrl-C: --watch, --watch 2s, --watch 2 (seconds), --watch=2s")
 	wflag.NoOptDefVal = "true"
 	wf.fs = fl
-	fl.DurationVar(&opts.Window, "window", 0, "status window `DUR`: alone, sample for DUR then print once; with --watch, evaluate over it (default 10 intervals)")
+	fl.Var(durationValue{&opts.Window}, "window", "status window `DUR`: alone, sample for DUR (at least 500ms) then print once; with --watch, evaluate over it (default 10 intervals)")
 	fl.Int64Var(&maxLag, "max-lag", 0, "exit 1 when any partition's lag is above `N` records")
-	fl.DurationVar(&maxTimeLag, "max-time-lag", 0, "exit 1 when any partition's time lag is above `DUR`")
+	fl.Var(durationValue{&maxTimeLag}, "max-time-lag", "exit 1 when any partition's time lag is above `DUR`")
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +16,12 @@ import (
 
 func TestLagFlags(t *testing.T) {
 	tests := []struct {
-		args   []string
-		groups []string
-		watch  time.Duration
-		err    string
+		args       []string
+		groups     []string
+		watch      time.Duration
+		window     time.Duration
+		maxTimeLag time.Duration
+		err        string
 	}{
 		{args: []string{"g1", "g2"}, groups: []string{"g1", "g2"}},
 		{args: []string{"g1", "--watch"}, groups: []string{"g1"}, watch: 5 * time.Second},
@@ -27,9 +30,34 @@ func TestLagFlags(t *testing.T) {
 		{args: []string{"--watch", "2s", "g1"}, groups: []string{"g1"}, watch: 2 * time.Second},
 		{args: []string{"--watch=750ms", "g1"}, groups: []string{"g1"}, watch: 750 * time.Millisecond},
 		{args: []string{"--watch", "--", "5s"}, groups: []string{"5s"}, watch: 5 * time.Second},
-		{args: []string{"--watch=0s"}, err: "want a positive interval"},
+		// A bare number after --watch is seconds; topics.yaml units work.
+		{args: []string{"--watch", "2"}, watch: 2 * time.Second},
+		{args: []string{"--watch", "2", "g1"}, groups: []string{"g1"}, watch: 2 * time.Second},
+		{args: []string{"--watch=2"}, watch: 2 * time.Second},
+		{args: []string{"--watch", "1d", "g1"}, groups: []string{"g1"}, watch: 24 * time.Hour},
+		{args: []string{"--watch", "1.5s"}, watch: 1500 * time.Millisecond},
+		// A group named like a duration: after --watch=INTERVAL or --.
+		{args: []string{"--watch=5s", "0s"}, groups: []string{"0s"}, watch: 5 * time.Second},
+		// A duration after --watch is the interval, so 0 or less is an error.
+		{args: []string{"--watch", "0s"}, err: `--watch 0s: the interval must be positive, e.g. --watch 5s (for a group named "0s": kctl lag --watch -- 0s)`},
+		{args: []string{"--watch", "0", "g1"}, err: "--watch 0: the interval must be positive"},
+		{args: []string{"--watch=0s"}, err: "the interval must be positive"},
+		{args: []string{"--watch=-1s"}, err: "the interval must be positive"},
+		{args: []string{"--watch", "10ms"}, err: "--watch 10ms is too short: refresh at most every 100ms"},
+		{args: []string{"--watch=soon"}, err: `"soon" is not a duration`},
 		{args: []string{"--window", "0s"}, err: "--window must be positive"},
+		{args: []string{"--window", "1ms"}, err: "--window 1ms is too short: it takes 6 samples, at least 100ms apart, so it must be at least 500ms"},
+		{args: []string{"--window", "499ms"}, err: "--window 499ms is too short"},
+		{args: []string{"--window", "500ms"}, window: 500 * time.Millisecond},
+		{args: []string{"--window", "1d"}, window: 24 * time.Hour},
+		{args: []string{"--watch", "100ms", "--window", "100ms"}, watch: 100 * time.Millisecond, window: 100 * time.Millisecond},
+		{args: []string{"--window", "30"}, err: `"30" has no unit: write e.g. 30s, 30m or 30ms`},
 		{args: []string{"--max-time-lag", "-1s"}, err: "--max-time-lag must be 0 or more"},
+		{args: []string{"--max-time-lag", "1d"}, maxTimeLag: 24 * time.Hour},
+		{args: []string{"--max-time-lag", "1h30m"}, maxTimeLag: 90 * time.Minute},
+		{args: []string{"--max-time-lag", "0"}, maxTimeLag: 0},
+		{args: []string{"--max-time-lag", "300"}, err: `"300" has no unit`},
+		{args: []string{"--max-time-lag", "7days"}, err: `unknown unit "days"`},
 		{args: []string{""}, err: "empty group name"},
 	}
 	for _, tc := range tests {
@@ -50,8 +78,12 @@ func TestLagFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if strings.Join(got.Groups, ",") != strings.Join(tc.groups, ",") || got.Watch != tc.watch {
-				t.Errorf("groups %q watch %s, want %q %s", got.Groups, got.Watch, tc.groups, tc.watch)
+			if strings.Join(got.Groups, ",") != strings.Join(tc.groups, ",") || got.Watch != tc.watch || got.Window != tc.window {
+				t.Errorf("groups %q watch %s window %s, want %q %s %s", got.Groups, got.Watch, got.Window, tc.groups, tc.watch, tc.window)
+			}
+			wantMax := slices.Contains(tc.args, "--max-time-lag")
+			if (got.Thresholds.MaxTimeLag != nil) != wantMax || wantMax && *got.Thresholds.MaxTimeLag != tc.maxTimeLag {
+				t.Errorf("max time lag %v, want %s (set: %v)", got.Thresholds.MaxTimeLag, tc.maxTimeLag, wantMax)
 			}
 		})
 	}

@@ -31,19 +31,35 @@ func fileFlag(flag string, args []string) (string, error) {
 	return flag, nil
 }
 
-// loadTopics reads and checks a topics file. Warnings and errors go to
-// stderr as file:line:col lines; a file with errors returns an error that
-// says nothing was changed.
-func loadTopics(f *Factory, path string) (*topology.File, topology.Diagnostics, error) {
+// loadTopics reads and checks a topics file for plan (apply false) or
+// apply. Warnings go to stderr as file:line:col lines. A file with errors
+// returns an error saying to fix it (and, for apply, that nothing was
+// changed): in text the errors go to stderr first; with -o json|yaml they
+// are printed on stdout as validate prints them.
+func loadTopics(f *Factory, path string, format ui.Format, apply bool) (*topology.File, error) {
 	file, diags, err := topology.Load(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
-	if n := len(diags.Errors()); n > 0 || file == nil {
-		return file, diags, fmt.Errorf("%s has %s; nothing was changed: fix the file and run again", path, plural(n, "error"))
+	n := len(diags.Errors())
+	if n == 0 && file != nil {
+		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+		return file, nil
 	}
-	return file, diags, nil
+	where := ""
+	if format == ui.Text {
+		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+	} else {
+		if err := f.Print(newValidateView(path, file, diags)); err != nil {
+			return nil, err
+		}
+		where = " (listed on stdout)"
+	}
+	changed := ":"
+	if apply {
+		changed = "; nothing was changed:"
+	}
+	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, plural(max(n, 1), "error"), where, changed)
 }
 
 func (f *Factory) stderrStyles() ui.Styles {
@@ -101,10 +117,10 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 		Use:   "validate [-f FILE | FILE]",
 		Short: "Check topics.yaml offline: every error with file:line:col, all at once",
 		Long: `Check a topics file without a cluster: unknown keys (with the likely intended one), duplicate
-topics, Kafka's topic-name rules, partitions and replicationFactor >= 1, known topic configs with
-their types, enums and ranges, and min.insync.replicas <= replicationFactor. Warnings (names that
-collide once '.' and '_' are folded, min.insync.replicas equal to replicationFactor, deprecated
-configs) do not fail validation.`,
+topics, Kafka's topic-name rules, partitions 1..2147483647 and replicationFactor 1..32767 (Kafka's
+int32 and int16), known topic configs with their types, enums and ranges, and
+min.insync.replicas <= replicationFactor. Warnings (names that collide once '.' and '_' are folded,
+min.insync.replicas equal to replicationFactor, deprecated configs) do not fail validation.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json`,
@@ -125,16 +141,10 @@ configs) do not fail validation.`,
 	return cmd
 }
 
-func runValidate(o *ValidateOptions) error {
-	format, err := o.f.Format()
-	if err != nil {
-		return err
-	}
-	file, diags, err := topology.Load(o.File)
-	if err != nil {
-		return err
-	}
-	v := validateView{File: o.File, Valid: !diags.HasErrors() && file != nil, Errors: diags.Errors(), Warnings: diags.Warnings()}
+// newValidateView returns what validate prints for the file at path
+// (file nil when it could not be used at all).
+func newValidateView(path string, file *topology.File, diags topology.Diagnostics) validateView {
+	v := validateView{File: path, Valid: !diags.HasErrors() && file != nil, Errors: diags.Errors(), Warnings: diags.Warnings()}
 	if v.Errors == nil {
 		v.Errors = []topology.Diagnostic{}
 	}
@@ -144,6 +154,19 @@ func runValidate(o *ValidateOptions) error {
 	if file != nil {
 		v.Topics = len(file.Topics)
 	}
+	return v
+}
+
+func runValidate(o *ValidateOptions) error {
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	file, diags, err := topology.Load(o.File)
+	if err != nil {
+		return err
+	}
+	v := newValidateView(o.File, file, diags)
 	if format == ui.Text {
 		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
 	}
@@ -191,8 +214,8 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 				return err
 			}
 			opts.File = path
-			if opts.Diff.MaxDeletes < 0 {
-				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -209,10 +232,10 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 	return cmd
 }
 
-// computePlan loads the file, connects, observes and diffs. The caller
-// closes the clients.
-func computePlan(ctx context.Context, f *Factory, path string, opts provision.Options) (*Clients, *provision.Plan, error) {
-	file, _, err := loadTopics(f, path)
+// computePlan loads the file (see loadTopics), connects, observes and
+// diffs. The caller closes the clients.
+func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, opts provision.Options) (*Clients, *provision.Plan, error) {
+	file, err := loadTopics(f, path, format, apply)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -230,13 +253,34 @@ func computePlan(ctx context.Context, f *Factory, path string, opts provision.Op
 	return c, provision.Diff(file, st, opts), nil
 }
 
-func refusedError(p *provision.Plan) error {
-	return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); nothing was applied",
-		plural(p.Summary.Refused, "change"))
+// refusedError says how many changes of p are refused and where the
+// reasons are in the output of format; outcome ends the sentence.
+func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
+	where := `see "! refused" above`
+	if format != ui.Text {
+		where = `see the "refused" changes in the plan`
+	}
+	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", plural(p.Summary.Refused, "change"), where, outcome)
+}
+
+// checkMaxDeletes returns a usage error for a negative --max-deletes, or
+// one given without --prune (it would be silently ignored).
+func checkMaxDeletes(cmd *cobra.Command, o provision.Options) error {
+	switch {
+	case o.MaxDeletes < 0:
+		return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+	case cmd.Flags().Changed("max-deletes") && !o.Prune:
+		return &FlagError{Err: fmt.Errorf("--max-deletes only applies with --prune: add --prune to delete undeclared topics, or drop --max-deletes")}
+	}
+	return nil
 }
 
 func runPlan(ctx context.Context, o *PlanOptions) error {
-	c, p, err := computePlan(ctx, o.f, o.File, o.Diff)
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	c, p, err := computePlan(ctx, o.f, o.File, format, false, o.Diff)
 	if err != nil {
 		return err
 	}
@@ -246,8 +290,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	}
 	switch {
 	case p.IsRefused():
-		return fmt.Errorf("%s refused (see \"! refused\" above, each says how to resolve it); apply would change nothing",
-			plural(p.Summary.Refused, "change"))
+		return refusedError(p, format, "apply would change nothing")
 	case o.DetailedExitCode && p.HasChanges():
 		return ErrChangesPending
 	}
@@ -296,8 +339,8 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 				return err
 			}
 			opts.File = path
-			if opts.Diff.MaxDeletes < 0 {
-				return &FlagError{Err: errors.New("--max-deletes must be 0 or more")}
+			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -321,7 +364,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, f, o.File, o.Diff)
+	c, p, err := computePlan(ctx, f, o.File, format, true, o.Diff)
 	if err != nil {
 		return err
 	}
@@ -343,7 +386,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := finish(); err != nil {
 			return err
 		}
-		return refusedError(p)
+		return refusedError(p, format, "nothing was applied")
 	}
 	if !p.HasChanges() {
 		return finish()

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -118,6 +119,88 @@ func TestPlanFlags(t *testing.T) {
 	code, _, errOut := run(t, c, "", false, "apply", "--max-deletes", "-1")
 	if code != ExitError || !strings.Contains(errOut, "--max-deletes must be 0 or more") || !strings.Contains(errOut, "Run 'kctl apply --help' for usage.") {
 		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// --max-deletes without --prune would be ignored: a usage error.
+	path := writeFile(t, "managedPrefixes: [user.]\ntopics:\n  - {name: user.a, partitions: 1, replicationFactor: 3}\n")
+	for _, args := range [][]string{{"plan"}, {"apply", "--yes"}} {
+		cmd := args[0]
+		code, out, errOut := run(t, c, "", false, append(args, "-f", path, "--max-deletes", "3")...)
+		if code != ExitError || !strings.HasPrefix(errOut, "Error: --max-deletes only applies with --prune: add --prune to delete undeclared topics, or drop --max-deletes\n") || !strings.Contains(errOut, "Run 'kctl "+cmd+" --help' for usage.") || out != "" {
+			t.Errorf("%s --max-deletes 3: exit %d\n%s%s", cmd, code, out, errOut)
+		}
+	}
+	if code, out, errOut := run(t, c, "", false, "plan", "-f", path, "--prune", "--max-deletes", "3"); code != ExitOK {
+		t.Errorf("plan --prune --max-deletes 3: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, _ := run(t, c, "", false, "plan", "-f", path, "--detailed-exitcode"); code != ExitChanges {
+		t.Fatalf("a refused flag changed the cluster: exit %d\n%s", code, out)
+	}
+}
+
+// TestInvalidFileOutput: plan and apply refuse a file with errors before
+// connecting; the message fits the command (plan never changes anything),
+// and with -o json|yaml the diagnostics are printed on stdout as validate
+// prints them.
+func TestInvalidFileOutput(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, "topics:\n  - name: a\n    partitions: 0\n    replicationFactor: 3\n")
+	msg := path + " has 1 error"
+
+	code, out, errOut := run(t, c, "", false, "plan", "-f", path)
+	if code != ExitError || out != "" || !strings.Contains(errOut, ":3:17: error: partitions must be at least 1, got 0\n") ||
+		!strings.HasSuffix(errOut, "Error: "+msg+": fix the file and run again\n") {
+		t.Errorf("plan: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	code, out, errOut = run(t, c, "", false, "apply", "-f", path, "--yes")
+	if code != ExitError || out != "" || !strings.HasSuffix(errOut, "Error: "+msg+"; nothing was changed: fix the file and run again\n") {
+		t.Errorf("apply: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+
+	_, want, _ := run(t, c, "", false, "validate", "-f", path, "-o", "json")
+	for _, args := range [][]string{{"plan", "-o", "json"}, {"apply", "-o", "json", "--yes"}} {
+		code, out, errOut := run(t, c, "", false, append(args, "-f", path)...)
+		var got validateView
+		if err := json.Unmarshal([]byte(out), &got); err != nil || code != ExitError {
+			t.Fatalf("%s: exit %d, stdout is not the diagnostics (%v):\n%s%s", args[0], code, err, out, errOut)
+		}
+		if out != want || got.Valid || len(got.Errors) != 1 || got.Errors[0].Pos.Line != 3 || got.Errors[0].Pos.Col != 17 {
+			t.Errorf("%s -o json printed\n%s\nwant what validate -o json prints:\n%s", args[0], out, want)
+		}
+		if strings.Contains(errOut, "partitions must be") || !strings.Contains(errOut, "Error: "+msg+" (listed on stdout)") {
+			t.Errorf("%s -o json: stderr %q", args[0], errOut)
+		}
+	}
+	code, out, _ = run(t, c, "", false, "plan", "-f", path, "-o", "yaml")
+	if code != ExitError || !strings.Contains(out, "valid: false\n") || !strings.Contains(out, "line: 3\n") {
+		t.Errorf("plan -o yaml: exit %d\n%s", code, out)
+	}
+	if code, out, _ := run(t, c, "", false, "describe", "topics"); code != ExitOK || strings.Contains(out, "Topic a ") {
+		t.Errorf("an invalid file changed the cluster:\n%s", out)
+	}
+}
+
+// TestRefusedJSON: with -o json|yaml the refusal message points into the
+// plan, not at a "! refused" line that only the text output has.
+func TestRefusedJSON(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, "topics:\n  - {name: a, partitions: 3, replicationFactor: 3}\n")
+	if code, out, errOut := run(t, c, "", false, "apply", "-f", path, "--yes"); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	path = writeFile(t, "topics:\n  - {name: a, partitions: 2, replicationFactor: 3}\n")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan"}, `Error: 1 change refused (see "! refused" above, each says how to resolve it); apply would change nothing`},
+		{[]string{"plan", "-o", "json"}, `Error: 1 change refused (see the "refused" changes in the plan, each says how to resolve it); apply would change nothing`},
+		{[]string{"apply", "-o", "yaml", "--yes"}, `Error: 1 change refused (see the "refused" changes in the plan, each says how to resolve it); nothing was applied`},
+		{[]string{"apply", "--yes"}, `Error: 1 change refused (see "! refused" above, each says how to resolve it); nothing was applied`},
+	} {
+		code, out, errOut := run(t, c, "", false, append(tc.args, "-f", path)...)
+		if code != ExitError || strings.TrimSpace(errOut) != tc.want || !strings.Contains(out, "refused") {
+			t.Errorf("%s: exit %d\nstderr %q\nwant %q\nstdout:\n%s", strings.Join(tc.args, " "), code, errOut, tc.want, out)
+		}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/smoke"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -81,7 +82,8 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	if err != nil {
 		return err
 	}
-	file, _, err := loadTopics(f, o.File)
+	// Errors in the file go to stderr whatever -o: smoke's JSON is its report.
+	file, err := loadTopics(f, o.File, ui.Text, true)
 	if err != nil {
 		return err
 	}

@@ -148,7 +148,7 @@ func Evaluate(samples []GroupSample) Evaluation {
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].status.rank() > bad[j].status.rank() })
 	for i, b := range bad {
 		if i == maxReasons {
-			ev.Reasons = append(ev.Reasons, fmt.Sprintf("and %d more partitions", len(bad)-maxReasons))
+			ev.Reasons = append(ev.Reasons, "and "+plural(len(bad)-maxReasons, "more partition"))
 			break
 		}
 		ev.Reasons = append(ev.Reasons, b.status.String()+": "+b.reason)

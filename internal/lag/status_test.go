@@ -174,3 +174,29 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+// Past maxReasons bad partitions, one line counts the rest, in the right
+// number.
+func TestEvaluateMoreReasons(t *testing.T) {
+	stuck := func(n int) []GroupSample {
+		out := series([3]int64{5, 10, 0}, [3]int64{5, 10, 0})
+		for i := range out {
+			p := out[i].Partitions[0]
+			out[i].Partitions = nil
+			for j := 0; j < n; j++ {
+				p.Partition = int32(j)
+				out[i].Partitions = append(out[i].Partitions, p)
+			}
+		}
+		return out
+	}
+	for n, want := range map[int]string{maxReasons + 1: "and 1 more partition", maxReasons + 3: "and 3 more partitions"} {
+		ev := Evaluate(stuck(n))
+		if len(ev.Reasons) != maxReasons+1 || ev.Reasons[maxReasons] != want {
+			t.Errorf("%d stuck partitions: reasons %q, want %d then %q", n, ev.Reasons, maxReasons, want)
+		}
+	}
+	if ev := Evaluate(stuck(maxReasons)); len(ev.Reasons) != maxReasons || strings.Contains(strings.Join(ev.Reasons, "\n"), "more") {
+		t.Errorf("%d stuck partitions: reasons %q, want one each", maxReasons, ev.Reasons)
+	}
+}

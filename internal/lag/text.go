@@ -235,3 +235,11 @@ func styleStatus(st ui.Styles, s Status) string {
 	}
 	return st.Bad(string(s))
 }
+
+// plural returns "1 word" or "n words".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
