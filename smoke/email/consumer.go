@@ -492,7 +492,11 @@ func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason str
 	out := dlt.Record(s.cfg.DLTTopic, rec, s.cfg.Group, cause)
 	backoff := 100 * time.Millisecond
 	for {
-		err := s.cl.ProduceSync(s.hard, out).FirstErr()
+		// Bounded per try, so a stop or rebalance waits at most that long
+		// for a dead-letter publish Kafka does not answer.
+		ctx, cancel := context.WithTimeout(s.hard, 10*time.Second)
+		err := s.cl.ProduceSync(ctx, out).FirstErr()
+		cancel()
 		if err == nil {
 			s.m.deadLettered.WithLabelValues(reason).Inc()
 			s.log.Warn("record dead-lettered", "dlt", s.cfg.DLTTopic, "reason", reason, "topic", rec.Topic,

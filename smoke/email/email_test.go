@@ -145,6 +145,22 @@ func start(t testing.TB, cfg Config) *running {
 	return r
 }
 
+// produce publishes events.
+func produce(t testing.TB, c *devcluster.Cluster, evs ...event.UserSignedUp) {
+	t.Helper()
+	cl := devclustertest.Client(t, c, kgo.DefaultProduceTopic(event.Topic))
+	var recs []*kgo.Record
+	for _, ev := range evs {
+		b, _ := ev.Marshal()
+		recs = append(recs, &kgo.Record{Key: ev.Key(), Value: b})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce events: %v", err)
+	}
+}
+
 // produceEvents publishes n UserSignedUp events for users first..first+n-1
 // and returns them.
 func produceEvents(t testing.TB, c *devcluster.Cluster, first int64, n int) []event.UserSignedUp {
@@ -485,10 +501,15 @@ func TestRetryDoesNotBlockOtherPartitions(t *testing.T) {
 	cfg.MaxBackoff = 10 * time.Second
 	cfg.MaxAttempts = 5 // 1s+2s+4s+8s of waits: ~15s before the DLT
 	r := start(t, cfg)
-	first := produceEvents(t, c, 1, 1)
+	slow, err := event.New(1, "user1@test.com", "이름1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
-	slowID = first[0].EventID
+	slowID = slow.EventID
 	mu.Unlock()
+	first := []event.UserSignedUp{slow}
+	produce(t, c, first...)
 	waitFor(t, 10*time.Second, "the first failed attempt", func() bool { return fs.attempts(slowID) >= 1 })
 	// 30 users spread over all partitions; the ones on the blocked
 	// partition wait, the others must be sent meanwhile.
