@@ -128,6 +128,16 @@ smoke_bench() {
   "$kctl" smoke --embedded --count 1000 | tail -3
 }
 
-for section in describe provision lag smoke; do
+# --- services (issue 4): kctl serve users / kctl serve email ----------------
+services_bench() {
+  echo "== services: outbox relay, 100,000-row backlog to Kafka (Go benchmark, in-process 3-broker kfake)"
+  go test ./smoke/users -run '^$' -bench 'OutboxRelay' -benchtime 3x
+  echo "== services: email service, zero-delay sender, 100,000-record backlog"
+  go test ./smoke/email -run '^$' -bench 'EmailDrain|EmailLogBatch' -benchtime 3x
+  echo "== services: sign-ups over HTTP at concurrency 32 vs the bcrypt ceiling"
+  go test ./smoke/users -run '^$' -bench 'BcryptCeiling|SignUp' -benchtime 300x
+}
+
+for section in describe provision lag services smoke; do
   if [ -z "$only" ] || [ "$only" = "$section" ]; then "${section}_bench"; fi
 done

@@ -544,7 +544,7 @@ func (r *run) emails(ctx context.Context) (string, error) {
 type emailLog struct {
 	EventID string     `json:"eventId"`
 	UserID  int64      `json:"userId"`
-	Status  string     `json:"status"` // sending, sent, failed
+	Status  string     `json:"status"` // sent, failed, unknown
 	Error   string     `json:"error"`
 	SentAt  *time.Time `json:"sentAt"`
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,7 +71,10 @@ func TestScripts(t *testing.T) {
 
 type scriptCluster struct{ c *devcluster.Cluster }
 
-var clusters = map[*testscript.TestScript]*scriptCluster{}
+var (
+	clustersMu sync.Mutex // scripts run in parallel
+	clusters   = map[*testscript.TestScript]*scriptCluster{}
+)
 
 func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
@@ -83,14 +87,18 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		c, err := devcluster.Start(devcluster.Options{})
 		ts.Check(err)
 		ts.Defer(c.Close)
+		clustersMu.Lock()
 		clusters[ts] = &scriptCluster{c: c}
-		ts.Defer(func() { delete(clusters, ts) })
+		clustersMu.Unlock()
+		ts.Defer(func() { clustersMu.Lock(); delete(clusters, ts); clustersMu.Unlock() })
 		ts.Setenv("KCTL_BROKERS", c.Bootstrap())
 		for i, b := range c.Brokers() {
 			ts.Setenv("BROKER"+strconv.Itoa(i), b)
 		}
 	case "topic", "produce":
+		clustersMu.Lock()
 		sc := clusters[ts]
+		clustersMu.Unlock()
 		if sc == nil {
 			ts.Fatalf("kfake %s: run 'kfake start' first", args[0])
 		}

@@ -14,12 +14,13 @@ import (
 
 // Queue bounds per partition: above highWater records waiting, fetching
 // that partition pauses (kgo drops and later refetches what it buffered for
-// it); below lowWater it resumes. maxBatch is how many records one claim
-// transaction covers.
+// it); below lowWater it resumes. A batch (one in-flight record, one log
+// transaction) holds minBatch..maxBatch records; maxPoll bounds one poll.
 const (
 	highWater  = 20000
 	lowWater   = 5000
 	maxBatch   = 5000
+	minBatch   = 1
 	maxPoll    = 10000
 	dbRetryMax = 5 * time.Second
 )
@@ -37,6 +38,7 @@ type worker struct {
 	mu     sync.Mutex
 	queue  []*kgo.Record
 	paused bool
+	batch  int // records per batch, adapted to how fast they are handled
 	wake   chan struct{}
 	stop   chan struct{} // closed: finish the record in hand, then return
 	done   chan struct{}
@@ -44,7 +46,7 @@ type worker struct {
 
 func (s *Service) newWorker(t tp) *worker {
 	return &worker{
-		s: s, tp: t, dlt: t.topic == s.cfg.DLTTopic,
+		s: s, tp: t, dlt: t.topic == s.cfg.DLTTopic, batch: 100,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 }
@@ -68,6 +70,7 @@ func (w *worker) push(recs []*kgo.Record) {
 	}
 	w.mu.Unlock()
 	if pause {
+		w.s.log.Debug("partition queue full; pausing its fetches", "topic", w.tp.topic, "partition", w.tp.partition)
 		w.s.consumer.PauseFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
 	}
 	select {
@@ -76,7 +79,7 @@ func (w *worker) push(recs []*kgo.Record) {
 	}
 }
 
-// take returns up to maxBatch queued records, waiting for some; nil once
+// take returns up to w.batch queued records, waiting for some; nil once
 // stop is closed.
 func (w *worker) take() []*kgo.Record {
 	for {
@@ -84,7 +87,7 @@ func (w *worker) take() []*kgo.Record {
 			return nil
 		}
 		w.mu.Lock()
-		if n := min(len(w.queue), maxBatch); n > 0 {
+		if n := min(len(w.queue), w.batch); n > 0 {
 			recs := w.queue[:n:n]
 			w.queue = w.queue[n:]
 			if len(w.queue) == 0 {
@@ -96,6 +99,7 @@ func (w *worker) take() []*kgo.Record {
 			}
 			w.mu.Unlock()
 			if resume {
+				w.s.log.Debug("resuming fetches", "topic", w.tp.topic, "partition", w.tp.partition)
 				w.s.consumer.ResumeFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
 			}
 			return recs
@@ -118,9 +122,26 @@ func (w *worker) run() {
 		}
 		if w.dlt {
 			w.s.handleDeadLetters(w, recs)
-		} else {
-			w.s.handleEvents(w, recs)
+			continue
 		}
+		start := time.Now()
+		w.s.handleEvents(w, recs)
+		took := time.Since(start)
+		w.adapt(len(recs), took)
+		w.s.log.Debug("batch handled", "partition", w.tp.partition, "records", len(recs), "took", took, "next_batch", w.batch)
+	}
+}
+
+// adapt sizes the next batch: a batch is one in-flight record, so after a
+// crash at most one batch per partition is logged "unknown". Fast sends
+// grow it (up to maxBatch, for throughput); slow ones shrink it, so a batch
+// spans about a second of sending.
+func (w *worker) adapt(n int, took time.Duration) {
+	switch {
+	case n >= w.batch && took < 250*time.Millisecond:
+		w.batch = min(2*w.batch, maxBatch)
+	case took > time.Second:
+		w.batch = max(w.batch/2, minBatch)
 	}
 }
 
@@ -254,7 +275,9 @@ func contains(ps []int32, p int32) bool {
 type item struct {
 	rec      *kgo.Record
 	ev       event.UserSignedUp
+	subject  string
 	parseErr error
+	dup      bool // already logged, or being handled elsewhere
 }
 
 // SendError says an email could not be sent within the attempts allowed; it
@@ -272,15 +295,14 @@ func (e *SendError) Error() string {
 
 func (e *SendError) Unwrap() error { return e.Err }
 
-// handleEvents handles a batch of one partition in order: claim the events
-// not yet logged (one transaction), send each claimed email with retries,
-// dead-letter what fails or does not parse, record the outcomes (one
-// transaction), and mark the offset of the last handled record for commit.
-// When the worker is told to stop, it finishes the record in hand and
-// leaves the rest for redelivery.
+// handleEvents handles a batch of one partition in order: look up which
+// events are already logged, record the rest as in flight (one
+// transaction), send each email with retries, dead-letter what fails or does
+// not parse, write the outcomes (one transaction), and mark the offset of
+// the last handled record for commit. When the worker is told to stop, it
+// finishes the record in hand and leaves the rest for redelivery.
 func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 	items := make([]item, len(recs))
-	rows := make([]claimRow, 0, len(recs))
 	for i, rec := range recs {
 		items[i].rec = rec
 		ev, err := event.Parse(rec.Value)
@@ -289,21 +311,47 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 			continue
 		}
 		items[i].ev = ev
-		rows = append(rows, claimRow{
-			E: ev.EventID, U: ev.UserID, R: ev.Email, S: s.subject.Render(ev.Name, ev.Email, ev.UserID),
-			T: rec.Topic, P: rec.Partition, O: rec.Offset, At: ev.OccurredAt.Format(time.RFC3339Nano),
-		})
+		items[i].subject = s.subject.Render(ev.Name, ev.Email, ev.UserID)
 	}
-	var claimed map[string]bool
-	if !s.retryDB(w, "claim email log rows", func() (err error) {
-		claimed, err = s.claim(s.hard, rows, s.cfg.Now())
+	// Reserve the events in this process first, then look them up: an
+	// event another worker is sending is reserved; one it has finished is
+	// in the log.
+	reserved := s.reserve(items)
+	var logged map[string]string
+	if !s.retryDB(w, "read the email log", func() (err error) {
+		logged, err = s.logged(s.hard, reserved)
 		return err
 	}) {
+		s.unreserve(reserved)
+		return
+	}
+	var toSend []logRow
+	for i := range items {
+		it := &items[i]
+		if it.parseErr != nil || it.dup {
+			continue
+		}
+		if st, ok := logged[it.ev.EventID]; ok && st != StatusFailed {
+			it.dup = true
+			continue
+		}
+		toSend = append(toSend, logRow{
+			EventID: it.ev.EventID, UserID: it.ev.UserID, Recipient: it.ev.Email, Subject: it.subject,
+			Topic: it.rec.Topic, Partition: it.rec.Partition, Offset: it.rec.Offset, OccurredAt: it.ev.OccurredAt.Format(time.RFC3339Nano),
+		})
+	}
+	var inflight int64
+	if len(toSend) > 0 && !s.retryDB(w, "record the in-flight batch", func() (err error) {
+		inflight, err = s.begin(s.hard, toSend, s.cfg.Now())
+		return err
+	}) {
+		s.unreserve(reserved)
 		return
 	}
 
-	outcomes := make([]outcome, 0, len(claimed))
-	last := -1
+	done := make([]logRow, 0, len(toSend))
+	next := 0 // index in toSend of the next event to send
+	last, sent := -1, 0
 loop:
 	for i := range items {
 		if w.stopping() {
@@ -316,46 +364,81 @@ loop:
 			if !s.deadLetter(w, it.rec, it.parseErr, reasonUnparseable) {
 				break loop
 			}
-		case !claimed[it.ev.EventID]:
+		case it.dup:
 			s.m.duplicates.Inc()
 			s.log.Debug("event already handled; not sent again", "event_id", it.ev.EventID, "partition", it.rec.Partition, "offset", it.rec.Offset)
 		default:
-			delete(claimed, it.ev.EventID) // a second copy in this batch is a duplicate
+			row := toSend[next]
 			attempts, err := s.sendWithRetry(w, it)
 			if errors.Is(err, errStopped) {
-				claimed[it.ev.EventID] = true // release: never attempted to the end
-				break loop
+				break loop // never attempted to the end: left for redelivery
 			}
+			row.attempts = attempts
 			if err != nil {
 				serr := &SendError{EventID: it.ev.EventID, To: it.ev.Email, Attempts: attempts, Err: err}
 				if !s.deadLetter(w, it.rec, serr, reasonSendFailed) {
-					claimed[it.ev.EventID] = true
 					break loop
 				}
-				outcomes = append(outcomes, outcome{E: it.ev.EventID, S: StatusFailed, A: attempts, Err: err.Error()})
-				break
+				row.status, row.err = StatusFailed, err.Error()
+			} else {
+				now := s.cfg.Now()
+				row.status, row.sentAt = StatusSent, now.UnixNano()
+				sent++
+				s.m.endToEnd.Observe(now.Sub(it.ev.OccurredAt).Seconds())
 			}
-			now := s.cfg.Now()
-			at := now.UnixNano()
-			outcomes = append(outcomes, outcome{E: it.ev.EventID, S: StatusSent, A: attempts, At: &at})
-			s.m.sent.Inc()
-			s.m.endToEnd.Observe(now.Sub(it.ev.OccurredAt).Seconds())
+			done = append(done, row)
+			next++
 		}
 		s.m.processing.Observe(time.Since(start).Seconds())
 		last = i
 	}
-	release := make([]string, 0, len(claimed))
-	for id := range claimed {
-		release = append(release, id)
+	if inflight != 0 {
+		// Outcomes are written even when stopping: those emails were sent.
+		if !s.retryDB(w, "write the email log", func() error {
+			return s.finish(context.WithoutCancel(s.hard), inflight, done, s.cfg.Now())
+		}) {
+			// Stopped before the log was written: the events stay
+			// reserved (never sent again by this process) and in flight
+			// (logged as unknown at the next start); nothing is committed.
+			s.log.Error("stopped before the email log was written; the batch's events will be logged as unknown at the next start",
+				"events", len(toSend))
+			return
+		}
 	}
-	// Outcomes are recorded even when stopping: those emails were sent.
-	ctx := context.WithoutCancel(s.hard)
-	if err := s.finish(ctx, outcomes, release); err != nil {
-		// The rows stay "sending": never sent again, and visible.
-		s.log.Error("record email outcomes", "err", err, "events", len(outcomes))
-	}
+	s.unreserve(reserved)
+	s.m.sent.Add(float64(sent))
 	if last >= 0 {
 		s.consumer.MarkCommitRecords(items[last].rec)
+	}
+}
+
+// reserve marks the batch's parsed events as being handled by this process
+// and returns their IDs. An event already reserved (by another worker, or
+// earlier in this batch) is marked a duplicate instead.
+func (s *Service) reserve(items []item) []string {
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	ids := make([]string, 0, len(items))
+	for i := range items {
+		it := &items[i]
+		if it.parseErr != nil {
+			continue
+		}
+		if _, busy := s.reserved[it.ev.EventID]; busy {
+			it.dup = true
+			continue
+		}
+		s.reserved[it.ev.EventID] = struct{}{}
+		ids = append(ids, it.ev.EventID)
+	}
+	return ids
+}
+
+func (s *Service) unreserve(ids []string) {
+	s.resMu.Lock()
+	defer s.resMu.Unlock()
+	for _, id := range ids {
+		delete(s.reserved, id)
 	}
 }
 
@@ -368,7 +451,7 @@ func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
 	ev := it.ev
 	msg := Message{
 		EventID: ev.EventID, UserID: ev.UserID, To: ev.Email, Name: ev.Name,
-		Subject: s.subject.Render(ev.Name, ev.Email, ev.UserID),
+		Subject: it.subject,
 		Body:    s.body.Render(ev.Name, ev.Email, ev.UserID),
 	}
 	delay := s.cfg.Backoff
@@ -409,7 +492,11 @@ func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason str
 	out := dlt.Record(s.cfg.DLTTopic, rec, s.cfg.Group, cause)
 	backoff := 100 * time.Millisecond
 	for {
-		err := s.cl.ProduceSync(s.hard, out).FirstErr()
+		// Bounded per try, so a stop or rebalance waits at most that long
+		// for a dead-letter publish Kafka does not answer.
+		ctx, cancel := context.WithTimeout(s.hard, 10*time.Second)
+		err := s.cl.ProduceSync(ctx, out).FirstErr()
+		cancel()
 		if err == nil {
 			s.m.deadLettered.WithLabelValues(reason).Inc()
 			s.log.Warn("record dead-lettered", "dlt", s.cfg.DLTTopic, "reason", reason, "topic", rec.Topic,

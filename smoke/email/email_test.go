@@ -145,6 +145,22 @@ func start(t testing.TB, cfg Config) *running {
 	return r
 }
 
+// produce publishes events.
+func produce(t testing.TB, c *devcluster.Cluster, evs ...event.UserSignedUp) {
+	t.Helper()
+	cl := devclustertest.Client(t, c, kgo.DefaultProduceTopic(event.Topic))
+	var recs []*kgo.Record
+	for _, ev := range evs {
+		b, _ := ev.Marshal()
+		recs = append(recs, &kgo.Record{Key: ev.Key(), Value: b})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("produce events: %v", err)
+	}
+}
+
 // produceEvents publishes n UserSignedUp events for users first..first+n-1
 // and returns them.
 func produceEvents(t testing.TB, c *devcluster.Cluster, first int64, n int) []event.UserSignedUp {
@@ -485,10 +501,15 @@ func TestRetryDoesNotBlockOtherPartitions(t *testing.T) {
 	cfg.MaxBackoff = 10 * time.Second
 	cfg.MaxAttempts = 5 // 1s+2s+4s+8s of waits: ~15s before the DLT
 	r := start(t, cfg)
-	first := produceEvents(t, c, 1, 1)
+	slow, err := event.New(1, "user1@test.com", "이름1", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	mu.Lock()
-	slowID = first[0].EventID
+	slowID = slow.EventID
 	mu.Unlock()
+	first := []event.UserSignedUp{slow}
+	produce(t, c, first...)
 	waitFor(t, 10*time.Second, "the first failed attempt", func() bool { return fs.attempts(slowID) >= 1 })
 	// 30 users spread over all partitions; the ones on the blocked
 	// partition wait, the others must be sent meanwhile.
@@ -509,8 +530,8 @@ func TestRetryDoesNotBlockOtherPartitions(t *testing.T) {
 	if n := fs.attempts(slowID); n >= 5 {
 		t.Fatalf("the slow event already used all %d attempts; the timing proves nothing", n)
 	}
-	if l := getLogs(t, r.url, "?userId=1"); len(l) != 1 || l[0].Status != StatusSending {
-		t.Errorf("slow event log = %+v, want still sending", l)
+	if l := getLogs(t, r.url, "?userId=1"); len(l) != 0 {
+		t.Errorf("slow event log = %+v, want none while it is retried", l)
 	}
 }
 
@@ -629,5 +650,49 @@ func TestAPIAndProbes(t *testing.T) {
 		if metric(t, r.url, name) == "" {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+}
+
+// TestCrashWhileSendingNeverSendsTwice: a batch recorded in flight by a run
+// that died (no outcome written, nothing committed) is logged "unknown" at
+// the next start, and its redelivered events are not sent again.
+func TestCrashWhileSendingNeverSendsTwice(t *testing.T) {
+	c := newFlowCluster(t)
+	fs := &fakeSender{}
+	cfg := testConfig(t, c, fs)
+	evs := produceEvents(t, c, 1, 3)
+
+	// The dead run: it recorded events 1 and 2 in flight, then died.
+	dead, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []logRow
+	for _, ev := range evs[:2] {
+		rows = append(rows, logRow{EventID: ev.EventID, UserID: ev.UserID, Recipient: ev.Email, Topic: event.Topic})
+	}
+	if _, err := dead.begin(context.Background(), rows, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := dead.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	r := start(t, cfg)
+	waitFor(t, 15*time.Second, "the third event's email", func() bool { return len(getLogs(t, r.url, "?status=sent")) == 1 })
+	waitFor(t, 10*time.Second, "the redelivered in-flight events to be skipped", func() bool {
+		return metric(t, r.url, "kctl_email_duplicates_skipped_total") == "2"
+	})
+	unknown := getLogs(t, r.url, "?status=unknown")
+	if len(unknown) != 2 || unknown[0].UserID != 1 || unknown[1].Email != "user2@test.com" {
+		t.Fatalf("unknown logs = %+v, want users 1 and 2", unknown)
+	}
+	for _, ev := range evs[:2] {
+		if n := fs.attempts(ev.EventID); n != 0 {
+			t.Errorf("in-flight event of user %d sent again (%d times)", ev.UserID, n)
+		}
+	}
+	if n := fs.attempts(evs[2].EventID); n != 1 {
+		t.Errorf("event 3 sent %d times, want 1", n)
 	}
 }

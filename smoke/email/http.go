@@ -23,10 +23,10 @@ func (s *Service) handleLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	f.EventID = q.Get("eventId")
 	switch st := q.Get("status"); st {
-	case "", StatusSending, StatusSent, StatusFailed:
+	case "", StatusSent, StatusFailed, StatusUnknown:
 		f.Status = st
 	default:
-		svc.WriteError(w, http.StatusBadRequest, "status", fmt.Sprintf("status: %q is not one of sending, sent, failed", st))
+		svc.WriteError(w, http.StatusBadRequest, "status", fmt.Sprintf("status: %q is not one of sent, failed, unknown", st))
 		return
 	}
 	if v := q.Get("limit"); v != "" {

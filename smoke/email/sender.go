@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,33 +74,64 @@ const DefaultSubject = "{name}님, 회원 가입을 축하드립니다!"
 // defaultBody is the welcome email's text.
 const defaultBody = "{name}님, 안녕하세요.\n\n회원 가입을 축하드립니다! ({email})\n"
 
-// Template is a subject or body with {name}, {email} and {userId} placeholders.
-type Template struct{ text string }
+// Template is a subject or body with {name}, {email} and {userId}
+// placeholders, split once into literal text and placeholders.
+type Template struct {
+	text  string
+	parts []tplPart
+}
+
+type tplPart struct {
+	lit string
+	ph  string // "", "name", "email" or "userId"
+}
 
 // ParseTemplate checks that every {placeholder} in text is one of {name},
-// {email}, {userId}. It returns an error naming the first unknown one.
+// {email}, {userId}. It returns an error naming the first unknown one. A
+// '{' without a closing '}' is literal text.
 func ParseTemplate(text string) (Template, error) {
+	t := Template{text: text}
 	rest := text
-	for {
+	for rest != "" {
 		i := strings.IndexByte(rest, '{')
-		if i < 0 {
+		j := -1
+		if i >= 0 {
+			j = strings.IndexByte(rest[i:], '}')
+		}
+		if i < 0 || j < 0 {
+			t.parts = append(t.parts, tplPart{lit: rest})
 			break
 		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			break // a lone '{' is literal text
-		}
-		switch ph := rest[i : i+j+1]; ph {
-		case "{name}", "{email}", "{userId}":
+		ph := rest[i+1 : i+j]
+		switch ph {
+		case "name", "email", "userId":
 		default:
-			return Template{}, fmt.Errorf("template %q: unknown placeholder %s; use {name}, {email} or {userId}", text, ph)
+			return Template{}, fmt.Errorf("template %q: unknown placeholder {%s}; use {name}, {email} or {userId}", text, ph)
 		}
+		if i > 0 {
+			t.parts = append(t.parts, tplPart{lit: rest[:i]})
+		}
+		t.parts = append(t.parts, tplPart{ph: ph})
 		rest = rest[i+j+1:]
 	}
-	return Template{text: text}, nil
+	return t, nil
 }
 
 // Render fills the placeholders.
 func (t Template) Render(name, email string, userID int64) string {
-	return strings.NewReplacer("{name}", name, "{email}", email, "{userId}", fmt.Sprint(userID)).Replace(t.text)
+	var b strings.Builder
+	b.Grow(len(t.text) + len(name) + len(email))
+	for _, p := range t.parts {
+		switch p.ph {
+		case "":
+			b.WriteString(p.lit)
+		case "name":
+			b.WriteString(name)
+		case "email":
+			b.WriteString(email)
+		case "userId":
+			b.WriteString(strconv.FormatInt(userID, 10))
+		}
+	}
+	return b.String()
 }

@@ -164,6 +164,11 @@ type Service struct {
 	hard     context.Context
 	hardStop context.CancelFunc
 
+	stmts stmts
+
+	resMu    sync.Mutex
+	reserved map[string]struct{} // events being handled by a worker
+
 	mu      sync.Mutex
 	workers map[tp]*worker
 	ran     bool
@@ -188,11 +193,17 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	st, err := prepareStmts(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	cl, err := kgo.NewClient(append(baseOpts(cfg),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
 	)...)
 	if err != nil {
+		st.close()
 		db.Close()
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
@@ -201,14 +212,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	cancel()
 	if err != nil {
 		cl.Close()
+		st.close()
 		db.Close()
 		return nil, &kafka.UnreachableError{Brokers: cfg.Brokers, Timeout: cfg.ConnectTimeout, Cause: err}
 	}
 	s := &Service{
 		cfg: cfg, log: cfg.Logger, db: db, cl: cl, reg: svc.NewRegistry(),
-		subject: subject, body: body,
-		sem:     make(chan struct{}, cfg.Concurrency),
-		workers: map[tp]*worker{},
+		subject: subject, body: body, stmts: st,
+		sem:      make(chan struct{}, cfg.Concurrency),
+		workers:  map[tp]*worker{},
+		reserved: map[string]struct{}{},
 	}
 	s.m = newMetrics(s.reg)
 	s.handler = s.routes()
@@ -247,11 +260,22 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.mu.Unlock()
 	s.hard, s.hardStop = context.WithCancel(context.Background())
 	defer s.hardStop()
+	if n, err := s.recoverInflight(ctx); err != nil {
+		s.cl.Close()
+		s.stmts.close()
+		s.db.Close()
+		return fmt.Errorf("email service: %w", err)
+	} else if n > 0 {
+		s.log.Warn("the last run stopped while sending: its in-flight events are logged as unknown and not sent again", "events", n)
+	}
 
 	consumer, err := kgo.NewClient(append(baseOpts(s.cfg),
 		kgo.ConsumerGroup(s.cfg.Group),
 		kgo.ConsumeTopics(s.cfg.Topic, s.cfg.DLTTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// A paused partition resumes only with the broker's next fetch;
+		// Kafka's 500ms (not kgo's 5s) bounds that wait.
+		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(time.Second),
 		kgo.BlockRebalanceOnPoll(),
@@ -261,6 +285,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	)...)
 	if err != nil {
 		s.cl.Close()
+		s.stmts.close()
 		s.db.Close()
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
@@ -301,6 +326,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	ccancel()
 	consumer.CloseAllowingRebalance()
 	s.cl.Close()
+	s.stmts.close()
 	if err := s.db.Close(); err != nil {
 		s.log.Error("email service: close database", "err", err)
 	}
@@ -318,6 +344,7 @@ func (s *Service) Close() error {
 	}
 	s.ran = true
 	s.cl.Close()
+	s.stmts.close()
 	return s.db.Close()
 }
 

@@ -5,15 +5,22 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kctl/kctl/smoke/internal/svc"
 )
 
-// schema is the email database: one row per event, unique on event_id.
-// A row is claimed (status "sending") in one transaction before its email
-// is sent, and finished ("sent" or "failed") in another after. A redelivered
-// event finds its row and is neither sent nor logged again; only a "failed"
-// row (dead-lettered earlier) can be claimed again, when the event is
+// schema is the email database. email_log has one row per event, unique on
+// event_id, written once the email's outcome is known (sent or failed).
+// Before a batch's emails are sent, the batch is recorded in
+// email_inflight (one row holding its events) and that row is deleted in
+// the transaction that writes the outcomes. So a redelivered event finds
+// its log row and is neither sent nor logged again, and after a crash the
+// events of an unfinished batch — which may or may not have been sent — are
+// logged as "unknown" at the next start rather than sent again. Only a
+// "failed" row (dead-lettered) can be sent again, when the event is
 // replayed.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS email_log (
@@ -22,123 +29,313 @@ var schema = []string{
 		user_id     INTEGER NOT NULL,
 		recipient   TEXT    NOT NULL,
 		subject     TEXT    NOT NULL,
-		status      TEXT    NOT NULL,           -- sending | sent | failed
-		attempts    INTEGER NOT NULL DEFAULT 0,
+		status      TEXT    NOT NULL,           -- sent | failed | unknown
+		attempts    INTEGER NOT NULL,
 		error       TEXT,
 		topic       TEXT    NOT NULL,
 		partition   INTEGER NOT NULL,
 		"offset"    INTEGER NOT NULL,
 		occurred_at TEXT    NOT NULL,
-		claimed_at  INTEGER NOT NULL,           -- unix nanoseconds
-		sent_at     INTEGER                     -- unix nanoseconds
+		sent_at     INTEGER,                    -- unix nanoseconds
+		logged_at   INTEGER NOT NULL            -- unix nanoseconds
 	)`,
 	`CREATE INDEX IF NOT EXISTS email_log_user ON email_log(user_id)`,
+	`CREATE TABLE IF NOT EXISTS email_inflight (
+		id         INTEGER PRIMARY KEY AUTOINCREMENT,
+		events     TEXT    NOT NULL,            -- JSON array of logRow
+		created_at INTEGER NOT NULL
+	)`,
 }
 
 // Log statuses.
 const (
-	StatusSending = "sending"
 	StatusSent    = "sent"
 	StatusFailed  = "failed"
+	StatusUnknown = "unknown" // in flight when the service died: maybe sent, never sent again
 )
 
-// claimRow is one event to claim.
-type claimRow struct {
-	E  string `json:"e"` // event id
-	U  int64  `json:"u"`
-	R  string `json:"r"` // recipient
-	S  string `json:"s"` // subject
-	T  string `json:"t"` // topic
-	P  int32  `json:"p"`
-	O  int64  `json:"o"`
-	At string `json:"at"` // occurredAt
+// logRow is one email_log row.
+type logRow struct {
+	EventID    string
+	UserID     int64
+	Recipient  string
+	Subject    string
+	Topic      string
+	Partition  int32
+	Offset     int64
+	OccurredAt string
+	status     string
+	attempts   int
+	err        string
+	sentAt     int64 // 0: not sent
 }
 
-// claim inserts a "sending" row for each event not logged yet (or logged as
-// failed) in one transaction and returns the event IDs it claimed. Events
-// already sending or sent are left alone: they are duplicates.
-func (s *Service) claim(ctx context.Context, rows []claimRow, now time.Time) (map[string]bool, error) {
-	claimed := make(map[string]bool, len(rows))
-	if len(rows) == 0 {
-		return claimed, nil
+func (r *logRow) args(loggedAt int64) []any {
+	var errText, sentAt any
+	if r.err != "" {
+		errText = r.err
 	}
-	payload, err := json.Marshal(rows)
+	if r.sentAt != 0 {
+		sentAt = r.sentAt
+	}
+	return []any{r.EventID, r.UserID, r.Recipient, r.Subject, r.status, r.attempts, errText,
+		r.Topic, r.Partition, r.Offset, r.OccurredAt, sentAt, loggedAt}
+}
+
+// rowsPerStatement bounds the rows of one multi-row statement: SQLite
+// allows 32766 bound parameters.
+const rowsPerStatement = 1000
+
+// values returns "(?,?,…),(?,?,…)…": rows groups of cols placeholders.
+func values(rows, cols int) string {
+	one := "(" + strings.Repeat("?,", cols-1) + "?)"
+	return strings.Repeat(one+",", rows-1) + one
+}
+
+// insertSQL writes log rows (%s is the VALUES list). An existing row is
+// replaced only if it is "failed": the event was dead-lettered and replayed.
+const (
+	insertSQL = `
+		INSERT INTO email_log (event_id, user_id, recipient, subject, status, attempts, error, topic, partition, "offset", occurred_at, sent_at, logged_at)
+		VALUES %s
+		ON CONFLICT(event_id) DO UPDATE SET
+			status = excluded.status, attempts = excluded.attempts, error = excluded.error,
+			topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset",
+			sent_at = excluded.sent_at, logged_at = excluded.logged_at
+		WHERE email_log.status = 'failed'`
+	insertCols = 13
+	lookupSQL  = `SELECT event_id, status FROM email_log WHERE event_id IN %s`
+)
+
+// stmts are the full-size multi-row statements, prepared once: parsing a
+// statement of thousands of placeholders costs as much as running it. They
+// are prepared before any transaction, as the writer pool has one
+// connection.
+type stmts struct {
+	insert, lookup *sql.Stmt
+}
+
+func prepareStmts(ctx context.Context, db *svc.DB) (stmts, error) {
+	var st stmts
+	var err error
+	if st.insert, err = db.W.PrepareContext(ctx, fmt.Sprintf(insertSQL, values(rowsPerStatement, insertCols))); err != nil {
+		return st, fmt.Errorf("prepare insert statement: %w", err)
+	}
+	if st.lookup, err = db.R.PrepareContext(ctx, fmt.Sprintf(lookupSQL, values(1, rowsPerStatement))); err != nil {
+		st.insert.Close()
+		return st, fmt.Errorf("prepare lookup statement: %w", err)
+	}
+	return st, nil
+}
+
+func (st stmts) close() {
+	st.insert.Close()
+	st.lookup.Close()
+}
+
+// logged returns the status of each of ids already in the email log.
+func (s *Service) logged(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	for len(ids) > 0 {
+		chunk := ids[:min(len(ids), rowsPerStatement)]
+		ids = ids[len(chunk):]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		var rows *sql.Rows
+		var err error
+		if len(chunk) == rowsPerStatement {
+			rows, err = s.stmts.lookup.QueryContext(ctx, args...)
+		} else {
+			rows, err = s.db.R.QueryContext(ctx, fmt.Sprintf(lookupSQL, values(1, len(chunk))), args...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read email log: %w", err)
+		}
+		for rows.Next() {
+			var id, st string
+			if err := rows.Scan(&id, &st); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read email log: %w", err)
+			}
+			out[id] = st
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("read email log: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read email log: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// begin records a batch about to be sent and returns its id. The record is
+// compact — event ID, user, address and offset of each event — as it is
+// written for every batch and read only after a crash.
+func (s *Service) begin(ctx context.Context, rows []logRow, now time.Time) (int64, error) {
+	res, err := s.db.W.ExecContext(ctx, `INSERT INTO email_inflight (events, created_at) VALUES (?, ?)`, string(encodeInflight(rows)), now.UnixNano())
 	if err != nil {
+		return 0, fmt.Errorf("record in-flight batch: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// encodeInflight renders rows (all of one partition) as
+// {"t":topic,"p":partition,"ev":[[eventId,userId,email,offset],…]}.
+func encodeInflight(rows []logRow) []byte {
+	b := make([]byte, 0, 64+80*len(rows))
+	b = append(b, `{"t":`...)
+	if len(rows) > 0 {
+		b = strconv.AppendQuote(b, rows[0].Topic)
+		b = append(b, `,"p":`...)
+		b = strconv.AppendInt(b, int64(rows[0].Partition), 10)
+	} else {
+		b = append(b, `"","p":0`...)
+	}
+	b = append(b, `,"ev":[`...)
+	for i := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendQuote(b, rows[i].EventID)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, rows[i].UserID, 10)
+		b = append(b, ',')
+		b = strconv.AppendQuote(b, rows[i].Recipient)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, rows[i].Offset, 10)
+		b = append(b, ']')
+	}
+	return append(b, "]}"...)
+}
+
+// decodeInflight parses encodeInflight's output.
+func decodeInflight(b []byte) ([]logRow, error) {
+	var raw struct {
+		T  string            `json:"t"`
+		P  int32             `json:"p"`
+		Ev []json.RawMessage `json:"ev"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, err
 	}
-	q, err := s.db.W.QueryContext(ctx, `
-		INSERT INTO email_log (event_id, user_id, recipient, subject, status, topic, partition, "offset", occurred_at, claimed_at)
-		SELECT json_extract(value, '$.e'), json_extract(value, '$.u'), json_extract(value, '$.r'), json_extract(value, '$.s'),
-		       'sending', json_extract(value, '$.t'), json_extract(value, '$.p'), json_extract(value, '$.o'),
-		       json_extract(value, '$.at'), ?
-		FROM json_each(?) WHERE true
-		ON CONFLICT(event_id) DO UPDATE SET
-			status = 'sending', attempts = 0, error = NULL, sent_at = NULL, claimed_at = excluded.claimed_at,
-			topic = excluded.topic, partition = excluded.partition, "offset" = excluded."offset"
-		WHERE email_log.status = 'failed'
-		RETURNING event_id`, now.UnixNano(), string(payload))
-	if err != nil {
-		return nil, fmt.Errorf("claim %d email log rows: %w", len(rows), err)
-	}
-	defer q.Close()
-	for q.Next() {
-		var id string
-		if err := q.Scan(&id); err != nil {
-			return nil, fmt.Errorf("claim email log rows: %w", err)
+	rows := make([]logRow, 0, len(raw.Ev))
+	for _, e := range raw.Ev {
+		r := logRow{Topic: raw.T, Partition: raw.P}
+		if err := json.Unmarshal(e, &[]any{&r.EventID, &r.UserID, &r.Recipient, &r.Offset}); err != nil {
+			return nil, err
 		}
-		claimed[id] = true
+		rows = append(rows, r)
 	}
-	if err := q.Err(); err != nil {
-		return nil, fmt.Errorf("claim %d email log rows: %w", len(rows), err)
-	}
-	return claimed, nil
+	return rows, nil
 }
 
-// outcome is how a claimed event ended.
-type outcome struct {
-	E   string `json:"e"`
-	S   string `json:"s"` // sent | failed
-	A   int    `json:"a"` // attempts
-	At  *int64 `json:"at,omitempty"`
-	Err string `json:"err,omitempty"`
-}
-
-// finish records outcomes and releases claims of events that were not
-// attempted (the worker stopped first), in one transaction.
-func (s *Service) finish(ctx context.Context, done []outcome, release []string) error {
-	if len(done) == 0 && len(release) == 0 {
-		return nil
-	}
+// finish writes the outcomes of a batch and forgets it, in one transaction.
+func (s *Service) finish(ctx context.Context, inflight int64, rows []logRow, now time.Time) error {
 	tx, err := s.db.W.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("finish email log rows: %w", err)
+		return fmt.Errorf("write email log: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if len(done) > 0 {
-		payload, err := json.Marshal(done)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE email_log SET status = j.s, attempts = j.a, sent_at = j.at, error = j.err
-			FROM (SELECT json_extract(value, '$.e') AS e, json_extract(value, '$.s') AS s, json_extract(value, '$.a') AS a,
-			             json_extract(value, '$.at') AS at, json_extract(value, '$.err') AS err
-			      FROM json_each(?)) AS j
-			WHERE email_log.event_id = j.e`, string(payload)); err != nil {
-			return fmt.Errorf("finish %d email log rows: %w", len(done), err)
-		}
+	if err := s.insertRows(ctx, tx, rows, now); err != nil {
+		return err
 	}
-	if len(release) > 0 {
-		payload, err := json.Marshal(release)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM email_log WHERE status = 'sending' AND event_id IN (SELECT value FROM json_each(?))`, string(payload)); err != nil {
-			return fmt.Errorf("release %d email log rows: %w", len(release), err)
-		}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, inflight); err != nil {
+		return fmt.Errorf("forget in-flight batch: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("finish email log rows: %w", err)
+		return fmt.Errorf("write email log: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, rows []logRow, now time.Time) error {
+	loggedAt := now.UnixNano()
+	for len(rows) > 0 {
+		chunk := rows[:min(len(rows), rowsPerStatement)]
+		rows = rows[len(chunk):]
+		args := make([]any, 0, insertCols*len(chunk))
+		for i := range chunk {
+			args = append(args, chunk[i].args(loggedAt)...)
+		}
+		var err error
+		if len(chunk) == rowsPerStatement {
+			_, err = tx.StmtContext(ctx, s.stmts.insert).ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, fmt.Sprintf(insertSQL, values(len(chunk), insertCols)), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("write %d email log rows: %w", len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// recoverInflight logs the events of batches a previous run left unfinished
+// (it died while sending them) as "unknown": they may have been sent, so
+// they are not sent again. It returns how many events it logged so.
+func (s *Service) recoverInflight(ctx context.Context) (int, error) {
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, events FROM email_inflight ORDER BY id`)
+	if err != nil {
+		return 0, fmt.Errorf("read in-flight batches: %w", err)
+	}
+	type batch struct {
+		id   int64
+		rows []logRow
+	}
+	var bs []batch
+	for rows.Next() {
+		var b batch
+		var events string
+		if err := rows.Scan(&b.id, &events); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("read in-flight batches: %w", err)
+		}
+		if b.rows, err = decodeInflight([]byte(events)); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("in-flight batch %d: %w", b.id, err)
+		}
+		bs = append(bs, b)
+	}
+	rows.Close()
+	n := 0
+	for _, b := range bs {
+		tx, err := s.db.W.BeginTx(ctx, nil)
+		if err != nil {
+			return n, err
+		}
+		for i := range b.rows {
+			b.rows[i].status = StatusUnknown
+			b.rows[i].err = "the service stopped while sending; not sent again"
+		}
+		// Rows already logged (the outcome was written) are left alone.
+		if err := s.insertUnknown(ctx, tx, b.rows); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return n, err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, b.id); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return n, err
+		}
+		if err := tx.Commit(); err != nil {
+			return n, err
+		}
+		n += len(b.rows)
+	}
+	return n, nil
+}
+
+func (s *Service) insertUnknown(ctx context.Context, tx *sql.Tx, rows []logRow) error {
+	now := s.cfg.Now().UnixNano()
+	for i := range rows {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO email_log (event_id, user_id, recipient, subject, status, attempts, error, topic, partition, "offset", occurred_at, sent_at, logged_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`, rows[i].args(now)...); err != nil {
+			return fmt.Errorf("log unknown outcome: %w", err)
+		}
 	}
 	return nil
 }
@@ -158,6 +355,7 @@ type LogEntry struct {
 	Offset     int64      `json:"offset"`
 	OccurredAt string     `json:"occurredAt"`
 	SentAt     *time.Time `json:"sentAt,omitempty"`
+	LoggedAt   time.Time  `json:"loggedAt"`
 }
 
 // LogFilter selects email log rows; zero fields match everything.
@@ -185,7 +383,7 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) ([]LogEntry, error) {
 	if f.Limit <= 0 || f.Limit > maxLogLimit {
 		f.Limit = maxLogLimit
 	}
-	q := `SELECT id, event_id, user_id, recipient, subject, status, attempts, COALESCE(error, ''), topic, partition, "offset", occurred_at, sent_at FROM email_log`
+	q := `SELECT id, event_id, user_id, recipient, subject, status, attempts, COALESCE(error, ''), topic, partition, "offset", occurred_at, sent_at, logged_at FROM email_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -200,14 +398,16 @@ func (s *Service) Logs(ctx context.Context, f LogFilter) ([]LogEntry, error) {
 	for rows.Next() {
 		var e LogEntry
 		var sent sql.NullInt64
+		var logged int64
 		if err := rows.Scan(&e.ID, &e.EventID, &e.UserID, &e.Email, &e.Subject, &e.Status, &e.Attempts, &e.Error,
-			&e.Topic, &e.Partition, &e.Offset, &e.OccurredAt, &sent); err != nil {
+			&e.Topic, &e.Partition, &e.Offset, &e.OccurredAt, &sent, &logged); err != nil {
 			return nil, fmt.Errorf("read email log: %w", err)
 		}
 		if sent.Valid {
 			t := time.Unix(0, sent.Int64).UTC()
 			e.SentAt = &t
 		}
+		e.LoggedAt = time.Unix(0, logged).UTC()
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -2,6 +2,7 @@ package users
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -93,8 +94,11 @@ func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusConflict, "duplicate", "email", fmt.Sprintf("email: %s is already registered", email))
 		return
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
+		if ctx.Err() != nil {
+			return // the client went away while queued
+		}
 		s.log.Error("sign-up: hash password", "err", err)
 		s.reject(w, http.StatusInternalServerError, "error", "", "cannot hash the password")
 		return
@@ -215,4 +219,18 @@ func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc.WriteJSON(w, http.StatusOK, u)
+}
+
+// hash bcrypts the password. At most GOMAXPROCS hashes run at once and the
+// rest queue in arrival order: the CPU-bound hash gets all cores either
+// way, and queuing rather than time-slicing 32 hashes keeps tail latency
+// near the mean. It returns ctx's error if the request ends while queued.
+func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	return bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
 }

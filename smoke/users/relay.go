@@ -127,7 +127,10 @@ func (r *relay) publishBatch(ctx context.Context) (int, error) {
 			wg.Done()
 		})
 	}
-	wg.Wait()
+	waitAcks(&wg, func(waited time.Duration) {
+		s.log.Warn("outbox relay: Kafka has not acknowledged the batch yet; its rows stay pending and the client keeps retrying",
+			"rows", len(rows), "waited", waited.Round(time.Second))
+	})
 
 	now := s.cfg.Now()
 	ok := make([]int64, 0, len(rows))
@@ -162,4 +165,27 @@ func (r *relay) publishBatch(ctx context.Context) (int, error) {
 		return len(rows), first
 	}
 	return len(rows), nil
+}
+
+// waitAcks waits for wg, calling slow after 5s and then every 30s of
+// waiting: while brokers are down the client retries on its own and no
+// record fails, so this is how the outage shows in the logs.
+func waitAcks(wg *sync.WaitGroup, slow func(time.Duration)) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	start := time.Now()
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			slow(time.Since(start))
+			t.Reset(30 * time.Second)
+		}
+	}
 }

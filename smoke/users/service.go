@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -118,6 +119,8 @@ type Service struct {
 	relay   *relay
 	handler http.Handler
 	ran     bool
+	// hashSlots bounds concurrent password hashes to GOMAXPROCS.
+	hashSlots chan struct{}
 }
 
 // New opens the database (creating the schema), connects to Kafka and checks
@@ -161,7 +164,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		db.Close()
 		return nil, &kafka.UnreachableError{Brokers: cfg.Brokers, Timeout: cfg.ConnectTimeout, Cause: err}
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, db: db, cl: cl, reg: svc.NewRegistry()}
+	s := &Service{cfg: cfg, log: cfg.Logger, db: db, cl: cl, reg: svc.NewRegistry(),
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	s.m = newMetrics(s.reg, s)
 	s.relay = newRelay(s)
 	s.handler = s.routes()

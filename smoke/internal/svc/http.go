@@ -176,8 +176,8 @@ func StartServer(ln net.Listener, h http.Handler, log *slog.Logger) *Server {
 	return s
 }
 
-// Failed is closed-over by a receive: it yields the error that made the
-// server stop serving on its own (never after Shutdown).
+// Failed yields the error that made the server stop serving on its own
+// (a failing listener); nothing is sent after Shutdown.
 func (s *Server) Failed() <-chan error { return s.errc }
 
 // Shutdown stops accepting connections and waits for in-flight requests
