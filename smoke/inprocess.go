@@ -62,7 +62,9 @@ func StartInProcess(ctx context.Context, c InProcess) (svc Services, err error) 
 		return svc, fmt.Errorf("users service: %w", err)
 	}
 	cleanups = append(cleanups, func() { us.Close() })
-	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout, ShutdownTimeout: time.Second}
+	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout, ShutdownTimeout: time.Second,
+		// Smoke waits for the group's lag to reach 0: commit promptly.
+		CommitInterval: 100 * time.Millisecond}
 	if c.Email != nil {
 		c.Email(&ecfg)
 	}

@@ -70,6 +70,9 @@ type Config struct {
 	Logger *slog.Logger
 	// ConnectTimeout bounds the start-up check that Kafka answers. Default 10s.
 	ConnectTimeout time.Duration
+	// CommitInterval is how often handled offsets are committed (default
+	// 1s). A record is committed only after it is handled, whatever this is.
+	CommitInterval time.Duration
 	// ShutdownTimeout bounds the graceful stop: finishing the emails being
 	// sent, committing offsets. Default 15s.
 	ShutdownTimeout time.Duration
@@ -137,6 +140,9 @@ func (c *Config) defaults() error {
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 10 * time.Second
+	}
+	if c.CommitInterval <= 0 {
+		c.CommitInterval = time.Second
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 15 * time.Second
@@ -277,7 +283,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		// Kafka's 500ms (not kgo's 5s) bounds that wait.
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(time.Second),
+		kgo.AutoCommitInterval(s.cfg.CommitInterval),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.OnPartitionsAssigned(s.assigned),
 		kgo.OnPartitionsRevoked(s.revoked),
