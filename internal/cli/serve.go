@@ -8,10 +8,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/smoke/email"
 	"github.com/kctl/kctl/smoke/event"
 	"github.com/kctl/kctl/smoke/users"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -84,15 +86,7 @@ func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
 	if o.ShutdownTimeout <= 0 {
 		return &FlagError{Err: errors.New("--shutdown-timeout must be positive, e.g. 15s")}
 	}
-	s, err := f.Settings(nil, "")
-	if err != nil {
-		return err
-	}
-	kopts, err := s.Options(f.Getenv)
-	if err != nil {
-		return err
-	}
-	ln, err := listen(o.Addr)
+	s, kopts, ln, err := serviceSetup(f, o.Addr)
 	if err != nil {
 		return err
 	}
@@ -220,15 +214,7 @@ func runServeEmail(cmd *cobra.Command, o *ServeEmailOptions) error {
 		}
 		sender = ss
 	}
-	s, err := f.Settings(nil, "")
-	if err != nil {
-		return err
-	}
-	kopts, err := s.Options(f.Getenv)
-	if err != nil {
-		return err
-	}
-	ln, err := listen(o.Addr)
+	s, kopts, ln, err := serviceSetup(f, o.Addr)
 	if err != nil {
 		return err
 	}
@@ -268,4 +254,20 @@ func suggestAddr(addr string) string {
 		return net.JoinHostPort(host, strconv.Itoa(p+100))
 	}
 	return net.JoinHostPort(host, "0")
+}
+
+// serviceSetup resolves the connection, its client options and the
+// service's listener, what both services need before they start. It
+// returns the first error; no listener is left open then.
+func serviceSetup(f *Factory, addr string) (kafka.Settings, []kgo.Opt, net.Listener, error) {
+	s, err := f.Settings(nil, "")
+	if err != nil {
+		return s, nil, nil, err
+	}
+	kopts, err := s.Options(f.Getenv)
+	if err != nil {
+		return s, nil, nil, err
+	}
+	ln, err := listen(addr)
+	return s, kopts, ln, err
 }

@@ -374,18 +374,6 @@ func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	h := s.m.http
 	mux.HandleFunc("GET /api/email-logs", h.Wrap("GET /api/email-logs", s.log, s.handleLogs))
-	mux.HandleFunc("GET /healthz", h.Wrap("GET /healthz", s.log, svc.Healthz))
-	mux.HandleFunc("GET /readyz", h.Wrap("GET /readyz", s.log, svc.Readyz(
-		svc.Check{Name: "database", Fn: s.db.Ping},
-		svc.Check{Name: "kafka", Fn: s.pingKafka},
-	)))
-	mux.Handle("GET /metrics", svc.MetricsHandler(s.reg))
+	svc.OpsRoutes(mux, h, s.log, s.reg, s.db, s.cl, s.cfg.Brokers)
 	return mux
-}
-
-func (s *Service) pingKafka(ctx context.Context) error {
-	if err := s.cl.Ping(ctx); err != nil {
-		return fmt.Errorf("no broker of %s answers: %w", strings.Join(s.cfg.Brokers, ","), err)
-	}
-	return nil
 }

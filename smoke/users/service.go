@@ -270,20 +270,8 @@ func (s *Service) routes() http.Handler {
 	h := s.m.http
 	mux.HandleFunc("POST /api/users", h.Wrap("POST /api/users", s.log, s.handleSignUp))
 	mux.HandleFunc("GET /api/users/{id}", h.Wrap("GET /api/users/{id}", s.log, s.handleGetUser))
-	mux.HandleFunc("GET /healthz", h.Wrap("GET /healthz", s.log, svc.Healthz))
-	mux.HandleFunc("GET /readyz", h.Wrap("GET /readyz", s.log, svc.Readyz(
-		svc.Check{Name: "database", Fn: s.db.Ping},
-		svc.Check{Name: "kafka", Fn: s.pingKafka},
-	)))
-	mux.Handle("GET /metrics", svc.MetricsHandler(s.reg))
+	svc.OpsRoutes(mux, h, s.log, s.reg, s.db, s.cl, s.cfg.Brokers)
 	return mux
-}
-
-func (s *Service) pingKafka(ctx context.Context) error {
-	if err := s.cl.Ping(ctx); err != nil {
-		return fmt.Errorf("no broker of %s answers: %w", strings.Join(s.cfg.Brokers, ","), err)
-	}
-	return nil
 }
 
 var _ io.Closer = (*Service)(nil)

@@ -4,16 +4,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // ErrorBody is every 4xx/5xx answer: {"error": "...", "field": "..."}.
@@ -218,4 +221,20 @@ func URL(ln net.Listener) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// OpsRoutes adds the routes every service has to mux: GET /healthz, GET
+// /readyz (the database and Kafka checks) and GET /metrics.
+func OpsRoutes(mux *http.ServeMux, m *HTTPMetrics, log *slog.Logger, reg *prometheus.Registry, db *DB, cl *kgo.Client, brokers []string) {
+	mux.HandleFunc("GET /healthz", m.Wrap("GET /healthz", log, Healthz))
+	mux.HandleFunc("GET /readyz", m.Wrap("GET /readyz", log, Readyz(
+		Check{Name: "database", Fn: db.Ping},
+		Check{Name: "kafka", Fn: func(ctx context.Context) error {
+			if err := cl.Ping(ctx); err != nil {
+				return fmt.Errorf("no broker of %s answers: %w", strings.Join(brokers, ","), err)
+			}
+			return nil
+		}},
+	)))
+	mux.Handle("GET /metrics", MetricsHandler(reg))
 }
