@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestParseFormat(t *testing.T) {
+	for in, want := range map[string]Format{"": Text, "text": Text, "JSON": JSON, "yaml": YAML, "yml": YAML} {
+		if got, err := ParseFormat(in); err != nil || got != want {
+			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseFormat("xml"); err == nil || !strings.Contains(err.Error(), `unknown output format "xml": use -o text, -o json or -o yaml`) {
+		t.Errorf("ParseFormat(xml) err = %v", err)
+	}
+}
+
+func TestColorEnabled(t *testing.T) {
+	var b bytes.Buffer
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	if ColorEnabled(&b, false, env(nil)) {
+		t.Error("a buffer is not a terminal: no colour")
+	}
+	if ColorEnabled(&b, false, env(map[string]string{"NO_COLOR": "1"})) || ColorEnabled(&b, true, env(nil)) {
+		t.Error("NO_COLOR and --no-color turn colour off")
+	}
+}
+
+// Plain tables are aligned columns without trailing spaces: stable for
+// scripts and golden files.
+func TestTablePlain(t *testing.T) {
+	var b bytes.Buffer
+	tb := Table{Header: []string{"ID", "ADDRESS", "ROLE"}, Rows: [][]string{{"0", "127.0.0.1:9092", ""}, {"12", "h:1", "controller"}}}
+	if err := tb.Write(&b, NewStyles(false, false)); err != nil {
+		t.Fatal(err)
+	}
+	want := "ID  ADDRESS         ROLE\n0   127.0.0.1:9092\n12  h:1             controller\n"
+	if b.String() != want {
+		t.Errorf("plain table:\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	if err := tb.Write(&b, NewStyles(true, true)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "╭") || !strings.Contains(b.String(), "controller") {
+		t.Errorf("a colour terminal gets a boxed table, got:\n%s", b.String())
+	}
+}
+
+func TestPrintJSONAndYAML(t *testing.T) {
+	v := struct {
+		Name string `json:"name" yaml:"name"`
+		N    int    `json:"count" yaml:"count"`
+	}{"a<b", 2}
+	var b bytes.Buffer
+	if err := Print(&b, JSON, NewStyles(false, false), v); err != nil || b.String() != "{\n  \"name\": \"a<b\",\n  \"count\": 2\n}\n" {
+		t.Errorf("JSON = %q, %v", b.String(), err)
+	}
+	b.Reset()
+	if err := Print(&b, YAML, NewStyles(false, false), v); err != nil || b.String() != "name: a<b\ncount: 2\n" {
+		t.Errorf("YAML = %q, %v", b.String(), err)
+	}
+}
