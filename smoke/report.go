@@ -229,3 +229,17 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	_, err := io.WriteString(w, "\n")
 	return err
 }
+
+// NotRun is the report of a run that could not start: step failed with
+// err before anything ran, and every other step is skipped.
+func NotRun(step string, err error, count int, embedded bool) *Report {
+	r := &Report{Count: count, Embedded: embedded, Started: time.Now(), Brokers: []string{}}
+	for _, name := range AllSteps {
+		st := Step{Name: name, Skipped: true, Detail: "skipped: not run"}
+		if name == step {
+			st = Step{Name: name, Detail: err.Error()}
+		}
+		r.Steps = append(r.Steps, st)
+	}
+	return r
+}

@@ -301,7 +301,10 @@ func (r *run) services(ctx context.Context) (string, error) {
 func (r *run) waitOK(ctx context.Context, url string) error {
 	var last string
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", url, err)
+		}
 		resp, err := r.o.HTTP.Do(req)
 		if err == nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -371,7 +374,10 @@ func (r *run) signUp(ctx context.Context) (string, error) {
 
 func (r *run) post(ctx context.Context, s *signup) error {
 	body, _ := json.Marshal(map[string]string{"email": s.email, "name": s.name, "password": s.password})
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.svc.UsersURL+"/api/users", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, r.svc.UsersURL+"/api/users", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("POST /api/users: %w", err)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := r.o.HTTP.Do(req)
 	if err != nil {
@@ -398,9 +404,11 @@ func (r *run) post(ctx context.Context, s *signup) error {
 }
 
 func (r *run) events(ctx context.Context) (string, error) {
-	want := map[int64]*signup{}
+	// Matched by email, unique to this run: on a shared cluster other
+	// services' users may have the same ids.
+	want := map[string]*signup{}
 	for _, s := range r.signups {
-		want[s.id] = s
+		want[s.email] = s
 	}
 	seen := map[int64]int{}
 	var bad []string
@@ -409,10 +417,13 @@ func (r *run) events(ctx context.Context) (string, error) {
 		if json.Unmarshal(rec.Value, &ev) != nil {
 			return false
 		}
-		idf, _ := ev["userId"].(float64)
-		s, ok := want[int64(idf)]
+		em, _ := ev["email"].(string)
+		s, ok := want[em]
 		if !ok {
 			return false
+		}
+		if idf, _ := ev["userId"].(float64); int64(idf) != s.id {
+			bad = append(bad, fmt.Sprintf("event for %s: expected userId %d, saw %v", s.email, s.id, ev["userId"]))
 		}
 		seen[s.id]++
 		s.published = rec.Timestamp
@@ -500,7 +511,7 @@ func (r *run) emails(ctx context.Context) (string, error) {
 		r.rep.Duplicated = dups
 		r.rep.Latency = Summarize(lat)
 		r.rep.Publish, r.rep.Deliver = Summarize(pub), Summarize(del)
-		return "", fmt.Errorf("expected an email log for each of %d sign-ups, %d missing (lost) after %s", len(r.signups), len(pending), r.o.Timeout)
+		return "", fmt.Errorf("expected an email log for each of %d sign-ups, %d missing (lost) after %s%s", len(r.signups), len(pending), r.o.Timeout, r.groupHint(ctx))
 	}
 	for len(pending) > 0 {
 		for id, s := range pending {
@@ -513,6 +524,9 @@ func (r *run) emails(ctx context.Context) (string, error) {
 			}
 			var sent []emailLog
 			for _, l := range logs {
+				if l.Email != s.email {
+					continue // another service's user with the same id
+				}
 				switch l.Status {
 				case "sent":
 					sent = append(sent, l)
@@ -558,16 +572,39 @@ func nonNeg(d time.Duration) time.Duration {
 	return d
 }
 
+// groupHint names a likely cause of lost emails when smoke started its own
+// email service: other members in its group take some of the partitions,
+// so the events reach an email service smoke does not read.
+func (r *run) groupHint(ctx context.Context) string {
+	if r.svc.Stop == nil {
+		return ""
+	}
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	groups, err := r.o.Admin.DescribeGroups(dctx, r.o.Group)
+	if err != nil {
+		return ""
+	}
+	if g, ok := groups[r.o.Group]; ok && len(g.Members) > 1 {
+		return fmt.Sprintf(" — group %s has %d members: another email service shares it; test the deployed services with --users-url/--email-url", r.o.Group, len(g.Members))
+	}
+	return ""
+}
+
 type emailLog struct {
 	EventID string     `json:"eventId"`
 	UserID  int64      `json:"userId"`
+	Email   string     `json:"email"`
 	Status  string     `json:"status"` // sent, failed, unknown
 	Error   string     `json:"error"`
 	SentAt  *time.Time `json:"sentAt"`
 }
 
 func (r *run) emailLogs(ctx context.Context, userID int64) ([]emailLog, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/email-logs?userId=%d", r.svc.EmailURL, userID), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/email-logs?userId=%d", r.svc.EmailURL, userID), nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET /api/email-logs: %w", err)
+	}
 	resp, err := r.o.HTTP.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("GET /api/email-logs?userId=%d: %w", userID, err)

@@ -271,3 +271,25 @@ func TestSmokeInterrupted(t *testing.T) {
 		}
 	}
 }
+
+// Another member in the email-service group takes some partitions: their
+// events never reach smoke's email service, and the failure says why.
+func TestSmokeGroupShared(t *testing.T) {
+	c := newCluster(t)
+	fx := setup(t, c.Brokers(), repoTopics(t), false)
+	if _, err := fx.opts.Topics(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	other := devclustertest.Client(t, c, kgo.ConsumerGroup("email-service"), kgo.ConsumeTopics("user.signed-up"), kgo.DisableAutoCommit())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			other.PollFetches(ctx) // consumes, never commits, never logs
+		}
+	}()
+	fx.opts.Count = 12
+	fx.opts.Timeout = 3 * time.Second
+	rep := runSmoke(t, fx.opts)
+	wantFailAt(t, rep, StepEmails, "group email-service has 2 members: another email service shares it")
+}

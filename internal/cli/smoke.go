@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 
@@ -59,6 +60,17 @@ on free ports and stops everything at the end.`,
 			if (opts.UsersURL == "") != (opts.EmailURL == "") {
 				return &FlagError{Err: errors.New("--users-url and --email-url go together: give both to test deployed services, or neither to start them in-process")}
 			}
+			for _, u := range []struct{ flag, v string }{{"--users-url", opts.UsersURL}, {"--email-url", opts.EmailURL}} {
+				if u.v == "" {
+					continue
+				}
+				if pu, err := url.Parse(u.v); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+					return &FlagError{Err: fmt.Errorf("%s %q: give an http:// or https:// URL with a host, e.g. %s http://users:8080", u.flag, u.v, u.flag)}
+				}
+			}
+			if opts.Embedded && (f.Global.BrokersSet || f.Global.Context != "") {
+				return &FlagError{Err: errors.New("--embedded starts its own cluster: drop -b/--context, or drop --embedded to test that cluster")}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -85,6 +97,18 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	// Errors in the file go to stderr whatever -o: smoke's JSON is its report.
 	file, err := loadTopics(f, o.File, ui.Text, true)
 	if err != nil {
+		// CI still gets its report: the topics step failed, nothing ran.
+		rep := smoke.NotRun(smoke.StepTopics, err, o.Count, o.Embedded)
+		if o.JUnit != "" {
+			if jerr := writeJUnit(o.JUnit, rep); jerr != nil {
+				return jerr
+			}
+		}
+		if format != ui.Text {
+			if perr := f.Print(rep); perr != nil {
+				return perr
+			}
+		}
 		return err
 	}
 	var settings kafka.Settings

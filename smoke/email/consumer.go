@@ -161,19 +161,29 @@ func (w *worker) sleep(d time.Duration) bool {
 
 // poll fetches and hands each partition's records to its worker until ctx
 // is done.
+// fetchWarnEvery bounds how often a fetch error is logged as a warning.
+const fetchWarnEvery = 30 * time.Second
+
 func (s *Service) poll(ctx context.Context) {
 	var lastErr string
+	var lastWarn time.Time
 	for {
 		fs := s.consumer.PollRecords(ctx, maxPoll)
 		if fs.IsClientClosed() || ctx.Err() != nil {
 			return
 		}
 		fs.EachError(func(t string, p int32, err error) {
-			if errors.Is(err, context.Canceled) || err.Error() == lastErr {
+			if errors.Is(err, context.Canceled) {
 				return
 			}
-			lastErr = err.Error()
-			s.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+			// While Kafka is down the same failure repeats with other
+			// addresses in it: warn once per fetchWarnEvery, debug otherwise.
+			if err.Error() == lastErr || time.Since(lastWarn) < fetchWarnEvery {
+				s.log.Debug("fetch error", "topic", t, "partition", p, "err", err)
+				return
+			}
+			lastErr, lastWarn = err.Error(), time.Now()
+			s.log.Warn("fetch error (repeats are logged at debug level for a while)", "topic", t, "partition", p, "err", err)
 		})
 		fs.EachPartition(func(p kgo.FetchTopicPartition) {
 			if len(p.Records) == 0 {
@@ -226,6 +236,9 @@ func (s *Service) revoked(ctx context.Context, cl *kgo.Client, m map[string][]in
 
 func (s *Service) lost(ctx context.Context, _ *kgo.Client, m map[string][]int32) {
 	s.stopWorkers(ctx, m)
+	if len(m) == 0 {
+		return // kgo repeats this with nothing left to lose while the group is unreachable
+	}
 	s.log.Warn("partitions lost", "partitions", m)
 }
 
