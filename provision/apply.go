@@ -240,19 +240,37 @@ func (a *applier) createTopics(ctx context.Context, cs []Change) {
 		}
 		a.res.Requests["CreateTopics"]++
 		resp, err := req.RequestWith(ctx, a.cl)
-		answered := map[string]bool{}
+		var answers []topicAnswer
 		if err == nil {
 			for _, t := range resp.Topics {
-				answered[t.Topic] = true
-				if t.ErrorCode != 0 {
-					a.fail(t.Topic, "create", kerrText(t.ErrorCode, t.ErrorMessage))
-				}
+				answers = append(answers, topicAnswer{t.Topic, t.ErrorCode, t.ErrorMessage})
 			}
 		}
-		for _, c := range part {
-			if !answered[c.Topic] {
-				a.fail(c.Topic, "create", noAnswer(err))
-			}
+		a.record("create", part, answers, err)
+	}
+}
+
+// topicAnswer is one topic's outcome in a broker's response.
+type topicAnswer struct {
+	topic string
+	code  int16
+	msg   *string
+}
+
+// record fails each answered topic whose answer carries an error code, and
+// each topic of part the response did not answer at all (naming err when
+// the request itself failed).
+func (a *applier) record(what string, part []Change, answers []topicAnswer, err error) {
+	answered := make(map[string]bool, len(answers))
+	for _, t := range answers {
+		answered[t.topic] = true
+		if t.code != 0 {
+			a.fail(t.topic, what, kerrText(t.code, t.msg))
+		}
+	}
+	for _, c := range part {
+		if !answered[c.Topic] {
+			a.fail(c.Topic, what, noAnswer(err))
 		}
 	}
 }
@@ -281,20 +299,13 @@ func (a *applier) createPartitions(ctx context.Context, cs []Change) {
 		}
 		a.res.Requests["CreatePartitions"]++
 		resp, err := req.RequestWith(ctx, a.cl)
-		answered := map[string]bool{}
+		var answers []topicAnswer
 		if err == nil {
 			for _, t := range resp.Topics {
-				answered[t.Topic] = true
-				if t.ErrorCode != 0 {
-					a.fail(t.Topic, "partitions", kerrText(t.ErrorCode, t.ErrorMessage))
-				}
+				answers = append(answers, topicAnswer{t.Topic, t.ErrorCode, t.ErrorMessage})
 			}
 		}
-		for _, c := range part {
-			if !answered[c.Topic] {
-				a.fail(c.Topic, "partitions", noAnswer(err))
-			}
-		}
+		a.record("partitions", part, answers, err)
 	}
 }
 
@@ -325,20 +336,13 @@ func (a *applier) alterConfigs(ctx context.Context, cs []Change) {
 		}
 		a.res.Requests["IncrementalAlterConfigs"]++
 		resp, err := req.RequestWith(ctx, a.cl)
-		answered := map[string]bool{}
+		var answers []topicAnswer
 		if resp != nil { // sharded: a partial response survives a shard's error
 			for _, r := range resp.Resources {
-				answered[r.ResourceName] = true
-				if r.ErrorCode != 0 {
-					a.fail(r.ResourceName, "configs", kerrText(r.ErrorCode, r.ErrorMessage))
-				}
+				answers = append(answers, topicAnswer{r.ResourceName, r.ErrorCode, r.ErrorMessage})
 			}
 		}
-		for _, c := range part {
-			if !answered[c.Topic] {
-				a.fail(c.Topic, "configs", noAnswer(err))
-			}
-		}
+		a.record("configs", part, answers, err)
 	}
 }
 
@@ -366,23 +370,15 @@ func (a *applier) deleteTopics(ctx context.Context, cs []Change) {
 		}
 		a.res.Requests["DeleteTopics"]++
 		resp, err := req.RequestWith(ctx, a.cl)
-		answered := map[string]bool{}
+		var answers []topicAnswer
 		if err == nil {
 			for _, t := range resp.Topics {
-				if t.Topic == nil {
-					continue
-				}
-				answered[*t.Topic] = true
-				if t.ErrorCode != 0 {
-					a.fail(*t.Topic, "delete", kerrText(t.ErrorCode, t.ErrorMessage))
+				if t.Topic != nil {
+					answers = append(answers, topicAnswer{*t.Topic, t.ErrorCode, t.ErrorMessage})
 				}
 			}
 		}
-		for _, c := range part {
-			if !answered[c.Topic] {
-				a.fail(c.Topic, "delete", noAnswer(err))
-			}
-		}
+		a.record("delete", part, answers, err)
 	}
 }
 
