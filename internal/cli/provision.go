@@ -12,6 +12,7 @@ import (
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // DefaultTopicsFile is the file validate, plan and apply read by default.
@@ -224,12 +225,18 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
-	fl.BoolVar(&opts.Diff.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
-	fl.BoolVar(&opts.Diff.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
-	fl.IntVar(&opts.Diff.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	addDiffFlags(fl, &flag, &opts.Diff)
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error or refusal")
 	return cmd
+}
+
+// addDiffFlags adds the flags plan and apply share: the file and what the
+// diff may do (prune, prune configs, max deletes).
+func addDiffFlags(fl *pflag.FlagSet, file *string, o *provision.Options) {
+	fl.StringVarP(file, "file", "f", "", "topics file (default ./topics.yaml)")
+	fl.BoolVar(&o.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
+	fl.BoolVar(&o.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
+	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
 }
 
 // computePlan loads the file (see loadTopics), connects, observes and
@@ -349,10 +356,7 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
-	fl.BoolVar(&opts.Diff.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
-	fl.BoolVar(&opts.Diff.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
-	fl.IntVar(&opts.Diff.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	addDiffFlags(fl, &flag, &opts.Diff)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	return cmd
