@@ -93,10 +93,8 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 	if err != nil {
 		return kafka.Settings{}, err
 	}
-	if fileName == "" {
-		fileBrokers, fileName = defaultFileBrokers()
-	}
 	return kafka.Resolve(kafka.Inputs{
+		LoadFileBrokers: defaultFileBrokers,
 		FlagBrokers:     f.Global.Brokers,
 		FlagBrokersSet:  f.Global.BrokersSet,
 		ContextFromFlag: f.Global.Context != "",

@@ -257,3 +257,17 @@ func TestPingSilentListener(t *testing.T) {
 		t.Errorf("Ping took %s with a 300ms timeout", d)
 	}
 }
+
+// The topics file is read only when no earlier source names brokers.
+func TestResolveLoadsFileBrokersLazily(t *testing.T) {
+	calls := 0
+	load := func() ([]string, string) { calls++; return []string{"file:1"}, "topics.yaml" }
+	s, err := Resolve(Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": "env:1"}), LoadFileBrokers: load})
+	if err != nil || s.Brokers[0] != "env:1" || calls != 0 {
+		t.Fatalf("with $KCTL_BROKERS: brokers %v, err %v, file read %d times; want env:1 and no read", s.Brokers, err, calls)
+	}
+	s, err = Resolve(Inputs{Getenv: env(nil), LoadFileBrokers: load})
+	if err != nil || s.Brokers[0] != "file:1" || s.BrokersFrom != "topics.yaml cluster.brokers" || calls != 1 {
+		t.Fatalf("nothing else: brokers %v from %q, err %v, file read %d times; want file:1 from the file, read once", s.Brokers, s.BrokersFrom, err, calls)
+	}
+}

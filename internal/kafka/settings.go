@@ -59,6 +59,10 @@ type Inputs struct {
 	ContextFromFlag bool
 	FileBrokers     []string // cluster.brokers from topics.yaml
 	FileName        string
+	// LoadFileBrokers, when FileName is empty, reads a topics file's
+	// cluster.brokers. It is called only when no earlier source names
+	// brokers, so a large file is not parsed for nothing.
+	LoadFileBrokers func() (brokers []string, fileName string)
 
 	TLS  TLS  // flag values; zero fields fall back to the context
 	SASL SASL // flag values; Password must be empty (flags never carry secrets)
@@ -106,6 +110,9 @@ func Resolve(in Inputs) (Settings, error) {
 	}
 	if len(s.Brokers) == 0 && ctxBrokers {
 		s.Brokers, s.BrokersFrom = in.Context.Brokers, fmt.Sprintf("context %q", in.ContextName)
+	}
+	if len(s.Brokers) == 0 && in.FileName == "" && in.LoadFileBrokers != nil {
+		in.FileBrokers, in.FileName = in.LoadFileBrokers()
 	}
 	if len(s.Brokers) == 0 && len(in.FileBrokers) > 0 {
 		s.Brokers, s.BrokersFrom = in.FileBrokers, in.FileName+" cluster.brokers"
