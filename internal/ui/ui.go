@@ -62,12 +62,20 @@ func Print(w io.Writer, f Format, st Styles, v any) error {
 	return tw.WriteText(w, st)
 }
 
-// PrintJSON writes v as indented JSON.
+// PrintJSON writes v as JSON indented by two spaces, with a trailing newline
+// and without HTML escaping: what a json.Encoder with SetIndent("", "  ")
+// writes, in one write. It returns encoding/json's error for a value that
+// cannot be encoded (nothing is written then) or the writer's error.
 func PrintJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	var compact bytes.Buffer
+	enc := json.NewEncoder(&compact)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	out := appendIndent(make([]byte, 0, compact.Len()*2), compact.Bytes())
+	_, err := w.Write(append(out, '\n'))
+	return err
 }
 
 // PrintYAML writes v as YAML.
