@@ -38,8 +38,9 @@ type ClusterUpOptions struct {
 func NewCmdClusterUp(f *Factory, runF func(*ClusterUpOptions) error) *cobra.Command {
 	opts := &ClusterUpOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "up",
-		Short: "Start an embedded 3-broker cluster on 127.0.0.1 until Ctrl-C",
+		Use:         "up",
+		Annotations: longRunning,
+		Short:       "Start an embedded 3-broker cluster on 127.0.0.1 until Ctrl-C",
 		Long: `Start franz-go's kfake as a 3-broker cluster on 127.0.0.1 (ports 9092, 19092, 29092 by default).
 It speaks the Kafka wire protocol, so kcat and any client work against it. It does not replicate
 (ISR always equals the replicas; min.insync.replicas is not enforced) and does not validate topic

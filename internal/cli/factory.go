@@ -47,6 +47,9 @@ type Factory struct {
 	Global *GlobalOptions
 	// IsTerminal reports whether a stream is an interactive terminal.
 	IsTerminal func(any) bool
+	// TuneGC, when set (by Main, not by tests), is called before a command
+	// runs with whether it is long-running.
+	TuneGC func(longRunning bool)
 }
 
 // NewFactory returns a factory for the given streams and environment.

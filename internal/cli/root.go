@@ -64,6 +64,9 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		if g.Timeout <= 0 {
 			return &FlagError{Err: errors.New("--timeout must be positive, e.g. --timeout 10s")}
 		}
+		if f.TuneGC != nil {
+			f.TuneGC(isLongRunning(cmd))
+		}
 		return nil
 	}
 
@@ -143,4 +146,18 @@ func runVersion(o *VersionOptions) error {
 		return err
 	}
 	return o.f.Print(v)
+}
+
+// longRunning marks commands that run until stopped or for a long time
+// (servers, the embedded cluster, smoke); see isLongRunning.
+var longRunning = map[string]string{"kctl/long-running": "true"}
+
+// isLongRunning reports whether cmd or a parent is marked longRunning.
+func isLongRunning(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations["kctl/long-running"] == "true" {
+			return true
+		}
+	}
+	return false
 }

@@ -20,8 +20,9 @@ import (
 // NewCmdServe is `kctl serve`: the built-in sign-up services.
 func NewCmdServe(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "serve",
-		Short: "Run a built-in service of the sign-up flow (users, email)",
+		Use:         "serve",
+		Annotations: longRunning,
+		Short:       "Run a built-in service of the sign-up flow (users, email)",
 		Long: `Run the reference workload kctl smoke drives: the users service takes sign-ups and publishes
 UserSignedUp events through a transactional outbox; the email service consumes them, sends a
 welcome email, retries with backoff and dead-letters what it cannot handle.

@@ -34,8 +34,9 @@ type SmokeOptions struct {
 func NewCmdSmoke(f *Factory, runF func(context.Context, *SmokeOptions) error) *cobra.Command {
 	opts := &SmokeOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "smoke [FILE]",
-		Short: "Prove the whole sign-up path end to end; exit 0 only if every check passes",
+		Use:         "smoke [FILE]",
+		Annotations: longRunning,
+		Short:       "Prove the whole sign-up path end to end; exit 0 only if every check passes",
 		Long: `Smoke applies topics.yaml (or checks it with --no-apply), starts the users and email services
 in-process on free ports (or tests deployed ones given by --users-url/--email-url), signs up
 --count users over HTTP, and checks: each UserSignedUp event without password data, each email
