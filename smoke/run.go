@@ -723,7 +723,7 @@ func (r *run) lag(ctx context.Context) (string, error) {
 func (r *run) health(ctx context.Context) (string, error) {
 	var v inspect.TopicsView
 	err := retry(ctx, func() (err error) {
-		v, err = inspect.DescribeTopics(ctx, r.o.Admin, []string{r.o.Topic, r.o.DLT}, inspect.Filter{})
+		v, err = inspect.DescribeTopics(ctx, r.o.Client, []string{r.o.Topic, r.o.DLT}, inspect.Filter{})
 		return err
 	})
 	if err != nil {

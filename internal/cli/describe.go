@@ -43,14 +43,14 @@ func NewCmdDescribeCluster(f *Factory, runF func(context.Context, *DescribeOptio
 }
 
 func runDescribeCluster(ctx context.Context, o *DescribeOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	r, done, err := o.f.ConnectSticky()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	v, err := inspect.DescribeCluster(ctx, c.Admin)
+	defer done()
+	v, err := inspect.DescribeCluster(ctx, r)
 	if err != nil {
-		return err
+		return connectionError(err)
 	}
 	return o.f.Print(v)
 }
@@ -82,14 +82,14 @@ func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOption
 }
 
 func runDescribeTopics(ctx context.Context, o *DescribeOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	r, done, err := o.f.ConnectSticky()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	v, err := inspect.DescribeTopics(ctx, c.Admin, o.Topics, o.Filter)
+	defer done()
+	v, err := inspect.DescribeTopics(ctx, r, o.Topics, o.Filter)
 	if err != nil {
-		return err
+		return connectionError(err)
 	}
 	return o.f.Print(v)
 }

@@ -5,6 +5,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -168,6 +169,41 @@ func (f *Factory) ConnectWith(ctx context.Context, s kafka.Settings, extra ...kg
 	adm := kadm.NewClient(cl)
 	adm.SetTimeoutMillis(int32(s.Timeout / time.Millisecond))
 	return &Clients{Settings: s, Client: cl, Admin: adm}, nil
+}
+
+// ConnectSticky resolves the settings and returns a requestor that sends
+// every request over one connection to the first seed broker that answers
+// (kafka.Sticky), and a function that closes it. It does not ping: the first
+// request fails with an *kafka.UnreachableError or *kafka.AuthError instead,
+// which saves a round trip and two connections for describe. It returns the
+// settings' error when they cannot be resolved.
+func (f *Factory) ConnectSticky() (*kafka.Sticky, func(), error) {
+	s, err := f.Settings(nil, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	log := f.Logger()
+	log.Debug("connecting", "brokers", s.Brokers, "from", s.BrokersFrom, "tls", s.TLS.Enabled, "sasl", s.SASL.Mechanism)
+	cl, err := kafka.NewClient(s, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return kafka.NewSticky(cl, s), cl.Close, nil
+}
+
+// connectionError returns the *kafka.UnreachableError or *kafka.AuthError
+// inside err when there is one, so that a failed first request reads as a
+// failed connection, and err otherwise.
+func connectionError(err error) error {
+	var ue *kafka.UnreachableError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	var ae *kafka.AuthError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	return err
 }
 
 // Format returns the -o format.

@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -117,29 +116,52 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("%s %s not found: 'kctl describe topics' lists the topics", word, strings.Join(q, ", "))
 }
 
-// observation is one metadata request plus one batched DescribeConfigs.
+// observation is one Metadata request plus one DescribeConfigs request.
 type observation struct {
-	meta     kadm.Metadata
-	configs  map[string]kadm.ResourceConfig
+	meta     *kmsg.MetadataResponse
+	topics   []*kmsg.MetadataResponseTopic // sorted by name
+	configs  map[string][]kmsg.DescribeConfigsResponseResourceConfig
 	warnings []string
 }
 
-func observe(ctx context.Context, adm *kadm.Client, names []string) (*observation, error) {
-	meta, err := adm.Metadata(ctx, names...)
+// observe issues the two requests through r, kmsg's raw requests rather than
+// kadm's: both go to whichever broker r picks (one connection with
+// kafka.Sticky), and DescribeConfigs asks for neither synonyms nor
+// documentation, a third of the bytes kadm's request brings back.
+func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observation, error) {
+	mreq := kmsg.NewPtrMetadataRequest()
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			continue // `describe topics a a` asks once
+		}
+		seen[n] = true
+		t := kmsg.NewMetadataRequestTopic()
+		t.Topic = kmsg.StringPtr(n)
+		mreq.Topics = append(mreq.Topics, t)
+	}
+	meta, err := mreq.RequestWith(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	o := &observation{meta: meta, configs: map[string]kadm.ResourceConfig{}}
+	o := &observation{meta: meta, configs: map[string][]kmsg.DescribeConfigsResponseResourceConfig{}}
+	for i := range meta.Topics {
+		if meta.Topics[i].Topic != nil {
+			o.topics = append(o.topics, &meta.Topics[i])
+		}
+	}
+	sort.Slice(o.topics, func(i, j int) bool { return *o.topics[i].Topic < *o.topics[j].Topic })
 	var missing, have []string
-	for _, t := range meta.Topics.Sorted() {
-		switch {
-		case errors.Is(t.Err, kerr.UnknownTopicOrPartition):
-			missing = append(missing, t.Topic)
-		case t.Err != nil:
-			o.warnings = append(o.warnings, fmt.Sprintf("topic %q: %v", t.Topic, t.Err))
-			have = append(have, t.Topic)
+	for _, t := range o.topics {
+		name := *t.Topic
+		switch err := kerr.ErrorForCode(t.ErrorCode); {
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			missing = append(missing, name)
+		case err != nil:
+			o.warnings = append(o.warnings, fmt.Sprintf("topic %q: %v", name, err))
+			have = append(have, name)
 		default:
-			have = append(have, t.Topic)
+			have = append(have, name)
 		}
 	}
 	if len(missing) > 0 {
@@ -148,53 +170,59 @@ func observe(ctx context.Context, adm *kadm.Client, names []string) (*observatio
 	if len(have) == 0 {
 		return o, nil
 	}
-	rcs, err := adm.DescribeTopicConfigs(ctx, have...)
+	creq := kmsg.NewPtrDescribeConfigsRequest()
+	for _, n := range have {
+		rr := kmsg.NewDescribeConfigsRequestResource()
+		rr.ResourceType = kmsg.ConfigResourceTypeTopic
+		rr.ResourceName = n
+		creq.Resources = append(creq.Resources, rr)
+	}
+	cresp, err := creq.RequestWith(ctx, r)
 	if err != nil {
 		// Partial results survive: describe without configs, and say so.
 		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min-ISR not shown)", err))
 		return o, nil
 	}
-	for _, rc := range rcs {
-		if rc.Err != nil {
-			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: %v", rc.Name, rc.Err))
+	for _, rc := range cresp.Resources {
+		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
+			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: %v", rc.ResourceName, err))
 			continue
 		}
-		o.configs[rc.Name] = rc
+		o.configs[rc.ResourceName] = rc.Configs
 	}
 	return o, nil
 }
 
-func (o *observation) topic(t kadm.TopicDetail) Topic {
-	v := Topic{Name: t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1}
-	if t.ID != (kadm.TopicID{}) {
+func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
+	v := Topic{Name: *t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1}
+	if t.TopicID != ([16]byte{}) {
 		// As Kafka's own tools print a Uuid: URL-safe base64, no padding.
-		v.ID = base64.RawURLEncoding.EncodeToString(t.ID[:])
+		v.ID = base64.RawURLEncoding.EncodeToString(t.TopicID[:])
 	}
-	if rc, ok := o.configs[t.Topic]; ok {
-		for _, c := range rc.Configs {
-			val := ""
-			if c.Value != nil {
-				val = *c.Value
-			}
-			if c.Key == "min.insync.replicas" {
-				if n, err := strconv.Atoi(val); err == nil {
-					v.MinISR = n
-				}
-			}
-			if c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceStaticBrokerConfig || c.Source == kmsg.ConfigSourceUnknown {
-				continue
-			}
-			if c.Sensitive {
-				val = "(sensitive)"
-			}
-			v.Configs = append(v.Configs, ConfigEntry{Name: c.Key, Value: val, Source: sourceName(c.Source)})
+	for _, c := range o.configs[v.Name] {
+		val := ""
+		if c.Value != nil {
+			val = *c.Value
 		}
-		sort.Slice(v.Configs, func(i, j int) bool { return v.Configs[i].Name < v.Configs[j].Name })
+		if c.Name == "min.insync.replicas" {
+			if n, err := strconv.Atoi(val); err == nil {
+				v.MinISR = n
+			}
+		}
+		if c.IsDefault || c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceStaticBrokerConfig || c.Source == kmsg.ConfigSourceUnknown {
+			continue
+		}
+		if c.IsSensitive {
+			val = "(sensitive)"
+		}
+		v.Configs = append(v.Configs, ConfigEntry{Name: c.Name, Value: val, Source: sourceName(c.Source)})
 	}
+	sort.Slice(v.Configs, func(i, j int) bool { return v.Configs[i].Name < v.Configs[j].Name })
 	if v.Configs == nil {
 		v.Configs = []ConfigEntry{}
 	}
-	for _, p := range t.Partitions.Sorted() {
+	v.PartitionDetails = make([]Partition, 0, len(t.Partitions))
+	for _, p := range t.Partitions {
 		pv := Partition{
 			Partition: p.Partition, Leader: p.Leader,
 			Replicas: nonNil(p.Replicas), ISR: nonNil(p.ISR), OfflineReplicas: nonNil(p.OfflineReplicas),
@@ -202,17 +230,15 @@ func (o *observation) topic(t kadm.TopicDetail) Topic {
 		pv.Leaderless = p.Leader < 0
 		pv.UnderReplicated = len(p.ISR) < len(p.Replicas)
 		pv.UnderMinISR = len(p.ISR) < v.MinISR
-		if p.Err != nil && !errors.Is(p.Err, kerr.LeaderNotAvailable) {
-			pv.Error = p.Err.Error()
+		if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.LeaderNotAvailable) {
+			pv.Error = err.Error()
 		}
 		if len(p.Replicas) > v.ReplicationFactor {
 			v.ReplicationFactor = len(p.Replicas)
 		}
 		v.PartitionDetails = append(v.PartitionDetails, pv)
 	}
-	if v.PartitionDetails == nil {
-		v.PartitionDetails = []Partition{}
-	}
+	sort.Slice(v.PartitionDetails, func(i, j int) bool { return v.PartitionDetails[i].Partition < v.PartitionDetails[j].Partition })
 	return v
 }
 
@@ -220,7 +246,7 @@ func nonNil(s []int32) []int32 {
 	if s == nil {
 		return []int32{}
 	}
-	return append([]int32(nil), s...)
+	return s
 }
 
 func sourceName(s kmsg.ConfigSource) string {
@@ -242,16 +268,17 @@ func sourceName(s kmsg.ConfigSource) string {
 }
 
 // DescribeTopics describes the named topics, or all (internal ones only with
-// f.All) when names is empty, in two requests. It returns a *NotFoundError
-// naming every unknown topic, and keeps partial results (with Warnings) when
-// configs cannot be read.
-func DescribeTopics(ctx context.Context, adm *kadm.Client, names []string, f Filter) (TopicsView, error) {
-	o, err := observe(ctx, adm, names)
+// f.All) when names is empty, in two requests through r (a *kgo.Client or a
+// *kafka.Sticky). It returns a *NotFoundError naming every unknown topic, the
+// requestor's error when Metadata fails, and keeps partial results (with
+// Warnings) when configs cannot be read.
+func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Filter) (TopicsView, error) {
+	o, err := observe(ctx, r, names)
 	if err != nil {
 		return TopicsView{}, err
 	}
 	v := TopicsView{Topics: []Topic{}, Warnings: o.warnings}
-	for _, t := range o.meta.Topics.Sorted() {
+	for _, t := range o.topics {
 		if t.IsInternal && !f.All && len(names) == 0 {
 			continue
 		}
@@ -273,23 +300,27 @@ func DescribeTopics(ctx context.Context, adm *kadm.Client, names []string, f Fil
 	return v, nil
 }
 
-// DescribeCluster describes the cluster in two requests. Partial results
-// survive: a config failure becomes a warning.
-func DescribeCluster(ctx context.Context, adm *kadm.Client) (ClusterView, error) {
-	o, err := observe(ctx, adm, nil)
+// DescribeCluster describes the cluster in two requests through r. It
+// returns the requestor's error when Metadata fails; partial results survive
+// a config failure, which becomes a warning.
+func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error) {
+	o, err := observe(ctx, r, nil)
 	if err != nil {
 		return ClusterView{}, err
 	}
-	v := ClusterView{ClusterID: o.meta.Cluster, Controller: o.meta.Controller, Brokers: []Broker{}, Warnings: o.warnings}
+	v := ClusterView{Controller: o.meta.ControllerID, Brokers: []Broker{}, Warnings: o.warnings}
+	if o.meta.ClusterID != nil {
+		v.ClusterID = *o.meta.ClusterID
+	}
 	for _, b := range o.meta.Brokers {
-		br := Broker{ID: b.NodeID, Host: b.Host, Port: b.Port, Controller: b.NodeID == o.meta.Controller}
+		br := Broker{ID: b.NodeID, Host: b.Host, Port: b.Port, Controller: b.NodeID == o.meta.ControllerID}
 		if b.Rack != nil {
 			br.Rack = *b.Rack
 		}
 		v.Brokers = append(v.Brokers, br)
 	}
 	sort.Slice(v.Brokers, func(i, j int) bool { return v.Brokers[i].ID < v.Brokers[j].ID })
-	for _, t := range o.meta.Topics.Sorted() {
+	for _, t := range o.topics {
 		if t.IsInternal {
 			v.InternalTopics++
 		} else {

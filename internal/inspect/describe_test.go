@@ -14,6 +14,7 @@ import (
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -23,6 +24,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func newCluster(t *testing.T, opts ...kfake.Opt) *devcluster.Cluster {
 	return devclustertest.New(t, opts...)
+}
+
+// sticky is the requestor kctl describe uses: one connection to a seed.
+func sticky(t testing.TB, c *devcluster.Cluster) *kafka.Sticky {
+	return kafka.NewSticky(devclustertest.Client(t, c), kafka.Settings{Brokers: c.Brokers(), Timeout: 10 * time.Second})
 }
 
 func ctx(t *testing.T) context.Context {
@@ -65,7 +71,7 @@ func TestDescribeHealthyTopic(t *testing.T) {
 	devclustertest.CreateTopic(t, adm, "orders", 3, map[string]*string{"min.insync.replicas": &two})
 	devclustertest.CreateTopic(t, adm, "audit", 1, nil)
 
-	v, err := DescribeTopics(ctx(t), adm, nil, Filter{})
+	v, err := DescribeTopics(ctx(t), sticky(t, c), nil, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +94,7 @@ func TestDescribeHealthyTopic(t *testing.T) {
 		t.Errorf("audit has only defaults, got configs %+v", v.Topics[0].Configs)
 	}
 
-	cv, err := DescribeCluster(ctx(t), adm)
+	cv, err := DescribeCluster(ctx(t), sticky(t, c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +105,7 @@ func TestDescribeHealthyTopic(t *testing.T) {
 		t.Errorf("controller = %d, want 2 (kfake's highest id)", cv.Controller)
 	}
 
-	_, err = DescribeTopics(ctx(t), adm, []string{"orders", "nope", "gone"}, Filter{})
+	_, err = DescribeTopics(ctx(t), sticky(t, c), []string{"orders", "nope", "gone"}, Filter{})
 	var nf *NotFoundError
 	if !errors.As(err, &nf) || len(nf.Topics) != 2 {
 		t.Fatalf("err = %v, want NotFoundError naming nope and gone", err)
@@ -165,7 +171,7 @@ func TestDescribeDegradedPartitions(t *testing.T) {
 	devclustertest.CreateTopic(t, adm, "orders", 3, map[string]*string{"min.insync.replicas": &two})
 	degrade(t, c)
 
-	v, err := DescribeTopics(ctx(t), adm, []string{"orders"}, Filter{})
+	v, err := DescribeTopics(ctx(t), sticky(t, c), []string{"orders"}, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +198,7 @@ func TestDescribeDegradedPartitions(t *testing.T) {
 		{"unavailable+under-min-isr", Filter{Unavailable: true, UnderMinISR: true}, []int32{0, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v, err := DescribeTopics(ctx(t), adm, nil, tc.f)
+			v, err := DescribeTopics(ctx(t), sticky(t, c), nil, tc.f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -213,7 +219,7 @@ func TestDescribeDegradedPartitions(t *testing.T) {
 		})
 	}
 
-	cv, err := DescribeCluster(ctx(t), adm)
+	cv, err := DescribeCluster(ctx(t), sticky(t, c))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +237,7 @@ func TestDescribePartialResults(t *testing.T) {
 	devclustertest.CreateTopic(t, adm, "orders", 2, nil)
 	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.DescribeConfigs}, Resource: "orders", Count: -1})
 
-	v, err := DescribeTopics(ctx(t), adm, nil, Filter{})
+	v, err := DescribeTopics(ctx(t), sticky(t, c), nil, Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,10 +262,11 @@ func BenchmarkDescribeTopics200(b *testing.B) {
 	if err != nil || resp.Error() != nil {
 		b.Fatal(err, resp.Error())
 	}
+	r := sticky(b, c)
 	var buf bytes.Buffer
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		v, err := DescribeTopics(context.Background(), adm, nil, Filter{})
+		v, err := DescribeTopics(context.Background(), r, nil, Filter{})
 		if err != nil || len(v.Topics) != 200 {
 			b.Fatal(err, len(v.Topics))
 		}

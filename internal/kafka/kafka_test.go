@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -134,6 +135,8 @@ func TestContextsFile(t *testing.T) {
 	}
 }
 
+// connect pings the cluster with s, and checks that a Sticky's first request
+// (what describe sends instead of a ping) fails or succeeds the same way.
 func connect(t *testing.T, s Settings) error {
 	t.Helper()
 	s.Timeout = 5 * time.Second
@@ -142,7 +145,92 @@ func connect(t *testing.T, s Settings) error {
 		return err
 	}
 	defer cl.Close()
-	return Ping(context.Background(), cl, s)
+	pingErr := Ping(context.Background(), cl, s)
+
+	cl2, err := NewClient(s, nil)
+	if err != nil {
+		return err
+	}
+	defer cl2.Close()
+	_, stickyErr := kmsg.NewPtrMetadataRequest().RequestWith(context.Background(), NewSticky(cl2, s))
+	if kind(pingErr) != kind(stickyErr) {
+		t.Errorf("Ping err = %v (%s) but Sticky err = %v (%s)", pingErr, kind(pingErr), stickyErr, kind(stickyErr))
+	}
+	return pingErr
+}
+
+func kind(err error) string {
+	var ae *AuthError
+	var ue *UnreachableError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &ae):
+		return "auth"
+	case errors.As(err, &ue):
+		return "unreachable"
+	}
+	return "other"
+}
+
+// Sticky sends everything over one connection to the first seed that
+// answers: a dead seed is skipped, and no other broker is dialled.
+func TestStickyOneConnection(t *testing.T) {
+	c := devclustertest.New(t)
+	var handshakes, requests atomic.Int32
+	c.Control(func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		requests.Add(1)
+		if kreq.Key() == int16(kmsg.ApiVersions) {
+			handshakes.Add(1)
+		}
+		return nil, nil, false
+	})
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // connection refused from now on
+
+	s := Settings{Brokers: append([]string{deadAddr}, c.Brokers()...), Timeout: 5 * time.Second}
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	r := NewSticky(cl, s)
+	ctx := context.Background()
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, r)
+	if err != nil || len(meta.Brokers) != 3 {
+		t.Fatalf("metadata through Sticky: %v, %d brokers", err, len(meta.Brokers))
+	}
+	for range 3 {
+		creq := kmsg.NewPtrDescribeConfigsRequest()
+		rr := kmsg.NewDescribeConfigsRequestResource()
+		rr.ResourceType = kmsg.ConfigResourceTypeBroker
+		rr.ResourceName = "0"
+		creq.Resources = append(creq.Resources, rr)
+		if _, err := creq.RequestWith(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if h, n := handshakes.Load(), requests.Load(); h != 1 || n != 5 {
+		t.Errorf("%d connections (ApiVersions) and %d requests; want 1 connection carrying all 5", h, n)
+	}
+
+	// Nothing answers: an *UnreachableError naming every broker.
+	s = Settings{Brokers: []string{deadAddr}, BrokersFrom: "--brokers", Timeout: 2 * time.Second}
+	cl2, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	_, err = kmsg.NewPtrMetadataRequest().RequestWith(ctx, NewSticky(cl2, s))
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach Kafka at "+deadAddr+" (from --brokers)") || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("err = %v, want an *UnreachableError naming %s and the cause", err, deadAddr)
+	}
 }
 
 func TestSCRAMAndPlain(t *testing.T) {
@@ -246,15 +334,23 @@ func TestPingSilentListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	start := time.Now()
-	err = Ping(context.Background(), cl, s)
-	var ue *UnreachableError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "whether the listener needs --tls") {
-		t.Fatalf("err = %v, want an *UnreachableError with a hint", err)
-	}
-	// Bounded by the timeout, far below kgo's 10s default.
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Ping took %s with a 300ms timeout", d)
+	for name, first := range map[string]func() error{
+		"Ping": func() error { return Ping(context.Background(), cl, s) },
+		"Sticky": func() error {
+			_, err := kmsg.NewPtrMetadataRequest().RequestWith(context.Background(), NewSticky(cl, s))
+			return err
+		},
+	} {
+		start := time.Now()
+		err := first()
+		var ue *UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "whether the listener needs --tls") {
+			t.Fatalf("%s: err = %v, want an *UnreachableError with a hint", name, err)
+		}
+		// Bounded by the timeout, far below kgo's 10s default.
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %s with a 300ms timeout", name, d)
+		}
 	}
 }
 
