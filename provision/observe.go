@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -113,15 +114,7 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		return st, nil
 	}
 	sort.Strings(names)
-	dreq := kmsg.NewPtrDescribeConfigsRequest()
-	dreq.IncludeSynonyms = true
-	for _, n := range names {
-		r := kmsg.NewDescribeConfigsRequestResource()
-		r.ResourceType = kmsg.ConfigResourceTypeTopic
-		r.ResourceName = n
-		dreq.Resources = append(dreq.Resources, r)
-	}
-	dresp, err := dreq.RequestWith(ctx, cl)
+	dresp, err := kafka.TopicConfigsRequest(names, true).RequestWith(ctx, cl)
 	answered := map[string]bool{}
 	if dresp != nil {
 		for _, r := range dresp.Resources {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kctl/kctl/internal/kafka"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -170,14 +171,7 @@ func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observatio
 	if len(have) == 0 {
 		return o, nil
 	}
-	creq := kmsg.NewPtrDescribeConfigsRequest()
-	for _, n := range have {
-		rr := kmsg.NewDescribeConfigsRequestResource()
-		rr.ResourceType = kmsg.ConfigResourceTypeTopic
-		rr.ResourceName = n
-		creq.Resources = append(creq.Resources, rr)
-	}
-	cresp, err := creq.RequestWith(ctx, r)
+	cresp, err := kafka.TopicConfigsRequest(have, false).RequestWith(ctx, r)
 	if err != nil {
 		// Partial results survive: describe without configs, and say so.
 		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min-ISR not shown)", err))
