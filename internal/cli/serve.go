@@ -98,7 +98,7 @@ func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
 	})
 	if err != nil {
 		ln.Close()
-		return err
+		return startError(err, s)
 	}
 	return svc.Run(ctx, ln)
 }
@@ -228,7 +228,7 @@ func runServeEmail(cmd *cobra.Command, o *ServeEmailOptions) error {
 	})
 	if err != nil {
 		ln.Close()
-		return err
+		return startError(err, s)
 	}
 	return svc.Run(ctx, ln)
 }
@@ -271,4 +271,19 @@ func serviceSetup(f *Factory, addr string) (kafka.Settings, []kgo.Opt, net.Liste
 	}
 	ln, err := listen(addr)
 	return s, kopts, ln, err
+}
+
+// startError gives a service's failed Kafka check the same words as every
+// other command: where the brokers came from, a hint, and an *kafka.AuthError
+// when the credentials were refused. Other errors are returned unchanged.
+func startError(err error, s kafka.Settings) error {
+	var ue *kafka.UnreachableError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	if c := kafka.Classify(ue.Cause, s); c != ue.Cause {
+		return c
+	}
+	ue.From = s.BrokersFrom
+	return ue
 }

@@ -201,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	st, err := prepareStmts(ctx, db)
 	if err != nil {
-		db.Close()
+		db.Discard()
 		return nil, err
 	}
 	cl, err := kgo.NewClient(append(baseOpts(cfg),
@@ -210,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	)...)
 	if err != nil {
 		st.close()
-		db.Close()
+		db.Discard()
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -219,7 +219,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		cl.Close()
 		st.close()
-		db.Close()
+		db.Discard()
 		return nil, &kafka.UnreachableError{Brokers: cfg.Brokers, Timeout: cfg.ConnectTimeout, Cause: err}
 	}
 	s := &Service{

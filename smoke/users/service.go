@@ -153,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		db.Close()
+		db.Discard()
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	cancel()
 	if err != nil {
 		cl.Close()
-		db.Close()
+		db.Discard()
 		return nil, &kafka.UnreachableError{Brokers: cfg.Brokers, Timeout: cfg.ConnectTimeout, Cause: err}
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, db: db, cl: cl, reg: svc.NewRegistry(),

@@ -23,6 +23,8 @@ type DB struct {
 	Path string
 	W    *sql.DB // the single writer
 	R    *sql.DB // readers
+
+	created bool // OpenDB created the file: Discard may remove it
 }
 
 // OpenDB opens (creating if needed) the SQLite database at path, applies the
@@ -48,6 +50,8 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("database %s is a directory: give a file, e.g. --db %s", path, filepath.Join(path, "kctl.db"))
 	}
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
@@ -59,6 +63,9 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 	w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, w, schema); err != nil {
 		w.Close()
+		if created {
+			removeFiles(path)
+		}
 		return nil, fmt.Errorf("database %s is not writable: %w; check the file's and directory's permissions or pick another --db", path, err)
 	}
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
@@ -71,9 +78,12 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
+		if created {
+			removeFiles(path)
+		}
 		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
 	}
-	return &DB{Path: path, W: w, R: r}, nil
+	return &DB{Path: path, W: w, R: r, created: created}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, schema []string) error {
@@ -113,6 +123,30 @@ func (d *DB) Ping(ctx context.Context) error {
 	}
 	var one int
 	return d.R.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Discard closes the database after a failed start-up and, when OpenDB
+// created the file, removes it with its WAL and shared-memory files, so that
+// a service that never served leaves nothing behind. A database that existed
+// before is only closed. It returns the first error of closing or removing.
+func (d *DB) Discard() error {
+	err := d.Close()
+	if d.created {
+		err = errors.Join(err, removeFiles(d.Path))
+	}
+	return err
+}
+
+// removeFiles removes an SQLite database and its -wal and -shm files; files
+// that do not exist are not an error.
+func removeFiles(path string) error {
+	var errs []error
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes both pools, checkpointing the WAL into the main file.
