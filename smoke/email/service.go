@@ -375,5 +375,5 @@ func (s *Service) routes() http.Handler {
 	h := s.m.http
 	mux.HandleFunc("GET /api/email-logs", h.Wrap("GET /api/email-logs", s.log, s.handleLogs))
 	svc.OpsRoutes(mux, h, s.log, s.reg, s.db, s.cl, s.cfg.Brokers)
-	return mux
+	return svc.JSONErrors(mux)
 }

@@ -144,6 +144,11 @@ func parseSignUp(body []byte) (email, name, password string, bad *badRequest) {
 	if _, err := dec.Token(); err != io.EOF {
 		return "", "", "", &badRequest{"", "invalid JSON: unexpected data after the object"}
 	}
+	if f := repeatedField(body); f != "" {
+		// encoding/json would keep the last value; a proxy or log reading
+		// the first would see another user.
+		return "", "", "", &badRequest{f, fmt.Sprintf("%s: given more than once; send each field once", f)}
+	}
 	switch {
 	case req.Email == nil:
 		return "", "", "", &badRequest{"email", "email: required"}
@@ -233,4 +238,35 @@ func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
 	}
 	defer func() { <-s.hashSlots }()
 	return bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+}
+
+// repeatedField returns the field ("email", "name" or "password") that the
+// sign-up object body names twice, compared as encoding/json matches names
+// (case-insensitively), or "" when none is. body has already decoded into a
+// SignUpRequest, so it is one object of known keys with string or null values.
+func repeatedField(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := t.(string)
+		for _, f := range []string{"email", "name", "password"} {
+			if strings.EqualFold(key, f) {
+				if seen[f] {
+					return f
+				}
+				seen[f] = true
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the value
+			return ""
+		}
+	}
+	return ""
 }

@@ -271,7 +271,7 @@ func (s *Service) routes() http.Handler {
 	mux.HandleFunc("POST /api/users", h.Wrap("POST /api/users", s.log, s.handleSignUp))
 	mux.HandleFunc("GET /api/users/{id}", h.Wrap("GET /api/users/{id}", s.log, s.handleGetUser))
 	svc.OpsRoutes(mux, h, s.log, s.reg, s.db, s.cl, s.cfg.Brokers)
-	return mux
+	return svc.JSONErrors(mux)
 }
 
 var _ io.Closer = (*Service)(nil)

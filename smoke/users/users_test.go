@@ -261,6 +261,8 @@ func TestBadRequestsAreRefusedAndStoreNothing(t *testing.T) {
 		{"empty body", "application/json", ``, 400, "", "empty"},
 		{"trailing data", "application/json", `{"email":"a@b.com","name":"A","password":"p"} {}`, 400, "", "after the object"},
 		{"unknown field", "application/json", `{"email":"a@b.com","name":"A","password":"p","admin":true}`, 400, "admin", "unknown field"},
+		{"field twice", "application/json", `{"email":"a@b.com","name":"A","password":"p","email":"c@d.com"}`, 400, "email", "more than once"},
+		{"field twice other case", "application/json", `{"email":"a@b.com","name":"A","password":"p","Password":"q"}`, 400, "password", "more than once"},
 		{"wrong type", "application/json", `{"email":1,"name":"A","password":"p"}`, 400, "email", "must be a string"},
 		{"missing email", "application/json", `{"name":"A","password":"p"}`, 400, "email", "required"},
 		{"bad email", "application/json", `{"email":"not-an-email","name":"A","password":"p"}`, 400, "email", "not a valid address"},
@@ -558,5 +560,40 @@ func TestHealthReadyMetrics(t *testing.T) {
 	c.Close()
 	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, `"database":"ok"`) || strings.Contains(body, `"kafka":"ok"`) {
 		t.Errorf("/readyz with Kafka down = %d %s, want 503 naming kafka", code, body)
+	}
+}
+
+// Requests the routes do not take are refused with the same JSON error body
+// as every other refusal; a wrong method names the allowed ones.
+func TestUnknownRoutesAndMethodsAnswerJSON(t *testing.T) {
+	c := newCluster(t)
+	r := start(t, testConfig(t, c))
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		allow, msg   string
+	}{
+		{"GET", "/api/users", 405, "POST", "method GET is not allowed on /api/users; allowed: POST"},
+		{"DELETE", "/healthz", 405, "GET, HEAD", "method DELETE is not allowed on /healthz"},
+		{"PUT", "/api/users/abc", 405, "GET, HEAD", "allowed: GET, HEAD"},
+		{"GET", "/nope", 404, "", "no such route: GET /nope"},
+	} {
+		req, _ := http.NewRequest(tc.method, r.url+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e struct{ Error string }
+		if resp.StatusCode != tc.code || json.Unmarshal(b, &e) != nil || !strings.Contains(e.Error, tc.msg) ||
+			resp.Header.Get("Allow") != tc.allow || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s = %d Allow=%q %s %q; want %d Allow=%q and a JSON error containing %q",
+				tc.method, tc.path, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), b, tc.code, tc.allow, tc.msg)
+		}
+	}
+	// Routes still work behind it.
+	if resp, err := http.Get(r.url + "/healthz"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET /healthz = %v, %v", resp, err)
 	}
 }

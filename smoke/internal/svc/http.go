@@ -238,3 +238,46 @@ func OpsRoutes(mux *http.ServeMux, m *HTTPMetrics, log *slog.Logger, reg *promet
 	)))
 	mux.Handle("GET /metrics", MetricsHandler(reg))
 }
+
+// JSONErrors serves mux, answering the requests mux itself refuses (no route:
+// 404; a route without this method: 405 with its Allow header) with the same
+// JSON error body as every other refusal instead of net/http's plain text.
+func JSONErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &headerRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.code {
+		case http.StatusNotFound:
+			WriteError(w, rec.code, "", fmt.Sprintf("no such route: %s %s", r.Method, r.URL.Path))
+		case http.StatusMethodNotAllowed:
+			allow := rec.header.Get("Allow")
+			w.Header().Set("Allow", allow)
+			WriteError(w, rec.code, "", fmt.Sprintf("method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
+		default: // redirects to the clean path and the like: as mux answers
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// headerRecorder keeps the status and headers a handler writes, and drops
+// its body.
+type headerRecorder struct {
+	header http.Header
+	code   int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.code == 0 {
+		h.code = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
+}
