@@ -43,6 +43,7 @@ type ServeUsersOptions struct {
 	Topic           string
 	BcryptCost      int
 	ShutdownTimeout time.Duration
+	OutboxRetention time.Duration
 }
 
 // NewCmdServeUsers builds `kctl serve users`.
@@ -76,6 +77,7 @@ email, an empty name or password; 409 duplicate email; 413 body over 64 KiB; 415
 	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic the UserSignedUp events are published to")
 	fl.IntVar(&opts.BcryptCost, "bcrypt-cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost of the password hash (%d..%d)", bcrypt.MinCost, bcrypt.MaxCost))
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing requests and publishing the outbox on shutdown")
+	fl.DurationVar(&opts.OutboxRetention, "outbox-retention", 24*time.Hour, "how long published outbox rows are kept before deletion (0 keeps them forever; pending rows are never deleted)")
 	return cmd
 }
 
@@ -87,6 +89,13 @@ func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
 	if o.ShutdownTimeout <= 0 {
 		return &FlagError{Err: errors.New("--shutdown-timeout must be positive, e.g. 15s")}
 	}
+	if o.OutboxRetention < 0 {
+		return &FlagError{Err: errors.New("--outbox-retention must not be negative: e.g. 24h, or 0 to keep published rows forever")}
+	}
+	retention := o.OutboxRetention
+	if retention == 0 {
+		retention = -1 // users.Config: negative keeps them forever
+	}
 	s, kopts, ln, err := serviceSetup(f, o.Addr)
 	if err != nil {
 		return err
@@ -95,6 +104,7 @@ func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
 	svc, err := users.New(ctx, users.Config{
 		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, BcryptCost: o.BcryptCost,
 		Logger: f.Logger(), ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
+		OutboxRetention: retention,
 	})
 	if err != nil {
 		ln.Close()

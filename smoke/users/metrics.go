@@ -16,6 +16,7 @@ type metrics struct {
 	published      prometheus.Counter
 	publishErrors  prometheus.Counter
 	publishLatency prometheus.Histogram
+	pruned         prometheus.Counter
 	http           *svc.HTTPMetrics
 }
 
@@ -42,12 +43,16 @@ func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
 			Help:    "Time from a sign-up's commit to Kafka's acknowledgement of its event.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
+		pruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "outbox_pruned_total",
+			Help: "Sent outbox rows deleted after --outbox-retention.",
+		}),
 		http: svc.NewHTTPMetrics(reg, namespace),
 	}
 	for _, r := range []string{"invalid", "duplicate", "too_large", "unsupported_media_type", "error"} {
 		m.rejected.WithLabelValues(r)
 	}
-	reg.MustRegister(m.signups, m.rejected, m.published, m.publishErrors, m.publishLatency, &outboxCollector{s: s})
+	reg.MustRegister(m.signups, m.rejected, m.published, m.publishErrors, m.publishLatency, m.pruned, &outboxCollector{s: s})
 	return m
 }
 

@@ -61,6 +61,13 @@ type Config struct {
 	// RelayPollInterval is how often the relay looks for rows written by
 	// another process. Default 1s.
 	RelayPollInterval time.Duration
+	// OutboxRetention is how long rows Kafka acknowledged stay in the outbox
+	// (for inspection) before they are deleted; pending rows are never
+	// deleted. Default 24h; negative keeps them forever.
+	OutboxRetention time.Duration
+	// PruneInterval is how often sent rows past OutboxRetention are
+	// deleted. Default 1m.
+	PruneInterval time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -101,6 +108,12 @@ func (c *Config) defaults() error {
 	}
 	if c.RelayPollInterval <= 0 {
 		c.RelayPollInterval = time.Second
+	}
+	if c.OutboxRetention == 0 {
+		c.OutboxRetention = 24 * time.Hour
+	}
+	if c.PruneInterval <= 0 {
+		c.PruneInterval = time.Minute
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -195,6 +208,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	hard, hardStop := context.WithCancel(context.Background())
 	defer hardStop()
 	go s.relay.run(hard)
+	pruneDone := make(chan struct{})
+	go func() { defer close(pruneDone); s.pruneLoop(hard) }()
 	s.warnMissingTopic(ctx)
 	srv := svc.StartServer(ln, s.handler, s.log)
 	s.log.Info("users service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
@@ -230,6 +245,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	default:
 		s.log.Info("users service: outbox flushed")
 	}
+	hardStop()
+	<-pruneDone
 	s.cl.Close()
 	if err := s.db.Close(); err != nil {
 		s.log.Error("users service: close database", "err", err)

@@ -178,3 +178,55 @@ func (s *Service) markSent(ctx context.Context, ids []int64, now time.Time) erro
 	}
 	return nil
 }
+
+// pruneBatch bounds one DELETE, so that sign-ups never wait long for the
+// single writer connection.
+const pruneBatch = 5000
+
+// pruneOutbox deletes outbox rows Kafka acknowledged before now minus
+// OutboxRetention, pruneBatch rows per statement; pending rows are never
+// touched. It returns how many rows it deleted and the database's error, if
+// any (rows deleted before it stay deleted).
+func (s *Service) pruneOutbox(ctx context.Context, now time.Time) (int64, error) {
+	if s.cfg.OutboxRetention < 0 {
+		return 0, nil
+	}
+	cutoff := now.Add(-s.cfg.OutboxRetention).UnixNano()
+	var total int64
+	for {
+		res, err := s.db.W.ExecContext(ctx, `DELETE FROM outbox WHERE id IN (
+			SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ? ORDER BY id LIMIT ?)`, cutoff, pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune sent outbox rows: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// pruneLoop prunes the outbox every PruneInterval until ctx is done.
+func (s *Service) pruneLoop(ctx context.Context) {
+	if s.cfg.OutboxRetention < 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := s.pruneOutbox(ctx, s.cfg.Now())
+		if n > 0 {
+			s.m.pruned.Add(float64(n))
+			s.log.Debug("outbox: deleted sent rows past the retention", "rows", n, "retention", s.cfg.OutboxRetention)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("outbox: cannot delete sent rows; retried at the next interval", "err", err)
+		}
+	}
+}

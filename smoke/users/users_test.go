@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -595,5 +596,102 @@ func TestUnknownRoutesAndMethodsAnswerJSON(t *testing.T) {
 	// Routes still work behind it.
 	if resp, err := http.Get(r.url + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Errorf("GET /healthz = %v, %v", resp, err)
+	}
+}
+
+// Published outbox rows are deleted once they are older than the retention;
+// pending rows never are.
+func TestOutboxPruning(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), event.Topic, 3, nil)
+	var clock atomic.Int64
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	clock.Store(t0.UnixNano())
+	cfg := testConfig(t, c)
+	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	cfg.OutboxRetention = time.Hour
+	cfg.PruneInterval = 20 * time.Millisecond
+	r := start(t, cfg)
+	for i := range 3 {
+		if code, body := post(t, r.url, "application/json", fmt.Sprintf(`{"email":"p%d@test.com","name":"P","password":"pw"}`, i)); code != 201 {
+			t.Fatalf("sign-up = %d %v", code, body)
+		}
+	}
+	rows := func() (total, pending int) {
+		t.Helper()
+		if err := r.s.db.R.QueryRow(`SELECT COUNT(*), COUNT(*) - COUNT(sent_at) FROM outbox`).Scan(&total, &pending); err != nil {
+			t.Fatal(err)
+		}
+		return total, pending
+	}
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitUntil("3 rows published", func() bool { n, p := rows(); return n == 3 && p == 0 })
+	time.Sleep(100 * time.Millisecond) // several prune intervals within the retention
+	if n, _ := rows(); n != 3 {
+		t.Fatalf("%d outbox rows left within the retention, want 3", n)
+	}
+	clock.Store(t0.Add(2 * time.Hour).UnixNano())
+	waitUntil("the published rows pruned", func() bool { n, _ := rows(); return n == 0 })
+	resp, err := http.Get(r.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), "\nkctl_users_outbox_pruned_total 3\n") {
+		t.Errorf("/metrics lacks kctl_users_outbox_pruned_total 3")
+	}
+	if users, err := r.s.emailTaken(context.Background(), "p1@test.com"); err != nil || !users {
+		t.Errorf("pruning the outbox touched the users: taken = %v, %v", users, err)
+	}
+}
+
+// pruneOutbox deletes in batches and never deletes a pending row, however old.
+func TestPruneOutboxKeepsPending(t *testing.T) {
+	c := newCluster(t)
+	cfg := testConfig(t, c)
+	cfg.OutboxRetention = time.Hour
+	s, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	old := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	tx, _ := s.db.W.Begin()
+	const sent = 2*pruneBatch + 7
+	for i := range sent + 2 {
+		var sentAt any = old
+		if i >= sent {
+			sentAt = nil // pending
+		}
+		if _, err := tx.Exec(`INSERT INTO outbox (event_id, topic, msg_key, payload, created_at, sent_at) VALUES (?, 't', x'00', x'00', ?, ?)`,
+			fmt.Sprint("e", i), old, sentAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.pruneOutbox(context.Background(), time.Now())
+	if err != nil || n != sent {
+		t.Fatalf("pruneOutbox = %d, %v; want %d", n, err, sent)
+	}
+	var left, pending int
+	s.db.R.QueryRow(`SELECT COUNT(*), COUNT(*) - COUNT(sent_at) FROM outbox`).Scan(&left, &pending)
+	if left != 2 || pending != 2 {
+		t.Errorf("left %d rows (%d pending), want the 2 pending rows", left, pending)
+	}
+	// Negative retention keeps everything.
+	s.cfg.OutboxRetention = -1
+	s.db.W.Exec(`UPDATE outbox SET sent_at = ?`, old)
+	if n, err := s.pruneOutbox(context.Background(), time.Now()); n != 0 || err != nil {
+		t.Errorf("retention -1: pruned %d, %v", n, err)
 	}
 }
