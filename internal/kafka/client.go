@@ -220,7 +220,9 @@ func Classify(err error, s Settings) error {
 		return &AuthError{Mechanism: s.SASL.Mechanism, User: s.SASL.User,
 			Cause: fmt.Errorf("the broker closed the connection during login (%w); if the cluster needs TLS, add --tls", err)}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) {
+	// io.EOF also covers kgo's *ErrFirstReadEOF: a TLS or SASL listener
+	// that hangs up on a plaintext client.
+	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) || errors.Is(err, io.EOF) {
 		ue := &UnreachableError{Brokers: s.Brokers, From: s.BrokersFrom, Timeout: s.Timeout, Cause: err}
 		msg := err.Error()
 		switch {
@@ -231,7 +233,7 @@ func Classify(err error, s Settings) error {
 			} else {
 				ue.Hint += ", and whether the listener needs --tls"
 			}
-		case strings.Contains(msg, "EOF") && s.SASL.Mechanism == "":
+		case (strings.Contains(msg, "EOF") || errors.Is(err, io.EOF)) && s.SASL.Mechanism == "":
 			ue.Hint = "the broker closed the connection: does the listener need --tls or SASL (--sasl-mechanism)?"
 		}
 		return ue

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -294,6 +295,11 @@ func TestTLS(t *testing.T) {
 	if err := connect(t, Settings{Brokers: c.Brokers(), TLS: TLS{Enabled: true, CAFile: certs.CA}}); err != nil {
 		t.Fatalf("TLS with the CA: %v", err)
 	}
+	// A plaintext client on a TLS listener: unreachable, with the hint.
+	err = connect(t, Settings{Brokers: c.Brokers(), BrokersFrom: "--brokers"})
+	if ue := (*UnreachableError)(nil); !errors.As(err, &ue) || !strings.Contains(err.Error(), "does the listener need --tls") || !strings.Contains(err.Error(), "(from --brokers)") {
+		t.Errorf("plaintext on TLS: err = %v, want an unreachable error naming the brokers with a --tls hint", err)
+	}
 	err = connect(t, Settings{Brokers: c.Brokers(), TLS: TLS{Enabled: true}})
 	var ue *UnreachableError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "certificate") {
@@ -365,5 +371,105 @@ func TestResolveLoadsFileBrokersLazily(t *testing.T) {
 	s, err = Resolve(Inputs{Getenv: env(nil), LoadFileBrokers: load})
 	if err != nil || s.Brokers[0] != "file:1" || s.BrokersFrom != "topics.yaml cluster.brokers" || calls != 1 {
 		t.Fatalf("nothing else: brokers %v from %q, err %v, file read %d times; want file:1 from the file, read once", s.Brokers, s.BrokersFrom, err, calls)
+	}
+}
+
+// silentListener accepts connections and never answers, like a hung broker
+// or a load balancer in front of a dead one. It is closed with the test.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+// A first seed that never answers costs a share of the timeout, not all of
+// it: the next seed is tried and answers.
+func TestStickySilentFirstSeed(t *testing.T) {
+	c := devclustertest.New(t)
+	silent := silentListener(t)
+	s := Settings{Brokers: append([]string{silent}, c.Brokers()...), BrokersFrom: "--brokers", Timeout: 4 * time.Second}
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	start := time.Now()
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(context.Background(), NewSticky(cl, s))
+	if err != nil || len(meta.Brokers) != 3 {
+		t.Fatalf("metadata with a silent first seed: %v", err)
+	}
+	// The second seed starts after Timeout/4 = 1s; well before the 4s timeout.
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s; the silent seed should cost about a quarter of the 4s timeout", d)
+	}
+
+	// Nothing answers: each seed is named with its own cause.
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	s = Settings{Brokers: []string{silent, deadAddr}, BrokersFrom: "--brokers", Timeout: time.Second}
+	cl2, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	_, err = kmsg.NewPtrMetadataRequest().RequestWith(context.Background(), NewSticky(cl2, s))
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), silent+": ") || !strings.Contains(err.Error(), deadAddr+": unable to dial") ||
+		!strings.Contains(err.Error(), "connection refused") || !strings.Contains(err.Error(), "(from --brokers) within 1s") {
+		t.Errorf("err = %v; want an *UnreachableError naming each seed with its cause", err)
+	}
+}
+
+// When the chosen broker's connection breaks, a later request still gets
+// through, over the client's own routing.
+func TestStickyFallsBackWhenItsConnectionBreaks(t *testing.T) {
+	c := devclustertest.New(t)
+	s := Settings{Brokers: c.Brokers(), Timeout: 5 * time.Second}
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	r := NewSticky(cl, s)
+	ctx := context.Background()
+	if _, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var broke atomic.Bool
+	c.ControlKey(int16(kmsg.Metadata), func(kmsg.Request) (kmsg.Response, error, bool) {
+		broke.Store(true)
+		return nil, errors.New("connection broken by the test"), true // kfake closes the connection
+	})
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, r)
+	if !broke.Load() {
+		t.Fatal("the hook never broke the connection")
+	}
+	if err != nil || len(meta.Brokers) != 3 {
+		t.Fatalf("metadata after the sticky connection broke: %v", err)
 	}
 }
