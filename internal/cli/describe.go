@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kctl/kctl/internal/inspect"
 	"github.com/spf13/cobra"
@@ -49,10 +50,7 @@ func runDescribeCluster(ctx context.Context, o *DescribeOptions) error {
 	}
 	defer done()
 	v, err := inspect.DescribeCluster(ctx, r)
-	if err != nil {
-		return connectionError(err)
-	}
-	return o.f.Print(v)
+	return o.printPartial(v, err)
 }
 
 // NewCmdDescribeTopics builds `kctl describe topics [NAME...]`.
@@ -88,8 +86,19 @@ func runDescribeTopics(ctx context.Context, o *DescribeOptions) error {
 	}
 	defer done()
 	v, err := inspect.DescribeTopics(ctx, r, o.Topics, o.Filter)
-	if err != nil {
+	return o.printPartial(v, err)
+}
+
+// printPartial prints v when err is nil or an *inspect.IncompleteError (what
+// could be read, with its warnings) and then returns err, so that an
+// incomplete answer still exits 1; any other error is returned alone.
+func (o *DescribeOptions) printPartial(v any, err error) error {
+	var ie *inspect.IncompleteError
+	if err != nil && !errors.As(err, &ie) {
 		return connectionError(err)
 	}
-	return o.f.Print(v)
+	if perr := o.f.Print(v); perr != nil {
+		return perr
+	}
+	return err
 }

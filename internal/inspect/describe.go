@@ -30,10 +30,15 @@ type Health struct {
 	UnderReplicated int `json:"underReplicated" yaml:"underReplicated"`
 	Offline         int `json:"offline" yaml:"offline"`
 	UnderMinISR     int `json:"underMinIsr" yaml:"underMinIsr"`
+	// MinISRUnknown counts partitions whose topic's configs could not be
+	// read, so whether they are under min ISR is not known.
+	MinISRUnknown int `json:"minIsrUnknown" yaml:"minIsrUnknown"`
 }
 
-// OK reports whether no partition is unhealthy.
-func (h Health) OK() bool { return h.UnderReplicated == 0 && h.Offline == 0 && h.UnderMinISR == 0 }
+// OK reports whether every partition is known to be healthy.
+func (h Health) OK() bool {
+	return h.UnderReplicated == 0 && h.Offline == 0 && h.UnderMinISR == 0 && h.MinISRUnknown == 0
+}
 
 // ClusterView is `kctl describe cluster`.
 type ClusterView struct {
@@ -69,14 +74,20 @@ type Partition struct {
 
 // Topic is one topic.
 type Topic struct {
-	Name              string        `json:"name" yaml:"name"`
-	ID                string        `json:"id" yaml:"id"`
-	Internal          bool          `json:"internal" yaml:"internal"`
-	Partitions        int           `json:"partitions" yaml:"partitions"`
-	ReplicationFactor int           `json:"replicationFactor" yaml:"replicationFactor"`
-	MinISR            int           `json:"minInsyncReplicas" yaml:"minInsyncReplicas"`
-	Configs           []ConfigEntry `json:"configs" yaml:"configs"`
-	PartitionDetails  []Partition   `json:"partitionDetails" yaml:"partitionDetails"`
+	Name              string `json:"name" yaml:"name"`
+	ID                string `json:"id" yaml:"id"`
+	Internal          bool   `json:"internal" yaml:"internal"`
+	Partitions        int    `json:"partitions" yaml:"partitions"`
+	ReplicationFactor int    `json:"replicationFactor" yaml:"replicationFactor"`
+	// MinISR is the effective min.insync.replicas; 0 when ConfigsError says
+	// the configs could not be read.
+	MinISR  int           `json:"minInsyncReplicas" yaml:"minInsyncReplicas"`
+	Configs []ConfigEntry `json:"configs" yaml:"configs"`
+	// ConfigsError is why the topic's configs could not be read; empty when
+	// they were. Configs is empty and no partition is flagged under min ISR
+	// then, because neither is known.
+	ConfigsError     string      `json:"configsError,omitempty" yaml:"configsError,omitempty"`
+	PartitionDetails []Partition `json:"partitionDetails" yaml:"partitionDetails"`
 }
 
 // TopicsView is `kctl describe topics`.
@@ -117,12 +128,30 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("%s %s not found: 'kctl describe topics' lists the topics", word, strings.Join(q, ", "))
 }
 
+// IncompleteError says the view printed beside it lacks something the
+// cluster did not answer: each problem is also one of the view's Warnings.
+type IncompleteError struct{ Problems []string }
+
+func (e *IncompleteError) Error() string {
+	return "incomplete result, what could be read is shown: " + strings.Join(e.Problems, "; ")
+}
+
 // observation is one Metadata request plus one DescribeConfigs request.
 type observation struct {
-	meta     *kmsg.MetadataResponse
-	topics   []*kmsg.MetadataResponseTopic // sorted by name
-	configs  map[string][]kmsg.DescribeConfigsResponseResourceConfig
-	warnings []string
+	meta       *kmsg.MetadataResponse
+	topics     []*kmsg.MetadataResponseTopic // sorted by name
+	configs    map[string][]kmsg.DescribeConfigsResponseResourceConfig
+	configErrs map[string]string // topic → why its configs are unknown
+	warnings   []string
+}
+
+// incomplete returns an *IncompleteError for the observation's warnings, or
+// nil when there are none.
+func (o *observation) incomplete() error {
+	if len(o.warnings) == 0 {
+		return nil
+	}
+	return &IncompleteError{Problems: o.warnings}
 }
 
 // observe issues the two requests through r, kmsg's raw requests rather than
@@ -145,7 +174,7 @@ func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observatio
 	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
 	}
-	o := &observation{meta: meta, configs: map[string][]kmsg.DescribeConfigsResponseResourceConfig{}}
+	o := &observation{meta: meta, configs: map[string][]kmsg.DescribeConfigsResponseResourceConfig{}, configErrs: map[string]string{}}
 	for i := range meta.Topics {
 		if meta.Topics[i].Topic != nil {
 			o.topics = append(o.topics, &meta.Topics[i])
@@ -174,21 +203,34 @@ func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observatio
 	cresp, err := kafka.TopicConfigsRequest(have, false).RequestWith(ctx, r)
 	if err != nil {
 		// Partial results survive: describe without configs, and say so.
-		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min-ISR not shown)", err))
+		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min ISR unknown)", err))
+		for _, n := range have {
+			o.configErrs[n] = err.Error()
+		}
 		return o, nil
 	}
 	for _, rc := range cresp.Resources {
 		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
 			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: %v", rc.ResourceName, err))
+			o.configErrs[rc.ResourceName] = err.Error()
 			continue
 		}
 		o.configs[rc.ResourceName] = rc.Configs
+	}
+	for _, n := range have {
+		if _, ok := o.configs[n]; !ok && o.configErrs[n] == "" {
+			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: not in the broker's answer", n))
+			o.configErrs[n] = "not in the broker's answer"
+		}
 	}
 	return o, nil
 }
 
 func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
-	v := Topic{Name: *t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1}
+	v := Topic{Name: *t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1, ConfigsError: o.configErrs[*t.Topic]}
+	if v.ConfigsError != "" {
+		v.MinISR = 0 // unknown
+	}
 	if t.TopicID != ([16]byte{}) {
 		// As Kafka's own tools print a Uuid: URL-safe base64, no padding.
 		v.ID = base64.RawURLEncoding.EncodeToString(t.TopicID[:])
@@ -223,7 +265,7 @@ func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
 		}
 		pv.Leaderless = p.Leader < 0
 		pv.UnderReplicated = len(p.ISR) < len(p.Replicas)
-		pv.UnderMinISR = len(p.ISR) < v.MinISR
+		pv.UnderMinISR = v.ConfigsError == "" && len(p.ISR) < v.MinISR
 		if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.LeaderNotAvailable) {
 			pv.Error = err.Error()
 		}
@@ -263,9 +305,11 @@ func sourceName(s kmsg.ConfigSource) string {
 
 // DescribeTopics describes the named topics, or all (internal ones only with
 // f.All) when names is empty, in two requests through r (a *kgo.Client or a
-// *kafka.Sticky). It returns a *NotFoundError naming every unknown topic, the
-// requestor's error when Metadata fails, and keeps partial results (with
-// Warnings) when configs cannot be read.
+// *kafka.Sticky). It returns a *NotFoundError naming every unknown topic and
+// the requestor's error when Metadata fails. When the cluster answered only
+// in part (configs unreadable, a topic's error) it returns the view with
+// Warnings and an *IncompleteError, so callers print what was read and still
+// fail.
 func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Filter) (TopicsView, error) {
 	o, err := observe(ctx, r, names)
 	if err != nil {
@@ -291,12 +335,13 @@ func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Fil
 		}
 		v.Topics = append(v.Topics, tv)
 	}
-	return v, nil
+	return v, o.incomplete()
 }
 
 // DescribeCluster describes the cluster in two requests through r. It
-// returns the requestor's error when Metadata fails; partial results survive
-// a config failure, which becomes a warning.
+// returns the requestor's error when Metadata fails, and the view with
+// Warnings plus an *IncompleteError when the cluster answered only in part
+// (min ISR health is then counted as unknown).
 func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error) {
 	o, err := observe(ctx, r, nil)
 	if err != nil {
@@ -332,7 +377,10 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 			if p.UnderMinISR {
 				v.Health.UnderMinISR++
 			}
+			if tv.ConfigsError != "" {
+				v.Health.MinISRUnknown++
+			}
 		}
 	}
-	return v, nil
+	return v, o.incomplete()
 }

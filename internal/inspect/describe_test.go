@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -230,22 +231,51 @@ func TestDescribeDegradedPartitions(t *testing.T) {
 	golden(t, "cluster_degraded", text(t, cv))
 }
 
-// A DescribeConfigs failure keeps the metadata and says what is missing.
+// A DescribeConfigs failure keeps the metadata, marks what is unknown as
+// unknown (not as broker defaults or healthy) and fails with an
+// *IncompleteError.
 func TestDescribePartialResults(t *testing.T) {
 	c := newCluster(t)
 	adm := devclustertest.Admin(t, c)
-	devclustertest.CreateTopic(t, adm, "orders", 2, nil)
+	two := "2"
+	devclustertest.CreateTopic(t, adm, "orders", 2, map[string]*string{"min.insync.replicas": &two})
+	devclustertest.CreateTopic(t, adm, "audit", 1, map[string]*string{"min.insync.replicas": &two})
 	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.DescribeConfigs}, Resource: "orders", Count: -1})
 
 	v, err := DescribeTopics(ctx(t), sticky(t, c), nil, Filter{})
-	if err != nil {
-		t.Fatal(err)
+	var ie *IncompleteError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `configs of topic "orders"`) {
+		t.Fatalf("err = %v, want an *IncompleteError naming orders' configs", err)
 	}
-	if len(v.Topics) != 1 || v.Topics[0].Partitions != 2 {
-		t.Fatalf("topics = %+v, want orders with 2 partitions", v.Topics)
+	if len(v.Topics) != 2 || v.Topics[1].Name != "orders" || v.Topics[1].Partitions != 2 {
+		t.Fatalf("topics = %+v, want audit and orders (2 partitions)", v.Topics)
 	}
-	if len(v.Warnings) != 1 || !bytes.Contains([]byte(v.Warnings[0]), []byte(`configs of topic "orders"`)) {
+	orders, audit := v.Topics[1], v.Topics[0]
+	if orders.ConfigsError == "" || orders.MinISR != 0 || len(orders.Configs) != 0 {
+		t.Errorf("orders = %+v; want configsError set, min ISR 0 (unknown), no configs", orders)
+	}
+	if audit.ConfigsError != "" || audit.MinISR != 2 {
+		t.Errorf("audit = %+v; its configs were read and must show", audit)
+	}
+	if len(v.Warnings) != 1 || !strings.Contains(v.Warnings[0], `configs of topic "orders"`) {
 		t.Errorf("warnings = %q, want one naming orders' configs", v.Warnings)
+	}
+	for _, tv := range v.Topics { // kfake places leaders at random; the golden file pins the rest
+		for i := range tv.PartitionDetails {
+			tv.PartitionDetails[i].Leader, tv.PartitionDetails[i].Replicas, tv.PartitionDetails[i].ISR = 0, []int32{0, 1, 2}, []int32{0, 1, 2}
+		}
+	}
+	golden(t, "topics_configs_unknown", text(t, v))
+
+	cv, err := DescribeCluster(ctx(t), sticky(t, c))
+	if !errors.As(err, &ie) {
+		t.Fatalf("describe cluster err = %v, want an *IncompleteError", err)
+	}
+	if cv.Health.OK() || cv.Health.MinISRUnknown != 2 {
+		t.Errorf("health = %+v; want not OK with min ISR unknown for orders' 2 partitions", cv.Health)
+	}
+	if line := cv.Health.HealthLine(ui.NewStyles(false, false)); !strings.HasPrefix(line, "UNKNOWN (") || !strings.Contains(line, "min ISR unknown for 2 partitions") {
+		t.Errorf("health line = %q", line)
 	}
 }
 

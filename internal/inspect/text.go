@@ -29,8 +29,14 @@ func warnings(w io.Writer, st ui.Styles, ws []string) {
 // HealthLine is the one-line health summary.
 func (h Health) HealthLine(st ui.Styles) string {
 	counts := fmt.Sprintf("%d under-replicated, %d offline, %d under-min-ISR", h.UnderReplicated, h.Offline, h.UnderMinISR)
-	if h.OK() {
+	if h.MinISRUnknown > 0 {
+		counts += fmt.Sprintf("; min ISR unknown for %d partitions", h.MinISRUnknown)
+	}
+	switch {
+	case h.OK():
 		return st.OK("OK") + " (" + counts + ")"
+	case h.UnderReplicated == 0 && h.Offline == 0 && h.UnderMinISR == 0:
+		return st.Warn("UNKNOWN") + " (" + counts + ")"
 	}
 	return st.Bad("DEGRADED") + " (" + counts + ")"
 }
@@ -105,10 +111,17 @@ func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
 		if t.Partitions == 1 {
 			parts = "partition"
 		}
-		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+t.Name), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %d%s)", t.Partitions, parts, t.ReplicationFactor, t.MinISR, extra)))
-		if len(t.Configs) == 0 {
+		minISR := strconv.Itoa(t.MinISR)
+		if t.ConfigsError != "" {
+			minISR = "unknown"
+		}
+		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+t.Name), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %s%s)", t.Partitions, parts, t.ReplicationFactor, minISR, extra)))
+		switch {
+		case t.ConfigsError != "":
+			fmt.Fprintln(w, st.Warn("Configs: unknown ("+t.ConfigsError+")"))
+		case len(t.Configs) == 0:
 			fmt.Fprintln(w, "Configs: (all broker defaults)")
-		} else {
+		default:
 			fmt.Fprintln(w, "Configs:")
 			for _, c := range t.Configs {
 				fmt.Fprintf(w, "  %s=%s  %s\n", c.Name, c.Value, st.Dim("("+c.Source+")"))
