@@ -53,6 +53,9 @@ SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
   KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("data-dir") && opts.Ephemeral {
+				return &FlagError{Err: errors.New("--data-dir and --ephemeral contradict each other: keep data in a directory, or in memory only")}
+			}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -62,7 +65,6 @@ SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
 	cmd.Flags().StringVar(&opts.Ports, "ports", "9092,19092,29092", "one port per broker (0 picks a free port)")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "where the cluster keeps its data (default $XDG_STATE_HOME/kctl/cluster)")
 	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing is written to disk")
-	cmd.MarkFlagsMutuallyExclusive("data-dir", "ephemeral")
 	return cmd
 }
 
@@ -76,6 +78,13 @@ func ParsePorts(s string) ([]int, error) {
 			return nil, fmt.Errorf("--ports: %q is not a port (0-65535); e.g. --ports 9092,19092,29092", p)
 		}
 		ports = append(ports, n)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p != 0 && seen[p] {
+			return nil, fmt.Errorf("--ports: %d is given twice; each broker needs its own port, e.g. --ports 9092,19092,29092", p)
+		}
+		seen[p] = true
 	}
 	if len(ports) != 3 {
 		return nil, fmt.Errorf("--ports: give 3 ports, one per broker (got %d), e.g. --ports 9092,19092,29092 or --ports 0,0,0 for free ports", len(ports))
@@ -106,6 +115,9 @@ func (o *ClusterUpOptions) devOptions() (devcluster.Options, error) {
 		if do.DataDir == "" {
 			do.DataDir = filepath.Join(StateDir(f.Getenv), "cluster")
 		}
+	}
+	if f.Global.SASL.User == "" && f.Global.SASL.Mechanism != "" {
+		return do, &FlagError{Err: errors.New("cluster up: --sasl-mechanism needs --sasl-user (and KCTL_SASL_PASSWORD or --sasl-password-file); the cluster then takes SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN")}
 	}
 	if u := f.Global.SASL.User; u != "" {
 		pw := f.Getenv("KCTL_SASL_PASSWORD")

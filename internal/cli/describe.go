@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/kctl/kctl/internal/inspect"
 	"github.com/spf13/cobra"
@@ -64,6 +65,11 @@ func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOption
   kctl describe topics --under-replicated --unavailable`,
 		Aliases: []string{"topic"},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				if strings.TrimSpace(a) == "" {
+					return &FlagError{Err: errors.New("a topic name is empty: name each topic, e.g. kctl describe topics orders")}
+				}
+			}
 			opts.Topics = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -55,14 +56,20 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
 
-	root.MarkFlagsMutuallyExclusive("brokers", "bootstrap-server")
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if cmd.Flags().Changed("brokers") && cmd.Flags().Changed("bootstrap-server") {
+			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
+		}
 		g.BrokersSet = cmd.Flags().Changed("brokers") || cmd.Flags().Changed("bootstrap-server")
 		if _, err := f.Format(); err != nil {
 			return &FlagError{Err: err}
 		}
 		if g.Timeout <= 0 {
 			return &FlagError{Err: errors.New("--timeout must be positive, e.g. --timeout 10s")}
+		}
+		if g.Timeout < minTimeout {
+			// franz-go refuses a request timeout below 100ms.
+			return &FlagError{Err: fmt.Errorf("--timeout %s is too short: use at least %s, e.g. --timeout 10s", g.Timeout, minTimeout)}
 		}
 		if f.TuneGC != nil {
 			f.TuneGC(isLongRunning(cmd))
@@ -161,3 +168,6 @@ func isLongRunning(cmd *cobra.Command) bool {
 	}
 	return false
 }
+
+// minTimeout is the shortest --timeout: franz-go's smallest request timeout.
+const minTimeout = 100 * time.Millisecond

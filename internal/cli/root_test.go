@@ -12,12 +12,12 @@ import (
 func TestTuneGCLongRunning(t *testing.T) {
 	for args, want := range map[string]bool{
 		"version": false,
-		"describe cluster -b 127.0.0.1:1 --timeout 1ms":                           false,
-		"validate -f /nonexistent.yaml":                                           false,
-		"serve users --help-not-a-flag":                                           false, // a flag error stops before the hook
-		"cluster up --ports 1,2":                                                  true,  // refused after the hook: not 3 ports
-		"serve users --db /nonexistent/dir/users.db -b 127.0.0.1:1 --timeout 1ms": true,
-		"smoke --users-url http://127.0.0.1:1 -b 127.0.0.1:1 --timeout 1ms":       true,
+		"describe cluster -b 127.0.0.1:1 --timeout 100ms":                           false,
+		"validate -f /nonexistent.yaml":                                             false,
+		"serve users --help-not-a-flag":                                             false, // a flag error stops before the hook
+		"cluster up --ports 1,2":                                                    true,  // refused after the hook: not 3 ports
+		"serve users --db /nonexistent/dir/users.db -b 127.0.0.1:1 --timeout 100ms": true,
+		"smoke --users-url http://127.0.0.1:1 -b 127.0.0.1:1 --timeout 100ms":       true,
 	} {
 		var out, errOut bytes.Buffer
 		f := NewFactory(IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(string) string { return "" })

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -218,6 +219,9 @@ func checkHostPort(hp string) error {
 		if c < '0' || c > '9' {
 			return errors.New("the port must be a number, e.g. localhost:9092")
 		}
+	}
+	if n, err := strconv.Atoi(hp[i+1:]); err != nil || n < 1 || n > 65535 {
+		return errors.New("the port must be 1-65535, e.g. localhost:9092")
 	}
 	return nil
 }
