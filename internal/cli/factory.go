@@ -102,6 +102,7 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 		FlagBrokers:     f.Global.Brokers,
 		FlagBrokersSet:  f.Global.BrokersSet,
 		ContextFromFlag: f.Global.Context != "",
+		ContextNamed:    name != "",
 		Getenv:          f.Getenv,
 		Context:         ctx,
 		ContextName:     ctxName,

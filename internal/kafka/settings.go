@@ -58,6 +58,11 @@ type Inputs struct {
 	// ContextFromFlag says --context named it: a context typed on the
 	// command line wins over the broker variables.
 	ContextFromFlag bool
+	// ContextNamed says --context or $KCTL_CONTEXT named the context. Its
+	// TLS and SASL settings then apply whatever the brokers' source; the
+	// current context's apply only to its own brokers, so credentials are
+	// never sent to brokers that came from somewhere else.
+	ContextNamed bool
 	FileBrokers     []string // cluster.brokers from topics.yaml
 	FileName        string
 	// LoadFileBrokers, when FileName is empty, reads a topics file's
@@ -127,7 +132,7 @@ func Resolve(in Inputs) (Settings, error) {
 		}
 	}
 
-	if in.Context != nil {
+	if in.Context != nil && (in.ContextNamed || in.ContextFromFlag || s.BrokersFrom == fmt.Sprintf("context %q", in.ContextName)) {
 		s.TLS = in.Context.TLS
 		s.SASL = in.Context.SASL
 	}
