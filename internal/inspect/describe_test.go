@@ -306,3 +306,27 @@ func BenchmarkDescribeTopics200(b *testing.B) {
 		}
 	}
 }
+
+// Text output never carries control characters from the cluster: names and
+// values are escaped (JSON keeps them, escaped by JSON itself).
+func TestDescribeTextEscapesControlCharacters(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	evil := "\x1b[2Jx"
+	devclustertest.CreateTopic(t, adm, "nl\nname", 1, map[string]*string{"cleanup.policy": &evil}) // kfake checks neither
+	v, err := DescribeTopics(ctx(t), sticky(t, c), nil, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(text(t, v))
+	if strings.ContainsAny(out, "\x1b") || strings.Contains(out, "nl\nname") {
+		t.Errorf("text output carries raw control characters:\n%q", out)
+	}
+	if !strings.Contains(out, `Topic nl\nname`) || !strings.Contains(out, `cleanup.policy=\x1b[2Jx`) {
+		t.Errorf("text output lacks the escaped name and value:\n%s", out)
+	}
+	var b bytes.Buffer
+	if err := ui.PrintJSON(&b, v); err != nil || !strings.Contains(b.String(), `"name": "nl\nname"`) || !strings.Contains(b.String(), `"value": "\u001b[2Jx"`) {
+		t.Errorf("JSON = %s, %v; want the exact strings, JSON-escaped", b.String(), err)
+	}
+}

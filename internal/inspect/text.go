@@ -22,7 +22,7 @@ func ids(s []int32) string {
 
 func warnings(w io.Writer, st ui.Styles, ws []string) {
 	for _, m := range ws {
-		fmt.Fprintln(w, st.Warn("warning: "+m))
+		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
 	}
 }
 
@@ -43,7 +43,7 @@ func (h Health) HealthLine(st ui.Styles) string {
 
 // WriteText prints the cluster view.
 func (v ClusterView) WriteText(w io.Writer, st ui.Styles) error {
-	fmt.Fprintf(w, "Cluster ID:  %s\n", orDash(v.ClusterID))
+	fmt.Fprintf(w, "Cluster ID:  %s\n", orDash(ui.Printable(v.ClusterID)))
 	fmt.Fprintf(w, "Controller:  %d\n", v.Controller)
 	fmt.Fprintf(w, "Topics:      %d (%d partitions; %d internal topics)\n", v.Topics, v.Partitions, v.InternalTopics)
 	fmt.Fprintf(w, "Health:      %s\n", v.Health.HealthLine(st))
@@ -54,7 +54,7 @@ func (v ClusterView) WriteText(w io.Writer, st ui.Styles) error {
 		if b.Controller {
 			role = "controller"
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(int(b.ID)), fmt.Sprintf("%s:%d", b.Host, b.Port), orDash(b.Rack), role})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(int(b.ID)), ui.Printable(fmt.Sprintf("%s:%d", b.Host, b.Port)), orDash(ui.Printable(b.Rack)), role})
 	}
 	if err := t.Write(w, st); err != nil {
 		return err
@@ -86,7 +86,7 @@ func (p Partition) Status() string {
 		s = append(s, "under-min-isr")
 	}
 	if p.Error != "" {
-		s = append(s, "error: "+p.Error)
+		s = append(s, "error: "+ui.Printable(p.Error))
 	}
 	if len(s) == 0 {
 		return "ok"
@@ -115,16 +115,16 @@ func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
 		if t.ConfigsError != "" {
 			minISR = "unknown"
 		}
-		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+t.Name), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %s%s)", t.Partitions, parts, t.ReplicationFactor, minISR, extra)))
+		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+ui.Printable(t.Name)), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %s%s)", t.Partitions, parts, t.ReplicationFactor, minISR, extra)))
 		switch {
 		case t.ConfigsError != "":
-			fmt.Fprintln(w, st.Warn("Configs: unknown ("+t.ConfigsError+")"))
+			fmt.Fprintln(w, st.Warn("Configs: unknown ("+ui.Printable(t.ConfigsError)+")"))
 		case len(t.Configs) == 0:
 			fmt.Fprintln(w, "Configs: (all broker defaults)")
 		default:
 			fmt.Fprintln(w, "Configs:")
 			for _, c := range t.Configs {
-				fmt.Fprintf(w, "  %s=%s  %s\n", c.Name, c.Value, st.Dim("("+c.Source+")"))
+				fmt.Fprintf(w, "  %s=%s  %s\n", ui.Printable(c.Name), ui.Printable(c.Value), st.Dim("("+c.Source+")"))
 			}
 		}
 		tb := ui.Table{Header: []string{"PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "STATUS"}}

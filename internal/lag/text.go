@@ -57,7 +57,7 @@ func (g Group) describeLine() string {
 }
 
 func (g Group) writeText(w io.Writer, st ui.Styles) error {
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+g.Group), st.Dim("("+g.describeLine()+")"))
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+ui.Printable(g.Group)), st.Dim("("+ui.Printable(g.describeLine())+")"))
 	if len(g.Members) > 0 {
 		var ms []string
 		for i, m := range g.Members {
@@ -69,7 +69,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 			if m.Partitions == 1 {
 				word = "partition"
 			}
-			ms = append(ms, fmt.Sprintf("%s (%d %s)", memberName(m.ClientID, m.Host), m.Partitions, word))
+			ms = append(ms, fmt.Sprintf("%s (%d %s)", ui.Printable(memberName(m.ClientID, m.Host)), m.Partitions, word))
 		}
 		fmt.Fprintf(w, "Members: %s\n", strings.Join(ms, ", "))
 	}
@@ -132,7 +132,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 			if breached[tp{t.Topic, p.Partition}] {
 				lagCell, timeCell = st.Bad(lagCell), st.Bad(timeCell)
 			}
-			row := []string{t.Topic, strconv.Itoa(int(p.Partition)), offset(p.Committed), offset(p.End), lagCell, timeCell, owner}
+			row := []string{ui.Printable(t.Topic), strconv.Itoa(int(p.Partition)), offset(p.Committed), offset(p.End), lagCell, timeCell, owner}
 			if notes {
 				n := p.note()
 				if t.Deleted {
@@ -145,7 +145,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 		if t.Deleted {
 			continue
 		}
-		row := []string{t.Topic, "total", "", "", strconv.FormatInt(t.Lag, 10), t.timeLagText(), ""}
+		row := []string{ui.Printable(t.Topic), "total", "", "", strconv.FormatInt(t.Lag, 10), t.timeLagText(), ""}
 		if notes {
 			row = append(row, "")
 		}

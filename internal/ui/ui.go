@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/lipgloss/table"
@@ -181,4 +184,28 @@ func (t Table) Write(w io.Writer, st Styles) error {
 		}
 	}
 	return nil
+}
+
+// Printable returns s with control characters (newlines, ESC, DEL, C1
+// codes) written as Go escapes (\n, \x1b, \u009b), so that text read from
+// a cluster — a topic name, a config value — cannot break a table's lines or
+// send escape sequences to the terminal. Other characters, UTF-8 included,
+// are kept; a string without control characters is returned as is.
+func Printable(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r):
+			q := strconv.QuoteRune(r) // '\n', '\x1b', '\u009b'
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

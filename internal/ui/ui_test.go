@@ -63,3 +63,21 @@ func TestPrintJSONAndYAML(t *testing.T) {
 		t.Errorf("YAML = %q, %v", b.String(), err)
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"user.signed-up":        "user.signed-up",
+		"김이름":                   "김이름",
+		"nl\nname":              `nl\nname`,
+		"esc\x1b[31mred":        `esc\x1b[31mred`,
+		"ctl\x01\x7f":           `ctl\x01\x7f`,
+		"c1\u009b":              `c1\u009b`,
+		"bad\xffutf8":           `bad\xffutf8`,
+		"tab\tkept as escape":   `tab\tkept as escape`,
+		"replacement \uFFFD ok": "replacement \uFFFD ok",
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
