@@ -72,7 +72,9 @@ func TestResolveSASLAndErrors(t *testing.T) {
 		{"context SASL, flag user wins", Inputs{Getenv: env(map[string]string{"KCTL_SASL_PASSWORD": "p"}), Context: &Context{SASL: SASL{Mechanism: "PLAIN", User: "ctxuser"}}, ContextNamed: true, SASL: SASL{User: "flaguser"}},
 			"", func(s Settings) bool { return s.SASL.User == "flaguser" && s.SASL.Mechanism == "PLAIN" }},
 		{"current context's security goes with its brokers", Inputs{Getenv: env(nil), Context: &Context{Brokers: []string{"ctx:1"}, TLS: TLS{Enabled: true}, SASL: SASL{Mechanism: "PLAIN", User: "u"}}, ContextName: "prod"},
-			"", func(s Settings) bool { return s.BrokersFrom == `context "prod"` && s.SASL.Mechanism == "PLAIN" && s.TLS.Enabled }},
+			"", func(s Settings) bool {
+				return s.BrokersFrom == `context "prod"` && s.SASL.Mechanism == "PLAIN" && s.TLS.Enabled
+			}},
 		{"current context's security is not sent to -b brokers", Inputs{Getenv: env(nil), FlagBrokers: []string{"other:1"}, Context: &Context{Brokers: []string{"ctx:1"}, TLS: TLS{Enabled: true}, SASL: SASL{Mechanism: "PLAIN", User: "u"}}, ContextName: "prod"},
 			"", func(s Settings) bool { return s.Brokers[0] == "other:1" && s.SASL.Mechanism == "" && !s.TLS.Enabled }},
 		{"nor to brokers from a variable", Inputs{Getenv: env(map[string]string{"KCTL_BROKERS": "env:1"}), Context: &Context{Brokers: []string{"ctx:1"}, SASL: SASL{Mechanism: "PLAIN", User: "u"}}, ContextName: "prod"},

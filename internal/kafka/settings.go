@@ -63,8 +63,8 @@ type Inputs struct {
 	// current context's apply only to its own brokers, so credentials are
 	// never sent to brokers that came from somewhere else.
 	ContextNamed bool
-	FileBrokers     []string // cluster.brokers from topics.yaml
-	FileName        string
+	FileBrokers  []string // cluster.brokers from topics.yaml
+	FileName     string
 	// LoadFileBrokers, when FileName is empty, reads a topics file's
 	// cluster.brokers. It is called only when no earlier source names
 	// brokers, so a large file is not parsed for nothing.
