@@ -52,7 +52,16 @@ func (v configView) WriteText(w io.Writer, _ ui.Styles) error {
 		return err
 	}
 	if v.Effective != nil {
-		fmt.Fprintf(w, "# effective brokers (from %s): %v\n", v.Effective.BrokersFrom, v.Effective.Brokers)
+		e := v.Effective
+		fmt.Fprintf(w, "# effective brokers (from %s): %v\n", e.BrokersFrom, e.Brokers)
+		sasl, tls := "none", "off"
+		if e.SASL.Mechanism != "" {
+			sasl = fmt.Sprintf("%s, user %q", e.SASL.Mechanism, e.SASL.User)
+		}
+		if e.TLS.Enabled {
+			tls = "on"
+		}
+		fmt.Fprintf(w, "# effective SASL: %s; TLS: %s (a context's credentials apply to its own brokers, or to any with --context)\n", sasl, tls)
 	}
 	return nil
 }

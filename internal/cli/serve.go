@@ -57,8 +57,9 @@ password only as a bcrypt hash) and an outbox row with its UserSignedUp event in
 transaction, and answers 201 without waiting for Kafka. A relay publishes the outbox to --topic
 (acks=all, idempotent, key = user id), retrying while Kafka is down: no accepted sign-up is lost.
 
-Answers: 201 {"id","email","name"}; 400 {"error","field"} for invalid JSON, unknown fields, a bad
-email, an empty name or password; 409 duplicate email; 413 body over 64 KiB; 415 not JSON.`,
+Answers: 201 {"id","email","name"}; 400 {"error","field"} for invalid JSON, unknown fields, a field
+given twice, a bad email, an empty name or password; 409 duplicate email; 413 body over 64 KiB;
+415 not JSON; 404 {"error"} for an unknown path and 405 {"error"} (with Allow) for a wrong method.`,
 		Example: `  kctl serve users
   kctl serve users --addr :18080 --db /var/lib/kctl/users.db -b kafka-1:9092
   curl -s localhost:8080/api/users -H 'Content-Type: application/json' \
