@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,7 +22,7 @@ import (
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/smoke/event"
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/smoke/internal/svc/svctest"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -480,24 +479,10 @@ func TestStartupErrors(t *testing.T) {
 		if !errors.As(err, &ue) || !strings.Contains(err.Error(), addr) {
 			t.Fatalf("err = %v, want an UnreachableError naming %s", err, addr)
 		}
-		// A start that failed leaves no database behind...
-		for _, p := range []string{cfg.DBPath, cfg.DBPath + "-wal", cfg.DBPath + "-shm"} {
-			if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("failed start left %s behind (stat: %v)", p, err)
-			}
-		}
-		// ...but never removes one that was there before.
-		db, err := svc.OpenDB(context.Background(), cfg.DBPath, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		if _, err := New(context.Background(), cfg); err == nil {
-			t.Fatal("started without brokers")
-		}
-		if _, err := os.Stat(cfg.DBPath); err != nil {
-			t.Errorf("failed start removed the existing database: %v", err)
-		}
+		svctest.FailedStartLeavesNoDatabase(t, cfg.DBPath, func() error {
+			_, err := New(context.Background(), cfg)
+			return err
+		})
 	})
 	t.Run("bad bcrypt cost", func(t *testing.T) {
 		cfg := testConfig(t, c)
