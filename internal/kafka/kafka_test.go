@@ -326,25 +326,7 @@ func TestTLS(t *testing.T) {
 // A listener that accepts and never answers (a wrong port, a hung broker)
 // fails within the timeout, not kgo's 10s default, with a hint.
 func TestPingSilentListener(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		var held []net.Conn
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				for _, c := range held {
-					c.Close()
-				}
-				return
-			}
-			held = append(held, c)
-		}
-	}()
-	s := Settings{Brokers: []string{ln.Addr().String()}, Timeout: 300 * time.Millisecond}
+	s := Settings{Brokers: []string{silentListener(t)}, Timeout: 300 * time.Millisecond}
 	cl, err := NewClient(s, nil)
 	if err != nil {
 		t.Fatal(err)
