@@ -210,12 +210,7 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
   kctl plan --prune --max-deletes 3 -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := fileFlag(flag, args)
-			if err != nil {
-				return err
-			}
-			opts.File = path
-			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -272,6 +267,18 @@ func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
 
 // checkMaxDeletes returns a usage error for a negative --max-deletes, or
 // one given without --prune (it would be silently ignored).
+// diffArgs is plan's and apply's argument check: it sets *file from -f or
+// the positional FILE (fileFlag) and checks the --max-deletes rules
+// (checkMaxDeletes), returning the first *FlagError.
+func diffArgs(cmd *cobra.Command, flag string, args []string, file *string, o provision.Options) error {
+	path, err := fileFlag(flag, args)
+	if err != nil {
+		return err
+	}
+	*file = path
+	return checkMaxDeletes(cmd, o)
+}
+
 func checkMaxDeletes(cmd *cobra.Command, o provision.Options) error {
 	switch {
 	case o.MaxDeletes < 0:
@@ -341,12 +348,7 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
   kctl apply --prune --max-deletes 2 --yes`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := fileFlag(flag, args)
-			if err != nil {
-				return err
-			}
-			opts.File = path
-			if err := checkMaxDeletes(cmd, opts.Diff); err != nil {
+			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
 			}
 			if runF != nil {
