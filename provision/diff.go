@@ -111,8 +111,6 @@ func (p *Plan) HasChanges() bool { return p.Summary.Create+p.Summary.Update+p.Su
 // applied, not even in part.
 func (p *Plan) IsRefused() bool { return p.Summary.Refused > 0 }
 
-func strp(s string) *string { return &s }
-
 // Diff compares the file with the observed cluster and returns the plan.
 // It does no I/O and never fails: what cannot be done is a refused change
 // with its reasons.
@@ -178,7 +176,7 @@ func diffCreate(t topology.Topic, st *State, folded map[string]string) Change {
 		ReplicationFactor: &Count{0, int32(t.ReplicationFactor)},
 	}
 	for _, k := range t.SortedConfigNames() {
-		c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpSet, New: strp(t.Config[k])})
+		c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpSet, New: new(t.Config[k])})
 	}
 	if other, ok := folded[topology.FoldName(t.Name)]; ok && other != t.Name {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("the cluster has topic %q, which collides with %q once '.' and '_' are folded: Kafka refuses to create it; rename one of them", other, t.Name))
@@ -224,7 +222,7 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 			if described && cur.Value != nil && topology.EqualConfigValues(k, *cur.Value, want) {
 				continue // set to the same value, or inherited and equal to the broker default
 			}
-			cc := ConfigChange{Name: k, Op: OpSet, New: strp(want)}
+			cc := ConfigChange{Name: k, Op: OpSet, New: new(want)}
 			if described {
 				cc.Old, cc.OldSource = cur.Value, cur.Source
 			}

@@ -26,9 +26,9 @@ func topic(name string, parts int32, rf int16, configs ...string) *TopicState {
 		kv, src, _ := strings.Cut(c, "@")
 		src, def, hasDef := strings.Cut(src, "~")
 		k, v, _ := strings.Cut(kv, "=")
-		cfg := Config{Value: strp(v), Source: src}
+		cfg := Config{Value: new(v), Source: src}
 		if hasDef {
-			cfg.Default = strp(def)
+			cfg.Default = new(def)
 		}
 		ts.Configs[k] = cfg
 	}
@@ -371,7 +371,7 @@ func TestSynonymValue(t *testing.T) {
 		{"log.roll.hours", "1", "3600000"},
 		{"min.insync.replicas", "1", "1"},
 	} {
-		if got := *synonymValue(c.name, strp(c.in)); got != c.want {
+		if got := *synonymValue(c.name, new(c.in)); got != c.want {
 			t.Errorf("synonymValue(%s, %s) = %s, want %s", c.name, c.in, got, c.want)
 		}
 	}

@@ -131,11 +131,11 @@ smoke_bench() {
 # --- services (issue 4): kctl serve users / kctl serve email ----------------
 services_bench() {
   echo "== services: outbox relay, 100,000-row backlog to Kafka (Go benchmark, in-process 3-broker kfake)"
-  go test ./smoke/users -run '^$' -bench 'OutboxRelay' -benchtime 3x
+  go test ./services/users -run '^$' -bench 'OutboxRelay' -benchtime 3x
   echo "== services: email service, zero-delay sender, 100,000-record backlog"
-  go test ./smoke/email -run '^$' -bench 'EmailDrain|EmailLogBatch' -benchtime 3x
+  go test ./services/email -run '^$' -bench 'EmailDrain|EmailLogBatch' -benchtime 3x
   echo "== services: sign-ups over HTTP at concurrency 32 vs the bcrypt ceiling"
-  go test ./smoke/users -run '^$' -bench 'BcryptCeiling|SignUp' -benchtime 300x
+  go test ./services/users -run '^$' -bench 'BcryptCeiling|SignUp' -benchtime 300x
 }
 
 for section in describe provision lag services smoke; do

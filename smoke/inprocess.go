@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/kctl/kctl/smoke/email"
-	"github.com/kctl/kctl/smoke/users"
+	"github.com/kctl/kctl/services/email"
+	"github.com/kctl/kctl/services/users"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/crypto/bcrypt"
 )

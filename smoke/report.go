@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kctl/kctl/internal/human"
+
 	"github.com/kctl/kctl/internal/ui"
 )
 
@@ -65,16 +67,6 @@ func (r *Report) Failed() []Step {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
-}
-
 // StepLine formats one step as the text report prints it.
 func StepLine(s Step, st ui.Styles) string {
 	mark := st.OK("✓")
@@ -84,7 +76,7 @@ func StepLine(s Step, st ui.Styles) string {
 	case !s.Passed:
 		mark = st.Bad("✗")
 	}
-	dur := fmtDur(s.Duration)
+	dur := human.Elapsed(s.Duration)
 	if s.Skipped {
 		dur = ""
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/smoke/email"
+	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"

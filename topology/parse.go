@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -216,7 +217,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 			continue
 		}
 		seen[key] = k.Line
-		if known != nil && !contains(known, key) {
+		if known != nil && !slices.Contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q in %s", key, what)
 			if m := closest(key, known); m != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", m)
@@ -229,15 +230,6 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 		fn(key, k, v)
 	}
 	return true
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (p *parser) parse(data []byte) *File {

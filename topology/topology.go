@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/kctl/kctl/internal/human"
 )
 
 // File is a parsed, validated and normalised topics.yaml.
@@ -159,7 +161,7 @@ func (e *InvalidError) Error() string {
 	if len(e.Diagnostics) > 0 {
 		file = e.Diagnostics[0].Pos.File
 	}
-	fmt.Fprintf(&b, "%s has %s", file, plural(len(e.Diagnostics), "error"))
+	fmt.Fprintf(&b, "%s has %s", file, human.Plural(len(e.Diagnostics), "error"))
 	for _, d := range e.Diagnostics {
 		b.WriteString("\n  " + d.String())
 	}
@@ -171,10 +173,3 @@ var ErrInvalid = errors.New("invalid topics file")
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", word)
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}

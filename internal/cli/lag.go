@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/human"
+
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/topology"
@@ -302,7 +304,7 @@ func (l *lagRun) check(s *lag.Snapshot) []string {
 // breached reports the partitions over a threshold on stderr; kctl exits 1.
 func (l *lagRun) breached(s *lag.Snapshot) error {
 	lines := s.BreachSummary()
-	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %s:\n", plural(len(lines), "group"))
+	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %s:\n", human.Plural(len(lines), "group"))
 	for _, line := range lines {
 		fmt.Fprintln(l.o.f.IO.ErrOut, "  "+line)
 	}

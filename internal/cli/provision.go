@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/kctl/kctl/internal/human"
+
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
@@ -60,7 +62,7 @@ func loadTopics(f *Factory, path string, format ui.Format, apply bool) (*topolog
 	if apply {
 		changed = "; nothing was changed:"
 	}
-	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, plural(max(n, 1), "error"), where, changed)
+	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, human.Plural(max(n, 1), "error"), where, changed)
 }
 
 func (f *Factory) stderrStyles() ui.Styles {
@@ -78,13 +80,6 @@ func writeDiagnostics(w io.Writer, st ui.Styles, diags topology.Diagnostics) {
 		}
 		fmt.Fprintln(w, line)
 	}
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // ValidateOptions is `kctl validate`.
@@ -106,7 +101,7 @@ func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	if !v.Valid {
 		return nil // the diagnostics are on stderr; the error line follows
 	}
-	_, err := fmt.Fprintf(w, "%s %s is valid: %s, %s.\n", st.OK("✓"), v.File, plural(v.Topics, "topic"), plural(len(v.Warnings), "warning"))
+	_, err := fmt.Fprintf(w, "%s %s is valid: %s, %s.\n", st.OK("✓"), v.File, human.Plural(v.Topics, "topic"), human.Plural(len(v.Warnings), "warning"))
 	return err
 }
 
@@ -178,7 +173,7 @@ func runValidate(o *ValidateOptions) error {
 		if format != ui.Text {
 			return ErrSilentFailure
 		}
-		return fmt.Errorf("%s has %s", o.File, plural(max(len(v.Errors), 1), "error"))
+		return fmt.Errorf("%s has %s", o.File, human.Plural(max(len(v.Errors), 1), "error"))
 	}
 	return nil
 }
@@ -262,7 +257,7 @@ func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
 	if format != ui.Text {
 		where = `see the "refused" changes in the plan`
 	}
-	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", plural(p.Summary.Refused, "change"), where, outcome)
+	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", human.Plural(p.Summary.Refused, "change"), where, outcome)
 }
 
 // checkMaxDeletes returns a usage error for a negative --max-deletes, or

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/smoke/email"
-	"github.com/kctl/kctl/smoke/event"
-	"github.com/kctl/kctl/smoke/users"
+	"github.com/kctl/kctl/services/email"
+	"github.com/kctl/kctl/services/event"
+	"github.com/kctl/kctl/services/users"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/crypto/bcrypt"

@@ -30,7 +30,7 @@ func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
 	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(s.Brokers...),
-		kgo.DialTimeout(minDur(s.Timeout, 5*time.Second)),
+		kgo.DialTimeout(min(s.Timeout, 5*time.Second)),
 		// The handshake (ApiVersions, SASL) and every read wait at most
 		// --timeout beyond a request's own timeout; kgo's default is 10s,
 		// which a silent listener would otherwise hold us to.
@@ -53,13 +53,6 @@ func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
-}
-
-func minDur(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
 }
 
 // Config builds a *tls.Config. It returns an error naming the file that

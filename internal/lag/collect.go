@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -175,7 +176,7 @@ func (c *collector) collect(ctx context.Context) (*Snapshot, error) {
 	}
 	var topics []string
 	for t := range topicSet {
-		if len(c.o.Topics) == 0 || contains(c.o.Topics, t) {
+		if len(c.o.Topics) == 0 || slices.Contains(c.o.Topics, t) {
 			topics = append(topics, t)
 		}
 	}
@@ -334,7 +335,7 @@ func (c *collector) topicLag(g *groupInfo, t string, m *topicMeta, ends, starts 
 				last.Error = fmt.Sprintf("log start offset: %v", errOr(st.err, "not listed"))
 				continue
 			}
-			last.LogStart = ptr(st.offset)
+			last.LogStart = new(st.offset)
 			from = st.offset
 		}
 		lag := end.offset - from
@@ -342,7 +343,7 @@ func (c *collector) topicLag(g *groupInfo, t string, m *topicMeta, ends, starts 
 			lag = 0
 			last.Clamped = !last.NoCommit
 		}
-		last.Lag = ptr(lag)
+		last.Lag = new(lag)
 		if lag > 0 {
 			want[fetchKey{t, p, from}] = end.offset
 		}
@@ -363,7 +364,7 @@ func applyTime(topic string, p *Partition, times map[fetchKey]fetchResult, now t
 		return
 	}
 	if *p.Lag == 0 {
-		p.TimeLagMs = ptr(int64(0))
+		p.TimeLagMs = new(int64(0))
 		return
 	}
 	if skipped {
@@ -384,12 +385,12 @@ func applyTime(topic string, p *Partition, times map[fetchKey]fetchResult, now t
 		if ms < 0 {
 			ms = 0 // the producer's clock is ahead of ours
 		}
-		p.TimeLagMs = ptr(ms)
-		p.RecordTime = ptr(r.ts.UTC())
+		p.TimeLagMs = new(ms)
+		p.RecordTime = new(r.ts.UTC())
 	case r.markersOnly:
-		p.Lag = ptr(int64(0))
+		p.Lag = new(int64(0))
 		p.MarkersOnly = true
-		p.TimeLagMs = ptr(int64(0))
+		p.TimeLagMs = new(int64(0))
 	default:
 		p.Error = fmt.Sprintf("time lag: no record found at offset %d", from)
 	}

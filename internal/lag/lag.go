@@ -9,6 +9,7 @@ package lag
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,7 +132,7 @@ func (s *Snapshot) Lookup(name string) (Group, bool) {
 func (g Group) TopicLag(topics ...string) (lag int64, known bool) {
 	known = true
 	for _, t := range g.Topics {
-		if len(topics) > 0 && !contains(topics, t.Topic) {
+		if len(topics) > 0 && !slices.Contains(topics, t.Topic) {
 			continue
 		}
 		for _, p := range t.Partitions {
@@ -163,17 +164,6 @@ func (e *NotFoundError) Error() string {
 	}
 	return fmt.Sprintf("%s %s not found: 'kctl lag' with no group lists every group", word, strings.Join(q, ", "))
 }
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func ptr[T any](v T) *T { return &v }
 
 // finish computes the totals and sorts a group.
 func (g *Group) finish() {

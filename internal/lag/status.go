@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/kctl/kctl/internal/human"
 )
 
 // Status is a group's health over a window of samples, in the spirit of
@@ -148,7 +150,7 @@ func Evaluate(samples []GroupSample) Evaluation {
 	sort.SliceStable(bad, func(i, j int) bool { return bad[i].status.rank() > bad[j].status.rank() })
 	for i, b := range bad {
 		if i == maxReasons {
-			ev.Reasons = append(ev.Reasons, "and "+plural(len(bad)-maxReasons, "more partition"))
+			ev.Reasons = append(ev.Reasons, "and "+human.Plural(len(bad)-maxReasons, "more partition"))
 			break
 		}
 		ev.Reasons = append(ev.Reasons, b.status.String()+": "+b.reason)
@@ -176,9 +178,9 @@ func Evaluate(samples []GroupSample) Evaluation {
 	}
 	switch net := ev.ConsumeRate - ev.ProduceRate; {
 	case lagNow == 0:
-		ev.CatchUpMs = ptr(int64(0))
+		ev.CatchUpMs = new(int64(0))
 	case net > 0:
-		ev.CatchUpMs = ptr(int64(float64(lagNow) / net * 1000))
+		ev.CatchUpMs = new(int64(float64(lagNow) / net * 1000))
 	}
 	return ev
 }
@@ -203,9 +205,9 @@ func judge(ps []PartitionSample, span time.Duration) (Status, string) {
 		}
 	}
 	if !moved {
-		at := fmt.Sprintf("no commit for %s", fmtDur(span))
+		at := fmt.Sprintf("no commit for %s", human.Age(span))
 		if l.Committed >= 0 {
-			at = fmt.Sprintf("committed offset %d unchanged for %s", l.Committed, fmtDur(span))
+			at = fmt.Sprintf("committed offset %d unchanged for %s", l.Committed, human.Age(span))
 		}
 		if l.Owned {
 			return StatusStall, fmt.Sprintf("%s with lag %d; a live member owns it", at, l.Lag)

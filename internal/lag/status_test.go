@@ -157,24 +157,6 @@ func TestHistoryWindow(t *testing.T) {
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0:                                "0s",
-		850 * time.Millisecond:           "850ms",
-		42 * time.Second:                 "42s",
-		5*time.Minute + 3*time.Second:    "5m03s",
-		time.Hour + 5*time.Minute:        "1h05m",
-		50*time.Hour + 10*time.Minute:    "2d02h",
-		-time.Second:                     "0s",
-		59*time.Minute + 59*time.Second:  "59m59s",
-		time.Hour - 200*time.Millisecond: "1h00m",
-	} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
-}
-
 // Past maxReasons bad partitions, one line counts the rest, in the right
 // number.
 func TestEvaluateMoreReasons(t *testing.T) {

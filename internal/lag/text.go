@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/human"
+
 	"github.com/kctl/kctl/internal/ui"
 )
 
@@ -76,13 +78,13 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 	if g.Error != "" {
 		fmt.Fprintln(w, st.Bad("error: "+g.Error))
 	}
-	lagLine := fmt.Sprintf("Lag: %d, time lag %s", g.Lag, fmtDur(time.Duration(g.TimeLagMs)*time.Millisecond))
+	lagLine := fmt.Sprintf("Lag: %d, time lag %s", g.Lag, human.Age(time.Duration(g.TimeLagMs)*time.Millisecond))
 	if len(g.Breaches) > 0 {
 		lagLine = st.Bad(lagLine)
 	}
 	fmt.Fprintln(w, lagLine)
 	if ev := g.Status; ev != nil {
-		fmt.Fprintf(w, "Status: %s %s\n", styleStatus(st, ev.Status), st.Dim(fmt.Sprintf("(%d samples over %s)", ev.Samples, fmtDur(time.Duration(ev.SpanMs)*time.Millisecond))))
+		fmt.Fprintf(w, "Status: %s %s\n", styleStatus(st, ev.Status), st.Dim(fmt.Sprintf("(%d samples over %s)", ev.Samples, human.Age(time.Duration(ev.SpanMs)*time.Millisecond))))
 		for _, r := range ev.Reasons {
 			fmt.Fprintf(w, "  %s\n", r)
 		}
@@ -91,7 +93,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 			if *ev.CatchUpMs == 0 {
 				eta = "caught up"
 			} else {
-				eta = "catches up in ~" + fmtDur(time.Duration(*ev.CatchUpMs)*time.Millisecond)
+				eta = "catches up in ~" + human.Age(time.Duration(*ev.CatchUpMs)*time.Millisecond)
 			}
 		}
 		fmt.Fprintf(w, "Rate: consuming %s/s, producing %s/s, %s\n", fmtRate(ev.ConsumeRate), fmtRate(ev.ProduceRate), eta)
@@ -127,7 +129,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 				lagCell = strconv.FormatInt(*p.Lag, 10)
 			}
 			if p.TimeLagMs != nil {
-				timeCell = fmtDur(time.Duration(*p.TimeLagMs) * time.Millisecond)
+				timeCell = human.Age(time.Duration(*p.TimeLagMs) * time.Millisecond)
 			}
 			if breached[tp{t.Topic, p.Partition}] {
 				lagCell, timeCell = st.Bad(lagCell), st.Bad(timeCell)
@@ -168,7 +170,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 // timeLagText is the topic's largest time lag, "≥" when a lagging
 // partition's time lag is unknown.
 func (t Topic) timeLagText() string {
-	v := fmtDur(time.Duration(t.TimeLagMs) * time.Millisecond)
+	v := human.Age(time.Duration(t.TimeLagMs) * time.Millisecond)
 	for _, p := range t.Partitions {
 		if p.LagOr(0) > 0 && p.TimeLagMs == nil {
 			return "≥" + v
@@ -234,12 +236,4 @@ func styleStatus(st ui.Styles, s Status) string {
 		return "-"
 	}
 	return st.Bad(string(s))
-}
-
-// plural returns "1 word" or "n words".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

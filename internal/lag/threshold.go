@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kctl/kctl/internal/human"
 )
 
 // Thresholds are alert limits; a nil field is not checked.
@@ -42,7 +44,7 @@ func (s *Snapshot) Check(t Thresholds) []string {
 					why = append(why, fmt.Sprintf("lag %d > %d", *p.Lag, *t.MaxLag))
 				}
 				if t.MaxTimeLag != nil && p.TimeLagMs != nil && time.Duration(*p.TimeLagMs)*time.Millisecond > *t.MaxTimeLag {
-					why = append(why, fmt.Sprintf("time lag %s > %s", fmtDur(time.Duration(*p.TimeLagMs)*time.Millisecond), fmtDur(*t.MaxTimeLag)))
+					why = append(why, fmt.Sprintf("time lag %s > %s", human.Age(time.Duration(*p.TimeLagMs)*time.Millisecond), human.Age(*t.MaxTimeLag)))
 				}
 				if len(why) == 0 {
 					continue
@@ -77,26 +79,3 @@ func (s *Snapshot) BreachSummary() []string {
 	}
 	return out
 }
-
-// fmtDur prints a duration compactly: 0s, 850ms, 42s, 5m03s, 1h05m, 2d03h.
-func fmtDur(d time.Duration) string {
-	if d <= 0 {
-		return "0s"
-	}
-	if d < time.Second {
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	if s := int(d.Round(time.Second) / time.Second); s < 60 {
-		return fmt.Sprintf("%ds", s)
-	} else if s < 3600 {
-		return fmt.Sprintf("%dm%02ds", s/60, s%60)
-	}
-	if m := int(d.Round(time.Minute) / time.Minute); m < 48*60 {
-		return fmt.Sprintf("%dh%02dm", m/60, m%60)
-	}
-	h := int(d.Round(time.Hour) / time.Hour)
-	return fmt.Sprintf("%dd%02dh", h/24, h%24)
-}
-
-// FormatDuration prints d as kctl lag's tables do (850ms, 42s, 5m03s, 1h05m, 2d03h).
-func FormatDuration(d time.Duration) string { return fmtDur(d) }

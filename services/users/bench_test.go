@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/services/event"
 	"golang.org/x/crypto/bcrypt"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

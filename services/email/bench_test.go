@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/services/event"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

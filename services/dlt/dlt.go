@@ -117,7 +117,7 @@ func strip(hs []kgo.RecordHeader, keys ...string) []kgo.RecordHeader {
 }
 
 // TypeName returns an error's fully qualified Go type, the analogue of a Java
-// exception's class name: "github.com/kctl/kctl/smoke/event.ParseError" for
+// exception's class name: "github.com/kctl/kctl/services/event.ParseError" for
 // a *event.ParseError, "errors.errorString" for errors.New; %T for unnamed types.
 func TypeName(err error) string {
 	t := reflect.TypeOf(err)

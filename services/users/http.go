@@ -16,7 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 	"golang.org/x/crypto/bcrypt"
 )
 

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 )
 
 // FailedStartLeavesNoDatabase checks the start-up rule of both services:

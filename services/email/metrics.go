@@ -1,7 +1,7 @@
 package email
 
 import (
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

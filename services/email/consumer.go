@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/kctl/kctl/smoke/dlt"
-	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/services/dlt"
+	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -249,7 +250,7 @@ func (s *Service) stopWorkers(ctx context.Context, m map[string][]int32) {
 	s.mu.Lock()
 	var ws []*worker
 	for k, w := range s.workers {
-		if m != nil && !contains(m[k.topic], k.partition) {
+		if m != nil && !slices.Contains(m[k.topic], k.partition) {
 			continue
 		}
 		ws = append(ws, w)
@@ -273,15 +274,6 @@ func (s *Service) stopWorkers(ctx context.Context, m map[string][]int32) {
 			s.consumer.ResumeFetchPartitions(map[string][]int32{w.tp.topic: {w.tp.partition}})
 		}
 	}
-}
-
-func contains(ps []int32, p int32) bool {
-	for _, x := range ps {
-		if x == p {
-			return true
-		}
-	}
-	return false
 }
 
 // item is one polled record of the event topic.

@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/smoke/event"
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/event"
+	"github.com/kctl/kctl/services/internal/svc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 )
 
 // schema is the email database. email_log has one row per event, unique on

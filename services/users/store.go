@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/services/event"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )

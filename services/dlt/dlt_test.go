@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/smoke/event"
+	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -46,7 +46,7 @@ func TestRecordUsesSpringNamesAndEncodings(t *testing.T) {
 		"kafka_dlt-original-timestamp-type": []byte("CreateTime"),
 		"kafka_dlt-original-consumer-group": []byte("email-service"),
 		"kafka_dlt-exception-fqcn":          []byte("fmt.wrapError"),
-		"kafka_dlt-exception-cause-fqcn":    []byte("github.com/kctl/kctl/smoke/event.ParseError"),
+		"kafka_dlt-exception-cause-fqcn":    []byte("github.com/kctl/kctl/services/event.ParseError"),
 		"kafka_dlt-exception-message":       []byte(cause.Error()),
 	} {
 		if got := header(out.Headers, k); !bytes.Equal(got, want) {
@@ -54,7 +54,7 @@ func TestRecordUsesSpringNamesAndEncodings(t *testing.T) {
 		}
 	}
 	st := string(header(out.Headers, HeaderExceptionStacktrace))
-	if !strings.Contains(st, "Caused by: github.com/kctl/kctl/smoke/event.ParseError: not a UserSignedUp event") {
+	if !strings.Contains(st, "Caused by: github.com/kctl/kctl/services/event.ParseError: not a UserSignedUp event") {
 		t.Errorf("stacktrace = %q", st)
 	}
 	// The input record is untouched.

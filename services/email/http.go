@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/kctl/kctl/smoke/internal/svc"
+	"github.com/kctl/kctl/services/internal/svc"
 )
 
 // handleLogs is GET /api/email-logs[?userId=N][&eventId=ID][&status=S][&limit=N]:

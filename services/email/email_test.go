@@ -19,9 +19,9 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/smoke/dlt"
-	"github.com/kctl/kctl/smoke/event"
-	"github.com/kctl/kctl/smoke/internal/svc/svctest"
+	"github.com/kctl/kctl/services/dlt"
+	"github.com/kctl/kctl/services/event"
+	"github.com/kctl/kctl/services/internal/svc/svctest"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -364,7 +364,7 @@ func TestAlwaysFailingSendGoesToDLTWithSpringHeaders(t *testing.T) {
 		info.OriginalTimestampType != "CreateTime" || info.OriginalTimestamp.IsZero() {
 		t.Errorf("DLT origin = %+v", info)
 	}
-	if info.ExceptionFQCN != "github.com/kctl/kctl/smoke/email.SendError" || !strings.Contains(info.ExceptionMessage, "after 3 attempt(s): smtp 451") {
+	if info.ExceptionFQCN != "github.com/kctl/kctl/services/email.SendError" || !strings.Contains(info.ExceptionMessage, "after 3 attempt(s): smtp 451") {
 		t.Errorf("DLT exception = %q %q", info.ExceptionFQCN, info.ExceptionMessage)
 	}
 	if n := fs.attempts(evs[0].EventID); n != 3 {
@@ -422,7 +422,7 @@ func TestUnparseableRecordGoesToDLTAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.ExceptionFQCN != "github.com/kctl/kctl/smoke/event.ParseError" || info.OriginalPartition != poison.Partition ||
+	if info.ExceptionFQCN != "github.com/kctl/kctl/services/event.ParseError" || info.OriginalPartition != poison.Partition ||
 		info.OriginalOffset != poison.Offset || !strings.Contains(info.ExceptionMessage, "invalid JSON") {
 		t.Errorf("DLT headers = %+v", info)
 	}
