@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/inspect"
+	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -627,13 +627,6 @@ func (r *run) emailLogs(ctx context.Context, userID int64) ([]emailLog, error) {
 	return logs, nil
 }
 
-// DLT headers Spring Kafka's DeadLetterPublishingRecoverer writes.
-var requiredDLTHeaders = []string{
-	"kafka_dlt-original-topic", "kafka_dlt-original-partition", "kafka_dlt-original-offset",
-	"kafka_dlt-original-timestamp", "kafka_dlt-original-consumer-group",
-	"kafka_dlt-exception-fqcn", "kafka_dlt-exception-message",
-}
-
 func (r *run) poison(ctx context.Context) (string, error) {
 	key := []byte("smoke-poison-" + r.runID)
 	rec := &kgo.Record{Topic: r.o.Topic, Key: key, Value: []byte("not json {" + r.runID)}
@@ -651,35 +644,37 @@ func (r *run) poison(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("expected the poison record (key %s, %s[%d]@%d) on %s, not seen: %w", key, rec.Topic, rec.Partition, rec.Offset, r.o.DLT, err)
 	}
-	h := map[string][]byte{}
-	for _, kv := range found.Headers {
-		h[kv.Key] = kv.Value
+	info, err := checkDLT(rec, found, r.o.Group)
+	if err != nil {
+		return "", err
 	}
-	var missing []string
-	for _, k := range requiredDLTHeaders {
-		if _, ok := h[k]; !ok {
-			missing = append(missing, k)
-		}
+	return fmt.Sprintf("%s[%d]@%d with %s", r.o.DLT, found.Partition, found.Offset, info.ExceptionFQCN), nil
+}
+
+// checkDLT checks that got is the dead letter of sent, failed by group: the
+// same value and Spring's kafka_dlt-* headers naming where sent was.
+func checkDLT(sent, got *kgo.Record, group string) (dlt.Info, error) {
+	info, err := dlt.Parse(got.Headers)
+	if err != nil {
+		// dlt.Parse joins one line per bad header; a step's detail is one line.
+		return info, fmt.Errorf("DLT record headers: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	if len(missing) > 0 {
-		return "", fmt.Errorf("DLT record lacks headers %s", strings.Join(missing, ", "))
+	if !bytes.Equal(got.Value, sent.Value) {
+		return info, fmt.Errorf("DLT record value changed: expected %q, saw %q", sent.Value, got.Value)
 	}
-	if !bytes.Equal(found.Value, rec.Value) {
-		return "", fmt.Errorf("DLT record value changed: expected %q, saw %q", rec.Value, found.Value)
+	if info.OriginalTopic != sent.Topic {
+		return info, fmt.Errorf("%s: expected %q, saw %q", dlt.HeaderOriginalTopic, sent.Topic, info.OriginalTopic)
 	}
-	if got := string(h["kafka_dlt-original-topic"]); got != r.o.Topic {
-		return "", fmt.Errorf("kafka_dlt-original-topic: expected %q, saw %q", r.o.Topic, got)
+	if info.OriginalPartition != sent.Partition {
+		return info, fmt.Errorf("%s: expected %d, saw %d", dlt.HeaderOriginalPartition, sent.Partition, info.OriginalPartition)
 	}
-	if p := h["kafka_dlt-original-partition"]; len(p) != 4 || int32(binary.BigEndian.Uint32(p)) != rec.Partition {
-		return "", fmt.Errorf("kafka_dlt-original-partition: expected %d as 4 big-endian bytes, saw %x", rec.Partition, p)
+	if info.OriginalOffset != sent.Offset {
+		return info, fmt.Errorf("%s: expected %d, saw %d", dlt.HeaderOriginalOffset, sent.Offset, info.OriginalOffset)
 	}
-	if o := h["kafka_dlt-original-offset"]; len(o) != 8 || int64(binary.BigEndian.Uint64(o)) != rec.Offset {
-		return "", fmt.Errorf("kafka_dlt-original-offset: expected %d as 8 big-endian bytes, saw %x", rec.Offset, o)
+	if info.ConsumerGroup != group {
+		return info, fmt.Errorf("%s: expected %q, saw %q", dlt.HeaderOriginalConsumerGroup, group, info.ConsumerGroup)
 	}
-	if g := string(h["kafka_dlt-original-consumer-group"]); g != r.o.Group {
-		return "", fmt.Errorf("kafka_dlt-original-consumer-group: expected %q, saw %q", r.o.Group, g)
-	}
-	return fmt.Sprintf("%s[%d]@%d with %s", r.o.DLT, found.Partition, found.Offset, string(h["kafka_dlt-exception-fqcn"])), nil
+	return info, nil
 }
 
 func (r *run) lag(ctx context.Context) (string, error) {
