@@ -21,6 +21,7 @@ import (
 
 	"github.com/kctl/kctl/internal/inspect"
 	"github.com/kctl/kctl/services/dlt"
+	"github.com/kctl/kctl/services/email"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -522,15 +523,15 @@ func (r *run) emails(ctx context.Context) (string, error) {
 				}
 				return "", err
 			}
-			var sent []emailLog
+			var sent []email.LogEntry
 			for _, l := range logs {
 				if l.Email != s.email {
 					continue // another service's user with the same id
 				}
 				switch l.Status {
-				case "sent":
+				case email.StatusSent:
 					sent = append(sent, l)
-				case "failed":
+				case email.StatusFailed:
 					return "", fmt.Errorf("expected the welcome email to user %d to be sent, saw it failed: %s", id, l.Error)
 				}
 			}
@@ -591,16 +592,9 @@ func (r *run) groupHint(ctx context.Context) string {
 	return ""
 }
 
-type emailLog struct {
-	EventID string     `json:"eventId"`
-	UserID  int64      `json:"userId"`
-	Email   string     `json:"email"`
-	Status  string     `json:"status"` // sent, failed, unknown
-	Error   string     `json:"error"`
-	SentAt  *time.Time `json:"sentAt"`
-}
-
-func (r *run) emailLogs(ctx context.Context, userID int64) ([]emailLog, error) {
+// emailLogs asks the email service for a user's email log: GET
+// /api/email-logs answers a JSON list of email.LogEntry.
+func (r *run) emailLogs(ctx context.Context, userID int64) ([]email.LogEntry, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/api/email-logs?userId=%d", r.svc.EmailURL, userID), nil)
 	if err != nil {
 		return nil, fmt.Errorf("GET /api/email-logs: %w", err)
@@ -614,15 +608,9 @@ func (r *run) emailLogs(ctx context.Context, userID int64) ([]emailLog, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("GET /api/email-logs?userId=%d: expected 200, saw %d %s", userID, resp.StatusCode, b)
 	}
-	var logs []emailLog
+	var logs []email.LogEntry
 	if err := json.Unmarshal(b, &logs); err != nil {
-		var wrapped struct {
-			Logs []emailLog `json:"logs"`
-		}
-		if err2 := json.Unmarshal(b, &wrapped); err2 != nil {
-			return nil, fmt.Errorf("GET /api/email-logs?userId=%d: expected a JSON list, saw %s", userID, b)
-		}
-		logs = wrapped.Logs
+		return nil, fmt.Errorf("GET /api/email-logs?userId=%d: expected a JSON list, saw %s: %w", userID, b, err)
 	}
 	return logs, nil
 }
