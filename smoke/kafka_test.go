@@ -1,13 +1,17 @@
 package smoke
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/dlt"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -53,5 +57,49 @@ func TestCheckDLT(t *testing.T) {
 		if _, err := checkDLT(sent, c.rec, "email-service"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: checkDLT = %v, want an error containing %q", c.name, err, c.want)
 		}
+	}
+}
+
+// The lag step passes only once the group has committed on the topic and
+// its lag there is 0; otherwise it says what it last saw.
+func TestLagStep(t *testing.T) {
+	c := newCluster(t)
+	cl := devclustertest.Client(t, c)
+	adm := kadm.NewClient(cl)
+	devclustertest.CreateTopic(t, adm, "t", 1, nil)
+	devclustertest.CreateTopic(t, adm, "other", 1, nil)
+	ctx := context.Background()
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "t", Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	r := &run{o: Options{Client: cl, Admin: adm, Topic: "t", Group: "g"}}
+	r.o.defaults()
+	step := func() (string, error) {
+		sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		return r.lag(sctx)
+	}
+	commit := func(topic string, at int64) {
+		t.Helper()
+		var o kadm.Offsets
+		o.Add(kadm.Offset{Topic: topic, Partition: 0, At: at, LeaderEpoch: -1})
+		if err := adm.CommitAllOffsets(ctx, "g", o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantFail := func(want string) {
+		t.Helper()
+		if d, err := step(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("lag step = %q, %v; want a failure containing %q", d, err, want)
+		}
+	}
+	wantFail("expected group g to reach lag 0 on t, last saw group not found")
+	commit("other", 0)
+	wantFail("last saw no commits on t (state Empty)")
+	commit("t", 0)
+	wantFail("last saw total lag 1")
+	commit("t", 1)
+	if d, err := step(); err != nil || d != "group g: lag 0 on t (Empty)" {
+		t.Errorf("lag step = %q, %v; want it passed", d, err)
 	}
 }

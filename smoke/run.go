@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/inspect"
+	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/email"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -666,41 +667,50 @@ func checkDLT(sent, got *kgo.Record, group string) (dlt.Info, error) {
 }
 
 func (r *run) lag(ctx context.Context) (string, error) {
-	var last string
 	for {
-		lags, err := r.o.Admin.Lag(ctx, r.o.Group)
+		detail, err := r.caughtUp(ctx)
 		if err == nil {
-			l, ok := lags[r.o.Group]
-			switch {
-			case !ok:
-				last = "group not found"
-			case l.Error() != nil:
-				last = l.Error().Error()
-			default:
-				tl := l.Lag.TotalByTopic()[r.o.Topic]
-				var behind []string
-				for _, p := range l.Lag.Sorted() {
-					if p.Topic == r.o.Topic && p.Lag != 0 {
-						behind = append(behind, fmt.Sprintf("%s[%d]=%d", p.Topic, p.Partition, p.Lag))
-					}
-				}
-				if len(behind) == 0 && len(l.Lag[r.o.Topic]) > 0 {
-					return fmt.Sprintf("group %s: lag 0 on %s (%s)", r.o.Group, r.o.Topic, l.State), nil
-				}
-				last = fmt.Sprintf("total lag %d: %s", tl.Lag, strings.Join(behind, " "))
-				if len(l.Lag[r.o.Topic]) == 0 {
-					last = fmt.Sprintf("no commits on %s (state %s)", r.o.Topic, l.State)
-				}
-			}
-		} else {
-			last = err.Error()
+			return detail, nil
 		}
 		select {
 		case <-ctx.Done():
-			return "", fmt.Errorf("expected group %s to reach lag 0 on %s, last saw %s", r.o.Group, r.o.Topic, last)
+			return "", fmt.Errorf("expected group %s to reach lag 0 on %s, last saw %v", r.o.Group, r.o.Topic, err)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// caughtUp checks once that the group has committed on the topic and that
+// its lag there, as internal/lag defines it, is 0.
+func (r *run) caughtUp(ctx context.Context) (string, error) {
+	n, err := lag.Total(ctx, r.o.Client, r.o.Group, r.o.Topic)
+	var nf *lag.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		return "", errors.New("group not found")
+	case err != nil:
+		return "", err
+	case n > 0:
+		return "", fmt.Errorf("total lag %d", n)
+	}
+	// lag.Total is 0 also for a group that has not consumed the topic.
+	commits, err := r.o.Admin.FetchOffsets(ctx, r.o.Group)
+	if err != nil {
+		return "", fmt.Errorf("committed offsets of group %s: %w", r.o.Group, err)
+	}
+	groups, err := r.o.Admin.DescribeGroups(ctx, r.o.Group)
+	if err != nil {
+		return "", fmt.Errorf("describe group %s: %w", r.o.Group, err)
+	}
+	state := groups[r.o.Group].State
+	committed := false
+	for _, c := range commits[r.o.Topic] {
+		committed = committed || (c.Err == nil && c.At >= 0)
+	}
+	if !committed {
+		return "", fmt.Errorf("no commits on %s (state %s)", r.o.Topic, state)
+	}
+	return fmt.Sprintf("group %s: lag 0 on %s (%s)", r.o.Group, r.o.Topic, state), nil
 }
 
 func (r *run) health(ctx context.Context) (string, error) {
