@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kctl/kctl/internal/backoff"
 	"github.com/kctl/kctl/internal/inspect"
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/services/dlt"
@@ -238,22 +239,29 @@ func (r *run) topics(ctx context.Context) (string, error) {
 	return detail, nil
 }
 
-// retry calls fn until it succeeds or ctx ends, and returns fn's last
-// error. Smoke's own reads ride out a broker that just went away: the
-// client refreshes its metadata and the next try reaches a live broker.
+// Smoke's waits, from internal/backoff. Its own reads retry at a steady
+// 100ms to ride out a broker that just went away; the services' health
+// and the consumer group's lag are polled every 50ms, the email logs every
+// 10ms.
+var (
+	readRetry = backoff.Policy{Initial: 100 * time.Millisecond, Multiplier: 1}
+	poll      = backoff.Policy{Initial: 50 * time.Millisecond, Multiplier: 1}
+)
+
+const pollEmails = 10 * time.Millisecond
+
+// retry calls fn until it succeeds, fails for good or ctx ends, and returns
+// fn's last error. Smoke's own reads ride out a broker that just went away:
+// the client refreshes its metadata and the next try reaches a live broker.
 func retry(ctx context.Context, fn func() error) error {
-	for {
-		err := fn()
-		var nf *inspect.NotFoundError
-		if err == nil || ctx.Err() != nil || errors.Is(err, kerr.UnknownTopicOrPartition) || errors.As(err, &nf) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return backoff.Retry(ctx, readRetry, missing, fn)
+}
+
+// missing reports an error no retry cures: the topic or partition does not
+// exist.
+func missing(err error) bool {
+	var nf *inspect.NotFoundError
+	return errors.Is(err, kerr.UnknownTopicOrPartition) || errors.As(err, &nf)
 }
 
 func (r *run) endOffsets(ctx context.Context, topic string) (out map[int32]int64, err error) {
@@ -301,29 +309,26 @@ func (r *run) services(ctx context.Context) (string, error) {
 
 // waitOK polls url until it answers 200, bounded by ctx.
 func (r *run) waitOK(ctx context.Context, url string) error {
-	var last string
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return fmt.Errorf("GET %s: %w", url, err)
-		}
-		resp, err := r.o.HTTP.Do(req)
-		if err == nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			last = fmt.Sprintf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
-		} else {
-			last = err.Error()
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("expected 200 from GET %s, last saw: %s", url, last)
-		case <-time.After(50 * time.Millisecond):
-		}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
 	}
+	err = backoff.Retry(ctx, poll, nil, func() error {
+		resp, err := r.o.HTTP.Do(req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("expected 200 from GET %s, last saw: %v", url, err)
+	}
+	return nil
 }
 
 // signupsInFlight bounds concurrent sign-ups. Smoke measures the path's
@@ -552,10 +557,8 @@ func (r *run) emails(ctx context.Context) (string, error) {
 		if len(pending) == 0 {
 			break
 		}
-		select {
-		case <-ctx.Done():
+		if !backoff.Sleep(ctx, pollEmails) {
 			return lost()
-		case <-time.After(10 * time.Millisecond):
 		}
 	}
 	r.rep.Duplicated = dups
@@ -667,17 +670,15 @@ func checkDLT(sent, got *kgo.Record, group string) (dlt.Info, error) {
 }
 
 func (r *run) lag(ctx context.Context) (string, error) {
-	for {
-		detail, err := r.caughtUp(ctx)
-		if err == nil {
-			return detail, nil
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("expected group %s to reach lag 0 on %s, last saw %v", r.o.Group, r.o.Topic, err)
-		case <-time.After(50 * time.Millisecond):
-		}
+	var detail string
+	err := backoff.Retry(ctx, poll, nil, func() (err error) {
+		detail, err = r.caughtUp(ctx)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("expected group %s to reach lag 0 on %s, last saw %v", r.o.Group, r.o.Topic, err)
 	}
+	return detail, nil
 }
 
 // caughtUp checks once that the group has committed on the topic and that
