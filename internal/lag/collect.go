@@ -31,8 +31,8 @@ type Options struct {
 // DescribeGroups and one ConsumerGroupDescribe per coordinator and one
 // OffsetFetch per coordinator for all groups, then one Metadata request,
 // then one ListOffsets per partition leader for the last stable offsets
-// (and, concurrently, one for the log start of partitions without a
-// commit), then one Fetch per partition leader reading the record at each
+// (and, concurrently, one for the log start of the topics where a
+// partition has no commit), then one Fetch per partition leader reading the record at each
 // lagging committed offset. Committed offsets are always read before end
 // offsets, so a lag is never negative (a commit past the end is clamped to
 // 0 and flagged).
@@ -119,8 +119,8 @@ func (c *collector) collect(ctx context.Context) (*Snapshot, error) {
 	}
 	// Committed offsets were read above, end offsets only now: a lag is
 	// never negative.
-	endParts, startParts := offsetParts(topics, meta, groups)
-	ends, starts := c.listEndsAndStarts(ctx, endParts, startParts)
+	endTopics, startTopics := offsetTopics(topics, meta, groups)
+	ends, starts := c.listOffsets(ctx, endTopics, startTopics)
 
 	want := partitionLags(groups, order, topics, meta, ends, starts)
 	var times map[fetchKey]fetchResult

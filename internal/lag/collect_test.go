@@ -663,3 +663,46 @@ func TestFaults(t *testing.T) {
 		}
 	}
 }
+
+// A ListOffsets request that fails on one broker (its connection drops)
+// leaves that leader's partitions with the broker's error and no lag; the
+// partitions led by the other brokers keep theirs.
+func TestListOffsetsBrokerFails(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "d", 6, nil)
+	produce(t, producer(t, c), "d", 60, roundRobin(6), nil)
+	offs := map[string]map[int32]int64{"d": {}}
+	for p := int32(0); p < 6; p++ {
+		offs["d"][p] = 4
+	}
+	commit(t, adm, "g", offs)
+	down := c.LeaderFor("d", 0)
+	c.ControlKey(int16(kmsg.ListOffsets), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if c.CurrentNode() != down {
+			return nil, nil, false
+		}
+		return nil, errors.New("connection dropped"), true
+	})
+	cl := devclustertest.Client(t, c, kgo.RequestRetries(0))
+
+	g := group(t, collect(t, cl, lag.Options{Groups: []string{"g"}}), "g")
+	others := 0
+	for p := int32(0); p < 6; p++ {
+		pv := partition(t, g, "d", p)
+		if c.LeaderFor("d", p) == down {
+			if pv.Lag != nil || !strings.Contains(pv.Error, fmt.Sprintf("end offset: broker %d: ", down)) {
+				t.Errorf("d/%d (leader %d, failing) = %+v, want no lag and the broker's error", p, down, pv)
+			}
+			continue
+		}
+		others++
+		if lagOf(t, pv) != 6 || pv.Error != "" {
+			t.Errorf("d/%d (leader %d) = %+v, want lag 6 and no error", p, c.LeaderFor("d", p), pv)
+		}
+	}
+	if others == 0 {
+		t.Fatal("every partition is led by the failing broker: nothing shows partial results survive")
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // partitionLags fills each group's topics with its partition lags and
 // returns the records to read for time lag (key → end offset).
-func partitionLags(groups map[string]*groupInfo, order, topics []string, meta map[string]*topicMeta, ends, starts map[tp]listedOffset) map[fetchKey]int64 {
+func partitionLags(groups map[string]*groupInfo, order, topics []string, meta map[string]*topicMeta, ends, starts listing) map[fetchKey]int64 {
 	want := map[fetchKey]int64{}
 	for _, n := range order {
 		g, ok := groups[n]
@@ -55,7 +55,7 @@ func (c *collector) snapshot(groups map[string]*groupInfo, order []string, times
 
 // topicLag computes a group's lag on one topic and records, in want, the
 // records to read for time lag (key → end offset).
-func topicLag(g *groupInfo, t string, m *topicMeta, ends, starts map[tp]listedOffset, want map[fetchKey]int64) Topic {
+func topicLag(g *groupInfo, t string, m *topicMeta, ends, starts listing, want map[fetchKey]int64) Topic {
 	tv := Topic{Topic: t, Partitions: []Partition{}}
 	if !m.exists {
 		// A deleted topic (or one that cannot be described): show what
@@ -97,40 +97,33 @@ func topicLag(g *groupInfo, t string, m *topicMeta, ends, starts map[tp]listedOf
 		} else {
 			last.NoCommit = true
 		}
-		end, ok := ends[tp{t, p}]
-		if !ok || end.err != nil {
-			last.Error = fmt.Sprintf("end offset: %v", errOr(end.err, "not listed"))
+		end, err := ends.lookup(t, p)
+		if err != nil {
+			last.Error = fmt.Sprintf("end offset: %v", err)
 			continue
 		}
-		last.End = end.offset
+		last.End = end
 		from := last.Committed
 		if last.NoCommit {
-			st, ok := starts[tp{t, p}]
-			if !ok || st.err != nil {
-				last.Error = fmt.Sprintf("log start offset: %v", errOr(st.err, "not listed"))
+			st, err := starts.lookup(t, p)
+			if err != nil {
+				last.Error = fmt.Sprintf("log start offset: %v", err)
 				continue
 			}
-			last.LogStart = new(st.offset)
-			from = st.offset
+			last.LogStart = new(st)
+			from = st
 		}
-		lag := end.offset - from
+		lag := end - from
 		if lag < 0 {
 			lag = 0
 			last.Clamped = !last.NoCommit
 		}
 		last.Lag = new(lag)
 		if lag > 0 {
-			want[fetchKey{t, p, from}] = end.offset
+			want[fetchKey{t, p, from}] = end
 		}
 	}
 	return tv
-}
-
-func errOr(err error, s string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return s
 }
 
 // applyTime fills a partition's time lag from the records read.
