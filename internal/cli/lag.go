@@ -268,7 +268,7 @@ func runLag(ctx context.Context, o *LagOptions) error {
 			return perr
 		}
 		if nf == nil && len(offending) > 0 {
-			return l.breached(s)
+			return breached(s)
 		}
 	}
 	return err
@@ -301,21 +301,25 @@ func (l *lagRun) check(s *lag.Snapshot) []string {
 	return s.Check(l.o.Thresholds)
 }
 
-// breached reports the partitions over a threshold on stderr; kctl exits 1.
-func (l *lagRun) breached(s *lag.Snapshot) error {
+// breached returns the error naming every group and partition over a
+// threshold; Run prints it ("Error: lag over threshold in N groups:", then
+// one line per group) and kctl exits 1 — also after Ctrl-C ends --watch,
+// hence an exit error rather than a plain one (which would exit 130 then).
+func breached(s *lag.Snapshot) error {
 	lines := s.BreachSummary()
-	fmt.Fprintf(l.o.f.IO.ErrOut, "Error: lag over threshold in %s:\n", human.Plural(len(lines), "group"))
+	var b strings.Builder
+	fmt.Fprintf(&b, "lag over threshold in %s:", human.Plural(len(lines), "group"))
 	for _, line := range lines {
-		fmt.Fprintln(l.o.f.IO.ErrOut, "  "+line)
+		b.WriteString("\n  " + line)
 	}
-	return ErrSilentFailure
+	return &exitError{code: ExitError, err: errors.New(b.String())}
 }
 
 // sampleWindow samples windowSamples+1 times over --window, then prints
 // once with each group's status.
 func (l *lagRun) sampleWindow(ctx context.Context) error {
 	interval := l.o.Window / windowSamples
-	if ui.IsTerminal(l.o.f.IO.ErrOut) {
+	if l.o.f.IsTerminal(l.o.f.IO.ErrOut) {
 		fmt.Fprintf(l.o.f.IO.ErrOut, "Sampling every %s for %s (Ctrl-C to stop)…\n", interval, l.o.Window)
 	}
 	h := lag.NewHistory(l.o.Window)
@@ -336,7 +340,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 		var nf *lag.NotFoundError
 		if err != nil && !errors.As(err, &nf) {
 			lastErr = err
-			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: sample %d of %d: %v\n", i+1, windowSamples+1, err)
+			l.o.f.Warnf("sample %d of %d: %v", i+1, windowSamples+1, err)
 			continue
 		}
 		lastErr = err
@@ -356,7 +360,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 		return lastErr
 	}
 	if len(offending) > 0 {
-		return l.breached(s)
+		return breached(s)
 	}
 	return nil
 }
@@ -408,7 +412,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 		}
 		var nf *lag.NotFoundError
 		if err != nil && !errors.As(err, &nf) {
-			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: %v (retrying in %s)\n", err, l.o.Watch)
+			l.o.f.Warnf("%v (retrying in %s)", err, l.o.Watch)
 			continue
 		}
 		h.Add(s)
@@ -430,11 +434,11 @@ func (l *lagRun) watch(ctx context.Context) error {
 			return err
 		}
 		if nf != nil {
-			fmt.Fprintf(l.o.f.IO.ErrOut, "warning: %v\n", nf)
+			l.o.f.Warnf("%v", nf)
 		}
 	}
 	if last != nil && len(last.BreachSummary()) > 0 {
-		return l.breached(last)
+		return breached(last)
 	}
 	return nil
 }

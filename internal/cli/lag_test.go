@@ -131,11 +131,19 @@ func TestLagWatchTerminal(t *testing.T) {
 		t.Errorf("last frame:\n%s", last)
 	}
 
+	// Over a threshold: exit 1 after Ctrl-C, the breach printed once on
+	// stderr by the central error path.
+	const breach = "Error: lag over threshold in 1 group:\n  group \"watched\": w/0 lag 3 > 2\n"
 	out, errOut, code = run("lag", "watched", "--watch", "100ms", "--max-lag", "2")
-	if code != 1 || !strings.Contains(errOut, `group "watched": w/0 lag 3 > 2`) {
-		t.Fatalf("over threshold: exit %d, stderr %q; want 1 naming w/0", code, errOut)
+	if code != 1 || errOut != breach {
+		t.Fatalf("over threshold: exit %d, stderr %q; want 1 and %q", code, errOut, breach)
 	}
 	if !strings.Contains(out, "Over threshold: w/0 lag 3 > 2") {
 		t.Errorf("the frames do not flag the partition:\n%s", out)
+	}
+	// The same without --watch.
+	out, errOut, code = run("lag", "watched", "--max-lag", "2")
+	if code != 1 || errOut != breach || !strings.Contains(out, "Over threshold: w/0 lag 3 > 2") {
+		t.Fatalf("over threshold, once: exit %d, stderr %q, stdout:\n%s\nwant 1 and %q", code, errOut, out, breach)
 	}
 }
