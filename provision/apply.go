@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/backoff"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -396,7 +397,7 @@ func (a *applier) waitLeaders(ctx context.Context, creates []Change) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, a.opts.LeaderWait)
 	defer cancel()
-	backoff := 20 * time.Millisecond
+	retry := backoff.New(backoff.Policy{Initial: 20 * time.Millisecond, Max: 500 * time.Millisecond})
 	last := map[string]string{}
 	for len(want) > 0 {
 		req := kmsg.NewPtrMetadataRequest()
@@ -447,8 +448,7 @@ func (a *applier) waitLeaders(ctx context.Context, creates []Change) {
 				a.fail(t, "leaders", fmt.Sprintf("created, but not every partition had a leader within %s (%s)", a.opts.LeaderWait, why))
 			}
 			return
-		case <-time.After(backoff):
+		case <-time.After(retry.Next()):
 		}
-		backoff = min(backoff*2, 500*time.Millisecond)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kctl/kctl/internal/backoff"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -18,13 +19,16 @@ import (
 // it); below lowWater it resumes. A batch (one in-flight record, one log
 // transaction) holds minBatch..maxBatch records; maxPoll bounds one poll.
 const (
-	highWater  = 20000
-	lowWater   = 5000
-	maxBatch   = 5000
-	minBatch   = 1
-	maxPoll    = 10000
-	dbRetryMax = 5 * time.Second
+	highWater = 20000
+	lowWater  = 5000
+	maxBatch  = 5000
+	minBatch  = 1
+	maxPoll   = 10000
 )
+
+// dbRetry paces the retries of a database write and of a dead-letter
+// publish: from 100ms, doubling, capped at 5s.
+var dbRetry = backoff.Policy{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
 
 type tp struct {
 	topic     string
@@ -459,7 +463,7 @@ func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
 		Subject: it.subject,
 		Body:    s.body.Render(ev.Name, ev.Email, ev.UserID),
 	}
-	delay := s.cfg.Backoff
+	retry := backoff.New(backoff.Policy{Initial: s.cfg.Backoff, Max: s.cfg.MaxBackoff, Multiplier: s.cfg.BackoffMultiplier})
 	for attempt := 1; ; attempt++ {
 		select {
 		case s.sem <- struct{}{}:
@@ -480,13 +484,13 @@ func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
 				"attempts", attempt, "permanent", IsPermanent(err), "err", err)
 			return attempt, err
 		}
+		delay := retry.Next()
 		s.log.Warn("send failed; retrying", "event_id", ev.EventID, "user_id", ev.UserID, "attempt", attempt,
 			"of", s.cfg.MaxAttempts, "retry_in", delay, "err", err)
 		s.m.retries.Inc()
 		if !w.sleep(delay) {
 			return attempt, errStopped
 		}
-		delay = min(time.Duration(float64(delay)*s.cfg.BackoffMultiplier), s.cfg.MaxBackoff)
 	}
 }
 
@@ -495,7 +499,7 @@ func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
 // was told to stop first (the record then stays uncommitted).
 func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason string) bool {
 	out := dlt.Record(s.cfg.DLTTopic, rec, s.cfg.Group, cause)
-	backoff := 100 * time.Millisecond
+	retry := backoff.New(dbRetry)
 	for {
 		// Bounded per try, so a stop or rebalance waits at most that long
 		// for a dead-letter publish Kafka does not answer.
@@ -508,29 +512,29 @@ func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason str
 				"partition", rec.Partition, "offset", rec.Offset, "err", cause)
 			return true
 		}
+		wait := retry.Next()
 		s.log.Error("cannot publish to the dead-letter topic; retrying (does it exist? create it with kctl apply)",
-			"dlt", s.cfg.DLTTopic, "err", err, "retry_in", backoff)
-		if !w.sleep(backoff) {
+			"dlt", s.cfg.DLTTopic, "err", err, "retry_in", wait)
+		if !w.sleep(wait) {
 			return false
 		}
-		backoff = min(2*backoff, dbRetryMax)
 	}
 }
 
 // retryDB runs fn until it succeeds, backing off; false if the worker was
 // told to stop first.
 func (s *Service) retryDB(w *worker, what string, fn func() error) bool {
-	backoff := 100 * time.Millisecond
+	retry := backoff.New(dbRetry)
 	for {
 		err := fn()
 		if err == nil {
 			return true
 		}
-		s.log.Error(what+"; retrying", "err", err, "retry_in", backoff)
-		if !w.sleep(backoff) {
+		wait := retry.Next()
+		s.log.Error(what+"; retrying", "err", err, "retry_in", wait)
+		if !w.sleep(wait) {
 			return false
 		}
-		backoff = min(2*backoff, dbRetryMax)
 	}
 }
 

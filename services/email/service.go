@@ -237,7 +237,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 func baseOpts(cfg Config) []kgo.Opt {
 	return append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
-		kgo.RetryBackoffFn(svc.Backoff(100*time.Millisecond, time.Second)),
+		kgo.RetryBackoffFn(svc.ClientBackoff.Func()),
 		kgo.MetadataMinAge(250 * time.Millisecond),
 	}, cfg.KafkaOpts...)
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kctl/kctl/internal/backoff"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -40,7 +41,7 @@ func (r *relay) run(hard context.Context) {
 	defer close(r.done)
 	cfg := r.s.cfg
 	log := r.s.log
-	backoff := cfg.RelayMinBackoff
+	retry := backoff.New(backoff.Policy{Initial: cfg.RelayMinBackoff, Max: cfg.RelayMaxBackoff})
 	failing := false
 	for {
 		draining := closed(r.stopping)
@@ -49,23 +50,23 @@ func (r *relay) run(hard context.Context) {
 			return
 		}
 		if err != nil {
+			wait := retry.Next()
 			if !failing {
-				log.Warn("outbox relay: publish failed; the rows stay pending and are retried with backoff", "err", err, "backoff", backoff)
+				log.Warn("outbox relay: publish failed; the rows stay pending and are retried with backoff", "err", err, "backoff", wait)
 			} else {
-				log.Debug("outbox relay: publish still failing", "err", err, "backoff", backoff)
+				log.Debug("outbox relay: publish still failing", "err", err, "backoff", wait)
 			}
 			failing = true
-			if !sleep(hard, backoff) {
+			if !backoff.Sleep(hard, wait) {
 				return
 			}
-			backoff = min(2*backoff, cfg.RelayMaxBackoff)
 			continue
 		}
 		if failing {
 			log.Info("outbox relay: publishing again", "published", n)
 			failing = false
 		}
-		backoff = cfg.RelayMinBackoff
+		retry.Reset()
 		if n == cfg.RelayBatch {
 			continue // more may be pending
 		}
@@ -92,17 +93,6 @@ func closed(c chan struct{}) bool {
 	case <-c:
 		return true
 	default:
-		return false
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
 		return false
 	}
 }

@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		// Retry quickly after an outage: 100ms doubling to 1s, jittered.
-		kgo.RetryBackoffFn(svc.Backoff(100*time.Millisecond, time.Second)),
+		kgo.RetryBackoffFn(svc.ClientBackoff.Func()),
 		// A produce retry waits for fresh metadata; the 5s default would
 		// hold every retry that long.
 		kgo.MetadataMinAge(250 * time.Millisecond),

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/backoff"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -197,18 +197,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Backoff returns a jittered exponential backoff for kgo.RetryBackoffFn:
-// from lo, doubling per try, capped at hi, each wait in [d/2, d].
-func Backoff(lo, hi time.Duration) func(int) time.Duration {
-	return func(tries int) time.Duration {
-		d := lo
-		for i := 1; i < tries && d < hi; i++ {
-			d *= 2
-		}
-		d = min(d, hi)
-		return d/2 + rand.N(d/2+1)
-	}
-}
+// ClientBackoff is the franz-go client retry policy both services use
+// (kgo.RetryBackoffFn): from 100ms, doubling, capped at 1s, jittered.
+var ClientBackoff = backoff.Policy{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: true}
 
 // URL returns the http:// URL a listener serves, with "localhost" for a
 // wildcard host.
