@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -18,7 +19,7 @@ func NewCmdCluster(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Run the embedded 3-broker Kafka cluster",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdClusterUp(f, nil))
 	return cmd
@@ -51,7 +52,7 @@ SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
 		Example: `  kctl cluster up
   kctl cluster up --ephemeral --ports 9192,19192,29192
   KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("data-dir") && opts.Ephemeral {
 				return &FlagError{Err: errors.New("--data-dir and --ephemeral contradict each other: keep data in a directory, or in memory only")}
@@ -59,7 +60,7 @@ SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return runClusterUp(cmd, opts)
+			return runClusterUp(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().StringVar(&opts.Ports, "ports", "9092,19092,29092", "one port per broker (0 picks a free port)")
@@ -149,7 +150,7 @@ func (o *ClusterUpOptions) devOptions() (devcluster.Options, error) {
 	return do, nil
 }
 
-func runClusterUp(cmd *cobra.Command, o *ClusterUpOptions) error {
+func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 	do, err := o.devOptions()
 	if err != nil {
 		return err
@@ -180,7 +181,7 @@ func runClusterUp(cmd *cobra.Command, o *ClusterUpOptions) error {
 	if o.Started != nil {
 		o.Started(c)
 	}
-	<-cmd.Context().Done()
+	<-ctx.Done()
 	fmt.Fprintln(out, "stopping embedded cluster")
 	c.Close()
 	fmt.Fprintln(out, "stopped")

@@ -16,7 +16,7 @@ func NewCmdConfig(f *Factory) *cobra.Command {
 		Short: "Named clusters (contexts), as kubectl contexts",
 		Long: `Contexts live in $XDG_CONFIG_HOME/kctl/config.yaml (or --config). A context holds brokers, TLS
 and SASL settings. Secrets are never printed: 'config view' masks them.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(NewCmdConfigView(f, nil), NewCmdConfigUseContext(f, nil), NewCmdConfigSetContext(f, nil))
 	return cmd
@@ -72,7 +72,7 @@ func NewCmdConfigView(f *Factory, runF func(*ConfigOptions) error) *cobra.Comman
 	return &cobra.Command{
 		Use:   "view",
 		Short: "Show the config file with secrets masked, and the brokers in effect",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
 			if runF != nil {
 				return runF(opts)
@@ -98,7 +98,7 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 	return &cobra.Command{
 		Use:   "use-context NAME",
 		Short: "Make NAME the current context",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {
@@ -132,7 +132,7 @@ func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 		Example: `  kctl config set-context local --brokers localhost:9092,localhost:19092,localhost:29092
   kctl config set-context prod -b kafka-1:9093 --tls --tls-ca ca.pem \
       --sasl-mechanism scram-sha-512 --sasl-user ops --sasl-password-file ~/.kafka-pw --use`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {

@@ -14,7 +14,7 @@ func NewCmdDescribe(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe",
 		Short: "Show a cluster or its topics: brokers, partitions, leaders, ISR, health",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdDescribeCluster(f, nil), NewCmdDescribeTopics(f, nil))
 	return cmd
@@ -34,7 +34,7 @@ func NewCmdDescribeCluster(f *Factory, runF func(context.Context, *DescribeOptio
 		Use:     "cluster",
 		Short:   "Cluster ID, controller, brokers, topic counts and a health line",
 		Example: "  kctl describe cluster\n  kctl describe cluster -o json",
-		Args:    cobra.NoArgs,
+		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
 				return runF(cmd.Context(), opts)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 )
 
@@ -43,7 +42,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Error: "+err.Error())
 	var fe *FlagError
-	if errors.As(err, &fe) || isCobraUsageError(err) {
+	if errors.As(err, &fe) {
 		name := "kctl"
 		if cmd != nil {
 			name = cmd.CommandPath()
@@ -51,16 +50,6 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", name)
 	}
 	return code
-}
-
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "bad flag syntax", "if any flags in the group"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
 }
 
 // tuneGC lets one-shot commands (describe, lag, plan, apply, …) run with

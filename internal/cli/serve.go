@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -29,7 +30,7 @@ welcome email, retries with backoff and dead-letters what it cannot handle.
 
 Both serve /healthz, /readyz, /metrics (Prometheus), log to stderr, and stop gracefully on
 Ctrl-C or SIGTERM (exit 0).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 	}
 	cmd.AddCommand(NewCmdServeUsers(f, nil), NewCmdServeEmail(f, nil))
 	return cmd
@@ -47,7 +48,7 @@ type ServeUsersOptions struct {
 }
 
 // NewCmdServeUsers builds `kctl serve users`.
-func NewCmdServeUsers(f *Factory, runF func(*cobra.Command, *ServeUsersOptions) error) *cobra.Command {
+func NewCmdServeUsers(f *Factory, runF func(context.Context, *ServeUsersOptions) error) *cobra.Command {
 	opts := &ServeUsersOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "users",
@@ -64,12 +65,12 @@ given twice, a bad email, an empty name or password; 409 duplicate email; 413 bo
   kctl serve users --addr :18080 --db /var/lib/kctl/users.db -b kafka-1:9092
   curl -s localhost:8080/api/users -H 'Content-Type: application/json' \
     -d '{"email":"sender@test.com","name":"김이름","password":"1234"}'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
-				return runF(cmd, opts)
+				return runF(cmd.Context(), opts)
 			}
-			return runServeUsers(cmd, opts)
+			return runServeUsers(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -82,7 +83,7 @@ given twice, a bad email, an empty name or password; 409 duplicate email; 413 bo
 	return cmd
 }
 
-func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
+func runServeUsers(ctx context.Context, o *ServeUsersOptions) error {
 	f := o.f
 	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
 		return &FlagError{Err: fmt.Errorf("--bcrypt-cost %d: use %d..%d (default %d)", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost)}
@@ -101,7 +102,6 @@ func runServeUsers(cmd *cobra.Command, o *ServeUsersOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
 	svc, err := users.New(ctx, users.Config{
 		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, BcryptCost: o.BcryptCost,
 		Logger: f.Logger(), ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
@@ -136,7 +136,7 @@ type ServeEmailOptions struct {
 }
 
 // NewCmdServeEmail builds `kctl serve email`.
-func NewCmdServeEmail(f *Factory, runF func(*cobra.Command, *ServeEmailOptions) error) *cobra.Command {
+func NewCmdServeEmail(f *Factory, runF func(context.Context, *ServeEmailOptions) error) *cobra.Command {
 	opts := &ServeEmailOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "email",
@@ -156,12 +156,12 @@ The SMTP password comes from KCTL_SMTP_PASSWORD, never a flag.`,
   kctl serve email --concurrency 6 --max-attempts 3 --backoff 500ms
   kctl serve email --smtp-addr localhost:1025 --smtp-from 'Welcome <no-reply@example.com>'
   curl -s 'localhost:8081/api/email-logs?userId=1'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if runF != nil {
-				return runF(cmd, opts)
+				return runF(cmd.Context(), opts)
 			}
-			return runServeEmail(cmd, opts)
+			return runServeEmail(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -209,7 +209,7 @@ func (o *ServeEmailOptions) check() error {
 	return nil
 }
 
-func runServeEmail(cmd *cobra.Command, o *ServeEmailOptions) error {
+func runServeEmail(ctx context.Context, o *ServeEmailOptions) error {
 	f := o.f
 	if err := o.check(); err != nil {
 		return &FlagError{Err: err}
@@ -230,7 +230,6 @@ func runServeEmail(cmd *cobra.Command, o *ServeEmailOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx := cmd.Context()
 	svc, err := email.New(ctx, email.Config{
 		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, DLTTopic: o.DLTTopic, Group: o.Group,
 		Concurrency: o.Concurrency, MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, BackoffMultiplier: o.BackoffMultiplier,

@@ -48,7 +48,7 @@ on free ports and stops everything at the end.`,
 		Example: `  kctl smoke --embedded
   kctl smoke -b kafka-1:9092 --count 100 --junit smoke-junit.xml
   kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := fileFlag(opts.File, args)
 			if err != nil {
