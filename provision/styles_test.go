@@ -2,4 +2,4 @@ package provision
 
 import "github.com/kctl/kctl/internal/ui"
 
-var plainStyles = ui.NewStyles(false, false)
+var plainStyles = ui.Styles{}

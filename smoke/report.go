@@ -208,7 +208,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s.Cases = append(s.Cases, c)
 	}
 	var sum strings.Builder
-	r.WriteSummary(&sum, ui.NewStyles(false, false))
+	r.WriteSummary(&sum, ui.Styles{})
 	s.SystemOut = strings.TrimSpace(sum.String())
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

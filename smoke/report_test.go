@@ -64,7 +64,7 @@ func TestJUnitIsValidAndComplete(t *testing.T) {
 
 func TestTextReport(t *testing.T) {
 	var b bytes.Buffer
-	if err := sampleReport().WriteText(&b, ui.NewStyles(false, false)); err != nil {
+	if err := sampleReport().WriteText(&b, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -211,9 +211,13 @@ func connectionError(err error) error {
 func (f *Factory) Format() (ui.Format, error) { return ui.ParseFormat(f.Global.Output) }
 
 // Styles returns the text styles for stdout.
-func (f *Factory) Styles() ui.Styles {
-	term := f.IsTerminal(f.IO.Out)
-	return ui.NewStyles(term && ui.ColorEnabled(f.IO.Out, f.Global.NoColor, f.Getenv), term)
+func (f *Factory) Styles() ui.Styles { return f.stylesFor(f.IO.Out) }
+
+// stderrStyles returns the text styles for stderr.
+func (f *Factory) stderrStyles() ui.Styles { return f.stylesFor(f.IO.ErrOut) }
+
+func (f *Factory) stylesFor(w io.Writer) ui.Styles {
+	return ui.StylesFor(w, f.IsTerminal(w), f.Global.NoColor, f.Getenv)
 }
 
 // Print writes a view to stdout in the -o format.

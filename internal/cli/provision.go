@@ -65,11 +65,6 @@ func loadTopics(f *Factory, path string, format ui.Format, apply bool) (*topolog
 	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, human.Plural(max(n, 1), "error"), where, changed)
 }
 
-func (f *Factory) stderrStyles() ui.Styles {
-	term := f.IsTerminal(f.IO.ErrOut)
-	return ui.NewStyles(term && ui.ColorEnabled(f.IO.ErrOut, f.Global.NoColor, f.Getenv), term)
-}
-
 func writeDiagnostics(w io.Writer, st ui.Styles, diags topology.Diagnostics) {
 	for _, d := range diags {
 		line := d.String()
@@ -120,7 +115,7 @@ min.insync.replicas equal to replicationFactor, deprecated configs) do not fail 
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := fileFlag(flag, args)
 			if err != nil {
@@ -203,7 +198,7 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 		Example: `  kctl plan
   kctl plan -f topics.yaml --detailed-exitcode
   kctl plan --prune --max-deletes 3 -o json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
@@ -341,7 +336,7 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run
   kctl apply --prune --max-deletes 2 --yes`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err

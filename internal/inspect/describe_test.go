@@ -59,7 +59,7 @@ func golden(t *testing.T, name string, got []byte) {
 func text(t *testing.T, v ui.TextWriter) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := v.WriteText(&b, ui.NewStyles(false, false)); err != nil {
+	if err := v.WriteText(&b, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -274,7 +274,7 @@ func TestDescribePartialResults(t *testing.T) {
 	if cv.Health.OK() || cv.Health.MinISRUnknown != 2 {
 		t.Errorf("health = %+v; want not OK with min ISR unknown for orders' 2 partitions", cv.Health)
 	}
-	if line := cv.Health.HealthLine(ui.NewStyles(false, false)); !strings.HasPrefix(line, "UNKNOWN (") || !strings.Contains(line, "min ISR unknown for 2 partitions") {
+	if line := cv.Health.HealthLine(ui.Styles{}); !strings.HasPrefix(line, "UNKNOWN (") || !strings.Contains(line, "min ISR unknown for 2 partitions") {
 		t.Errorf("health line = %q", line)
 	}
 }

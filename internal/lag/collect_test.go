@@ -267,7 +267,7 @@ func TestDeletedTopic(t *testing.T) {
 		t.Error("Total over a deleted topic: no error, want one saying the lag is unknown")
 	}
 	var text strings.Builder
-	if err := s.WriteText(&text, ui.NewStyles(false, false)); err != nil {
+	if err := s.WriteText(&text, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "topic deleted") || !strings.Contains(text.String(), `Topic "gone" no longer exists`) {

@@ -55,13 +55,13 @@ func goldenSnapshot() Snapshot {
 
 func TestWriteTextGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := goldenSnapshot().WriteText(&buf, ui.NewStyles(false, false)); err != nil {
+	if err := goldenSnapshot().WriteText(&buf, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "text.golden", buf.Bytes())
 
 	buf.Reset()
-	if err := (Snapshot{Groups: []Group{}}).WriteText(&buf, ui.NewStyles(false, false)); err != nil {
+	if err := (Snapshot{Groups: []Group{}}).WriteText(&buf, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	if buf.String() != "No consumer groups match.\n" {

@@ -105,6 +105,13 @@ func ColorEnabled(w io.Writer, noColorFlag bool, getenv func(string) string) boo
 	return IsTerminal(w)
 }
 
+// StylesFor decides the styles of w: terminal says whether w is a terminal
+// (the caller's test, which tests may replace); colour needs that, no
+// --no-color, and NO_COLOR unset (ColorEnabled).
+func StylesFor(w io.Writer, terminal, noColorFlag bool, getenv func(string) string) Styles {
+	return NewStyles(w, terminal && ColorEnabled(w, noColorFlag, getenv), terminal)
+}
+
 // Styles are the text styles; all identity when colour is off.
 type Styles struct {
 	Color                                         bool // colour and boxed tables
@@ -112,11 +119,13 @@ type Styles struct {
 	ok, warn, bad, bold, dim, add, change, remove lipgloss.Style
 }
 
-// NewStyles returns styles for a writer where colour is (or is not) enabled.
-func NewStyles(color, terminal bool) Styles {
+// NewStyles returns the styles for text written to w, where colour is (or
+// is not) enabled: the colours are those w's own terminal supports, whatever
+// stdout is.
+func NewStyles(w io.Writer, color, terminal bool) Styles {
 	s := Styles{Color: color, Terminal: terminal}
 	if color {
-		r := lipgloss.NewRenderer(os.Stdout)
+		r := lipgloss.NewRenderer(w)
 		s.ok = r.NewStyle().Foreground(lipgloss.Color("2"))
 		s.add = s.ok
 		s.warn = r.NewStyle().Foreground(lipgloss.Color("3"))

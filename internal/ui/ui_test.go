@@ -33,7 +33,7 @@ func TestColorEnabled(t *testing.T) {
 func TestTablePlain(t *testing.T) {
 	var b bytes.Buffer
 	tb := Table{Header: []string{"ID", "ADDRESS", "ROLE"}, Rows: [][]string{{"0", "127.0.0.1:9092", ""}, {"12", "h:1", "controller"}}}
-	if err := tb.Write(&b, NewStyles(false, false)); err != nil {
+	if err := tb.Write(&b, Styles{}); err != nil {
 		t.Fatal(err)
 	}
 	want := "ID  ADDRESS         ROLE\n0   127.0.0.1:9092\n12  h:1             controller\n"
@@ -41,7 +41,7 @@ func TestTablePlain(t *testing.T) {
 		t.Errorf("plain table:\n%q\nwant\n%q", b.String(), want)
 	}
 	b.Reset()
-	if err := tb.Write(&b, NewStyles(true, true)); err != nil {
+	if err := tb.Write(&b, NewStyles(&b, true, true)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "╭") || !strings.Contains(b.String(), "controller") {
@@ -55,11 +55,11 @@ func TestPrintJSONAndYAML(t *testing.T) {
 		N    int    `json:"count" yaml:"count"`
 	}{"a<b", 2}
 	var b bytes.Buffer
-	if err := Print(&b, JSON, NewStyles(false, false), v); err != nil || b.String() != "{\n  \"name\": \"a<b\",\n  \"count\": 2\n}\n" {
+	if err := Print(&b, JSON, Styles{}, v); err != nil || b.String() != "{\n  \"name\": \"a<b\",\n  \"count\": 2\n}\n" {
 		t.Errorf("JSON = %q, %v", b.String(), err)
 	}
 	b.Reset()
-	if err := Print(&b, YAML, NewStyles(false, false), v); err != nil || b.String() != "name: a<b\ncount: 2\n" {
+	if err := Print(&b, YAML, Styles{}, v); err != nil || b.String() != "name: a<b\ncount: 2\n" {
 		t.Errorf("YAML = %q, %v", b.String(), err)
 	}
 }
