@@ -1,5 +1,3 @@
 package provision
 
-import "github.com/kctl/kctl/internal/ui"
-
-var plainStyles = ui.Styles{}
+var plainStyles Styles = Plain{}

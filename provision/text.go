@@ -5,7 +5,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/topology"
 )
 
@@ -13,7 +12,7 @@ import (
 // "- delete", "! refused" with details, then the summary line
 // "Plan: N to create, N to update, N to delete, N refused." or
 // "No changes. …" when there is nothing to do.
-func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
+func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	ew := &errWriter{w: w}
 	if len(p.Changes) == 0 {
 		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, countWord(p.Topics, "topic", "topics"))
@@ -45,7 +44,7 @@ func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
 	return ew.err
 }
 
-func writeChange(ew *errWriter, st ui.Styles, c Change) {
+func writeChange(ew *errWriter, st Styles, c Change) {
 	name := c.Topic
 	if name == "" {
 		name = "cluster"
@@ -137,7 +136,7 @@ func oldValue(cc ConfigChange) string {
 }
 
 // WriteText prints one line per change and a closing summary.
-func (r Result) WriteText(w io.Writer, st ui.Styles) error {
+func (r Result) WriteText(w io.Writer, st Styles) error {
 	ew := &errWriter{w: w}
 	for _, it := range r.Items {
 		switch {

@@ -289,7 +289,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 		return err
 	}
 	defer c.Close()
-	if err := o.f.Print(p); err != nil {
+	if err := o.f.Print(planView(p)); err != nil {
 		return err
 	}
 	switch {
@@ -374,7 +374,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		return f.Print(view)
 	}
 	if text {
-		if err := f.Print(p); err != nil {
+		if err := f.Print(planView(p)); err != nil {
 			return err
 		}
 	}
@@ -441,4 +441,9 @@ func confirm(ctx context.Context, in io.Reader, out io.Writer) (bool, error) {
 		}
 		return strings.TrimSpace(a.line) == "yes", nil
 	}
+}
+
+// planView prints a plan: provision's text printer, or the plan as JSON/YAML.
+func planView(p *provision.Plan) any {
+	return ui.WithText(p, func(w io.Writer, st ui.Styles) error { return p.WriteText(w, st) })
 }

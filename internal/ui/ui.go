@@ -49,9 +49,25 @@ type TextWriter interface {
 	WriteText(w io.Writer, st Styles) error
 }
 
+// WithText pairs a view, printed as itself in JSON and YAML, with the
+// function that prints it as text: for views of packages that cannot name
+// Styles (their text printers take an interface Styles satisfies).
+func WithText(v any, text func(io.Writer, Styles) error) any { return withText{v, text} }
+
+type withText struct {
+	v    any
+	text func(io.Writer, Styles) error
+}
+
 // Print writes v in format f. JSON is indented with a trailing newline; YAML
 // uses the json tags' field names as well (views carry both tags).
 func Print(w io.Writer, f Format, st Styles, v any) error {
+	if wt, ok := v.(withText); ok {
+		if f == Text {
+			return wt.text(w, st)
+		}
+		v = wt.v
+	}
 	switch f {
 	case JSON:
 		return PrintJSON(w, v)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
@@ -78,6 +79,21 @@ func TestPrintable(t *testing.T) {
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A view paired WithText prints through its function as text and as
+// itself in JSON and YAML.
+func TestWithText(t *testing.T) {
+	v := struct {
+		N int `json:"count" yaml:"count"`
+	}{3}
+	wt := WithText(v, func(w io.Writer, _ Styles) error { _, err := io.WriteString(w, "three\n"); return err })
+	for f, want := range map[Format]string{Text: "three\n", JSON: "{\n  \"count\": 3\n}\n", YAML: "count: 3\n"} {
+		var b bytes.Buffer
+		if err := Print(&b, f, Styles{}, wt); err != nil || b.String() != want {
+			t.Errorf("%s: %q, %v; want %q", f, b.String(), err, want)
 		}
 	}
 }
