@@ -14,9 +14,9 @@ import (
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"gopkg.in/yaml.v3"
 )
 
 // IOStreams are a command's standard streams.
@@ -116,22 +116,16 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 
 // defaultFileBrokers reads cluster.brokers of ./topics.yaml, if that file
 // exists, so that every command run in the same directory reaches the same
-// cluster. A file that cannot be read or parsed gives no brokers here; the
-// commands that use the file report its errors.
+// cluster. It parses with topology, the one reader of topics.yaml: a file
+// that cannot be read or used gives no brokers here, and a broker entry
+// that is not host:port is left out; the commands that use the file report
+// its errors.
 func defaultFileBrokers() ([]string, string) {
-	b, err := os.ReadFile(DefaultTopicsFile)
-	if err != nil {
+	f, _, err := topology.Load(DefaultTopicsFile)
+	if err != nil || f == nil || len(f.Cluster.Brokers) == 0 {
 		return nil, ""
 	}
-	var doc struct {
-		Cluster struct {
-			Brokers []string `yaml:"brokers"`
-		} `yaml:"cluster"`
-	}
-	if yaml.Unmarshal(b, &doc) != nil || len(doc.Cluster.Brokers) == 0 {
-		return nil, ""
-	}
-	return doc.Cluster.Brokers, DefaultTopicsFile
+	return f.Cluster.Brokers, DefaultTopicsFile
 }
 
 // Clients is a connected client and its admin wrapper.
