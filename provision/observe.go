@@ -2,7 +2,7 @@
 // Observe reads the cluster in a constant number of requests, Diff (pure,
 // no I/O) compares it with the file and returns a Plan value, and Apply
 // carries out a plan with one batched request per kind of change
-// (DESIGN.md §4). Apply decides nothing: every decision is in the plan.
+// (docs/design.md §4). Apply decides nothing: every decision is in the plan.
 //
 // The functions take a kmsg.Requestor (a *kgo.Client) rather than a
 // *kadm.Client: kadm's CreateTopics gives every topic the same partition

@@ -1,5 +1,5 @@
 // Package topology reads topics.yaml: the declared topics of a Kafka
-// cluster (DESIGN.md §3). It decodes strictly from yaml.v3 nodes so every
+// cluster (docs/design.md §3). It decodes strictly from yaml.v3 nodes so every
 // problem carries file:line:col, merges defaults into topics, normalises
 // durations and sizes to the broker's integer strings, and checks Kafka's
 // rules offline (names, counts, known topic configs with their types,

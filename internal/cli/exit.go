@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// The exit codes of DESIGN.md §2. They are decided only in ExitCode.
+// The exit codes of docs/design.md §2. They are decided only in ExitCode.
 const (
 	ExitOK          = 0
 	ExitError       = 1

@@ -1,6 +1,6 @@
 // Package devcluster runs the embedded Kafka cluster: franz-go's kfake with
 // three brokers on 127.0.0.1. kfake speaks the real wire protocol but does
-// not replicate, validate topic configs or reassign partitions (DESIGN.md §7).
+// not replicate, validate topic configs or reassign partitions (docs/design.md §7).
 package devcluster
 
 import (

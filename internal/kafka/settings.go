@@ -1,5 +1,5 @@
 // Package kafka turns flags, environment and contexts into franz-go client
-// options. It is the only place that knows the broker precedence of DESIGN.md §2.
+// options. It is the only place that knows the broker precedence of docs/design.md §2.
 package kafka
 
 import (
@@ -79,7 +79,7 @@ type Inputs struct {
 // brokerEnv lists the environment variables consulted, in order.
 var brokerEnv = []string{"KCTL_BROKERS", "KAFKA_BROKERS", "KAFKA_BOOTSTRAP_SERVERS"}
 
-// Resolve applies the precedence of DESIGN.md §2. It returns an error naming
+// Resolve applies the precedence of docs/design.md §2. It returns an error naming
 // the bad input when a broker address, SASL mechanism or secret file is wrong.
 func Resolve(in Inputs) (Settings, error) {
 	getenv := in.Getenv

@@ -1,4 +1,4 @@
-// Package email is the email service of `kctl serve email` (DESIGN.md §5):
+// Package email is the email service of `kctl serve email` (docs/design.md §5):
 // it consumes UserSignedUp events in group "email-service", sends each user
 // a welcome email, and logs it in its own SQLite database, unique on the
 // event ID, so a redelivered event is never sent or logged twice. A failing

@@ -1,5 +1,5 @@
 // Package event is the UserSignedUp event the users service publishes and
-// the email service consumes (DESIGN.md §5). It is the only definition of
+// the email service consumes (docs/design.md §5). It is the only definition of
 // the wire shape: both services and kctl smoke use it.
 package event
 
@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Topic names and the email service's consumer group (DESIGN.md §1, §5).
+// Topic names and the email service's consumer group (docs/design.md §1, §5).
 const (
 	Topic         = "user.signed-up"
 	DLTSuffix     = ".dlt"

@@ -1,4 +1,4 @@
-// Package users is the users service of `kctl serve users` (DESIGN.md §5):
+// Package users is the users service of `kctl serve users` (docs/design.md §5):
 // sign-ups over HTTP, stored in an embedded SQLite database together with an
 // outbox row holding the UserSignedUp event, which a relay publishes to Kafka.
 // The HTTP answer never waits for Kafka, and no accepted sign-up is lost
@@ -185,7 +185,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Handler returns the service's HTTP handler (the routes of DESIGN.md §5 and
+// Handler returns the service's HTTP handler (the routes of docs/design.md §5 and
 // /healthz, /readyz, /metrics). Sign-ups it accepts are published only while
 // Run is running.
 func (s *Service) Handler() http.Handler { return s.handler }
