@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -160,6 +162,10 @@ func (e *UnreachableError) Error() string {
 		from = " (from " + e.From + ")"
 	}
 	msg := fmt.Sprintf("cannot reach Kafka at %s%s within %s: %v", strings.Join(e.Brokers, ","), from, e.Timeout, e.Cause)
+	if refused(e.Cause) {
+		// Said at once: no wait was involved, and it is no timing problem.
+		msg = fmt.Sprintf("cannot reach Kafka at %s%s: connection refused by every broker: %v", strings.Join(e.Brokers, ","), from, e.Cause)
+	}
 	if e.Hint != "" {
 		msg += " (" + e.Hint + ")"
 	}
@@ -167,6 +173,24 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Cause }
+
+// refused reports whether err is a refused connection and, for errors
+// joined from several brokers, whether every one of them is.
+func refused(err error) bool {
+	if se, ok := err.(seedErrors); ok && slices.Contains(se.errs, nil) {
+		return false // a seed was never tried
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		for _, e := range errs {
+			if !refused(e) {
+				return false
+			}
+		}
+		return len(errs) > 0
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
 
 // AuthError says the cluster refused our credentials.
 type AuthError struct {

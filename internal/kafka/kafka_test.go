@@ -239,8 +239,26 @@ func TestStickyOneConnection(t *testing.T) {
 	defer cl2.Close()
 	_, err = kmsg.NewPtrMetadataRequest().RequestWith(ctx, NewSticky(cl2, s))
 	var ue *UnreachableError
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach Kafka at "+deadAddr+" (from --brokers)") || !strings.Contains(err.Error(), "connection refused") {
-		t.Errorf("err = %v, want an *UnreachableError naming %s and the cause", err, deadAddr)
+	if !errors.As(err, &ue) || !strings.HasPrefix(err.Error(), "cannot reach Kafka at "+deadAddr+" (from --brokers): connection refused by every broker: ") || strings.Contains(err.Error(), "within") {
+		t.Errorf("err = %v, want an *UnreachableError naming %s and saying at once that it refused", err, deadAddr)
+	}
+
+	// Two seeds, both refusing: said at once, each named.
+	dead2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead2Addr := dead2.Addr().String()
+	dead2.Close()
+	s = Settings{Brokers: []string{deadAddr, dead2Addr}, BrokersFrom: "--brokers", Timeout: 10 * time.Second}
+	cl3, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl3.Close()
+	_, err = kmsg.NewPtrMetadataRequest().RequestWith(ctx, NewSticky(cl3, s))
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "connection refused by every broker") || strings.Contains(err.Error(), "within") {
+		t.Errorf("two refusing seeds: err = %v, want 'connection refused by every broker'", err)
 	}
 }
 
