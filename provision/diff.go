@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -44,6 +45,10 @@ type Plan struct {
 	// Unmanaged are dynamic configs on declared topics that the file does
 	// not name; they are left alone unless Options.PruneConfigs.
 	Unmanaged []UnmanagedConfig `json:"unmanagedConfigs" yaml:"unmanagedConfigs"`
+	// Undeclared are the topics on the cluster the file does not declare,
+	// sorted by name: what --prune would delete (managed, not internal)
+	// and what it never touches.
+	Undeclared []UndeclaredTopic `json:"undeclaredTopics" yaml:"undeclaredTopics"`
 	// Notes are things worth knowing that change nothing.
 	Notes   []string `json:"notes" yaml:"notes"`
 	Summary Summary  `json:"summary" yaml:"summary"`
@@ -96,6 +101,17 @@ type UnmanagedConfig struct {
 	Value *string `json:"value" yaml:"value"`
 }
 
+// UndeclaredTopic is a topic on the cluster that the file does not declare.
+type UndeclaredTopic struct {
+	Name string `json:"name" yaml:"name"`
+	// Managed: under the file's managedPrefixes, so --prune deletes it
+	// unless it is internal.
+	Managed bool `json:"managed" yaml:"managed"`
+	// Internal: Kafka's own or a platform topic (__*, _schemas, connect-*,
+	// …), which kctl never deletes.
+	Internal bool `json:"internal" yaml:"internal"`
+}
+
 // Summary counts the changes by action.
 type Summary struct {
 	Create  int `json:"create" yaml:"create"`
@@ -115,7 +131,7 @@ func (p *Plan) IsRefused() bool { return p.Summary.Refused > 0 }
 // It does no I/O and never fails: what cannot be done is a refused change
 // with its reasons.
 func Diff(file *topology.File, st *State, opts Options) *Plan {
-	p := &Plan{File: file.Path, ClusterID: st.ClusterID, Topics: len(file.Topics), Options: opts, Changes: []Change{}, Unmanaged: []UnmanagedConfig{}, Notes: []string{}}
+	p := &Plan{File: file.Path, ClusterID: st.ClusterID, Topics: len(file.Topics), Options: opts, Changes: []Change{}, Unmanaged: []UnmanagedConfig{}, Undeclared: []UndeclaredTopic{}, Notes: []string{}}
 	if opts.MaxDeletes < 0 {
 		p.Options.MaxDeletes, opts.MaxDeletes = 0, 0
 	}
@@ -264,10 +280,15 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 func diffPrune(file *topology.File, st *State, opts Options, declared map[string]bool, p *Plan) {
 	var candidates, protected []string
 	for name, ts := range st.Topics {
-		if declared[name] || !file.Managed(name) {
+		if declared[name] {
 			continue
 		}
-		if ts.Internal || topology.IsInternalName(name) {
+		internal := ts.Internal || topology.IsInternalName(name)
+		p.Undeclared = append(p.Undeclared, UndeclaredTopic{Name: name, Managed: file.Managed(name), Internal: internal})
+		if !file.Managed(name) {
+			continue
+		}
+		if internal {
 			protected = append(protected, name)
 			continue
 		}
@@ -275,6 +296,7 @@ func diffPrune(file *topology.File, st *State, opts Options, declared map[string
 	}
 	sort.Strings(candidates)
 	sort.Strings(protected)
+	slices.SortFunc(p.Undeclared, func(a, b UndeclaredTopic) int { return strings.Compare(a.Name, b.Name) })
 	if !opts.Prune {
 		if n := len(candidates); n > 0 {
 			p.Notes = append(p.Notes, fmt.Sprintf("%s under managedPrefixes %s not declared in the file (%s); --prune would delete %s",

@@ -379,3 +379,27 @@ func TestSynonymValue(t *testing.T) {
 		t.Error("nil value")
 	}
 }
+
+// The topics on the cluster that the file does not declare are a
+// structured list, sorted, each saying whether --prune would touch it;
+// declared topics are not in it, and it is there without --prune too.
+func TestDiffUndeclaredTopics(t *testing.T) {
+	f := mustParse(t, "managedPrefixes: [user., connect-]\ntopics:\n  - {name: user.a, partitions: 1, replicationFactor: 1}\n")
+	st := state("c1", 3, topic("user.a", 1, 1), topic("user.old", 1, 1), topic("orders", 1, 1), topic("connect-offsets", 1, 1), topic("__consumer_offsets", 50, 1))
+	want := []UndeclaredTopic{
+		{Name: "__consumer_offsets", Internal: true},
+		{Name: "connect-offsets", Managed: true, Internal: true},
+		{Name: "orders"},
+		{Name: "user.old", Managed: true},
+	}
+	for _, opts := range []Options{{}, {Prune: true, MaxDeletes: 5}} {
+		p := Diff(f, st, opts)
+		if !reflect.DeepEqual(p.Undeclared, want) {
+			t.Errorf("prune=%v: undeclared = %+v, want %+v", opts.Prune, p.Undeclared, want)
+		}
+	}
+	p := Diff(f, state("c1", 3, topic("user.a", 1, 1)), Options{})
+	if p.Undeclared == nil || len(p.Undeclared) != 0 {
+		t.Errorf("nothing undeclared: %#v, want an empty list (JSON [])", p.Undeclared)
+	}
+}
