@@ -381,7 +381,7 @@ func (p *parser) parseTopics(f *File, n *yaml.Node) {
 		firstLine[t.Name] = t.Pos.Line
 		fk := FoldName(t.Name)
 		if other, clash := folded[fk]; clash {
-			p.warnf(namePos, "topic %q collides with %q (line %d) once '.' and '_' are folded: Kafka refuses to create both", t.Name, other.Name, other.Pos.Line)
+			p.errorf(namePos, "topic %q collides with %q (line %d) once '.' and '_' are folded: Kafka refuses to create the second, so the file could only be half-applied; rename one of them", t.Name, other.Name, other.Pos.Line)
 		} else {
 			folded[fk] = t
 		}
