@@ -40,6 +40,7 @@ func openPTY(t *testing.T) *os.File {
 func TestColourFollowsTheWriter(t *testing.T) {
 	t.Setenv("TERM", "xterm-256color")
 	t.Setenv("COLORTERM", "truecolor")
+	t.Setenv("CI", "") // termenv takes any $CI for "not a terminal"
 	env := func(k string) string { return os.Getenv(k) }
 	tty := openPTY(t)
 	if !IsTerminal(tty) {
