@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kctl/kctl/internal/human"
 	"github.com/kctl/kctl/topology"
 )
 
@@ -164,8 +165,49 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 		}
 	}
 	diffPrune(file, st, opts, declared, p)
+	checkBrokerLoad(file, st, p)
 	p.count()
 	return p
+}
+
+// checkBrokerLoad refuses the plan when it would leave the brokers holding
+// more partition replicas each than the file's limits.partitionsPerBroker
+// (default 4,000): a cluster-wide check on top of the per-topic ceiling,
+// from the metadata already observed. A plan that adds no replicas is never
+// refused by it, even on a cluster already over the limit.
+func checkBrokerLoad(file *topology.File, st *State, p *Plan) {
+	if st.Brokers <= 0 {
+		return
+	}
+	var before int64
+	for _, ts := range st.Topics {
+		before += int64(ts.Partitions) * int64(ts.ReplicationFactor)
+	}
+	after := before
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			if c.Partitions != nil && c.ReplicationFactor != nil {
+				after += int64(c.Partitions.To) * int64(c.ReplicationFactor.To)
+			}
+		case Update:
+			if ts := st.Topics[c.Topic]; ts != nil && c.Partitions != nil {
+				after += int64(c.Partitions.To-c.Partitions.From) * int64(ts.ReplicationFactor)
+			}
+		case Delete:
+			if ts := st.Topics[c.Topic]; ts != nil {
+				after -= int64(ts.Partitions) * int64(ts.ReplicationFactor)
+			}
+		}
+	}
+	limit := int64(file.Limits.PerBroker())
+	perBroker := (after + int64(st.Brokers) - 1) / int64(st.Brokers)
+	if after <= before || perBroker <= limit {
+		return
+	}
+	p.Changes = append(p.Changes, Change{Action: Refused, Reasons: []string{fmt.Sprintf(
+		"after this plan the %s would hold %d partition replicas, %d per broker, above limits.partitionsPerBroker %d (now %d per broker): declare fewer partitions or a lower replication factor, add brokers, or raise limits.partitionsPerBroker in %s",
+		human.Plural(st.Brokers, "broker"), after, perBroker, limit, (before+int64(st.Brokers)-1)/int64(st.Brokers), file.Path)}})
 }
 
 func (p *Plan) count() {

@@ -403,3 +403,38 @@ func TestDiffUndeclaredTopics(t *testing.T) {
 		t.Errorf("nothing undeclared: %#v, want an empty list (JSON [])", p.Undeclared)
 	}
 }
+
+// A plan that would leave the brokers over limits.partitionsPerBroker is
+// refused with the numbers; one within it, or one that adds no replicas
+// (even on a cluster already over), is not.
+func TestDiffRefusesBrokerOverload(t *testing.T) {
+	file := "topics:\n  - {name: big, partitions: 5000, replicationFactor: 3}\n"
+	// 5000×3 = 15000 replicas on 3 brokers: 5000 each, over 4000.
+	p := Diff(mustParse(t, file), state("c1", 3), Options{})
+	if !p.IsRefused() || p.Summary.Refused != 1 {
+		t.Fatalf("summary %+v, want the plan refused", p.Summary)
+	}
+	var reason string
+	for _, c := range p.Changes {
+		if c.Action == Refused && c.Topic == "" {
+			reason = strings.Join(c.Reasons, " ")
+		}
+	}
+	if !strings.Contains(reason, "15000 partition replicas, 5000 per broker, above limits.partitionsPerBroker 4000 (now 0 per broker)") {
+		t.Errorf("reason = %q", reason)
+	}
+	// The same file with room for it.
+	if p := Diff(mustParse(t, "limits: {partitionsPerBroker: 6000}\n"+file), state("c1", 3), Options{}); p.IsRefused() {
+		t.Errorf("limits.partitionsPerBroker 6000: refused %+v", p.Changes)
+	}
+	// Growing partitions counts the topic's replication factor.
+	grow := "topics:\n  - {name: t, partitions: 4001, replicationFactor: 1}\n"
+	if p := Diff(mustParse(t, grow), state("c1", 1, topic("t", 3000, 1)), Options{}); !p.IsRefused() {
+		t.Errorf("3000 → 4001 partitions on one broker: not refused")
+	}
+	// A cluster already over the limit can still take a plan that adds nothing.
+	over := state("c1", 1, topic("t", 5000, 1))
+	if p := Diff(mustParse(t, "topics:\n  - {name: t, partitions: 5000, replicationFactor: 1, config: {retention.ms: 1d}}\n"), over, Options{}); p.IsRefused() {
+		t.Errorf("a config change on an overloaded cluster: refused %+v", p.Changes)
+	}
+}

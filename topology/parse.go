@@ -182,7 +182,8 @@ func kindName(n *yaml.Node) string {
 }
 
 var (
-	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "topics"}
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics"}
+	limitsKeys   = []string{"maxPartitions", "partitionsPerBroker"}
 	clusterKeys  = []string{"id", "brokers"}
 	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
 	topicKeys    = []string{"name", "partitions", "replicationFactor", "config"}
@@ -262,7 +263,7 @@ func (p *parser) parse(data []byte) *File {
 			p.errorf(root, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
 			return nil
 		}
-		p.errorf(root, "the top level must be a mapping with cluster, managedPrefixes, defaults and topics keys, got %s", kindName(root))
+		p.errorf(root, "the top level must be a mapping with cluster, managedPrefixes, defaults, limits and topics keys, got %s", kindName(root))
 		return nil
 	}
 
@@ -277,6 +278,8 @@ func (p *parser) parse(data []byte) *File {
 			f.ManagedPrefixes, prefixNodes = p.parsePrefixes(v)
 		case "defaults":
 			f.Defaults = p.parseDefaults(v)
+		case "limits":
+			f.Limits = p.parseLimits(v)
 		case "topics":
 			topicsNode = v
 			if topicsNode == nil {
@@ -357,6 +360,22 @@ func (p *parser) parseDefaults(n *yaml.Node) Defaults {
 		}
 	})
 	return d
+}
+
+func (p *parser) parseLimits(n *yaml.Node) Limits {
+	var l Limits
+	if isNull(n) {
+		return l
+	}
+	p.mapping(n, "limits", limitsKeys, func(key string, _, v *yaml.Node) {
+		switch key {
+		case "maxPartitions":
+			l.MaxPartitions, _ = p.partitions(v, "limits.maxPartitions")
+		case "partitionsPerBroker":
+			l.PartitionsPerBroker, _ = p.partitions(v, "limits.partitionsPerBroker")
+		}
+	})
+	return l
 }
 
 func (p *parser) parseTopics(f *File, n *yaml.Node) {

@@ -53,6 +53,15 @@ func JSONSchema() []byte {
 				"description": "--prune deletes only topics under these prefixes.",
 				"items":       map[string]any{"type": "string", "pattern": `^[a-zA-Z0-9._-]+$`},
 			},
+			"limits": map[string]any{
+				"type":                 "object",
+				"description":          "Safety ceilings that validate and plan enforce.",
+				"additionalProperties": false,
+				"properties": map[string]any{
+					"maxPartitions":       map[string]any{"$ref": "#/definitions/partitions", "description": "Per-topic partition ceiling (default 10000; --max-partitions wins)."},
+					"partitionsPerBroker": map[string]any{"$ref": "#/definitions/partitions", "description": "Partition replicas per broker after a plan (default 4000)."},
+				},
+			},
 			"defaults": map[string]any{
 				"type":                 "object",
 				"description":          "Merged into every topic; a topic's own fields win.",

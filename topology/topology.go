@@ -21,6 +21,8 @@ type File struct {
 	Cluster         Cluster  `json:"cluster" yaml:"cluster"`
 	ManagedPrefixes []string `json:"managedPrefixes" yaml:"managedPrefixes"`
 	Defaults        Defaults `json:"defaults" yaml:"defaults"`
+	// Limits are the file's safety ceilings; zero fields take the defaults.
+	Limits Limits `json:"limits" yaml:"limits"`
 	// Topics are in file order, each with the defaults merged in.
 	Topics []Topic `json:"topics" yaml:"topics"`
 }
@@ -31,6 +33,78 @@ type Cluster struct {
 	ID string `json:"id,omitempty" yaml:"id,omitempty"`
 	// Brokers is the default bootstrap list (the second-to-last fallback).
 	Brokers []string `json:"brokers,omitempty" yaml:"brokers,omitempty"`
+}
+
+// The default safety ceilings. A topic of more partitions, or a cluster of
+// more partition replicas per broker, is refused before anything is sent:
+// kfake and real brokers alike run out of memory or stop answering long
+// before Kafka's own int32 limit (Kafka's operations guidance keeps a
+// broker to about 4,000 partition replicas).
+const (
+	DefaultMaxPartitions       = 10000
+	DefaultPartitionsPerBroker = 4000
+)
+
+// Limits are the file's `limits:` section.
+type Limits struct {
+	// MaxPartitions is the per-topic partition ceiling (default 10,000).
+	MaxPartitions int32 `json:"maxPartitions,omitempty" yaml:"maxPartitions,omitempty"`
+	// PartitionsPerBroker is the ceiling of partition replicas per broker
+	// after a plan (default 4,000).
+	PartitionsPerBroker int32 `json:"partitionsPerBroker,omitempty" yaml:"partitionsPerBroker,omitempty"`
+}
+
+// MaxPartitionsOr returns the per-topic ceiling: flag when positive (a
+// --max-partitions given on the command line), else the file's, else the
+// default.
+func (l Limits) MaxPartitionsOr(flag int32) int32 {
+	switch {
+	case flag > 0:
+		return flag
+	case l.MaxPartitions > 0:
+		return l.MaxPartitions
+	}
+	return DefaultMaxPartitions
+}
+
+// PerBroker returns the per-broker replica ceiling: the file's or the default.
+func (l Limits) PerBroker() int32 {
+	if l.PartitionsPerBroker > 0 {
+		return l.PartitionsPerBroker
+	}
+	return DefaultPartitionsPerBroker
+}
+
+// WithLimits returns diags plus an error for each topic of f whose
+// partitions exceed the per-topic ceiling (f.Limits.MaxPartitionsOr(flag)),
+// at the topic's name, sorted by position. f nil: diags as they are.
+func WithLimits(f *File, diags Diagnostics, flag int32) Diagnostics {
+	if f == nil {
+		return diags
+	}
+	extra := f.CheckLimits(flag)
+	if len(extra) == 0 {
+		return diags
+	}
+	out := append(append(Diagnostics{}, diags...), extra...)
+	out.sort()
+	return out
+}
+
+// CheckLimits returns an error for each topic whose partitions exceed the
+// per-topic ceiling (MaxPartitionsOr(flag)), at the topic's name. It
+// returns nil when every topic is within it.
+func (f *File) CheckLimits(flag int32) Diagnostics {
+	ceiling := f.Limits.MaxPartitionsOr(flag)
+	var out Diagnostics
+	for _, t := range f.Topics {
+		if t.Partitions > ceiling {
+			out = append(out, Diagnostic{SeverityError, t.Pos, fmt.Sprintf(
+				"topic %q: %d partitions is above the ceiling of %d per topic: a topic this large can take the cluster down; declare fewer, or raise the ceiling with limits.maxPartitions (or --max-partitions) if it really needs them",
+				t.Name, t.Partitions, ceiling)})
+		}
+	}
+	return out
 }
 
 // Defaults are merged into every topic; a topic's own fields win.

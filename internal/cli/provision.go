@@ -39,11 +39,15 @@ func fileFlag(flag string, args []string) (string, error) {
 // returns an error saying to fix it (and, for apply, that nothing was
 // changed): in text the errors go to stderr first; with -o json|yaml they
 // are printed on stdout as validate prints them.
-func loadTopics(f *Factory, path string, format ui.Format, apply bool) (*topology.File, error) {
+func loadTopics(f *Factory, path string, format ui.Format, apply bool, maxPartitions int32) (*topology.File, error) {
+	if err := checkMaxPartitions(maxPartitions); err != nil {
+		return nil, err
+	}
 	file, diags, err := topology.Load(path)
 	if err != nil {
 		return nil, err
 	}
+	diags = topology.WithLimits(file, diags, maxPartitions)
 	n := len(diags.Errors())
 	if n == 0 && file != nil {
 		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
@@ -79,8 +83,9 @@ func writeDiagnostics(w io.Writer, st ui.Styles, diags topology.Diagnostics) {
 
 // ValidateOptions is `kctl validate`.
 type ValidateOptions struct {
-	f    *Factory
-	File string
+	f             *Factory
+	File          string
+	MaxPartitions int32
 }
 
 // validateView is what `kctl validate` prints.
@@ -110,8 +115,10 @@ func NewCmdValidate(f *Factory, runF func(*ValidateOptions) error) *cobra.Comman
 		Long: `Check a topics file without a cluster: unknown keys (with the likely intended one), duplicate
 topics, Kafka's topic-name rules, partitions 1..2147483647 and replicationFactor 1..32767 (Kafka's
 int32 and int16), known topic configs with their types, enums and ranges, and
-min.insync.replicas <= replicationFactor. Warnings (names that collide once '.' and '_' are folded,
-min.insync.replicas equal to replicationFactor, deprecated configs) do not fail validation.`,
+min.insync.replicas <= replicationFactor, names that collide once '.' and '_' are folded, and a
+topic above the per-topic partition ceiling (--max-partitions, else the file's
+limits.maxPartitions, else 10000). Warnings (min.insync.replicas equal to replicationFactor,
+deprecated configs) do not fail validation.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json`,
@@ -129,6 +136,7 @@ min.insync.replicas equal to replicationFactor, deprecated configs) do not fail 
 		},
 	}
 	cmd.Flags().StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
+	addMaxPartitionsFlag(cmd.Flags(), &opts.MaxPartitions)
 	return cmd
 }
 
@@ -153,10 +161,14 @@ func runValidate(o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := checkMaxPartitions(o.MaxPartitions); err != nil {
+		return err
+	}
 	file, diags, err := topology.Load(o.File)
 	if err != nil {
 		return err
 	}
+	diags = topology.WithLimits(file, diags, o.MaxPartitions)
 	v := newValidateView(o.File, file, diags)
 	if format == ui.Text {
 		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
@@ -178,6 +190,7 @@ type PlanOptions struct {
 	f                *Factory
 	File             string
 	Diff             provision.Options
+	MaxPartitions    int32
 	DetailedExitCode bool
 }
 
@@ -210,24 +223,36 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 		},
 	}
 	fl := cmd.Flags()
-	addDiffFlags(fl, &flag, &opts.Diff)
+	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error or refusal")
 	return cmd
 }
 
 // addDiffFlags adds the flags plan and apply share: the file and what the
 // diff may do (prune, prune configs, max deletes).
-func addDiffFlags(fl *pflag.FlagSet, file *string, o *provision.Options) {
+func addDiffFlags(fl *pflag.FlagSet, file *string, maxPartitions *int32, o *provision.Options) {
 	fl.StringVarP(file, "file", "f", "", "topics file (default ./topics.yaml)")
+	addMaxPartitionsFlag(fl, maxPartitions)
 	fl.BoolVar(&o.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
 	fl.BoolVar(&o.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
 	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
 }
 
+func addMaxPartitionsFlag(fl *pflag.FlagSet, v *int32) {
+	fl.Int32Var(v, "max-partitions", 0, fmt.Sprintf("per-topic partition ceiling (default: the file's limits.maxPartitions, else %d)", topology.DefaultMaxPartitions))
+}
+
+func checkMaxPartitions(n int32) error {
+	if n < 0 {
+		return &FlagError{Err: fmt.Errorf("--max-partitions %d: must be positive (or left out for the file's limits.maxPartitions, else %d)", n, topology.DefaultMaxPartitions)}
+	}
+	return nil
+}
+
 // computePlan loads the file (see loadTopics), connects, observes and
 // diffs. The caller closes the clients.
-func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, opts provision.Options) (*Clients, *provision.Plan, error) {
-	file, err := loadTopics(f, path, format, apply)
+func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, error) {
+	file, err := loadTopics(f, path, format, apply, maxPartitions)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -284,7 +309,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, o.f, o.File, format, false, o.Diff)
+	c, p, err := computePlan(ctx, o.f, o.File, format, false, o.MaxPartitions, o.Diff)
 	if err != nil {
 		return err
 	}
@@ -303,11 +328,12 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 
 // ApplyOptions is `kctl apply`.
 type ApplyOptions struct {
-	f      *Factory
-	File   string
-	Diff   provision.Options
-	Yes    bool
-	DryRun bool
+	f             *Factory
+	File          string
+	Diff          provision.Options
+	MaxPartitions int32
+	Yes           bool
+	DryRun        bool
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -348,7 +374,7 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 		},
 	}
 	fl := cmd.Flags()
-	addDiffFlags(fl, &flag, &opts.Diff)
+	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	return cmd
@@ -360,7 +386,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, f, o.File, format, true, o.Diff)
+	c, p, err := computePlan(ctx, f, o.File, format, true, o.MaxPartitions, o.Diff)
 	if err != nil {
 		return err
 	}

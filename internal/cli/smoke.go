@@ -96,7 +96,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		return err
 	}
 	// Errors in the file go to stderr whatever -o: smoke's JSON is its report.
-	file, err := loadTopics(f, o.File, ui.Text, true)
+	file, err := loadTopics(f, o.File, ui.Text, true, 0)
 	if err != nil {
 		// CI still gets its report: the topics step failed, nothing ran.
 		rep := smoke.NotRun(smoke.StepTopics, err, o.Count, o.Embedded)
