@@ -67,6 +67,10 @@ type Change struct {
 	Configs []ConfigChange `json:"configs,omitempty" yaml:"configs,omitempty"`
 	// Reasons say why a change is refused.
 	Reasons []string `json:"reasons,omitempty" yaml:"reasons,omitempty"`
+	// Risks are the consequences of an update that loses or reorders data
+	// or weakens durability; apply needs --allow-risky (or a "yes" to a
+	// prompt naming them) to carry them out.
+	Risks []Risk `json:"risks,omitempty" yaml:"risks,omitempty"`
 }
 
 // Count is a number before and after.
@@ -119,10 +123,27 @@ type Summary struct {
 	Update  int `json:"update" yaml:"update"`
 	Delete  int `json:"delete" yaml:"delete"`
 	Refused int `json:"refused" yaml:"refused"`
+	// Risky counts the changes with risks (⚠).
+	Risky int `json:"risky" yaml:"risky"`
 }
 
 // HasChanges reports whether applying the plan would change anything.
 func (p *Plan) HasChanges() bool { return p.Summary.Create+p.Summary.Update+p.Summary.Delete > 0 }
+
+// IsRisky reports whether any change has risks; such a plan is applied
+// only when the operator allows them.
+func (p *Plan) IsRisky() bool { return p.Summary.Risky > 0 }
+
+// RiskyChanges returns the changes with risks, in plan order.
+func (p *Plan) RiskyChanges() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if len(c.Risks) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // IsRefused reports whether any change is refused; such a plan is never
 // applied, not even in part.
@@ -158,6 +179,7 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 		} else {
 			var unmanaged []UnmanagedConfig
 			c, unmanaged = diffExisting(t, ts, opts)
+			c.Risks = risks(c, ts)
 			p.Unmanaged = append(p.Unmanaged, unmanaged...)
 		}
 		if c.Action != "" {
@@ -222,6 +244,9 @@ func (p *Plan) count() {
 			p.Summary.Delete++
 		case Refused:
 			p.Summary.Refused++
+		}
+		if len(c.Risks) > 0 {
+			p.Summary.Risky++
 		}
 	}
 }

@@ -136,7 +136,7 @@ func TestDiff(t *testing.T) {
 			file:    head + "  - {name: user.a, partitions: 1, replicationFactor: 3, config: {retention.ms: 1d}}\n",
 			state:   state("c1", 3, topic("user.a", 1, 3, withDefaults()...)),
 			want:    []string{"update user.a set:retention.ms:604800000(default)→86400000"},
-			summary: Summary{Update: 1},
+			summary: Summary{Update: 1, Risky: 1}, // 7d → 1d lowers retention
 		},
 		{
 			name:    "topic-level value changed",

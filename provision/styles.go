@@ -6,6 +6,7 @@ package provision
 type Styles interface {
 	OK(string) string
 	Bad(string) string
+	Warn(string) string
 	Bold(string) string
 	Dim(string) string
 	Add(string) string
@@ -18,6 +19,7 @@ type Plain struct{}
 
 func (Plain) OK(s string) string     { return s }
 func (Plain) Bad(s string) string    { return s }
+func (Plain) Warn(s string) string   { return s }
 func (Plain) Bold(s string) string   { return s }
 func (Plain) Dim(s string) string    { return s }
 func (Plain) Add(s string) string    { return s }

@@ -38,8 +38,12 @@ func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	}
 	if len(p.Changes) > 0 {
 		s := p.Summary
-		ew.printf("\n%s %s to create, %s to update, %s to delete, %s refused.\n", st.Bold("Plan:"),
-			st.Add(fmt.Sprint(s.Create)), st.Change(fmt.Sprint(s.Update)), st.Remove(fmt.Sprint(s.Delete)), st.Bad(fmt.Sprint(s.Refused)))
+		risky := ""
+		if s.Risky > 0 {
+			risky = ", " + st.Warn(fmt.Sprintf("%d risky (⚠)", s.Risky))
+		}
+		ew.printf("\n%s %s to create, %s to update, %s to delete, %s refused%s.\n", st.Bold("Plan:"),
+			st.Add(fmt.Sprint(s.Create)), st.Change(fmt.Sprint(s.Update)), st.Remove(fmt.Sprint(s.Delete)), st.Bad(fmt.Sprint(s.Refused)), risky)
 	}
 	return ew.err
 }
@@ -99,6 +103,9 @@ func writeChange(ew *errWriter, st Styles, c Change) {
 	}
 	for _, r := range c.Reasons {
 		ew.printf("      %s\n", st.Bad("! "+r))
+	}
+	for _, r := range c.Risks {
+		ew.printf("      %s\n", st.Warn("⚠ "+r.Message))
 	}
 }
 

@@ -280,6 +280,31 @@ func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
 	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", human.Plural(p.Summary.Refused, "change"), where, outcome)
 }
 
+// riskyError says which changes are risky and how to apply them anyway.
+func riskyError(p *provision.Plan, format ui.Format) error {
+	where := "marked ⚠ above"
+	if format != ui.Text {
+		where = `see "risks" in the plan`
+	}
+	var names []string
+	for _, c := range p.RiskyChanges() {
+		names = append(names, c.Topic)
+	}
+	return fmt.Errorf("%s risky (%s: %s): review them, then apply with --allow-risky, or change the file; nothing was applied",
+		human.Plural(p.Summary.Risky, "change"), where, strings.Join(names, ", "))
+}
+
+// writeRisks names each risky change before the prompt, so that "yes"
+// answers for them.
+func writeRisks(w io.Writer, st ui.Styles, p *provision.Plan) {
+	fmt.Fprintf(w, "\n%s\n", st.Warn(fmt.Sprintf("This plan has %s:", human.Plural(p.Summary.Risky, "risky change"))))
+	for _, c := range p.RiskyChanges() {
+		for _, r := range c.Risks {
+			fmt.Fprintf(w, "  %s %s: %s\n", st.Warn("⚠"), c.Topic, r.Message)
+		}
+	}
+}
+
 // checkMaxDeletes returns a usage error for a negative --max-deletes, or
 // one given without --prune (it would be silently ignored).
 // diffArgs is plan's and apply's argument check: it sets *file from -f or
@@ -334,6 +359,7 @@ type ApplyOptions struct {
 	MaxPartitions int32
 	Yes           bool
 	DryRun        bool
+	AllowRisky    bool
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -354,7 +380,10 @@ terminal --yes is required and no prompt is printed), then send one CreateTopics
 CreatePartitions, one IncrementalAlterConfigs and one DeleteTopics for all topics (split only
 when a request would be too large), and wait until created topics have leaders.
 
-A plan with any refused change is not applied at all. One failing topic does not stop the others;
+A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
+compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
+min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is applied only with
+--allow-risky, or after a "yes" to a prompt that names each one. One failing topic does not stop the others;
 any failure exits 1 naming each. --dry-run asks the brokers to validate every change
 (validate-only) and changes nothing. Topics are deleted only with --prune, only under
 managedPrefixes, never internal ones, and never more than --max-deletes (default 0).`,
@@ -377,6 +406,7 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
+	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
 	return cmd
 }
 
@@ -412,6 +442,16 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	}
 	if !p.HasChanges() {
 		return finish()
+	}
+	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
+	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
+		if err := finish(); err != nil {
+			return err
+		}
+		return riskyError(p, format)
+	}
+	if risky {
+		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
 	}
 	if !o.Yes && !o.DryRun {
 		if !f.IsTerminal(f.IO.In) {

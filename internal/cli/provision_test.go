@@ -224,3 +224,60 @@ func TestConfirmInterrupted(t *testing.T) {
 		t.Fatal("confirm kept waiting after the context was cancelled")
 	}
 }
+
+// TestApplyRiskyChanges: a risky update (compact → delete, partitions on a
+// compacted topic) is named before the prompt, a "no" changes nothing, a
+// "yes" to the named risks applies; --yes alone refuses, --allow-risky
+// applies without a prompt.
+func TestApplyRiskyChanges(t *testing.T) {
+	c := newCluster(t)
+	base := writeFile(t, "topics:\n  - {name: orders.state, partitions: 3, replicationFactor: 3, config: {cleanup.policy: compact}}\n")
+	if code, out, errOut := run(t, c, "", false, "apply", "-f", base, "--yes"); code != ExitOK {
+		t.Fatalf("create: exit %d\n%s%s", code, out, errOut)
+	}
+	risky := writeFile(t, "topics:\n  - {name: orders.state, partitions: 5, replicationFactor: 3, config: {cleanup.policy: delete}}\n")
+
+	code, out, _ := run(t, c, "", false, "plan", "-f", risky)
+	if code != ExitOK || !strings.Contains(out, "⚠ partitions 3 → 5 on a compacted topic") || !strings.Contains(out, "⚠ cleanup.policy compact → delete") ||
+		!strings.Contains(out, "Plan: 0 to create, 1 to update, 0 to delete, 0 refused, 1 risky (⚠).") {
+		t.Fatalf("plan: exit %d\n%s", code, out)
+	}
+
+	code, out, errOut := run(t, c, "", false, "apply", "-f", risky, "--yes")
+	if code != ExitError || !strings.Contains(errOut, "1 change risky (marked ⚠ above: orders.state)") || strings.Contains(out, "✓ updated") {
+		t.Fatalf("--yes without --allow-risky: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, c, "no\n", true, "apply", "-f", risky)
+	if code != ExitError || !strings.Contains(errOut, "This plan has 1 risky change:\n  ⚠ orders.state: partitions 3 → 5 on a compacted topic") ||
+		!strings.Contains(errOut, "⚠ orders.state: cleanup.policy compact → delete") || !strings.Contains(errOut, "apply cancelled: nothing was changed") {
+		t.Fatalf("prompt: exit %d\n%s%s", code, out, errOut)
+	}
+	if i, j := strings.Index(errOut, "risky change"), strings.Index(errOut, "Apply these changes?"); i < 0 || j < i {
+		t.Errorf("the risks are not named before the question:\n%s", errOut)
+	}
+	if code, _, _ := run(t, c, "", false, "plan", "-f", risky, "--detailed-exitcode"); code != ExitChanges {
+		t.Fatalf("a refused risky apply changed the cluster: plan exit %d", code)
+	}
+	code, out, errOut = run(t, c, "yes\n", true, "apply", "-f", risky)
+	if code != ExitOK || !strings.Contains(out, "✓ updated orders.state") {
+		t.Fatalf("yes to the named risks: exit %d\n%s%s", code, out, errOut)
+	}
+
+	// Back to compact (not risky), then lower min ISR to 1 with --allow-risky.
+	minISR := writeFile(t, "topics:\n  - {name: orders.state, partitions: 5, replicationFactor: 3, config: {cleanup.policy: delete, min.insync.replicas: 2}}\n")
+	if code, out, errOut := run(t, c, "", false, "apply", "-f", minISR, "--yes"); code != ExitOK {
+		t.Fatalf("min ISR 2: exit %d\n%s%s", code, out, errOut)
+	}
+	lower := writeFile(t, "topics:\n  - {name: orders.state, partitions: 5, replicationFactor: 3, config: {cleanup.policy: delete, min.insync.replicas: 1, unclean.leader.election.enable: true}}\n")
+	code, out, errOut = run(t, c, "", false, "apply", "-f", lower, "--yes", "--allow-risky")
+	if code != ExitOK || !strings.Contains(out, "⚠ min.insync.replicas 2 → 1") || !strings.Contains(out, "⚠ unclean.leader.election.enable → true") || !strings.Contains(out, "✓ updated orders.state") {
+		t.Fatalf("--allow-risky: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = run(t, c, "", false, "plan", "-f", lower, "-o", "json")
+	var plan struct {
+		Changes []any `json:"changes"`
+	}
+	if code != ExitOK || json.Unmarshal([]byte(out), &plan) != nil || len(plan.Changes) != 0 {
+		t.Fatalf("after apply: exit %d\n%s", code, out)
+	}
+}
