@@ -96,9 +96,10 @@ func NewCmdConfigView(f *Factory, runF func(*ConfigOptions) error) *cobra.Comman
 func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := &ConfigOptions{f: f}
 	return &cobra.Command{
-		Use:   "use-context NAME",
-		Short: "Make NAME the current context",
-		Args:  exactArgs(1),
+		Use:               "use-context NAME",
+		ValidArgsFunction: completeContexts(f),
+		Short:             "Make NAME the current context",
+		Args:              exactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {

@@ -63,7 +63,8 @@ func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOption
 		Example: `  kctl describe topics
   kctl describe topics user.signed-up -o yaml
   kctl describe topics --under-replicated --unavailable`,
-		Aliases: []string{"topic"},
+		Aliases:           []string{"topic"},
+		ValidArgsFunction: completeTopics(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
 				if strings.TrimSpace(a) == "" {

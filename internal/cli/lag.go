@@ -177,6 +177,7 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
   kctl lag email-service --watch 2s
   kctl lag --window 30s -o json
   kctl lag --max-lag 1000 --max-time-lag 5m     # exit 1 when over`,
+		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fs := cmd.Flags()
 			watchTok, positional := opts.Watch.String(), false

@@ -57,6 +57,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
 
+	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if cmd.Flags().Changed("brokers") && cmd.Flags().Changed("bootstrap-server") {
 			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
