@@ -520,7 +520,10 @@ func TestHealthReadyMetrics(t *testing.T) {
 	var body string
 	for time.Now().Before(deadline) {
 		_, body = get("/metrics")
-		if strings.Contains(body, "kctl_users_outbox_published_total 1") {
+		// One scrape gathers the collectors concurrently: the backlog (read
+		// from the database) may be read before the relay's commit and the
+		// counter after it. Wait until both show the published row.
+		if strings.Contains(body, "kctl_users_outbox_published_total 1") && strings.Contains(body, "kctl_users_outbox_pending 0") {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
