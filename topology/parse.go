@@ -182,7 +182,7 @@ func kindName(n *yaml.Node) string {
 }
 
 var (
-	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics"}
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "environments"}
 	limitsKeys   = []string{"maxPartitions", "partitionsPerBroker"}
 	clusterKeys  = []string{"id", "brokers"}
 	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
@@ -268,7 +268,7 @@ func (p *parser) parse(data []byte) *File {
 	}
 
 	f := &File{Path: p.file, ManagedPrefixes: []string{}, Topics: []Topic{}}
-	var topicsNode *yaml.Node
+	var topicsNode, envNode *yaml.Node
 	var prefixNodes []*yaml.Node
 	p.mapping(root, "the file", rootKeys, func(key string, k, v *yaml.Node) {
 		switch key {
@@ -285,6 +285,8 @@ func (p *parser) parse(data []byte) *File {
 			if topicsNode == nil {
 				topicsNode = k
 			}
+		case "environments":
+			envNode = v
 		}
 	})
 	if topicsNode == nil {
@@ -293,6 +295,7 @@ func (p *parser) parse(data []byte) *File {
 	}
 	p.parseTopics(f, topicsNode)
 	p.checkPrefixes(f, prefixNodes)
+	p.parseEnvironments(f, envNode)
 	return f
 }
 

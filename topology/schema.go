@@ -76,6 +76,7 @@ func JSONSchema() []byte {
 				"type":  "array",
 				"items": map[string]any{"$ref": "#/definitions/topic"},
 			},
+			"environments": environmentsSchema(),
 		},
 		"definitions": map[string]any{
 			"partitions":        map[string]any{"type": "integer", "minimum": 1, "maximum": math.MaxInt32},

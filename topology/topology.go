@@ -25,6 +25,11 @@ type File struct {
 	Limits Limits `json:"limits" yaml:"limits"`
 	// Topics are in file order, each with the defaults merged in.
 	Topics []Topic `json:"topics" yaml:"topics"`
+	// Environments are the file's environments: section by name (see
+	// Select); nil when it has none.
+	Environments map[string]*Environment `json:"environments,omitempty" yaml:"environments,omitempty"`
+	// Env is the environment merged in by Select ("" for the base).
+	Env string `json:"environment,omitempty" yaml:"environment,omitempty"`
 }
 
 // Cluster is the file's optional cluster section.
@@ -82,7 +87,7 @@ func WithLimits(f *File, diags Diagnostics, flag int32) Diagnostics {
 	if f == nil {
 		return diags
 	}
-	extra := f.CheckLimits(flag)
+	extra := append(f.CheckLimits(flag), f.checkEnvironmentLimits(flag)...)
 	if len(extra) == 0 {
 		return diags
 	}
