@@ -35,8 +35,11 @@ type Options struct {
 // Plan is what would make the cluster match the file: a value, computed by
 // Diff without I/O, printed by plan and carried out by Apply.
 type Plan struct {
-	File      string `json:"file" yaml:"file"`
-	ClusterID string `json:"clusterId" yaml:"clusterId"`
+	File string `json:"file" yaml:"file"`
+	// Environment is the file's environment in effect ("" for a file
+	// without environments).
+	Environment string `json:"environment,omitempty" yaml:"environment,omitempty"`
+	ClusterID   string `json:"clusterId" yaml:"clusterId"`
 	// Topics is how many topics the file declares.
 	Topics  int     `json:"topics" yaml:"topics"`
 	Options Options `json:"options" yaml:"options"`
@@ -153,7 +156,7 @@ func (p *Plan) IsRefused() bool { return p.Summary.Refused > 0 }
 // It does no I/O and never fails: what cannot be done is a refused change
 // with its reasons.
 func Diff(file *topology.File, st *State, opts Options) *Plan {
-	p := &Plan{File: file.Path, ClusterID: st.ClusterID, Topics: len(file.Topics), Options: opts, Changes: []Change{}, Unmanaged: []UnmanagedConfig{}, Undeclared: []UndeclaredTopic{}, Notes: []string{}}
+	p := &Plan{File: file.Path, Environment: file.Env, ClusterID: st.ClusterID, Topics: len(file.Topics), Options: opts, Changes: []Change{}, Unmanaged: []UnmanagedConfig{}, Undeclared: []UndeclaredTopic{}, Notes: []string{}}
 	if opts.MaxDeletes < 0 {
 		p.Options.MaxDeletes, opts.MaxDeletes = 0, 0
 	}

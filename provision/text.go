@@ -11,9 +11,13 @@ import (
 // WriteText prints the plan terraform-style: "+ create", "~ update",
 // "- delete", "! refused" with details, then the summary line
 // "Plan: N to create, N to update, N to delete, N refused." or
-// "No changes. …" when there is nothing to do.
+// "No changes. …" when there is nothing to do. A plan for an environment
+// of the file starts with "Environment: NAME".
 func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	ew := &errWriter{w: w}
+	if p.Environment != "" {
+		ew.printf("%s %s\n", st.Bold("Environment:"), p.Environment)
+	}
 	if len(p.Changes) == 0 {
 		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, countWord(p.Topics, "topic", "topics"))
 	} else {

@@ -178,6 +178,9 @@ func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			if g.SASL.PasswordFile != "" {
 				ctx.SASL.PasswordFile = g.SASL.PasswordFile
 			}
+			if g.Env != "" {
+				ctx.Env = g.Env
+			}
 			cfg.Contexts[opts.Name] = ctx
 			if use || cfg.CurrentContext == "" {
 				cfg.CurrentContext = opts.Name

@@ -14,7 +14,6 @@ import (
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
-	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -38,6 +37,7 @@ type GlobalOptions struct {
 	NoColor    bool
 	Timeout    time.Duration
 	Verbose    bool
+	Env        string // --env: the environment of topics.yaml
 }
 
 // Factory carries what commands depend on: streams, environment, global
@@ -98,7 +98,7 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 		return kafka.Settings{}, err
 	}
 	return kafka.Resolve(kafka.Inputs{
-		LoadFileBrokers: defaultFileBrokers,
+		LoadFileBrokers: fileBrokersFor(f.envForBrokers(ctx)),
 		FlagBrokers:     f.Global.Brokers,
 		FlagBrokersSet:  f.Global.BrokersSet,
 		ContextFromFlag: f.Global.Context != "",
@@ -112,20 +112,6 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 		SASL:            f.Global.SASL,
 		Timeout:         f.Global.Timeout,
 	})
-}
-
-// defaultFileBrokers reads cluster.brokers of ./topics.yaml, if that file
-// exists, so that every command run in the same directory reaches the same
-// cluster. It parses with topology, the one reader of topics.yaml: a file
-// that cannot be read or used gives no brokers here, and a broker entry
-// that is not host:port is left out; the commands that use the file report
-// its errors.
-func defaultFileBrokers() ([]string, string) {
-	f, _, err := topology.Load(DefaultTopicsFile)
-	if err != nil || f == nil || len(f.Cluster.Brokers) == 0 {
-		return nil, ""
-	}
-	return f.Cluster.Brokers, DefaultTopicsFile
 }
 
 // Clients is a connected client and its admin wrapper.

@@ -35,11 +35,22 @@ func fileFlag(flag string, args []string) (string, error) {
 }
 
 // loadTopics reads and checks a topics file for plan (apply false) or
-// apply. Warnings go to stderr as file:line:col lines. A file with errors
-// returns an error saying to fix it (and, for apply, that nothing was
-// changed): in text the errors go to stderr first; with -o json|yaml they
-// are printed on stdout as validate prints them.
+// apply, and returns it as the selected environment sees it (see
+// loadTopicsEnv).
 func loadTopics(f *Factory, path string, format ui.Format, apply bool, maxPartitions int32) (*topology.File, error) {
+	return loadTopicsEnv(f, path, format, apply, maxPartitions, "")
+}
+
+// loadTopicsEnv reads and checks a topics file for plan (apply false) or
+// apply, and returns it merged with the selected environment (Factory.EnvName;
+// else fallback, when the file defines it). Warnings go to stderr as
+// file:line:col lines; diagnostics about other environments are left out.
+// A file with errors returns an error saying to fix it (and, for apply,
+// that nothing was changed): in text the errors go to stderr first; with
+// -o json|yaml they are printed on stdout as validate prints them. A file
+// that defines environments when none is selected, or one that does not
+// define the selected one, returns a *topology.EnvError naming them.
+func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, fallback string) (*topology.File, error) {
 	if err := checkMaxPartitions(maxPartitions); err != nil {
 		return nil, err
 	}
@@ -47,11 +58,18 @@ func loadTopics(f *Factory, path string, format ui.Format, apply bool, maxPartit
 	if err != nil {
 		return nil, err
 	}
-	diags = topology.WithLimits(file, diags, maxPartitions)
+	env, from, err := f.EnvName()
+	if err != nil {
+		return nil, err
+	}
+	if env == "" && fallback != "" && file != nil && file.Environments[fallback] != nil {
+		env, from = fallback, "the default of this command"
+	}
+	diags = topology.ForEnvironment(topology.WithLimits(file, diags, maxPartitions), env)
 	n := len(diags.Errors())
 	if n == 0 && file != nil {
 		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
-		return file, nil
+		return file.Select(env, from)
 	}
 	where := ""
 	if format == ui.Text {
@@ -90,18 +108,29 @@ type ValidateOptions struct {
 
 // validateView is what `kctl validate` prints.
 type validateView struct {
-	File     string                `json:"file" yaml:"file"`
-	Valid    bool                  `json:"valid" yaml:"valid"`
-	Topics   int                   `json:"topics" yaml:"topics"`
-	Errors   []topology.Diagnostic `json:"errors" yaml:"errors"`
-	Warnings []topology.Diagnostic `json:"warnings" yaml:"warnings"`
+	File   string `json:"file" yaml:"file"`
+	Valid  bool   `json:"valid" yaml:"valid"`
+	Topics int    `json:"topics" yaml:"topics"`
+	// Environment is the one checked (--env, KCTL_ENV, a context's env:);
+	// Environments are those checked: it alone, or all the file defines.
+	Environment  string                `json:"environment,omitempty" yaml:"environment,omitempty"`
+	Environments []string              `json:"environments,omitempty" yaml:"environments,omitempty"`
+	Errors       []topology.Diagnostic `json:"errors" yaml:"errors"`
+	Warnings     []topology.Diagnostic `json:"warnings" yaml:"warnings"`
 }
 
 func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	if !v.Valid {
 		return nil // the diagnostics are on stderr; the error line follows
 	}
-	_, err := fmt.Fprintf(w, "%s %s is valid: %s, %s.\n", st.OK("✓"), v.File, human.Plural(v.Topics, "topic"), human.Plural(len(v.Warnings), "warning"))
+	in, envs := "", ""
+	switch {
+	case v.Environment != "":
+		in = " in environment " + v.Environment
+	case len(v.Environments) > 0:
+		envs = fmt.Sprintf(", %s (%s)", human.Plural(len(v.Environments), "environment"), strings.Join(v.Environments, ", "))
+	}
+	_, err := fmt.Fprintf(w, "%s %s is valid%s: %s%s, %s.\n", st.OK("✓"), v.File, in, human.Plural(v.Topics, "topic"), envs, human.Plural(len(v.Warnings), "warning"))
 	return err
 }
 
@@ -118,10 +147,14 @@ int32 and int16), known topic configs with their types, enums and ranges, and
 min.insync.replicas <= replicationFactor, names that collide once '.' and '_' are folded, and a
 topic above the per-topic partition ceiling (--max-partitions, else the file's
 limits.maxPartitions, else 10000). Warnings (min.insync.replicas equal to replicationFactor,
-deprecated configs) do not fail validation.`,
+deprecated configs) do not fail validation.
+
+A file with environments: is checked in every environment (each merged over the base); with
+--env NAME (or KCTL_ENV, or env: of the current context) only in that one.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
-  kctl validate topics.yaml -o json`,
+  kctl validate topics.yaml -o json
+  kctl validate --env local`,
 		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := fileFlag(flag, args)
@@ -168,8 +201,23 @@ func runValidate(o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
-	diags = topology.WithLimits(file, diags, o.MaxPartitions)
+	env, from, err := o.f.EnvName()
+	if err != nil {
+		return err
+	}
+	if file != nil {
+		if _, err := file.Select(env, from); err != nil && env != "" {
+			return err
+		}
+	}
+	diags = topology.ForEnvironment(topology.WithLimits(file, diags, o.MaxPartitions), env)
 	v := newValidateView(o.File, file, diags)
+	if file != nil {
+		v.Environment, v.Environments = env, file.EnvironmentNames()
+		if env != "" {
+			v.Environments = []string{env}
+		}
+	}
 	if format == ui.Text {
 		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
 	}

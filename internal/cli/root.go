@@ -56,6 +56,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.BoolVar(&g.NoColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
+	pf.StringVar(&g.Env, "env", "", "environment of topics.yaml to merge over its base (env KCTL_ENV, or env: of the current context)")
 
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {

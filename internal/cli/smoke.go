@@ -44,7 +44,8 @@ log, a poison record on the dead-letter topic with Spring's kafka_dlt-* headers,
 email-service group's lag back to 0, and no under-replicated or offline partition.
 
 Every wait is bounded by --timeout. With --embedded it starts the 3-broker cluster in-process
-on free ports and stops everything at the end.`,
+on free ports and stops everything at the end; it then uses the file's local environment when the
+file defines one (another with --env, KCTL_ENV or a context's env:).`,
 		Example: `  kctl smoke --embedded
   kctl smoke -b kafka-1:9092 --count 100 --junit smoke-junit.xml
   kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json`,
@@ -96,7 +97,12 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		return err
 	}
 	// Errors in the file go to stderr whatever -o: smoke's JSON is its report.
-	file, err := loadTopics(f, o.File, ui.Text, true, 0)
+	// --embedded uses the file's local environment unless another is selected.
+	fallback := ""
+	if o.Embedded {
+		fallback = "local"
+	}
+	file, err := loadTopicsEnv(f, o.File, ui.Text, true, 0, fallback)
 	if err != nil {
 		// CI still gets its report: the topics step failed, nothing ran.
 		rep := smoke.NotRun(smoke.StepTopics, err, o.Count, o.Embedded)
@@ -139,6 +145,9 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		where := "brokers " + strings.Join(settings.Brokers, ",")
 		if o.Embedded {
 			where = "embedded 3-broker cluster on " + strings.Join(settings.Brokers, ",")
+		}
+		if file.Env != "" {
+			where += ", environment " + file.Env
 		}
 		fmt.Fprintf(f.IO.Out, "kctl smoke: %s, %d sign-up(s), timeout %s per step\n\n", where, o.Count, settings.Timeout)
 	}

@@ -16,6 +16,9 @@ type Context struct {
 	Brokers []string `json:"brokers,omitempty" yaml:"brokers,omitempty"`
 	TLS     TLS      `json:"tls,omitempty" yaml:"tls,omitempty"`
 	SASL    SASL     `json:"sasl,omitempty" yaml:"sasl,omitempty"`
+	// Env is the environment of topics.yaml this context selects (after
+	// --env and KCTL_ENV).
+	Env string `json:"env,omitempty" yaml:"env,omitempty"`
 }
 
 // ConfigFile is $XDG_CONFIG_HOME/kctl/config.yaml.
