@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/provision"
+	"github.com/kctl/kctl/topology"
+	"github.com/spf13/cobra"
+)
+
+// ExportOptions is `kctl export`.
+type ExportOptions struct {
+	f               *Factory
+	Patterns        []string
+	All             bool
+	ManagedPrefixes []string
+	// Output is the file to write; "" or "-" is stdout.
+	Output string
+	Force  bool
+}
+
+// NewCmdExport builds `kctl export [TOPIC|PREFIX*...] [--all]
+// [--managed-prefix P] [-o FILE] [--force]`.
+func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{f: f}
+	cmd := &cobra.Command{
+		Use:   "export [TOPIC|PREFIX*...] [-o FILE]",
+		Short: "Write a topics.yaml for the live cluster's topics (adopt an existing cluster)",
+		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics)
+and write a topics.yaml that declares its topics, or those named (TOPIC) or under a prefix
+(PREFIX*): partitions, replication factor, and only the configs set on the topic itself
+(dynamic topic configs) in the file's units (retention.ms: 7d, segment.bytes: 512MiB), never
+broker defaults. What every exported topic shares goes to defaults:; topics are sorted by name.
+Internal topics (__*, _schemas, _confluent*, connect-*) only with --all.
+
+The contract: on the same cluster 'kctl plan -f FILE --detailed-exitcode' exits 0, and applied
+to an empty cluster the file recreates the same partitions, replication factors and configs.
+A topic whose partitions have different replica counts is written with the most common count
+and a comment; configs kctl cannot validate are listed on stderr (vendor ones exported, unknown
+ones written as comments).
+
+On this command -o/--output names the file to write (export always writes YAML); without it,
+or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
+		Example: `  kctl export -o topics.yaml
+  kctl export 'user.*' --managed-prefix user. -o topics.yaml
+  kctl export orders payments > topics.yaml
+  kctl export --all -o everything.yaml --force`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Patterns = args
+			if err := checkExportOutput(opts.Output); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runExport(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	// Named "output" so that it shadows the global -o/--output (the
+	// format) on this command: cobra adds a parent's persistent flag only
+	// when the command has no flag of that name.
+	fl.StringVarP(&opts.Output, "output", "o", "", "file to write (default, or -, stdout); export always writes YAML")
+	fl.BoolVar(&opts.All, "all", false, "include internal topics (__*, _schemas, _confluent*, connect-*)")
+	fl.StringSliceVar(&opts.ManagedPrefixes, "managed-prefix", nil, "write managedPrefixes: P (repeatable, or comma-separated)")
+	fl.BoolVar(&opts.Force, "force", false, "overwrite the -o file if it exists")
+	return cmd
+}
+
+// checkExportOutput refuses -o text|json|yaml (the global flag's formats:
+// on export -o is the file) and a directory.
+func checkExportOutput(out string) error {
+	switch out {
+	case "text", "json", "yaml":
+		return &FlagError{Err: fmt.Errorf("-o %s: on export, -o names the file to write (export always writes YAML); to write a file named %s, give -o ./%s", out, out, out)}
+	}
+	if out != "" && out != "-" {
+		if st, err := os.Stat(out); err == nil && st.IsDir() {
+			return &FlagError{Err: fmt.Errorf("-o %s is a directory: give a file, e.g. -o %s", out, filepath.Join(out, "topics.yaml"))}
+		}
+	}
+	return nil
+}
+
+func runExport(ctx context.Context, o *ExportOptions) error {
+	f := o.f
+	toStdout := o.Output == "" || o.Output == "-"
+	if !toStdout && !o.Force {
+		if _, err := os.Stat(o.Output); err == nil {
+			return fmt.Errorf("%s exists: kctl export does not overwrite it without --force (or write elsewhere with -o FILE); nothing was written", o.Output)
+		}
+	}
+	c, err := f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	rctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
+	defer cancel()
+	ex, err := provision.ExportTopics(rctx, c.Client, provision.ExportOptions{Patterns: o.Patterns, All: o.All, ManagedPrefixes: o.ManagedPrefixes})
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := ex.Spec.Encode(&buf); err != nil {
+		return err
+	}
+	name := o.Output
+	if toStdout {
+		name = "(stdout)"
+	}
+	// The exported file is checked with the same parser validate uses.
+	_, diags := topology.Parse(name, buf.Bytes())
+	if toStdout {
+		if _, err := f.IO.Out.Write(buf.Bytes()); err != nil {
+			return err
+		}
+	} else if err := writeExport(o.Output, buf.Bytes(), o.Force); err != nil {
+		return err
+	}
+	writeExportNotes(f, ex)
+	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+	if !toStdout {
+		internal := ""
+		if ex.Internal > 0 {
+			internal = fmt.Sprintf(" (%s left out; --all includes them)", human.Plural(ex.Internal, "internal topic"))
+		}
+		fmt.Fprintf(f.IO.ErrOut, "Exported %s from cluster %q to %s%s.\n", human.Plural(ex.Topics, "topic"), ex.ClusterID, o.Output, internal)
+	}
+	if len(ex.Failed) > 0 {
+		var names []string
+		for _, fl := range ex.Failed {
+			names = append(names, fl.Topic)
+		}
+		return fmt.Errorf("%s could not be read whole (%s; see the warnings above): the file is incomplete for them", human.Plural(len(ex.Failed), "topic"), strings.Join(names, ", "))
+	}
+	if n := len(diags.Errors()); n > 0 {
+		return fmt.Errorf("the exported file has %s (above): the cluster holds topics kctl validate refuses; fix the file or the cluster", human.Plural(n, "error"))
+	}
+	return nil
+}
+
+// writeExportNotes lists on stderr what the operator must know: configs
+// kctl cannot validate, mixed replica counts, topics not read whole.
+func writeExportNotes(f *Factory, ex *provision.Export) {
+	for _, u := range ex.Unchecked {
+		what := "exported"
+		if u.Commented {
+			what = "written as a comment"
+		}
+		val := ""
+		if u.Value != "" {
+			val = " = " + u.Value
+		}
+		f.Warnf("topic %s: config %s%s %s: %s", u.Topic, u.Name, val, what, u.Why)
+	}
+	for _, t := range ex.Spec.Topics {
+		for _, m := range ex.MixedReplicas {
+			if m == t.Name {
+				f.Warnf("topic %s: %s", t.Name, firstLine(t.Comment))
+			}
+		}
+	}
+	for _, fl := range ex.Failed {
+		what := "written without configs"
+		if fl.LeftOut {
+			what = "left out"
+		}
+		f.Warnf("topic %s %s: %s", fl.Topic, what, fl.Error)
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// writeExport writes data to path: without force only when path does not
+// exist (O_EXCL, so a file created meanwhile is not overwritten either);
+// with force through a temporary file renamed over it.
+func writeExport(path string, data []byte, force bool) error {
+	if !force {
+		fh, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s exists: kctl export does not overwrite it without --force; nothing was written", path)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if _, err := io.Copy(fh, bytes.NewReader(data)); err != nil {
+			fh.Close()
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		if err := fh.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		return nil
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
