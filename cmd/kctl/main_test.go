@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar. Custom commands:
 //
 //	kfake start                      start an in-process 3-broker cluster; sets KCTL_BROKERS, BROKER0..2
+//	kfake start VAR                  start another one; sets only VAR to its bootstrap list
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
 //	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
@@ -41,7 +42,9 @@ func TestMain(m *testing.M) {
 //	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
 //	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
 //	gencerts DIR                     write ca.pem, cert.pem, key.pem (127.0.0.1/localhost)
-//	mktopic BROKERS NAME PARTITIONS  create a topic (RF 3) on any cluster with another client
+//	mktopic BROKERS NAME PARTITIONS [RF [KEY=VALUE...]]
+//	                                 create a topic (RF 3 unless given, with configs) on any
+//	                                 cluster with another client (kadm)
 //	httpreq [-until RE] METHOD URL [BODY]
 //	                                 HTTP request (a BODY is sent as JSON); stdout is the status
 //	                                 code, a newline, then the body; -until repeats it (15s at
@@ -87,6 +90,10 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		c, err := devcluster.Start(devcluster.Options{})
 		ts.Check(err)
 		ts.Defer(c.Close)
+		if len(args) == 2 {
+			ts.Setenv(args[1], c.Bootstrap())
+			return
+		}
 		clustersMu.Lock()
 		clusters[ts] = &scriptCluster{c: c}
 		clustersMu.Unlock()
@@ -223,17 +230,33 @@ func cmdGencerts(ts *testscript.TestScript, _ bool, args []string) {
 }
 
 func cmdMktopic(ts *testscript.TestScript, _ bool, args []string) {
-	if len(args) != 3 {
-		ts.Fatalf("usage: mktopic BROKERS NAME PARTITIONS")
+	if len(args) < 3 {
+		ts.Fatalf("usage: mktopic BROKERS NAME PARTITIONS [RF [KEY=VALUE...]]")
 	}
 	n, err := strconv.Atoi(args[2])
 	ts.Check(err)
+	rf := 3
+	if len(args) > 3 {
+		rf, err = strconv.Atoi(args[3])
+		ts.Check(err)
+	}
+	var configs map[string]*string
+	for _, kv := range args[min(len(args), 4):] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			ts.Fatalf("mktopic: %q is not KEY=VALUE", kv)
+		}
+		if configs == nil {
+			configs = map[string]*string{}
+		}
+		configs[k] = &v
+	}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(args[0], ",")...))
 	ts.Check(err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(n), 3, nil, args[1])
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, int32(n), int16(rf), configs, args[1])
 	if err == nil {
 		err = resp.Err
 	}
