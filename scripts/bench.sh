@@ -3,7 +3,7 @@
 # Each section echoes a heading and runs its commands. Go benchmarks run against
 # in-process kfake; binary timings use hyperfine when installed
 # (apt-get install hyperfine) and a plain loop otherwise.
-# Run one section: scripts/bench.sh bin/kctl describe|provision|...
+# Run one section: scripts/bench.sh bin/kctl describe|provision|export|...
 set -euo pipefail
 kctl=$(realpath "${1:-bin/kctl}")
 only=${2:-}
@@ -138,6 +138,33 @@ services_bench() {
   go test ./services/users -run '^$' -bench 'BcryptCeiling|SignUp' -benchtime 300x
 }
 
-for section in describe provision lag services smoke; do
+# --- export (issue 11) --------------------------------------------------------
+export_bench() {
+  echo "== export: Go benchmark, 10,000 topics (in-process 3-broker kfake; Metadata + DescribeConfigs + YAML + self-check)"
+  go test ./provision -run '^$' -bench Export10000 -benchtime 5x -benchmem
+  echo "== export: the binary against 'kctl cluster up', 10,000 topics with configs"
+  local dir log pid
+  dir=$(mktemp -d)
+  log="$dir/cluster.log"
+  "$kctl" cluster up --ephemeral --ports 0,0,0 >"$log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"; trap - RETURN' RETURN
+  for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
+  export KCTL_BROKERS=$(sed -n 's/^bootstrap: //p' "$log")
+  { echo "limits: {partitionsPerBroker: 100000}"; echo "topics:"
+    for i in $(seq -f '%05g' 1 10000); do
+      echo "  - {name: bench.t$i, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2, retention.ms: $(( (10#$i % 7 + 1) ))d}}"
+    done; } >"$dir/t10000.yaml"
+  "$kctl" apply -f "$dir/t10000.yaml" --yes >/dev/null
+  "$kctl" export -o "$dir/exported.yaml"
+  "$kctl" plan -f "$dir/exported.yaml" --detailed-exitcode | tail -1
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 1 --runs 10 "$kctl export"
+  else
+    time "$kctl" export >/dev/null
+  fi
+}
+
+for section in describe provision lag services smoke export; do
   if [ -z "$only" ] || [ "$only" = "$section" ]; then "${section}_bench"; fi
 done
