@@ -128,7 +128,9 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 		return err
 	}
 	writeExportNotes(f, ex)
-	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
+	// Only its errors: its warnings repeat the notes above (vendor
+	// configs) or are validate's to give.
+	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags.Errors())
 	if !toStdout {
 		internal := ""
 		if ex.Internal > 0 {
