@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/topology"
+)
+
+// runWith executes kctl in-process with the cluster's brokers and extra
+// environment variables.
+func runWith(t *testing.T, c *devcluster.Cluster, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	all := map[string]string{"KCTL_BROKERS": c.Bootstrap(), "NO_COLOR": "1"}
+	for k, v := range env {
+		all[k] = v
+	}
+	f := NewFactory(IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(k string) string { return all[k] })
+	f.IsTerminal = func(any) bool { return false }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return Run(ctx, f, args), out.String(), errOut.String()
+}
+
+const envFile = `defaults: {replicationFactor: 3, config: {min.insync.replicas: 2}}
+topics:
+  - {name: orders, partitions: 3}
+environments:
+  local: {defaults: {replicationFactor: 1, config: {min.insync.replicas: 1}}}
+  staging: {topics: {orders: {partitions: 6}}}
+  replicated: {}
+`
+
+// TestEnvSelection: --env wins over KCTL_ENV, which wins over the current
+// context's env:; none of them on a file with environments is refused.
+func TestEnvSelection(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, envFile)
+	cfgHome := t.TempDir()
+	cfg := filepath.Join(cfgHome, "kctl", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("current-context: laptop\ncontexts:\n  laptop: {brokers: ["+c.Bootstrap()+"], env: local}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"context", map[string]string{"XDG_CONFIG_HOME": cfgHome}, nil, "Environment: local\n"},
+		{"KCTL_ENV over the context", map[string]string{"XDG_CONFIG_HOME": cfgHome, "KCTL_ENV": "staging"}, nil, "Environment: staging\n"},
+		{"--env over KCTL_ENV", map[string]string{"XDG_CONFIG_HOME": cfgHome, "KCTL_ENV": "staging"}, []string{"--env", "replicated"}, "Environment: replicated\n"},
+	} {
+		code, out, errOut := runWith(t, c, tc.env, append([]string{"plan", "-f", path}, tc.args...)...)
+		if code != ExitOK || !strings.HasPrefix(out, tc.want) {
+			t.Errorf("%s: exit %d\n%s%s", tc.name, code, out, errOut)
+		}
+	}
+	code, out, errOut := runWith(t, c, map[string]string{"XDG_CONFIG_HOME": t.TempDir()}, "apply", "-f", path, "--yes")
+	if code != ExitError || out != "" || !strings.Contains(errOut, "defines environments (local, replicated, staging): choose one with --env NAME") {
+		t.Errorf("no environment: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runWith(t, c, map[string]string{"XDG_CONFIG_HOME": t.TempDir()}, "plan", "-f", path, "--env", "staging", "-o", "json")
+	if code != ExitOK || !strings.Contains(out, `"environment": "staging"`) || !strings.Contains(out, `"to": 6`) {
+		t.Errorf("staging JSON: exit %d\n%s", code, out)
+	}
+}
+
+// TestExportOutputFlag: on export -o is the file (shadowing the global
+// format flag), - is stdout, and the format names are refused; elsewhere -o
+// is still the format.
+func TestExportOutputFlag(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 3, map[string]*string{"retention.ms": new("86400000")})
+	env := map[string]string{"XDG_CONFIG_HOME": t.TempDir()}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "out.yaml")
+
+	for _, args := range [][]string{{"export", "-o", file}, {"export", "--output", file, "--force"}} {
+		code, out, errOut := runWith(t, c, env, args...)
+		if code != ExitOK || out != "" || !strings.Contains(errOut, "Exported 1 topic from cluster") {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		f, diags, err := topology.Load(file)
+		if err != nil || diags.HasErrors() || len(f.Topics) != 1 || f.Topics[0].Config["retention.ms"] != "86400000" || f.Topics[0].ReplicationFactor != 3 {
+			t.Fatalf("%v: %v %v %+v", args, err, diags, f)
+		}
+	}
+	code, out, _ := runWith(t, c, env, "export", "-o", "-")
+	if code != ExitOK || !strings.Contains(out, "      retention.ms: 1d\n") {
+		t.Errorf("-o -: exit %d\n%s", code, out)
+	}
+	for _, format := range []string{"json", "yaml", "text"} {
+		code, out, errOut := runWith(t, c, env, "export", "-o", format)
+		if code != ExitError || out != "" || !strings.Contains(errOut, "-o "+format+": on export, -o names the file to write") {
+			t.Errorf("-o %s: exit %d\n%s%s", format, code, out, errOut)
+		}
+		if _, err := os.Stat(format); err == nil {
+			t.Errorf("-o %s wrote a file", format)
+		}
+	}
+	code, out, errOut := runWith(t, c, env, "export", "-o", dir)
+	if code != ExitError || !strings.Contains(errOut, "is a directory") {
+		t.Errorf("-o DIR: exit %d\n%s%s", code, out, errOut)
+	}
+	// The global -o is untouched for the other commands.
+	code, out, _ = runWith(t, c, env, "plan", "-f", file, "-o", "json")
+	if code != ExitOK || !strings.Contains(out, `"changes": []`) {
+		t.Errorf("plan -o json of the exported file: exit %d\n%s", code, out)
+	}
+}
