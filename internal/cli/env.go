@@ -5,6 +5,7 @@ import (
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/topology"
+	"github.com/spf13/cobra"
 )
 
 // EnvName returns the environment of topics.yaml selected for this
@@ -83,4 +84,18 @@ func fileBrokersFor(env string) func() ([]string, string) {
 		}
 		return f.Cluster.Brokers, DefaultTopicsFile
 	}
+}
+
+// completeEnvs completes --env with the environments of the topics file
+// the command line names (-f FILE), else ./topics.yaml.
+func completeEnvs(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	path := DefaultTopicsFile
+	if fl := cmd.Flags().Lookup("file"); fl != nil && fl.Value.String() != "" {
+		path = fl.Value.String()
+	}
+	f, _, err := topology.Load(path)
+	if err != nil || f == nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	return matching(f.EnvironmentNames(), nil, toComplete), cobra.ShellCompDirectiveNoFileComp
 }

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/kctl/kctl/internal/human"
@@ -59,6 +60,11 @@ or with -o -, the file goes to stdout. An existing file is overwritten only with
 			if err := checkExportOutput(opts.Output); err != nil {
 				return err
 			}
+			for _, p := range opts.ManagedPrefixes {
+				if !prefixRE.MatchString(p) {
+					return &FlagError{Err: fmt.Errorf("--managed-prefix %q: a prefix of topic names, using only a-z, A-Z, 0-9, '.', '_' and '-', e.g. --managed-prefix user.", p)}
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -75,6 +81,8 @@ or with -o -, the file goes to stdout. An existing file is overwritten only with
 	fl.BoolVar(&opts.Force, "force", false, "overwrite the -o file if it exists")
 	return cmd
 }
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // checkExportOutput refuses -o text|json|yaml (the global flag's formats:
 // on export -o is the file) and a directory.

@@ -120,3 +120,32 @@ func TestExportOutputFlag(t *testing.T) {
 		t.Errorf("plan -o json of the exported file: exit %d\n%s", code, out)
 	}
 }
+
+// TestEnvCompletion: --env completes the environments of the -f file.
+func TestEnvCompletion(t *testing.T) {
+	c := newCluster(t)
+	path := writeFile(t, envFile)
+	code, out, errOut := runWith(t, c, nil, "__complete", "plan", "-f", path, "--env", "")
+	if got := strings.Join(completions(t, out), ","); code != ExitOK || got != "local,replicated,staging" {
+		t.Errorf("exit %d: %q %s", code, got, errOut)
+	}
+	_, out, _ = runWith(t, c, nil, "__complete", "validate", "-f", path, "--env", "st")
+	if got := strings.Join(completions(t, out), ","); got != "staging" {
+		t.Errorf("st: %q", got)
+	}
+}
+
+// TestExportManagedPrefix: --managed-prefix sets managedPrefixes; a prefix
+// no topic name can have is a usage error before kctl connects.
+func TestExportManagedPrefix(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "user.a", 1, nil)
+	code, out, errOut := runWith(t, c, nil, "export", "--managed-prefix", "user.,billing-")
+	if code != ExitOK || !strings.Contains(out, "managedPrefixes: [user., billing-]\n") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runWith(t, c, nil, "export", "--managed-prefix", "a b")
+	if code != ExitError || out != "" || !strings.Contains(errOut, `--managed-prefix "a b": a prefix of topic names`) {
+		t.Errorf("bad prefix: exit %d\n%s%s", code, out, errOut)
+	}
+}

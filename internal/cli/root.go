@@ -59,6 +59,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.StringVar(&g.Env, "env", "", "environment of topics.yaml to merge over its base (env KCTL_ENV, or env: of the current context)")
 
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
+	_ = root.RegisterFlagCompletionFunc("env", completeEnvs)
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if cmd.Flags().Changed("brokers") && cmd.Flags().Changed("bootstrap-server") {
 			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
