@@ -84,6 +84,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdConfig(f),
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
+		NewCmdGroups(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
 		NewCmdVersion(f, nil),
