@@ -184,7 +184,7 @@ func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
 	if len(p.Records) == 0 {
 		fmt.Fprintln(w, "Nothing to replay.")
 	} else {
-		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "MESSAGE", "TO"}}
+		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
 		for _, e := range p.Records {
 			mark := st.Add("+")
 			switch e.Status {
@@ -200,7 +200,7 @@ func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
 			}
 			t.Rows = append(t.Rows, []string{mark, strconv.Itoa(int(e.Partition)), strconv.FormatInt(e.Offset, 10),
 				e.Timestamp.Format(time.RFC3339), ui.Printable(orig), ui.Printable(shortClass(e.Info.ExceptionFQCN)),
-				ui.Printable(clip(msg, 60)), ui.Printable(e.To)})
+				ui.Printable(e.To), ui.Printable(msg)})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
@@ -245,11 +245,4 @@ func shortClass(fqcn string) string {
 		return fqcn[i+1:]
 	}
 	return fqcn
-}
-
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
