@@ -488,7 +488,12 @@ func (r *replayer) commit(ctx context.Context, touched map[int32]Progress) error
 		pr := r.progress[p]
 		offs.Add(kadm.Offset{Topic: r.opts.DLT, Partition: p, At: pr.Next, LeaderEpoch: -1, Metadata: pr.Metadata()})
 	}
-	resp, err := r.adm.CommitOffsets(ctx, r.opts.Group, offs)
+	// Records acknowledged are recorded even when ctx was just cancelled
+	// (Ctrl-C between produce and commit): that is what keeps a replay
+	// from being replayed again.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	resp, err := r.adm.CommitOffsets(cctx, r.opts.Group, offs)
 	if err == nil {
 		err = resp.Error()
 	}
