@@ -124,8 +124,9 @@ type ObservedPartition struct {
 // Metadata request for the selected topics, then one round of ListOffsets
 // — log start, end and (for --to-datetime, --by-duration) the offset at a
 // time, sent concurrently, one request each per partition leader. A group
-// that does not exist is observed as one without commits (a reset can seed
-// it with --include-uncommitted). It returns an error when the group or the
+// that does not exist is observed as one without commits (a reset of named
+// topics can seed it with --include-uncommitted); with AllTopics it is a
+// *NotFoundError. It returns an error when the group or the
 // topics cannot be read at all, or a selected partition does not exist;
 // per-partition listing errors are kept on the partitions.
 func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
@@ -146,6 +147,11 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		obs.commits = d.Committed
 	}
 	if !obs.Exists {
+		if req.AllTopics {
+			// --all-topics of a group without commits names nothing:
+			// most likely a mistyped group.
+			return nil, &NotFoundError{Groups: []string{req.Group}}
+		}
 		obs.State = "Dead"
 	}
 
