@@ -25,13 +25,18 @@ func (v *ListView) WriteText(w io.Writer, st ui.Styles) error {
 				topics = "-"
 			}
 			state := g.State
-			if g.Error != "" {
-				state += " (error: " + g.Error + ")"
+			if state == "" {
+				state = "-"
 			}
 			t.Rows = append(t.Rows, []string{ui.Printable(g.Group), state, g.Type, ui.Printable(proto), strconv.Itoa(g.Members), ui.Printable(topics)})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
+		}
+		for _, g := range v.Groups {
+			if g.Error != "" {
+				fmt.Fprintln(w, st.Bad("error: group "+ui.Printable(g.Group)+": "+ui.Printable(g.Error)))
+			}
 		}
 	}
 	return writeWarnings(w, st, v.Warnings)
