@@ -32,6 +32,7 @@ type DLTReplayOptions struct {
 	Now  func() time.Time
 
 	since, until, offsets string
+	origPart              int32
 }
 
 // NewCmdDLTReplay builds `kctl dlt replay`.
@@ -71,7 +72,7 @@ replayable by a later run; records without a kafka_dlt-original-topic header are
 	fl.StringVar(&opts.since, "since", "", "only dead letters written at or after: RFC 3339 time or a duration ago (1h, 7d)")
 	fl.StringVar(&opts.until, "until", "", "only dead letters written before: RFC 3339 time or a duration ago")
 	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class contains this")
-	fl.Int32Var(&o.OriginalPartition, "original-partition", -1, "only dead letters from this partition of the original topic")
+	fl.Int32Var(&opts.origPart, "original-partition", 0, "only dead letters from this partition of the original topic")
 	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
 	fl.IntVarP(&o.Limit, "limit", "n", 0, "at most N dead letters")
 	fl.BoolVar(&o.Execute, "execute", false, "republish them (without it: a dry run)")
@@ -109,27 +110,29 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	if !r.Since.IsZero() && !r.Until.IsZero() && !r.Since.Before(r.Until) {
 		return usage("--since %s is not before --until %s: nothing could match", r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339))
 	}
-	if r.OriginalPartition < -1 {
-		return usage("--original-partition %d: a partition is 0 or more", r.OriginalPartition)
+	if cmd.Flags().Changed("original-partition") {
+		if o.origPart < 0 {
+			return usage("--original-partition %d: a partition is 0 or more", o.origPart)
+		}
+		r.OriginalPartition = new(o.origPart)
 	}
-	r.FromOffset, r.ToOffset = -1, -1
 	if o.offsets != "" {
 		a, b, ok := strings.Cut(o.offsets, "-")
 		bad := usage("--offsets %q: write A-B (inclusive), A- or -B, e.g. --offsets 10-20", o.offsets)
 		if !ok {
 			a, b = o.offsets, o.offsets
 		}
-		if a != "" {
-			if r.FromOffset, err = strconv.ParseInt(strings.TrimSpace(a), 10, 64); err != nil || r.FromOffset < 0 {
-				return bad
+		parse := func(v string) (*int64, bool) {
+			if v == "" {
+				return nil, true
 			}
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return new(n), err == nil && n >= 0
 		}
-		if b != "" {
-			if r.ToOffset, err = strconv.ParseInt(strings.TrimSpace(b), 10, 64); err != nil || r.ToOffset < 0 {
-				return bad
-			}
-		}
-		if a == "" && b == "" || r.ToOffset >= 0 && r.FromOffset > r.ToOffset {
+		var okA, okB bool
+		r.FromOffset, okA = parse(a)
+		r.ToOffset, okB = parse(b)
+		if !okA || !okB || a == "" && b == "" || r.FromOffset != nil && r.ToOffset != nil && *r.FromOffset > *r.ToOffset {
 			return bad
 		}
 	}

@@ -29,7 +29,7 @@ func TestReplayTextGolden(t *testing.T) {
 		},
 		Skipped:         []dlt.Skip{{Partition: 0, Offset: 2, Reason: "no kafka_dlt-original-topic header: the original topic is unknown"}},
 		AlreadyReplayed: 1, FilteredOut: 4, Replayed: 1,
-		Progress: []dlt.PartitionProgress{{Partition: 0, Next: 0, DoneAbove: 3, End: 8}},
+		Progress:  []dlt.PartitionProgress{{Partition: 0, Next: 0, DoneAbove: 3, End: 8}},
 		Truncated: true, Warnings: []string{"destination topic \"x\" does not exist"},
 	}
 	var buf bytes.Buffer

@@ -86,10 +86,11 @@ func TestDLTReplayFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{nil, "dlt=user.signed-up.dlt group=kctl-dlt-replay from=-1 to=-1 op=-1"},
+		{nil, "dlt=user.signed-up.dlt group=kctl-dlt-replay from=- to=- op=-"},
 		{[]string{"--offsets", "10-20", "--original-partition", "2", "--dlt", "x.dlt", "--group", "g"}, "dlt=x.dlt group=g from=10 to=20 op=2"},
-		{[]string{"--offsets", "10-"}, "from=10 to=-1"},
-		{[]string{"--offsets", "-20"}, "from=-1 to=20"},
+		{[]string{"--offsets", "10-"}, "from=10 to=- "},
+		{[]string{"--offsets", "-20"}, "from=- to=20"},
+		{[]string{"--original-partition", "0"}, "op=0"},
 		{[]string{"--offsets", "7"}, "from=7 to=7"},
 		{[]string{"--offsets", "9-3"}, `--offsets "9-3": write A-B`},
 		{[]string{"--offsets", "-"}, "write A-B"},
@@ -111,7 +112,7 @@ func TestDLTReplayFlags(t *testing.T) {
 			s = err.Error()
 		} else {
 			r := got.Opts
-			s = "dlt=" + r.DLT + " group=" + r.Group + " from=" + strconv.FormatInt(r.FromOffset, 10) + " to=" + strconv.FormatInt(r.ToOffset, 10) + " op=" + strconv.Itoa(int(r.OriginalPartition))
+			s = "dlt=" + r.DLT + " group=" + r.Group + " from=" + optInt(r.FromOffset) + " to=" + optInt(r.ToOffset) + " op=" + optInt(r.OriginalPartition)
 		}
 		if !strings.Contains(s, tc.want) {
 			t.Errorf("%v: %s, want %s", tc.args, s, tc.want)
@@ -129,6 +130,13 @@ func TestDLTReplayFlags(t *testing.T) {
 	if !got.Opts.Until.Equal(time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)) {
 		t.Errorf("--until = %s", got.Opts.Until)
 	}
+}
+
+func optInt[T int32 | int64](p *T) string {
+	if p == nil {
+		return "-"
+	}
+	return strconv.FormatInt(int64(*p), 10)
 }
 
 // Group names complete for groups describe/delete/reset and dlt replay

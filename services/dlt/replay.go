@@ -35,11 +35,12 @@ type ReplayOptions struct {
 	// Exception keeps records whose exception class (or cause class)
 	// contains it.
 	Exception string
-	// OriginalPartition keeps records from that original partition; -1 any.
-	OriginalPartition int32
+	// OriginalPartition keeps records from that original partition; nil
+	// keeps every partition.
+	OriginalPartition *int32
 	// FromOffset and ToOffset keep DLT offsets in [FromOffset, ToOffset];
-	// -1 for no bound.
-	FromOffset, ToOffset int64
+	// nil is no bound.
+	FromOffset, ToOffset *int64
 	// Limit stops after this many selected records (0: no limit).
 	Limit int
 	// Execute republishes; otherwise the replay is a dry run.
@@ -150,13 +151,13 @@ func (o *ReplayOptions) keep(r *kgo.Record, in Info) bool {
 	if o.Exception != "" && !strings.Contains(in.ExceptionFQCN, o.Exception) && !strings.Contains(in.ExceptionCauseFQCN, o.Exception) {
 		return false
 	}
-	if o.OriginalPartition >= 0 && in.OriginalPartition != o.OriginalPartition {
+	if o.OriginalPartition != nil && in.OriginalPartition != *o.OriginalPartition {
 		return false
 	}
-	if o.FromOffset >= 0 && r.Offset < o.FromOffset {
+	if o.FromOffset != nil && r.Offset < *o.FromOffset {
 		return false
 	}
-	if o.ToOffset >= 0 && r.Offset > o.ToOffset {
+	if o.ToOffset != nil && r.Offset > *o.ToOffset {
 		return false
 	}
 	return true
@@ -347,6 +348,10 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 			r.out.Skipped = append(r.out.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "no " + HeaderOriginalTopic + " header: the original topic is unknown"})
 			skipped = append(skipped, rec)
 			continue
+		}
+		if in.OriginalTopic == r.opts.DLT && r.opts.To == "" {
+			r.out.Skipped = append(r.out.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "its original topic is the dead-letter topic itself: give --to"})
+			continue // not done: a run with --to can replay it
 		}
 		if !r.opts.keep(rec, in) {
 			r.out.FilteredOut++

@@ -58,7 +58,7 @@ func setup(t *testing.T, n int) (*devcluster.Cluster, *kgo.Client) {
 }
 
 func opts(c *devcluster.Cluster, execute bool) dlt.ReplayOptions {
-	return dlt.ReplayOptions{DLT: "orders.dlt", Execute: execute, OriginalPartition: -1, FromOffset: -1, ToOffset: -1,
+	return dlt.ReplayOptions{DLT: "orders.dlt", Execute: execute,
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, IdleTimeout: 10 * time.Second}
 }
 
@@ -166,8 +166,8 @@ func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	c, cl := setup(t, 9)
 	o := opts(c, true)
-	o.Exception = "sendErr" // offsets 0,2,4,6,8
-	o.OriginalPartition = 0 // offsets 0,3,6 → 0,6
+	o.Exception = "sendErr"             // offsets 0,2,4,6,8
+	o.OriginalPartition = new(int32(0)) // offsets 0,3,6 → 0,6
 	plan, err := dlt.Replay(ctxT(t), cl, o)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	}
 
 	o = opts(c, true)
-	o.FromOffset, o.ToOffset = 2, 4
+	o.FromOffset, o.ToOffset = new(int64(2)), new(int64(4))
 	o.Limit = 2
 	plan, err = dlt.Replay(ctxT(t), cl, o)
 	if err != nil {
@@ -274,6 +274,23 @@ func TestReplayErrors(t *testing.T) {
 	if err != nil || len(plan.Records) != 2 {
 		t.Fatalf("after a refused run: %v, %d records, want both still to replay", err, len(plan.Records))
 	}
+	// A dead letter whose original topic is the DLT itself is never sent
+	// back into it, and stays replayable with --to.
+	loop := dlt.Record("orders.dlt", &kgo.Record{Topic: "orders.dlt", Value: []byte("loop")}, "svc", errors.New("x"))
+	if err := cl.ProduceSync(ctxT(t), loop).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	if err != nil || plan.Replayed != 2 || len(plan.Skipped) != 2 || !strings.Contains(plan.Skipped[1].Reason, "dead-letter topic itself") {
+		t.Fatalf("replay with a self-referencing dead letter: %v, replayed %d, skipped %+v", err, plan.Replayed, plan.Skipped)
+	}
+	o = opts(c, true)
+	o.To = "orders"
+	plan, err = dlt.Replay(ctxT(t), cl, o)
+	if err != nil || plan.Replayed != 1 || plan.Records[0].Offset != 3 {
+		t.Fatalf("--to orders: %v, %+v; want the self-referencing dead letter replayed", err, plan.Records)
+	}
+
 	o = opts(c, false)
 	o.DLT = "ghost.dlt"
 	if _, err := dlt.Replay(ctxT(t), cl, o); err == nil || !strings.Contains(err.Error(), `"ghost.dlt" does not exist`) {

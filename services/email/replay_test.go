@@ -33,7 +33,7 @@ func brokenSender() (*fakeSender, *atomic.Bool) {
 }
 
 func replayOpts(c *devcluster.Cluster) dlt.ReplayOptions {
-	return dlt.ReplayOptions{DLT: event.DLTTopic(event.Topic), Execute: true, OriginalPartition: -1, FromOffset: -1, ToOffset: -1,
+	return dlt.ReplayOptions{DLT: event.DLTTopic(event.Topic), Execute: true,
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}}
 }
 
