@@ -379,3 +379,42 @@ func TestResetRequestCount(t *testing.T) {
 		}
 	}
 }
+
+// A KIP-848 consumer group is reset like a classic one once its members
+// have left: refused while one is live, committed after.
+func TestResetConsumerProtocolGroup(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "next", 2, nil)
+	produce(t, devclustertest.Client(t, c, kgo.RecordPartitioner(kgo.ManualPartitioner())), "next", 2, 5)
+	m := member(t, c, "g848", "nextgen", true, "next")
+	if err := m.CommitUncommittedOffsets(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	cl := devclustertest.Client(t, c)
+	req := groups.ResetRequest{Group: "g848", AllTopics: true, Strategy: groups.Strategy{Kind: groups.ToEarliest}}
+	p := reset(t, cl, req)
+	if len(p.Members) != 1 || p.Executable() {
+		t.Fatalf("live KIP-848 group: members %v, executable %v", p.Members, p.Executable())
+	}
+	m.Close()
+	ctx := ctxT(t)
+	for ctx.Err() == nil {
+		if p = reset(t, cl, req); len(p.Members) == 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p.Summary.Reset == 0 {
+		t.Fatalf("plan after the member left: %+v", p.Summary)
+	}
+	res, err := groups.Execute(ctxT(t), cl, p)
+	if err != nil || res.Failed != 0 || res.Committed != p.Summary.Reset {
+		t.Fatalf("execute on an empty KIP-848 group: %+v %v", res, err)
+	}
+	for part, at := range committed(t, adm, "g848")["next"] {
+		if at != 0 {
+			t.Errorf("next/%d committed at %d, want 0", part, at)
+		}
+	}
+}
