@@ -86,6 +86,8 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdConfig(f),
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
+		NewCmdGroups(f),
+		NewCmdDLT(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
 		NewCmdVersion(f, nil),

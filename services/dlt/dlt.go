@@ -146,16 +146,16 @@ func Chain(err error) string {
 
 // Info is the decoded kafka_dlt-* headers of a dead-letter record.
 type Info struct {
-	OriginalTopic         string    `json:"originalTopic"`
-	OriginalPartition     int32     `json:"originalPartition"`
-	OriginalOffset        int64     `json:"originalOffset"`
-	OriginalTimestamp     time.Time `json:"originalTimestamp"`
-	OriginalTimestampType string    `json:"originalTimestampType"`
-	ConsumerGroup         string    `json:"consumerGroup,omitempty"`
-	ExceptionFQCN         string    `json:"exceptionFqcn"`
-	ExceptionCauseFQCN    string    `json:"exceptionCauseFqcn,omitempty"`
-	ExceptionMessage      string    `json:"exceptionMessage"`
-	ExceptionStacktrace   string    `json:"exceptionStacktrace,omitempty"`
+	OriginalTopic         string    `json:"originalTopic" yaml:"originalTopic"`
+	OriginalPartition     int32     `json:"originalPartition" yaml:"originalPartition"`
+	OriginalOffset        int64     `json:"originalOffset" yaml:"originalOffset"`
+	OriginalTimestamp     time.Time `json:"originalTimestamp" yaml:"originalTimestamp"`
+	OriginalTimestampType string    `json:"originalTimestampType" yaml:"originalTimestampType"`
+	ConsumerGroup         string    `json:"consumerGroup,omitempty" yaml:"consumerGroup,omitempty"`
+	ExceptionFQCN         string    `json:"exceptionFqcn" yaml:"exceptionFqcn"`
+	ExceptionCauseFQCN    string    `json:"exceptionCauseFqcn,omitempty" yaml:"exceptionCauseFqcn,omitempty"`
+	ExceptionMessage      string    `json:"exceptionMessage" yaml:"exceptionMessage"`
+	ExceptionStacktrace   string    `json:"exceptionStacktrace,omitempty" yaml:"exceptionStacktrace,omitempty"`
 }
 
 // Parse decodes the kafka_dlt-* headers. It returns an error naming the

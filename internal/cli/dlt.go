@@ -1,0 +1,251 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/services/dlt"
+	"github.com/kctl/kctl/services/event"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdDLT is `kctl dlt`.
+func NewCmdDLT(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "dlt",
+		Short: "Dead-letter topics: show and replay what the email service (or Spring Kafka) dead-lettered",
+		Args:  noArgs,
+	}
+	cmd.AddCommand(NewCmdDLTReplay(f, nil))
+	return cmd
+}
+
+// DLTReplayOptions is `kctl dlt replay`.
+type DLTReplayOptions struct {
+	f    *Factory
+	Opts dlt.ReplayOptions
+	Now  func() time.Time
+
+	since, until, offsets string
+	origPart              int32
+}
+
+// NewCmdDLTReplay builds `kctl dlt replay`.
+func NewCmdDLTReplay(f *Factory, runF func(context.Context, *DLTReplayOptions) error) *cobra.Command {
+	opts := &DLTReplayOptions{f: f, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "List dead letters and, with --execute, republish them to their original topic, each at most once",
+		Long: `Reads the dead-letter topic up to its end offsets seen at start and lists the dead letters
+not replayed before: original topic/partition/offset, when it was dead-lettered, the
+exception class and message (Spring Kafka's kafka_dlt-* headers). Nothing is sent without
+--execute, which republishes key, value and the record's own headers (not the kafka_dlt-*
+ones) to the original topic (or --to), adding a kctl-replayed-from header naming the dead
+letter. Once every record is acknowledged (acks=all, idempotent), the progress is committed
+in the group --group, so no run replays a record twice. Records the filters leave out stay
+replayable by a later run; records without a kafka_dlt-original-topic header are never sent.`,
+		Example: `  kctl dlt replay
+  kctl dlt replay --exception PermanentError --since 1h
+  kctl dlt replay --offsets 10-20 --execute
+  kctl dlt replay --dlt orders.dlt --to orders.retry -n 100 --execute -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.complete(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDLTReplay(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	o := &opts.Opts
+	fl.StringVar(&o.DLT, "dlt", event.DLTTopic(event.Topic), "dead-letter topic to read")
+	fl.StringVar(&o.To, "to", "", "republish to this topic instead of each record's original topic")
+	fl.StringVar(&o.Group, "group", dlt.DefaultReplayGroup, "consumer group recording the replay's progress")
+	fl.StringVar(&opts.since, "since", "", "only dead letters written at or after: RFC 3339 time or a duration ago (1h, 7d)")
+	fl.StringVar(&opts.until, "until", "", "only dead letters written before: RFC 3339 time or a duration ago")
+	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class contains this")
+	fl.Int32Var(&opts.origPart, "original-partition", 0, "only dead letters from this partition of the original topic")
+	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
+	fl.IntVarP(&o.Limit, "limit", "n", 0, "at most N dead letters")
+	fl.BoolVar(&o.Execute, "execute", false, "republish them (without it: a dry run)")
+	_ = cmd.RegisterFlagCompletionFunc("dlt", completeTopics(f))
+	_ = cmd.RegisterFlagCompletionFunc("to", completeTopics(f))
+	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
+	return cmd
+}
+
+// complete checks the flags. It returns a usage error naming the flag and
+// the fix.
+func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
+	usage := func(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
+	r := &o.Opts
+	if strings.TrimSpace(r.DLT) == "" {
+		return usage("--dlt is empty: name the dead-letter topic, e.g. --dlt user.signed-up.dlt")
+	}
+	if strings.TrimSpace(r.Group) == "" {
+		return usage("--group is empty: name the group recording the progress (default %s)", dlt.DefaultReplayGroup)
+	}
+	if cmd.Flags().Changed("to") && strings.TrimSpace(r.To) == "" {
+		return usage("--to is empty: name the topic to republish to, or leave --to out")
+	}
+	if r.To != "" && r.To == r.DLT {
+		return usage("--to %q is the dead-letter topic itself: replay to the topic its consumer reads", r.To)
+	}
+	now := o.Now()
+	var err error
+	if r.Since, err = parseTimeOrAgo(o.since, now); err != nil {
+		return usage("--since: %v", err)
+	}
+	if r.Until, err = parseTimeOrAgo(o.until, now); err != nil {
+		return usage("--until: %v", err)
+	}
+	if !r.Since.IsZero() && !r.Until.IsZero() && !r.Since.Before(r.Until) {
+		return usage("--since %s is not before --until %s: nothing could match", r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339))
+	}
+	if cmd.Flags().Changed("original-partition") {
+		if o.origPart < 0 {
+			return usage("--original-partition %d: a partition is 0 or more", o.origPart)
+		}
+		r.OriginalPartition = new(o.origPart)
+	}
+	if o.offsets != "" {
+		a, b, ok := strings.Cut(o.offsets, "-")
+		bad := usage("--offsets %q: write A-B (inclusive), A- or -B, e.g. --offsets 10-20", o.offsets)
+		if !ok {
+			a, b = o.offsets, o.offsets
+		}
+		parse := func(v string) (*int64, bool) {
+			if v == "" {
+				return nil, true
+			}
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return new(n), err == nil && n >= 0
+		}
+		var okA, okB bool
+		r.FromOffset, okA = parse(a)
+		r.ToOffset, okB = parse(b)
+		if !okA || !okB || a == "" && b == "" || r.FromOffset != nil && r.ToOffset != nil && *r.FromOffset > *r.ToOffset {
+			return bad
+		}
+	}
+	if r.Limit < 0 {
+		return usage("-n %d: give a positive number of dead letters, or leave -n out for all", r.Limit)
+	}
+	return nil
+}
+
+// parseTimeOrAgo parses an RFC 3339 time or a duration before now (1h,
+// 7d, 90m); "" is the zero time.
+func parseTimeOrAgo(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := parseLagDuration(strings.TrimPrefix(s, "-"), false)
+	if err != nil || d <= 0 {
+		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-03T08:00:00Z) nor a duration ago (1h, 7d)", s)
+	}
+	return now.Add(-d), nil
+}
+
+func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	copts, err := c.Settings.Options(o.f.Getenv)
+	if err != nil {
+		return err
+	}
+	o.Opts.ClientOpts = copts
+	plan, rerr := dlt.Replay(ctx, c.Client, o.Opts)
+	if plan == nil {
+		return connectionError(rerr)
+	}
+	if err := o.f.Print(ui.WithText(plan, func(w io.Writer, st ui.Styles) error { return writeReplayText(w, st, plan) })); err != nil {
+		return err
+	}
+	return rerr
+}
+
+// writeReplayText prints a replay: one row per dead letter selected, the
+// skipped ones, the counts, and what was (or would be) done.
+func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Dead letters on "+ui.Printable(p.DLT)), st.Dim("(progress in group "+ui.Printable(p.Group)+")"))
+	if len(p.Records) == 0 {
+		fmt.Fprintln(w, "Nothing to replay.")
+	} else {
+		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
+		for _, e := range p.Records {
+			mark := st.Add("+")
+			switch e.Status {
+			case "replayed":
+				mark = st.OK("✓")
+			case "failed":
+				mark = st.Bad("✗")
+			}
+			orig := fmt.Sprintf("%s/%d/%d", e.Info.OriginalTopic, e.Info.OriginalPartition, e.Info.OriginalOffset)
+			msg := e.Info.ExceptionMessage
+			if e.Error != "" {
+				msg = e.Error
+			}
+			t.Rows = append(t.Rows, []string{mark, strconv.Itoa(int(e.Partition)), strconv.FormatInt(e.Offset, 10),
+				e.Timestamp.Format(time.RFC3339), ui.Printable(orig), ui.Printable(shortClass(e.Info.ExceptionFQCN)),
+				ui.Printable(e.To), ui.Printable(msg)})
+		}
+		if err := t.Write(w, st); err != nil {
+			return err
+		}
+	}
+	for _, s := range p.Skipped {
+		fmt.Fprintln(w, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", ui.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
+	}
+	verb := "to replay"
+	if p.Execute {
+		verb = "selected"
+	}
+	fmt.Fprintf(w, "\n%d %s, %d already replayed, %d filtered out (left for a later run), %d skipped.\n",
+		len(p.Records), verb, p.AlreadyReplayed, p.FilteredOut, len(p.Skipped))
+	if p.Truncated {
+		fmt.Fprintln(w, "Stopped at -n: later dead letters were not read.")
+	}
+	for _, m := range p.Warnings {
+		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
+	}
+	if !p.Execute {
+		if len(p.Records) > 0 {
+			fmt.Fprintln(w, st.Dim("Dry run: nothing sent. Run again with --execute to republish them."))
+		}
+		return nil
+	}
+	var pos []string
+	for _, pp := range p.Progress {
+		s := fmt.Sprintf("partition %d: done below %d", pp.Partition, pp.Next)
+		if pp.DoneAbove > 0 {
+			s += fmt.Sprintf(" and %d above", pp.DoneAbove)
+		}
+		pos = append(pos, s)
+	}
+	_, err := fmt.Fprintf(w, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), ui.Printable(p.Group), strings.Join(pos, ", "))
+	return err
+}
+
+// shortClass drops a Go type name's import path: email.PermanentError.
+func shortClass(fqcn string) string {
+	if i := strings.LastIndexByte(fqcn, '/'); i >= 0 {
+		return fqcn[i+1:]
+	}
+	return fqcn
+}

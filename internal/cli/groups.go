@@ -1,0 +1,332 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kctl/kctl/internal/groups"
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdGroups is `kctl groups`.
+func NewCmdGroups(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "groups",
+		Short: "List, describe, delete consumer groups and reset their offsets (dry run until --execute)",
+		Args:  noArgs,
+	}
+	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil))
+	return cmd
+}
+
+// GroupsOptions is `kctl groups list|describe|delete`.
+type GroupsOptions struct {
+	f      *Factory
+	Groups []string
+}
+
+// NewCmdGroupsList builds `kctl groups list`.
+func NewCmdGroupsList(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
+	opts := &GroupsOptions{f: f}
+	return &cobra.Command{
+		Use:     "list",
+		Short:   "Every consumer group (classic and KIP-848): state, type, protocol, members, topics",
+		Example: "  kctl groups list\n  kctl groups list -o json",
+		Aliases: []string{"ls"},
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGroupsList(cmd.Context(), opts)
+		},
+	}
+}
+
+func runGroupsList(ctx context.Context, o *GroupsOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := groups.List(ctx, c.Client)
+	if err != nil {
+		return connectionError(err)
+	}
+	return o.f.Print(v)
+}
+
+// NewCmdGroupsDescribe builds `kctl groups describe G`.
+func NewCmdGroupsDescribe(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
+	opts := &GroupsOptions{f: f}
+	return &cobra.Command{
+		Use:               "describe GROUP",
+		Short:             "A group's state, protocol and members: member ID, client ID, host, instance ID, assignment",
+		Example:           "  kctl groups describe email-service\n  kctl groups describe email-service -o yaml",
+		Args:              exactArgs(1),
+		ValidArgsFunction: completeGroups(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Groups = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGroupsDescribe(cmd.Context(), opts)
+		},
+	}
+}
+
+func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := groups.Describe(ctx, c.Client, o.Groups[0])
+	if err != nil {
+		return connectionError(err)
+	}
+	return o.f.Print(v)
+}
+
+// NewCmdGroupsDelete builds `kctl groups delete G...`.
+func NewCmdGroupsDelete(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
+	opts := &GroupsOptions{f: f}
+	return &cobra.Command{
+		Use:               "delete GROUP...",
+		Short:             "Delete consumer groups and their committed offsets (refused while a group has live members)",
+		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c",
+		ValidArgsFunction: completeGroups(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &FlagError{Err: errors.New("name the groups to delete, e.g. kctl groups delete old-consumer ('kctl groups list' lists them)")}
+			}
+			for _, a := range args {
+				if strings.TrimSpace(a) == "" {
+					return &FlagError{Err: errors.New("a group name is empty: name each group to delete")}
+				}
+			}
+			opts.Groups = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGroupsDelete(cmd.Context(), opts)
+		},
+	}
+}
+
+func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	r, err := groups.Delete(ctx, c.Client, o.Groups)
+	if err != nil {
+		return connectionError(err)
+	}
+	if err := o.f.Print(r); err != nil {
+		return err
+	}
+	if r.Failed() > 0 {
+		return ErrSilentFailure
+	}
+	return nil
+}
+
+// GroupsResetOptions is `kctl groups reset`.
+type GroupsResetOptions struct {
+	f       *Factory
+	Request groups.ResetRequest
+	Execute bool
+	Now     func() time.Time
+
+	topics     []string
+	toEarliest bool
+	toLatest   bool
+	toCurrent  bool
+	toOffset   int64
+	toDatetime string
+	byDuration string
+	shiftBy    int64
+}
+
+// NewCmdGroupsReset builds `kctl groups reset G`.
+func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOptions) error) *cobra.Command {
+	opts := &GroupsResetOptions{f: f, Now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "reset GROUP (--topic T[:P,P]... | --all-topics) --to-…",
+		Short: "Move a group's committed offsets: a dry-run plan per partition, committed with --execute",
+		Long: `Plans new committed offsets for a consumer group: per partition the current and new
+offset and the lag before and after, clamped to the log's bounds. Nothing changes
+without --execute, which commits the plan in one OffsetCommit. The group must have no
+live members. A partition the group never committed is shown, and included only with
+--include-uncommitted.`,
+		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
+  kctl groups reset email-service --all-topics --by-duration 1h --execute
+  kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
+		Args:              exactArgs(1),
+		ValidArgsFunction: completeGroups(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Request.Group = args[0]
+			if err := opts.complete(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runGroupsReset(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&opts.topics, "topic", nil, "topic to reset, T or T:P,P for some partitions (repeatable)")
+	fl.BoolVar(&opts.Request.AllTopics, "all-topics", false, "every topic the group has committed offsets for")
+	fl.BoolVar(&opts.toEarliest, "to-earliest", false, "to the log start")
+	fl.BoolVar(&opts.toLatest, "to-latest", false, "to the end (skip everything not yet consumed)")
+	fl.Int64Var(&opts.toOffset, "to-offset", 0, "to offset N (clamped to the log's bounds)")
+	fl.StringVar(&opts.toDatetime, "to-datetime", "", "to the first record at or after an RFC 3339 time, e.g. 2026-12-03T08:00:00Z")
+	fl.StringVar(&opts.byDuration, "by-duration", "", "to the first record at or after this long ago, e.g. 1h or 30m")
+	fl.Int64Var(&opts.shiftBy, "shift-by", 0, "move each committed offset by ±N, e.g. --shift-by -10")
+	fl.BoolVar(&opts.toCurrent, "to-current", false, "to the committed offset itself (clamped: fixes offsets out of range)")
+	fl.BoolVar(&opts.Request.IncludeUncommitted, "include-uncommitted", false, "also commit partitions the group never committed")
+	fl.BoolVar(&opts.Execute, "execute", false, "commit the plan (without it: a dry run)")
+	return cmd
+}
+
+// complete checks the flags and fills Request. It returns a usage error
+// naming the flags and the fix.
+func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
+	fl := cmd.Flags()
+	usage := func(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
+	if strings.TrimSpace(o.Request.Group) == "" {
+		return usage("the group name is empty: name the group to reset")
+	}
+	switch {
+	case len(o.topics) == 0 && !o.Request.AllTopics:
+		return usage("say which offsets to reset: --topic T (repeatable, T:0,1 for some partitions) or --all-topics")
+	case len(o.topics) > 0 && o.Request.AllTopics:
+		return usage("--topic and --all-topics exclude each other: give one")
+	}
+	for _, t := range o.topics {
+		s, err := groups.ParseSelection(t)
+		if err != nil {
+			return usage("%v", err)
+		}
+		o.Request.Topics = append(o.Request.Topics, s)
+	}
+	var chosen []string
+	for _, n := range []string{"to-earliest", "to-latest", "to-offset", "to-datetime", "by-duration", "shift-by", "to-current"} {
+		if fl.Changed(n) {
+			chosen = append(chosen, "--"+n)
+		}
+	}
+	if len(chosen) != 1 {
+		what := "none was given"
+		if len(chosen) > 1 {
+			what = strings.Join(chosen, " and ") + " were given"
+		}
+		return usage("give exactly one of --to-earliest, --to-latest, --to-offset N, --to-datetime TS, --by-duration D, --shift-by ±N, --to-current (%s)", what)
+	}
+	s := &o.Request.Strategy
+	s.Kind = strings.TrimPrefix(chosen[0], "--")
+	switch s.Kind {
+	case groups.ToEarliest, groups.ToLatest, groups.ToCurrent:
+		if v, _ := fl.GetBool(s.Kind); !v {
+			return usage("--%s=false: leave the flag out, or choose another --to-… flag", s.Kind)
+		}
+	case groups.ToOffset:
+		if o.toOffset < 0 {
+			return usage("--to-offset %d: an offset is 0 or more (to move back, use --shift-by %d)", o.toOffset, o.toOffset)
+		}
+		s.Offset = o.toOffset
+	case groups.ShiftBy:
+		s.Offset = o.shiftBy
+	case groups.ToDatetime:
+		t, err := time.Parse(time.RFC3339, strings.TrimSpace(o.toDatetime))
+		if err != nil {
+			return usage("--to-datetime %q is not an RFC 3339 time: write e.g. 2026-12-03T08:00:00Z or 2026-12-03T09:00:00+01:00", o.toDatetime)
+		}
+		s.Time = t
+	case groups.ByDuration:
+		d, err := parseLagDuration(o.byDuration, false)
+		if err != nil {
+			return usage("--by-duration: %v", err)
+		}
+		if d <= 0 {
+			return usage("--by-duration %q: give a positive duration, e.g. --by-duration 1h (that long ago)", o.byDuration)
+		}
+		s.Duration, s.Time = d, o.Now().Add(-d)
+	}
+	return nil
+}
+
+// resetView is the JSON/YAML of an executed reset: the plan and the result.
+type resetView struct {
+	Plan   *groups.Plan   `json:"plan" yaml:"plan"`
+	Result *groups.Result `json:"result" yaml:"result"`
+}
+
+func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
+	c, err := o.f.Connect(ctx, nil, "")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	obs, err := groups.Observe(ctx, c.Client, o.Request)
+	if err != nil {
+		return connectionError(err)
+	}
+	plan := groups.BuildPlan(o.Request, obs)
+	format, err := o.f.Format()
+	if err != nil {
+		return err
+	}
+	st := o.f.Styles()
+	w := o.f.IO.Out
+	if !o.Execute {
+		if err := ui.Print(w, format, st, plan); err != nil {
+			return err
+		}
+		if format == ui.Text {
+			msg := "Dry run: nothing committed. Run again with --execute to commit these offsets."
+			if plan.Summary.Reset == 0 {
+				msg = "Dry run: nothing to commit."
+			}
+			fmt.Fprintln(w, st.Dim(msg))
+		}
+		return nil
+	}
+	if len(plan.Members) > 0 {
+		if format == ui.Text {
+			if err := ui.Print(w, format, st, plan); err != nil {
+				return err
+			}
+		}
+		return &groups.LiveMembersError{Group: plan.Group, Members: plan.Members}
+	}
+	res, err := groups.Execute(ctx, c.Client, plan)
+	if err != nil {
+		if format == ui.Text {
+			_ = ui.Print(w, format, st, plan)
+		}
+		return err
+	}
+	if format == ui.Text {
+		if err := ui.Print(w, format, st, plan); err != nil {
+			return err
+		}
+		fmt.Fprintln(w)
+		if err := res.WriteText(w, st); err != nil {
+			return err
+		}
+	} else if err := ui.Print(w, format, st, resetView{Plan: plan, Result: res}); err != nil {
+		return err
+	}
+	if res.Failed > 0 {
+		return ErrSilentFailure
+	}
+	return nil
+}
