@@ -380,6 +380,12 @@ terminal --yes is required and no prompt is printed), then send one CreateTopics
 CreatePartitions, one IncrementalAlterConfigs and one DeleteTopics for all topics (split only
 when a request would be too large), and wait until created topics have leaders.
 
+A replicationFactor change is planned per partition by kctl's reassignment planner (the current
+leader kept, new replicas on the least loaded brokers and distinct racks; going down, the
+replicas removed are those leaving the cluster most balanced, never the leader) and applied with
+one AlterPartitionAssignments; the brokers copy the data in the background ('kctl reassignments'
+shows the progress). A factor above the broker count is refused.
+
 A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
 compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
 min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is applied only with
