@@ -359,7 +359,9 @@ func TestRebalanceExecute(t *testing.T) {
 		t.Fatalf("config requests: %q", ops)
 	}
 	set, undo := strings.Split(ops[0], "; "), strings.Split(ops[1], "; ")
-	sort.Slice(undo, func(i, j int) bool { return strings.TrimPrefix(undo[i], "delete ") < strings.TrimPrefix(undo[j], "delete ") })
+	sort.Slice(undo, func(i, j int) bool {
+		return strings.TrimPrefix(undo[i], "delete ") < strings.TrimPrefix(undo[j], "delete ")
+	})
 	involved := map[int32]bool{}
 	for _, m := range p.Moves {
 		if len(m.Adding()) > 0 {
