@@ -59,8 +59,9 @@ moves finish or on --cancel. Ctrl-C leaves the moves running: run --execute agai
 second plan is refused while one is in progress), or --cancel to cancel the moves and remove the
 throttle. --elect-leaders runs a preferred-leader election once the moves are done.
 
-What kctl set is recorded in a marker file beside the config file
-(<config dir>/rebalance/<cluster-id>.json) so that another run can resume or undo it.`,
+The plan, how far it got and every throttle config kctl set (with the value it replaced) are
+recorded in a marker file, $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json (default
+~/.local/state/kctl/...), so that another run on this machine can resume or undo it.`,
 		Example: `  kctl rebalance
   kctl rebalance --brokers-add 4 --throttle 50MiB/s --detailed-exitcode
   kctl rebalance --brokers-remove 3 --execute --throttle 50MiB/s --max-moves 5 --elect-leaders
@@ -108,7 +109,7 @@ What kctl set is recorded in a marker file beside the config file
 
 // rebalanceStatePath is the marker file of a rebalance on clusterID.
 func rebalanceStatePath(f *Factory, clusterID string) string {
-	return filepath.Join(filepath.Dir(f.ConfigPath()), rebalanceStateDirName, fileSafe(clusterID)+".json")
+	return filepath.Join(StateDir(f.Getenv), rebalanceStateDirName, fileSafe(clusterID)+".json")
 }
 
 func fileSafe(s string) string {

@@ -37,7 +37,7 @@ func newSession(t *testing.T) *session {
 	defer cancel()
 	// kfake lists a topic's replicas from its leader on: RF 1 puts one
 	// replica per partition on the leader, spread over brokers 0..2.
-	if _, err := adm.CreateTopic(ctx, 6, 1, nil, "orders"); err != nil {
+	if _, err := adm.CreateTopic(ctx, 24, 1, nil, "orders"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := adm.CreateTopic(ctx, 3, 2, nil, "payments"); err != nil {
@@ -49,7 +49,7 @@ func newSession(t *testing.T) *session {
 func (s *session) runCtx(ctx context.Context, args ...string) (int, string, string) {
 	s.t.Helper()
 	var out, errOut bytes.Buffer
-	env := map[string]string{"KCTL_BROKERS": s.c.Bootstrap(), "NO_COLOR": "1", "XDG_CONFIG_HOME": s.cfg}
+	env := map[string]string{"KCTL_BROKERS": s.c.Bootstrap(), "NO_COLOR": "1", "XDG_CONFIG_HOME": s.cfg, "XDG_STATE_HOME": s.cfg}
 	f := NewFactory(IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
 	f.IsTerminal = func(any) bool { return false }
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)

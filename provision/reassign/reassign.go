@@ -411,7 +411,7 @@ func (s *state) loads(original bool) []BrokerLoad {
 	}
 	out := make([]BrokerLoad, 0, n)
 	for id := range int32(n) {
-		if rep[id] == 0 && !s.eligible[id] {
+		if !original && rep[id] == 0 && !s.eligible[id] {
 			continue // a removed broker left empty, or one never seen
 		}
 		out = append(out, BrokerLoad{Broker: id, Replicas: rep[id], Leaders: lead[id]})
