@@ -41,6 +41,10 @@ type ApplyOptions struct {
 	// one request per kind of change unless a batch exceeds them.
 	MaxRequestBytes      int
 	MaxRecordsPerRequest int
+	// SkipReassignments leaves the replica lists of replication-factor
+	// changes to the caller (kctl apply --throttle carries them out with
+	// the rebalance Executor: batched, throttled, resumable).
+	SkipReassignments bool
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -151,7 +155,7 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 			if len(c.Configs) > 0 {
 				configs = append(configs, c)
 			}
-			if len(c.Reassignments) > 0 {
+			if len(c.Reassignments) > 0 && !opts.SkipReassignments {
 				reassigns = append(reassigns, c)
 			}
 		case Delete:

@@ -74,6 +74,34 @@ func NewRebalanceState(p *RebalancePlan, maxMoves int, now time.Time) *Rebalance
 	return st
 }
 
+// ReassignmentState returns the state that carries out the replica lists
+// of a plan's replication-factor changes with a throttle of rate bytes/s
+// (its goal names the topics).
+func (p *Plan) ReassignmentState(rate int64, maxMoves int, now time.Time) *RebalanceState {
+	rp := &RebalancePlan{ClusterID: p.ClusterID, Throttle: rate}
+	for _, c := range p.Changes {
+		if c.Action != Update || len(c.Reassignments) == 0 {
+			continue
+		}
+		rp.Goal.Topics = append(rp.Goal.Topics, c.Topic)
+		for _, m := range c.Reassignments {
+			rp.Moves = append(rp.Moves, PlannedMove{Move: m})
+		}
+	}
+	sort.Strings(rp.Goal.Topics)
+	return NewRebalanceState(rp, maxMoves, now)
+}
+
+// HasReassignments reports whether the plan changes a replication factor.
+func (p *Plan) HasReassignments() bool {
+	for _, c := range p.Changes {
+		if c.Action == Update && len(c.Reassignments) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Count returns how many moves are in state s.
 func (st *RebalanceState) Count(s string) int {
 	n := 0

@@ -230,7 +230,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		if o.maxMovesSet {
 			st.MaxMoves = o.MaxMoves
 		}
-		return executeRebalance(ctx, f, exec, path, format)
+		return executeRebalance(ctx, f, exec, path, format, "Rebalance", false)
 	}
 	if len(a.InProgress) > 0 {
 		return fmt.Errorf("%s already in progress on cluster %q, not started by this kctl (no marker at %s): wait for them (kctl reassignments --watch) or cancel them (kctl reassignments --cancel), then plan again",
@@ -274,12 +274,14 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if err := exec.Save(exec.State); err != nil {
 		return err
 	}
-	return executeRebalance(ctx, f, exec, path, format)
+	return executeRebalance(ctx, f, exec, path, format, "Rebalance", false)
 }
 
 // executeRebalance runs the executor, printing progress on stderr, and
 // removes the marker when every move is done.
-func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, path string, format ui.Format) error {
+// label starts the closing line ("Rebalance"); with silent nothing is
+// printed on stdout (apply -o json has printed its result).
+func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, path string, format ui.Format, label string, silent bool) error {
 	st := exec.State
 	last := ""
 	exec.Progress = func(s *provision.RebalanceState) {
@@ -303,6 +305,9 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 	if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
 		return fmt.Errorf("remove the rebalance marker: %w", rmErr)
 	}
+	if silent {
+		return err
+	}
 	if format != ui.Text {
 		if perr := f.Print(st); perr != nil {
 			return perr
@@ -310,7 +315,7 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 		return err
 	}
 	s := f.Styles()
-	fmt.Fprintf(f.IO.Out, "\n%s %d of %d partitions moved", s.OK("Rebalance complete:"), st.Count(provision.MoveDone), len(st.Moves))
+	fmt.Fprintf(f.IO.Out, "\n%s %d of %d partitions moved", s.OK(label+" complete:"), st.Count(provision.MoveDone), len(st.Moves))
 	if st.Throttle > 0 {
 		fmt.Fprint(f.IO.Out, "; throttle removed")
 	}

@@ -571,3 +571,67 @@ func TestBar(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyThrottle: apply --throttle carries out a replication-factor
+// change through the rebalance executor: the planned lists, in batches of
+// --max-moves, the throttle set and removed, the marker gone at the end;
+// while a rebalance is recorded it refuses and applies nothing.
+func TestApplyThrottle(t *testing.T) {
+	s := newSession(t)
+	path := writeFile(t, "topics:\n  - {name: orders, partitions: 24, replicationFactor: 2}\n")
+	code, out, errOut := s.run("plan", "-f", path, "-o", "json")
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	var plan provision.Plan
+	if err := json.Unmarshal([]byte(out), &plan); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range plan.Changes[0].Reassignments {
+		want = append(want, fmt.Sprintf("%s/%d→%s", m.Topic, m.Partition, provision.ReplicaList(m.To)))
+	}
+	if len(want) != 24 {
+		t.Fatalf("planned %v", want)
+	}
+
+	// A recorded rebalance blocks it.
+	if err := os.MkdirAll(filepath.Dir(s.marker()), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.marker(), []byte(`{"clusterId":"kfake","started":"2026-01-02T03:04:05Z","moves":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := fakeReassignments(s.c, 1)
+	code, out, errOut = s.run("apply", "-f", path, "--yes", "--throttle", "1MiB/s")
+	if code != ExitError || !strings.Contains(errOut, "a rebalance started at 2026-01-02T03:04:05Z is in progress on cluster \"kfake\"") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if started, _ := r.sent(); len(started) != 0 || len(r.configOps()) != 0 {
+		t.Fatalf("sent %v %v", started, r.configOps())
+	}
+	if err := os.Remove(s.marker()); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut = s.run("apply", "-f", path, "--yes", "--throttle", "1MiB/s", "--max-moves", "5", "--poll-interval", "10ms")
+	if code != ExitOK || !strings.Contains(out, "Replication-factor change complete: 24 of 24 partitions moved; throttle removed.") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	started, _ := r.sent()
+	if !slices.Equal(started, want) {
+		t.Fatalf("sent %v\nplanned %v", started, want)
+	}
+	for i, b := range r.batches {
+		if len(b) > 5 {
+			t.Fatalf("batch %d: %d partitions", i, len(b))
+		}
+	}
+	ops := r.configOps()
+	if len(ops) != 2 || !strings.HasPrefix(ops[0], "set ") || !strings.HasPrefix(ops[1], "delete ") || strings.Count(ops[0], "; ") != strings.Count(ops[1], "; ") {
+		t.Fatalf("config ops %q", ops)
+	}
+	if _, err := os.Stat(s.marker()); !os.IsNotExist(err) {
+		t.Fatalf("marker left: %v", err)
+	}
+}
