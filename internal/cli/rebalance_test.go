@@ -635,3 +635,39 @@ func TestApplyThrottle(t *testing.T) {
 		t.Fatalf("marker left: %v", err)
 	}
 }
+
+// TestRebalanceBrokersAdd: a broker that joined is filled to within one
+// of the mean replicas; every other broker too.
+func TestRebalanceBrokersAdd(t *testing.T) {
+	s := newSession(t)
+	id, _, err := s.c.AddNode(-1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.plan("--brokers-add", fmt.Sprint(id))
+	total, n := 0, 0
+	var got int
+	for _, l := range p.After {
+		total += l.Replicas
+		n++
+		if l.Broker == id {
+			got = l.Replicas
+		}
+	}
+	if n != 4 {
+		t.Fatalf("after: %+v", p.After)
+	}
+	mean := float64(total) / float64(n)
+	for _, l := range p.After {
+		if d := float64(l.Replicas) - mean; d <= -1 || d >= 1 {
+			t.Fatalf("broker %d holds %d replicas, mean %.2f: %+v", l.Broker, l.Replicas, mean, p.After)
+		}
+	}
+	if got == 0 || len(p.Moves) == 0 {
+		t.Fatalf("broker %d not filled: %+v", id, p)
+	}
+	code, out, _ := s.run("rebalance", "--brokers-add", fmt.Sprint(id))
+	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("broker %-4d", id)) || !strings.Contains(out, "(added)") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
