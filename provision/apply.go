@@ -41,6 +41,10 @@ type ApplyOptions struct {
 	// one request per kind of change unless a batch exceeds them.
 	MaxRequestBytes      int
 	MaxRecordsPerRequest int
+	// SkipReassignments leaves the replica lists of replication-factor
+	// changes to the caller (kctl apply --throttle carries them out with
+	// the rebalance Executor: batched, throttled, resumable).
+	SkipReassignments bool
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -77,6 +81,10 @@ type Result struct {
 	Items  []ItemResult `json:"items" yaml:"items"`
 	// Requests counts the requests Apply sent, by Kafka API name.
 	Requests map[string]int `json:"requests" yaml:"requests"`
+	// Reassigning counts the partitions whose reassignment Kafka accepted
+	// (replication-factor changes): the brokers copy the data in the
+	// background, and `kctl reassignments` shows the progress.
+	Reassigning int `json:"reassigning" yaml:"reassigning"`
 }
 
 // Failed returns the items that failed.
@@ -133,7 +141,7 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 		return res, ErrRefused
 	}
 	a := &applier{cl: cl, opts: opts, res: &res, item: map[string]int{}}
-	var creates, partitions, configs, deletes []Change
+	var creates, partitions, configs, deletes, reassigns []Change
 	for _, c := range plan.Changes {
 		a.item[c.Topic] = len(res.Items)
 		res.Items = append(res.Items, ItemResult{Action: c.Action, Topic: c.Topic, OK: true})
@@ -147,6 +155,9 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 			if len(c.Configs) > 0 {
 				configs = append(configs, c)
 			}
+			if len(c.Reassignments) > 0 && !opts.SkipReassignments {
+				reassigns = append(reassigns, c)
+			}
 		case Delete:
 			deletes = append(deletes, c)
 		}
@@ -154,6 +165,7 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 	a.createTopics(ctx, creates)
 	a.createPartitions(ctx, partitions)
 	a.alterConfigs(ctx, configs)
+	a.reassign(ctx, reassigns)
 	a.deleteTopics(ctx, deletes)
 	if !opts.DryRun {
 		a.waitLeaders(ctx, creates)
@@ -449,6 +461,66 @@ func (a *applier) waitLeaders(ctx context.Context, creates []Change) {
 			}
 			return
 		case <-time.After(retry.Next()):
+		}
+	}
+}
+
+// reassign sends the new replica lists of replication-factor changes in
+// one AlterPartitionAssignments (split only when too large). A partition's
+// error fails its topic. Kafka has no validate-only reassignment, so a dry
+// run sends nothing and marks a change that is only a reassignment as not
+// checked.
+func (a *applier) reassign(ctx context.Context, cs []Change) {
+	if a.opts.DryRun {
+		for _, c := range cs {
+			if c.Partitions == nil && len(c.Configs) == 0 {
+				it := &a.res.Items[a.item[c.Topic]]
+				it.OK = false
+				it.Skipped = "not checked: Kafka has no validate-only partition reassignment"
+			}
+		}
+		return
+	}
+	parts := chunk(cs,
+		func(c Change) int { return 16 + len(c.Topic) + 8*len(c.Reassignments)*4 },
+		func(c Change) int { return len(c.Reassignments) },
+		a.opts.MaxRequestBytes, a.opts.MaxRecordsPerRequest)
+	for _, part := range parts {
+		req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+		req.TimeoutMillis = a.timeoutMillis()
+		for _, c := range part {
+			t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+			t.Topic = c.Topic
+			for _, m := range c.Reassignments {
+				p := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+				p.Partition = m.Partition
+				p.Replicas = m.To
+				t.Partitions = append(t.Partitions, p)
+			}
+			req.Topics = append(req.Topics, t)
+		}
+		a.res.Requests["AlterPartitionAssignments"]++
+		resp, err := req.RequestWith(ctx, a.cl)
+		if err == nil && resp.ErrorCode != 0 {
+			err = errors.New(kerrText(resp.ErrorCode, resp.ErrorMessage))
+		}
+		answered := map[string]int{}
+		if err == nil {
+			for _, t := range resp.Topics {
+				for _, p := range t.Partitions {
+					if p.ErrorCode != 0 {
+						a.fail(t.Topic, "reassign", fmt.Sprintf("partition %d: %s", p.Partition, kerrText(p.ErrorCode, p.ErrorMessage)))
+						continue
+					}
+					answered[t.Topic]++
+					a.res.Reassigning++
+				}
+			}
+		}
+		for _, c := range part {
+			if answered[c.Topic] < len(c.Reassignments) {
+				a.fail(c.Topic, "reassign", noAnswer(err))
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 )
 
@@ -64,8 +65,12 @@ type Change struct {
 	Topic  string `json:"topic,omitempty" yaml:"topic,omitempty"`
 	// Partitions is set for a create (From 0) and a partition change.
 	Partitions *Count `json:"partitions,omitempty" yaml:"partitions,omitempty"`
-	// ReplicationFactor is set for a create (From 0) and a (refused) change.
+	// ReplicationFactor is set for a create (From 0) and a change.
 	ReplicationFactor *Count `json:"replicationFactor,omitempty" yaml:"replicationFactor,omitempty"`
+	// Reassignments are the new replica lists of a replication-factor
+	// change, one per partition, computed by the reassignment planner;
+	// apply sends them with AlterPartitionAssignments.
+	Reassignments []reassign.Move `json:"reassignments,omitempty" yaml:"reassignments,omitempty"`
 	// Configs are the config operations, sorted by name.
 	Configs []ConfigChange `json:"configs,omitempty" yaml:"configs,omitempty"`
 	// Reasons say why a change is refused.
@@ -189,6 +194,7 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 			p.Changes = append(p.Changes, c)
 		}
 	}
+	planReplicationFactors(st, p)
 	diffPrune(file, st, opts, declared, p)
 	checkBrokerLoad(file, st, p)
 	p.count()
@@ -218,6 +224,9 @@ func checkBrokerLoad(file *topology.File, st *State, p *Plan) {
 		case Update:
 			if ts := st.Topics[c.Topic]; ts != nil && c.Partitions != nil {
 				after += int64(c.Partitions.To-c.Partitions.From) * int64(ts.ReplicationFactor)
+			}
+			if ts := st.Topics[c.Topic]; ts != nil && c.ReplicationFactor != nil {
+				after += int64(ts.Partitions) * int64(c.ReplicationFactor.To-c.ReplicationFactor.From)
 			}
 		case Delete:
 			if ts := st.Topics[c.Topic]; ts != nil {
@@ -294,9 +303,11 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 	}
 	if int16(t.ReplicationFactor) != ts.ReplicationFactor {
 		c.ReplicationFactor = &Count{int32(ts.ReplicationFactor), int32(t.ReplicationFactor)}
-		c.Reasons = append(c.Reasons, fmt.Sprintf(
-			"replicationFactor %d → %d: changing the replication factor is not supported yet (it needs a partition reassignment); set replicationFactor: %d to match the cluster",
-			ts.ReplicationFactor, t.ReplicationFactor, ts.ReplicationFactor))
+		if t.Partitions > ts.Partitions {
+			c.Reasons = append(c.Reasons, fmt.Sprintf(
+				"partitions %d → %d and replicationFactor %d → %d in one apply: the new partitions would get the old factor while the others are reassigned; change one, apply, then the other",
+				ts.Partitions, t.Partitions, ts.ReplicationFactor, t.ReplicationFactor))
+		}
 	}
 	var unmanaged []UnmanagedConfig
 	if ts.ConfigErr != "" {
@@ -341,7 +352,7 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 	switch {
 	case len(c.Reasons) > 0:
 		c.Action = Refused
-	case c.Partitions == nil && len(c.Configs) == 0:
+	case c.Partitions == nil && c.ReplicationFactor == nil && len(c.Configs) == 0:
 		return Change{}, unmanaged
 	}
 	return c, unmanaged
@@ -413,4 +424,49 @@ func abbreviate(names []string, max int) string {
 		return strings.Join(names, ", ")
 	}
 	return strings.Join(names[:max], ", ") + fmt.Sprintf(", … %d more", len(names)-max)
+}
+
+// planReplicationFactors computes the new replica lists of every update
+// that changes a topic's replication factor, in one call of the
+// reassignment planner (so the new replicas spread over the whole
+// cluster), and refuses those it cannot plan: a factor above the brokers,
+// or a planner error.
+func planReplicationFactors(st *State, p *Plan) {
+	goal := reassign.Goal{RF: map[string]int{}, NoBalance: true}
+	var idx []int
+	for i, c := range p.Changes {
+		if c.Action != Update || c.ReplicationFactor == nil {
+			continue
+		}
+		if st.Brokers > 0 && int(c.ReplicationFactor.To) > st.Brokers {
+			p.Changes[i].Action = Refused
+			p.Changes[i].Reasons = append(p.Changes[i].Reasons, fmt.Sprintf("replicationFactor %d is more than the cluster's %d brokers", c.ReplicationFactor.To, st.Brokers))
+			continue
+		}
+		goal.RF[c.Topic] = int(c.ReplicationFactor.To)
+		goal.Topics = append(goal.Topics, c.Topic)
+		idx = append(idx, i)
+	}
+	if len(idx) == 0 {
+		return
+	}
+	in := reassign.Input{Brokers: st.BrokerRacks, Goal: goal}
+	for _, ts := range st.Topics {
+		in.Partitions = append(in.Partitions, ts.Assignment...)
+	}
+	res, err := reassign.Plan(in)
+	for _, i := range idx {
+		c := &p.Changes[i]
+		if err != nil {
+			c.Action = Refused
+			c.Reasons = append(c.Reasons, fmt.Sprintf("replicationFactor %d → %d cannot be planned: %v", c.ReplicationFactor.From, c.ReplicationFactor.To, err))
+			continue
+		}
+		c.Reassignments = []reassign.Move{}
+		for _, m := range res.Moves {
+			if m.Topic == c.Topic {
+				c.Reassignments = append(c.Reassignments, m)
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 )
 
@@ -60,8 +61,22 @@ func withDefaults(extra ...string) []string {
 
 func state(id string, brokers int, topics ...*TopicState) *State {
 	st := &State{ClusterID: id, Brokers: brokers, Topics: map[string]*TopicState{}}
+	for b := 1; b <= brokers; b++ {
+		st.BrokerRacks = append(st.BrokerRacks, reassign.Broker{ID: int32(b)})
+	}
 	for _, t := range topics {
 		st.Topics[t.Name] = t
+		if t.Assignment != nil || brokers == 0 {
+			continue
+		}
+		// Round robin: partition p on brokers p+1, p+2, … (mod brokers).
+		for p := int32(0); p < t.Partitions; p++ {
+			var rs []int32
+			for k := int32(0); k < int32(t.ReplicationFactor); k++ {
+				rs = append(rs, 1+(p+k)%int32(brokers))
+			}
+			t.Assignment = append(t.Assignment, reassign.Partition{Topic: t.Name, Partition: p, Replicas: rs, Leader: rs[0]})
+		}
 	}
 	return st
 }
@@ -79,6 +94,9 @@ func describe(p *Plan) []string {
 		}
 		for _, cc := range c.Configs {
 			s += fmt.Sprintf(" %s:%s:%s(%s)→%s", cc.Op, cc.Name, deref(cc.Old), cc.OldSource, deref(cc.New))
+		}
+		for _, m := range c.Reassignments {
+			s += fmt.Sprintf(" %d:%v→%v", m.Partition, m.From, m.To)
 		}
 		out = append(out, s)
 	}
@@ -182,11 +200,26 @@ func TestDiff(t *testing.T) {
 			summary: Summary{Refused: 1},
 		},
 		{
-			name:    "replication-factor change is refused as not supported yet",
+			name:    "replication-factor change is an update with new replica lists",
 			file:    head + "  - {name: user.a, partitions: 3, replicationFactor: 3}\n",
 			state:   state("c1", 3, topic("user.a", 3, 1, withDefaults()...)),
-			want:    []string{"refused user.a rf 1→3"},
-			reasons: []string{"replicationFactor 1 → 3: changing the replication factor is not supported yet"},
+			want:    []string{"update user.a rf 1→3 0:[1]→[1 2 3] 1:[2]→[2 1 3] 2:[3]→[3 1 2]"},
+			summary: Summary{Update: 1},
+		},
+		{
+			name:    "replication-factor above the brokers is refused",
+			file:    head + "  - {name: user.a, partitions: 3, replicationFactor: 4}\n",
+			state:   state("c1", 3, topic("user.a", 3, 1, withDefaults()...)),
+			want:    []string{"refused user.a rf 1→4"},
+			reasons: []string{"replicationFactor 4 is more than the cluster's 3 brokers"},
+			summary: Summary{Refused: 1},
+		},
+		{
+			name:    "replication-factor and partitions together are refused",
+			file:    head + "  - {name: user.a, partitions: 4, replicationFactor: 2}\n",
+			state:   state("c1", 3, topic("user.a", 3, 1, withDefaults()...)),
+			want:    []string{"refused user.a partitions 3→4 rf 1→2"},
+			reasons: []string{"partitions 3 → 4 and replicationFactor 1 → 2 in one apply"},
 			summary: Summary{Refused: 1},
 		},
 		{

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -41,6 +42,9 @@ type State struct {
 	// Topics holds every topic on the cluster, by name. Only the topics
 	// the file declares have Configs.
 	Topics map[string]*TopicState `json:"topics" yaml:"topics"`
+	// BrokerRacks are the brokers' IDs and racks, for the reassignment
+	// planner.
+	BrokerRacks []reassign.Broker `json:"-" yaml:"-"`
 }
 
 // TopicState is one topic on the cluster.
@@ -56,6 +60,8 @@ type TopicState struct {
 	Configs map[string]Config `json:"configs,omitempty" yaml:"configs,omitempty"`
 	// ConfigErr says why the configs could not be read.
 	ConfigErr string `json:"configError,omitempty" yaml:"configError,omitempty"`
+	// Assignment is each partition's replicas and leader, by partition.
+	Assignment []reassign.Partition `json:"-" yaml:"-"`
 }
 
 // Config is one described topic config.
@@ -81,6 +87,9 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		return nil, fmt.Errorf("read cluster metadata: %w", err)
 	}
 	st := &State{Brokers: len(mresp.Brokers), Topics: make(map[string]*TopicState, len(mresp.Topics))}
+	for _, b := range mresp.Brokers {
+		st.BrokerRacks = append(st.BrokerRacks, reassign.Broker{ID: b.NodeID, Rack: rackName(b.Rack)})
+	}
 	if mresp.ClusterID != nil {
 		st.ClusterID = *mresp.ClusterID
 	}
@@ -100,7 +109,9 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 			if n := int16(len(p.Replicas)); n > ts.ReplicationFactor {
 				ts.ReplicationFactor = n
 			}
+			ts.Assignment = append(ts.Assignment, reassign.Partition{Topic: ts.Name, Partition: p.Partition, Replicas: p.Replicas, Leader: p.Leader})
 		}
+		sort.Slice(ts.Assignment, func(i, j int) bool { return ts.Assignment[i].Partition < ts.Assignment[j].Partition })
 		st.Topics[ts.Name] = ts
 	}
 
@@ -176,6 +187,13 @@ func synonymValue(name string, v *string) *string {
 	}
 	s := strconv.FormatInt(n*mult, 10)
 	return &s
+}
+
+func rackName(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func withMessage(e error, msg *string) string {

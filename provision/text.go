@@ -3,6 +3,7 @@ package provision
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/kctl/kctl/topology"
@@ -84,6 +85,9 @@ func writeChange(ew *errWriter, st Styles, c Change) {
 			rows = append(rows, row{"replicationFactor", fmt.Sprintf("%d → %d", c.ReplicationFactor.From, c.ReplicationFactor.To)})
 		}
 	}
+	for _, m := range c.Reassignments {
+		rows = append(rows, row{fmt.Sprintf("partition %d", m.Partition), fmt.Sprintf("%s → %s", ReplicaList(m.From), ReplicaList(m.To))})
+	}
 	for _, cc := range c.Configs {
 		switch {
 		case create:
@@ -111,6 +115,15 @@ func writeChange(ew *errWriter, st Styles, c Change) {
 	for _, r := range c.Risks {
 		ew.printf("      %s\n", st.Warn("⚠ "+r.Message))
 	}
+}
+
+// ReplicaList prints broker IDs as Kafka tools do: [1,2,3].
+func ReplicaList(ids []int32) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
 }
 
 // value prints a config value with its readable unit: "604800000 (7d)".
@@ -176,6 +189,9 @@ func (r Result) WriteText(w io.Writer, st Styles) error {
 			r.Count(Create), r.Count(Update), r.Count(Delete), st.Bad(fmt.Sprintf("%d failed", failed)))
 	default:
 		ew.printf("%s %d created, %d updated, %d deleted.\n", st.OK("Apply complete:"), r.Count(Create), r.Count(Update), r.Count(Delete))
+	}
+	if r.Reassigning > 0 {
+		ew.printf("Reassignment started for %s: the brokers copy the data in the background; kctl reassignments shows the progress.\n", countWord(r.Reassigning, "partition", "partitions"))
 	}
 	return ew.err
 }

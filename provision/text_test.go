@@ -50,12 +50,15 @@ topics:
     replicationFactor: 2
     config:
       min.insync.replicas: 1
+  - name: user.payments
+    partitions: 3
 `)
 	st := state("kfake", 3,
 		topic("user.signed-up", 3, 3, withDefaults("min.insync.replicas=2@topic~1", "segment.ms=3600000@topic~604800000")...),
 		topic("user.audit", 3, 3, withDefaults("min.insync.replicas=2@topic~1", "cleanup.policy=compact@topic~delete")...),
 		topic("user.orders", 4, 3, withDefaults("min.insync.replicas=1@topic~1")...),
 		topic("user.gone", 1, 3),
+		topic("user.payments", 3, 1, withDefaults("min.insync.replicas=2@topic~1")...),
 		topic("orders", 1, 3),
 	)
 	var buf bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/kctl/kctl/internal/human"
 
@@ -408,6 +409,9 @@ type ApplyOptions struct {
 	Yes           bool
 	DryRun        bool
 	AllowRisky    bool
+	Throttle      string
+	MaxMoves      int
+	Interval      time.Duration
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -428,6 +432,15 @@ terminal --yes is required and no prompt is printed), then send one CreateTopics
 CreatePartitions, one IncrementalAlterConfigs and one DeleteTopics for all topics (split only
 when a request would be too large), and wait until created topics have leaders.
 
+A replicationFactor change is planned per partition by kctl's reassignment planner (the current
+leader kept, new replicas on the least loaded brokers and distinct racks; going down, the
+replicas removed are those leaving the cluster most balanced, never the leader) and applied with
+one AlterPartitionAssignments; the brokers copy the data in the background ('kctl reassignments'
+shows the progress). With --throttle RATE the copy is throttled and batched as 'kctl rebalance
+--execute' does it (at most --max-moves partitions at once; the throttle removed at the end) and
+apply waits for it; Ctrl-C leaves it running, 'kctl rebalance --execute' resumes it. A factor
+above the broker count is refused.
+
 A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
 compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
 min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is applied only with
@@ -444,6 +457,14 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
 			}
+			if opts.Throttle != "" {
+				if _, err := provision.ParseRate(opts.Throttle); err != nil {
+					return &FlagError{Err: err}
+				}
+			}
+			if opts.MaxMoves < 1 {
+				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -455,6 +476,10 @@ managedPrefixes, never internal ones, and never more than --max-deletes (default
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
+	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the replica copy (e.g. 50MiB/s), move at most --max-moves partitions at once and wait until done")
+	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "with --throttle: at most this many partitions moving at once")
+	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle: how often the moves are checked")
+	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }
 
@@ -516,10 +541,19 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if text {
 		fmt.Fprintln(f.IO.Out)
 	}
+	throttled := o.Throttle != "" && !o.DryRun && p.HasReassignments()
+	var exec *provision.Executor
+	var marker string
+	if throttled {
+		if exec, marker, err = throttledReassignment(f, c, p, o); err != nil {
+			return err
+		}
+	}
 	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
-		DryRun:        o.DryRun,
-		BrokerTimeout: f.Global.Timeout,
-		LeaderWait:    max(f.Global.Timeout, provision.DefaultLeaderWait),
+		DryRun:            o.DryRun,
+		BrokerTimeout:     f.Global.Timeout,
+		LeaderWait:        max(f.Global.Timeout, provision.DefaultLeaderWait),
+		SkipReassignments: throttled,
 	})
 	view.Result = &res
 	if text {
@@ -529,7 +563,35 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	} else if err := finish(); err != nil {
 		return err
 	}
+	if throttled && applyErr == nil {
+		if err := exec.Save(exec.State); err != nil {
+			return err
+		}
+		return executeRebalance(ctx, f, exec, marker, format, "Replication-factor change", !text)
+	}
 	return applyErr
+}
+
+// throttledReassignment prepares `apply --throttle`: the replication-factor
+// changes become a recorded rebalance (the marker), carried out after the
+// rest of the plan by the rebalance executor. It refuses while another
+// rebalance is recorded for the cluster.
+func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions) (*provision.Executor, string, error) {
+	path := rebalanceStatePath(f, p.ClusterID)
+	if st, err := loadRebalanceState(path); err != nil {
+		return nil, "", err
+	} else if st != nil {
+		return nil, "", fmt.Errorf("a rebalance started at %s is in progress on cluster %q: finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before apply --throttle; nothing was applied",
+			st.Started.Format(time.RFC3339), p.ClusterID)
+	}
+	rate, _ := provision.ParseRate(o.Throttle)
+	return &provision.Executor{
+		Client:   c.Client,
+		State:    p.ReassignmentState(rate, o.MaxMoves, time.Now()),
+		Save:     func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
+		Interval: max(o.Interval, 10*time.Millisecond),
+		Timeout:  f.Global.Timeout,
+	}, path, nil
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.

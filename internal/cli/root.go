@@ -94,6 +94,8 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))
 	root.AddCommand(NewCmdExport(f, nil))
+
+	root.AddCommand(NewCmdRebalance(f, nil), NewCmdReassignments(f, nil))
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root

@@ -1,0 +1,166 @@
+package provision
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// reassignRecorder records every AlterPartitionAssignments kfake handles
+// (kfake answers it; it moves nothing).
+type reassignRecorder struct {
+	mu   sync.Mutex
+	reqs []*kmsg.AlterPartitionAssignmentsRequest
+}
+
+func recordReassignments(c *devcluster.Cluster) *reassignRecorder {
+	r := &reassignRecorder{}
+	c.ControlKey(int16(kmsg.AlterPartitionAssignments), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r.mu.Lock()
+		r.reqs = append(r.reqs, req.(*kmsg.AlterPartitionAssignmentsRequest))
+		r.mu.Unlock()
+		return nil, nil, false
+	})
+	return r
+}
+
+// sent returns "topic/partition→[replicas]" of every partition sent.
+func (r *reassignRecorder) sent() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, req := range r.reqs {
+		for _, t := range req.Topics {
+			for _, p := range t.Partitions {
+				out = append(out, t.Topic+"/"+string(rune('0'+p.Partition))+"→"+ReplicaList(p.Replicas))
+			}
+		}
+	}
+	return out
+}
+
+func createRF(t *testing.T, c *devcluster.Cluster, topic string, partitions int32, rf int16) {
+	t.Helper()
+	adm := kadm.NewClient(client(t, c))
+	resp, err := adm.CreateTopic(ctx(t), partitions, rf, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestApplyReplicationFactor: RF 1 → 3 plans one new replica list per
+// partition (the current leader first, the new replicas spread over the
+// other brokers) and apply sends exactly those lists in one
+// AlterPartitionAssignments. kfake accepts the request but moves nothing:
+// its metadata still shows one replica per partition afterwards.
+func TestApplyReplicationFactor(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 3, 1)
+	rec := recordReassignments(c)
+	f := parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 3}\n")
+	p := planFor(t, cl, f, Options{})
+	if p.IsRefused() || p.Summary.Update != 1 || len(p.Changes) != 1 {
+		t.Fatalf("plan: %+v", p.Changes)
+	}
+	ch := p.Changes[0]
+	if ch.ReplicationFactor == nil || *ch.ReplicationFactor != (Count{1, 3}) || len(ch.Reassignments) != 3 {
+		t.Fatalf("change: %+v", ch)
+	}
+	var want []string
+	for _, m := range ch.Reassignments {
+		if len(m.From) != 1 || len(m.To) != 3 || m.To[0] != m.From[0] {
+			t.Fatalf("move %+v: want the current replica first and 3 replicas", m)
+		}
+		want = append(want, m.Topic+"/"+string(rune('0'+m.Partition))+"→"+ReplicaList(m.To))
+	}
+	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reassigning != 3 || res.Requests["AlterPartitionAssignments"] != 1 || !res.Items[0].OK {
+		t.Fatalf("result %+v", res)
+	}
+	if got := rec.sent(); !slices.Equal(got, want) {
+		t.Fatalf("sent %v, planned %v", got, want)
+	}
+	var b strings.Builder
+	if err := res.WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Reassignment started for 3 partitions") {
+		t.Fatalf("text:\n%s", b.String())
+	}
+	// The limit of the fake: nothing moved, so the next plan is the same.
+	again := planFor(t, cl, f, Options{})
+	if len(again.Changes) != 1 || again.Changes[0].ReplicationFactor.From != 1 {
+		t.Fatalf("kfake now reports %+v", again.Changes)
+	}
+
+	// A dry run sends no reassignment and says it was not checked.
+	rec.reqs = nil
+	res, err = Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	if err != nil || res.Items[0].Skipped == "" || len(rec.sent()) != 0 {
+		t.Fatalf("dry run: %+v %v, sent %v", res, err, rec.sent())
+	}
+}
+
+// TestApplyReplicationFactorPartitionError: a partition the broker refuses
+// fails its topic with the partition and the error; the others are sent.
+func TestApplyReplicationFactorPartitionError(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 2, 1)
+	c.ControlKey(int16(kmsg.AlterPartitionAssignments), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.AlterPartitionAssignmentsRequest)
+		resp := r.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+		for _, t := range r.Topics {
+			rt := kmsg.NewAlterPartitionAssignmentsResponseTopic()
+			rt.Topic = t.Topic
+			for _, p := range t.Partitions {
+				rp := kmsg.NewAlterPartitionAssignmentsResponseTopicPartition()
+				rp.Partition = p.Partition
+				if p.Partition == 1 {
+					rp.ErrorCode = kerr.ReassignmentInProgress.Code
+				}
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		return resp, nil, true
+	})
+	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 2, replicationFactor: 2}\n"), Options{})
+	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	var ae *ApplyError
+	if !errors.As(err, &ae) || len(ae.Failed) != 1 || !strings.Contains(ae.Failed[0].Error, "reassign: partition 1: REASSIGNMENT_IN_PROGRESS") {
+		t.Fatalf("err %v", err)
+	}
+	if res.Reassigning != 1 {
+		t.Fatalf("reassigning %d, want 1", res.Reassigning)
+	}
+}
+
+// TestPlanReplicationFactorTooHigh: RF above the brokers is refused and
+// nothing is sent.
+func TestPlanReplicationFactorTooHigh(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 1, 1)
+	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 1, replicationFactor: 4}\n"), Options{})
+	if !p.IsRefused() || !strings.Contains(strings.Join(p.Changes[0].Reasons, ";"), "replicationFactor 4 is more than the cluster's 3 brokers") {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
+		t.Fatalf("apply: %v", err)
+	}
+}
