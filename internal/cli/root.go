@@ -89,6 +89,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdVersion(f, nil),
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil))
+	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil))
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root
