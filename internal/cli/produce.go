@@ -46,6 +46,7 @@ and reports exactly how many records the brokers acknowledged.`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
   kctl produce user.signed-up --partition 2 --compression zstd < lines.txt`,
+		Annotations:       longRunning, // streams: Go's default GC keeps the heap small
 		Args:              exactArgs(1),
 		ValidArgsFunction: completeTopics(f),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -238,8 +238,8 @@ func uniq(s []string) []string {
 func (o ConsumeOptions) FetchOptions() []kgo.Opt {
 	opts := []kgo.Opt{
 		kgo.KeepControlRecords(),
-		kgo.FetchMaxBytes(64 << 20),
-		kgo.FetchMaxPartitionBytes(8 << 20),
+		kgo.FetchMaxBytes(16 << 20),
+		kgo.FetchMaxPartitionBytes(1 << 20),
 		kgo.FetchMaxWait(500 * time.Millisecond),
 	}
 	if !o.ReadUncommitted {

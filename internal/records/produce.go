@@ -271,8 +271,9 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 		kgo.ProducerBatchCompression(codec),
 		kgo.ProducerBatchMaxBytes(maxBatch),
 		kgo.ProducerLinger(5 * time.Millisecond),
-		kgo.MaxBufferedRecords(200_000),
-		kgo.MaxBufferedBytes(64 << 20),
+		// Bounded memory: at most this much is read ahead of the acks.
+		kgo.MaxBufferedRecords(50_000),
+		kgo.MaxBufferedBytes(16 << 20),
 	}
 	if o.DeliveryTimeout > 0 {
 		opts = append(opts, kgo.RecordDeliveryTimeout(o.DeliveryTimeout))
