@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -290,7 +291,7 @@ func (p *Plan) GroupOptions() []kgo.Opt {
 // partState is one partition's progress during Run.
 type partState struct {
 	end  int64
-	done bool // Exit: reached end
+	done atomic.Bool // Exit: reached end (read by the group's callbacks)
 }
 
 // Run reads the plan's partitions with cl (built with FetchOptions, and
@@ -304,20 +305,32 @@ type partState struct {
 // before Run returns.
 func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer, commitTimeout time.Duration) (int64, error) {
 	o := p.Options
-	state := map[string][]partState{}
+	state := map[string][]*partState{}
 	for _, pp := range p.Partitions {
 		s := state[pp.Topic]
 		for len(s) <= int(pp.Partition) {
-			s = append(s, partState{done: true, end: -1})
+			ps := &partState{end: -1}
+			ps.done.Store(true)
+			s = append(s, ps)
 		}
-		s[pp.Partition] = partState{end: pp.End, done: o.Exit && pp.Start >= pp.End}
+		s[pp.Partition] = &partState{end: pp.End}
+		s[pp.Partition].done.Store(o.Exit && pp.Start >= pp.End)
 		state[pp.Topic] = s
 	}
 	group := o.Group != ""
 	assigned := p.assigned
+	pollCtx := ctx
 	if group {
 		if assigned == nil {
 			return 0, errors.New("records: a group plan's client must be built with Plan.GroupOptions")
+		}
+		if o.Exit {
+			// A member given only partitions already at their end gets no
+			// records: the assignment callback ends the poll then.
+			var cancel context.CancelFunc
+			pollCtx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			assigned.watch(state, cancel)
 		}
 		defer func() {
 			cctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
@@ -349,7 +362,7 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 		}
 		for _, s := range state {
 			for _, ps := range s {
-				if !ps.done {
+				if !ps.done.Load() {
 					return false
 				}
 			}
@@ -372,10 +385,22 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 		return err
 	}
 	for {
-		fetches := cl.PollFetches(ctx)
+		if group && allDone() {
+			return n, nil
+		}
+		fetches := cl.PollFetches(pollCtx)
 		if err := ctx.Err(); err != nil {
 			werr := write()
 			return n, errors.Join(err, werr)
+		}
+		if pollCtx.Err() != nil {
+			if allDone() {
+				return n, nil
+			}
+			var cancel context.CancelFunc
+			pollCtx, cancel = context.WithCancel(ctx) // a rebalance brought new partitions
+			defer cancel()
+			assigned.watch(state, cancel)
 		}
 		var ferr error
 		fetches.EachError(func(t string, part int32, err error) {
@@ -396,7 +421,7 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 			s := state[fp.Topic]
 			var ps *partState
 			if int(fp.Partition) < len(s) {
-				ps = &s[fp.Partition]
+				ps = s[fp.Partition]
 			}
 			var last *kgo.Record
 			for _, r := range fp.Records {
@@ -419,9 +444,9 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 					break
 				}
 			}
-			if ps != nil && o.Exit && !ps.done {
+			if ps != nil && o.Exit && !ps.done.Load() {
 				if lastOff := fp.Records[len(fp.Records)-1].Offset; lastOff >= ps.end-1 {
-					ps.done = true
+					ps.done.Store(true)
 					if !group {
 						if pause == nil {
 							pause = map[string][]int32{}
@@ -456,9 +481,21 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 // assignment is the partitions a group member holds, kept by the group's
 // callbacks.
 type assignment struct {
-	mu   sync.Mutex
-	seen bool
-	tps  map[string]map[int32]bool
+	mu    sync.Mutex
+	seen  bool
+	tps   map[string]map[int32]bool
+	state map[string][]*partState
+	wake  func() // called once every assigned partition is done
+}
+
+// watch calls wake once this member holds partitions and all are done.
+func (a *assignment) watch(state map[string][]*partState, wake func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.state, a.wake = state, wake
+	if a.allDoneLocked(state) {
+		wake()
+	}
 }
 
 func (a *assignment) add(m map[string][]int32) {
@@ -472,6 +509,9 @@ func (a *assignment) add(m map[string][]int32) {
 			a.tps[t][p] = true
 			a.seen = true
 		}
+	}
+	if a.wake != nil && a.allDoneLocked(a.state) {
+		a.wake()
 	}
 }
 
@@ -487,9 +527,13 @@ func (a *assignment) remove(m map[string][]int32) {
 
 // allDone reports whether this member holds partitions and every one of
 // them reached its end.
-func (a *assignment) allDone(state map[string][]partState) bool {
+func (a *assignment) allDone(state map[string][]*partState) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	return a.allDoneLocked(state)
+}
+
+func (a *assignment) allDoneLocked(state map[string][]*partState) bool {
 	if !a.seen {
 		return false
 	}
@@ -498,7 +542,7 @@ func (a *assignment) allDone(state map[string][]partState) bool {
 		for p := range ps {
 			any = true
 			s := state[t]
-			if int(p) < len(s) && !s[p].done {
+			if int(p) < len(s) && !s[p].done.Load() {
 				return false
 			}
 		}
