@@ -125,9 +125,11 @@ func (e *RecordTooLargeError) Error() string {
 	return fmt.Sprintf("line %d: its record is %d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, e.Size, e.Topic, e.Limit)
 }
 
-// batchOverhead is the size of a v2 record batch header, which the broker
-// counts against max.message.bytes.
-const batchOverhead = 61
+// batchOverhead is the size of a v2 record batch header (61 bytes), which
+// the broker counts against max.message.bytes, plus the 4-byte length before
+// the batch that the producer (kgo) counts too: a batch the producer builds
+// within max.message.bytes is one the broker takes.
+const batchOverhead = 61 + 4
 
 func varlen(v int64) int {
 	u := uint64(v<<1) ^ uint64(v>>63)
@@ -140,7 +142,8 @@ func varlen(v int64) int {
 }
 
 // BatchSize returns the size of a record batch holding just this record,
-// uncompressed: what a broker compares with max.message.bytes.
+// uncompressed, as the producer counts it against max.message.bytes (4 bytes
+// more than the broker does).
 func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int {
 	body := 1 + 1 + 1 // attributes, timestamp delta 0, offset delta 0
 	if keyNull {
