@@ -50,8 +50,10 @@ offset, timestamp, key, value, headers); bytes that are not UTF-8 are base64, fl
   kctl consume user.signed-up --from 2026-01-02T15:04:05Z -n 5
   kctl consume user.signed-up -p 0,2 -f '%p/%o %k=%s\n'
   kctl consume user.signed-up --group audit           # as a member of group audit`,
-		Annotations:       longRunning, // streams: Go's default GC keeps the heap small
-		Args:              cobra.MinimumNArgs(1),
+		Annotations: longRunning, // streams: Go's default GC keeps the heap small
+		Args: func(cmd *cobra.Command, args []string) error {
+			return asUsage(cobra.MinimumNArgs(1)(cmd, args))
+		},
 		ValidArgsFunction: completeTopics(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := &opts.Records
