@@ -12,6 +12,8 @@ type LineTooLongError struct {
 	Line  int64 // 1-based
 	Size  int   // bytes read of the line, at least Limit+1
 	Limit int
+	// Partial says the line goes on beyond Size (reading stopped there).
+	Partial bool
 }
 
 func (e *LineTooLongError) Error() string {
@@ -61,7 +63,7 @@ func (lr *LineReader) Next() ([]byte, error) {
 		}
 		if content > lr.limit && (err == nil || errors.Is(err, bufio.ErrBufferFull) || errors.Is(err, io.EOF)) {
 			lr.line++
-			lr.err = &LineTooLongError{Line: lr.line, Size: content, Limit: lr.limit}
+			lr.err = &LineTooLongError{Line: lr.line, Size: content, Limit: lr.limit, Partial: errors.Is(err, bufio.ErrBufferFull)}
 			return nil, lr.err
 		}
 		lr.long = append(lr.long, b...)

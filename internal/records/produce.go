@@ -117,12 +117,18 @@ func ParseHeaders(vals []string) ([]kgo.RecordHeader, error) {
 type RecordTooLargeError struct {
 	Topic string
 	Line  int64
-	Size  int // the record batch size in bytes (at least, for a line cut short)
+	Size  int // the record batch size in bytes
 	Limit int // max.message.bytes
+	// AtLeast says Size is a lower bound: the line was not read to its end.
+	AtLeast bool
 }
 
 func (e *RecordTooLargeError) Error() string {
-	return fmt.Sprintf("line %d: its record is %d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, e.Size, e.Topic, e.Limit)
+	atLeast := ""
+	if e.AtLeast {
+		atLeast = "at least "
+	}
+	return fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
 }
 
 // batchOverhead is the size of a v2 record batch header (61 bytes), which
@@ -192,7 +198,7 @@ func (o *ProduceOptions) lineLimit() int {
 func (o *ProduceOptions) lineError(err error) error {
 	var lt *LineTooLongError
 	if errors.As(err, &lt) {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchOverhead, Limit: o.MaxMessageBytes}
+		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchOverhead, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
 	}
 	return err
 }

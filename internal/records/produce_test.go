@@ -176,7 +176,7 @@ func TestProduceOversizeLine(t *testing.T) {
 
 	// A line far over the limit (beyond the reader's buffer) is refused too.
 	res, err = produce(t, c.Brokers(), adm, o, "a\n"+strings.Repeat("x", 3<<20)+"\nb\n")
-	if !errors.As(err, &tl) || tl.Line != 2 || res.Sent != 1 {
+	if !errors.As(err, &tl) || tl.Line != 2 || res.Sent != 1 || !tl.AtLeast || !strings.Contains(err.Error(), "line 2: its record is at least ") {
 		t.Fatalf("huge line: %+v, %v", res, err)
 	}
 }
