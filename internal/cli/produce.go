@@ -63,9 +63,9 @@ and reports exactly how many records the brokers acknowledged.`,
 				o.Partition = partition
 			}
 			if cmd.Flags().Changed("key-separator") && keySep == "" {
-				return &FlagError{Err: errors.New("-k: the key separator is empty; give one, e.g. -k ':' or -k $'\\t'")}
+				return &FlagError{Err: errors.New("-k: the key separator is empty; give one, e.g. -k ':' or -k '\\t'")}
 			}
-			o.KeySeparator = []byte(keySep)
+			o.KeySeparator = records.ParseSeparator(keySep)
 			hs, err := records.ParseHeaders(headers)
 			if err != nil {
 				return &FlagError{Err: err}
@@ -84,7 +84,7 @@ and reports exactly how many records the brokers acknowledged.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value")
+	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value (\\t is a tab)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "add header `key=value` to every record (repeatable)")
 	fl.Int32Var(&partition, "partition", -1, "write every record to partition `P`")
 	fl.StringVar(&opts.File, "file", "", "read lines from `FILE` instead of stdin")

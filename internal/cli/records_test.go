@@ -86,7 +86,7 @@ func TestConsumeProduceFlags(t *testing.T) {
 	if _, ok := co.Encoder.(records.JSON); !ok {
 		t.Errorf("-o json encoder %T", co.Encoder)
 	}
-	_, po, err := run("produce", "t", "-k", "\t", "-H", "a=1", "-H", "b=2", "--partition", "2", "--compression", "lz4", "--file", "x")
+	_, po, err := run("produce", "t", "-k", `\t`, "-H", "a=1", "-H", "b=2", "--partition", "2", "--compression", "lz4", "--file", "x")
 	if err != nil || string(po.Records.KeySeparator) != "\t" || len(po.Records.Headers) != 2 || po.Records.Partition != 2 || po.Compression != "lz4" || po.File != "x" {
 		t.Fatalf("%+v %v", po, err)
 	}

@@ -159,6 +159,14 @@ func TestParseFrom(t *testing.T) {
 	}
 }
 
+func TestParseSeparator(t *testing.T) {
+	for in, want := range map[string]string{`\t`: "\t", ":": ":", `a\\b`: `a\b`, `\0`: "\x00", `\x`: `\x`, `\`: `\`, "::": "::"} {
+		if got := string(ParseSeparator(in)); got != want {
+			t.Errorf("%q: got %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestParsePartitionsAndHeaders(t *testing.T) {
 	ps, err := ParsePartitions([]string{"0,2", "5"})
 	if err != nil || len(ps) != 3 || ps[0] != 0 || ps[1] != 2 || ps[2] != 5 {

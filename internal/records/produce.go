@@ -99,6 +99,37 @@ type ProduceOptions struct {
 	DeliveryTimeout time.Duration
 }
 
+// ParseSeparator parses a -k value: \t, \r, \0 and \\ stand for a tab,
+// a carriage return, a NUL byte and a backslash (so -k '\t' splits at tabs);
+// anything else is taken as it is.
+func ParseSeparator(s string) []byte {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 't':
+				out = append(out, '\t')
+				i++
+				continue
+			case 'r':
+				out = append(out, '\r')
+				i++
+				continue
+			case '0':
+				out = append(out, 0)
+				i++
+				continue
+			case '\\':
+				out = append(out, '\\')
+				i++
+				continue
+			}
+		}
+		out = append(out, s[i])
+	}
+	return out
+}
+
 // ParseHeaders parses -H k=v values. It returns an error naming a value
 // without "=" or with an empty key.
 func ParseHeaders(vals []string) ([]kgo.RecordHeader, error) {
