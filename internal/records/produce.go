@@ -354,66 +354,90 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		}
 		mu.Unlock()
 	}
-	lines := NewLineReader(r, o.lineLimit())
+	// The lines are read and handed over in a goroutine, so that Ctrl-C
+	// ends the command even while a read of a terminal or a pipe blocks:
+	// from then on nothing more is handed over (closed, under handMu).
 	var (
-		recs  []lineRecord
-		slab  []byte
-		stop  error
-		count int64
+		handMu sync.Mutex
+		closed bool
+		count  int64
 	)
-	const slabSize = 1 << 20
-	for !stopped.Load() {
-		line, err := lines.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			stop = o.lineError(err)
-			if !errors.As(stop, new(*RecordTooLargeError)) {
-				stop = fmt.Errorf("read line %d: %w", lines.Line()+1, err)
+	done := make(chan error, 1)
+	go func() {
+		lines := NewLineReader(r, o.lineLimit())
+		var (
+			recs []lineRecord
+			slab []byte
+		)
+		const slabSize = 1 << 20
+		for !stopped.Load() {
+			line, err := lines.Next()
+			if errors.Is(err, io.EOF) {
+				break
 			}
-			break
+			if err != nil {
+				stop := o.lineError(err)
+				if !errors.As(stop, new(*RecordTooLargeError)) {
+					stop = fmt.Errorf("read line %d: %w", lines.Line()+1, err)
+				}
+				done <- stop
+				return
+			}
+			if err := o.check(lines.Line(), line); err != nil {
+				done <- err
+				return
+			}
+			if len(recs) == 0 {
+				recs = make([]lineRecord, 4096)
+			}
+			if cap(slab)-len(slab) < len(line) {
+				slab = make([]byte, 0, max(slabSize, len(line)))
+			}
+			start := len(slab)
+			slab = append(slab, line...)
+			b := slab[start:len(slab):len(slab)]
+			rec := &recs[0]
+			recs = recs[1:]
+			rec.line = lines.Line()
+			k, v, null := o.split(b)
+			if !null {
+				rec.Key = k
+			}
+			rec.Value = v
+			rec.Headers = o.Headers
+			if o.Partition >= 0 {
+				rec.Partition = o.Partition
+			}
+			handMu.Lock()
+			if closed || ctx.Err() != nil {
+				handMu.Unlock()
+				break
+			}
+			cl.Produce(ctx, &rec.Record, promise)
+			count++
+			handMu.Unlock()
 		}
-		if err := o.check(lines.Line(), line); err != nil {
-			stop = err
-			break
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		if len(recs) == 0 {
-			recs = make([]lineRecord, 4096)
-		}
-		if cap(slab)-len(slab) < len(line) {
-			slab = make([]byte, 0, max(slabSize, len(line)))
-		}
-		start := len(slab)
-		slab = append(slab, line...)
-		b := slab[start:len(slab):len(slab)]
-		rec := &recs[0]
-		recs = recs[1:]
-		rec.line = lines.Line()
-		k, v, null := o.split(b)
-		if !null {
-			rec.Key = k
-		}
-		rec.Value = v
-		rec.Headers = o.Headers
-		if o.Partition >= 0 {
-			rec.Partition = o.Partition
-		}
-		cl.Produce(ctx, &rec.Record, promise)
-		count++
+		done <- nil
+	}()
+	var stop error
+	select {
+	case stop = <-done:
+	case <-ctx.Done():
 	}
+	handMu.Lock()
+	closed = true
+	res.Lines = count
+	handMu.Unlock()
 	// Wait for everything handed over, even after Ctrl-C: a record in
 	// flight is either acknowledged or failed, never left unknown.
 	_ = cl.Flush(context.WithoutCancel(ctx))
-	res.Lines = count
 	res.Sent = sent.Load()
 	res.Failed = failed.Load()
+	mu.Lock()
 	if first != nil {
 		res.FirstFailure = first
 	}
+	mu.Unlock()
 	if stop == nil {
 		stop = ctx.Err()
 	}

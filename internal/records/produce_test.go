@@ -3,6 +3,7 @@ package records
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -233,5 +234,58 @@ func TestProduceFailure(t *testing.T) {
 	}
 	if !strings.Contains(res.FirstFailure.Error(), "line 2: ") {
 		t.Errorf("%v", res.FirstFailure)
+	}
+}
+
+// Ctrl-C while the input blocks (a terminal, a pipe with no writer): Produce
+// returns at once with ctx's error, having waited for what it handed over.
+func TestProduceInterruptedWhileReading(t *testing.T) {
+	c := devclustertest.New(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "i", 1, nil)
+	o := ProduceOptions{Topic: "i", Partition: -1, MaxMessageBytes: DefaultMaxMessageBytes}
+	opts, _ := o.ClientOptions("")
+	cl, err := kgo.NewClient(append(opts, kgo.SeedBrokers(c.Brokers()...))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	type out struct {
+		res ProduceResult
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		res, err := Produce(ctx, cl, pr, o)
+		done <- out{res, err}
+	}()
+	if _, err := io.WriteString(pw, "one\ntwo\n"); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until both records are on the topic, then interrupt.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ends, err := adm.ListEndOffsets(context.Background(), "i")
+		if err == nil {
+			if o, ok := ends.Lookup("i", 0); ok && o.Offset == 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the two records never arrived")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case got := <-done:
+		if !errors.Is(got.err, context.Canceled) || got.res.Sent != 2 || got.res.Lines != 2 {
+			t.Fatalf("%+v, %v", got.res, got.err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Produce still blocked in a read after Ctrl-C")
 	}
 }
