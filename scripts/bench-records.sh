@@ -19,6 +19,7 @@ command -v kcat >/dev/null || { echo "kcat not installed (apt-get install kcat)"
 command -v hyperfine >/dev/null || { echo "hyperfine not installed (apt-get install hyperfine)"; exit 1; }
 
 dir=$(mktemp -d)
+touch "$dir/cluster.log"
 "$kctl" cluster up --ephemeral --ports "$ports" >"$dir/cluster.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$dir"' EXIT
@@ -41,9 +42,14 @@ SH
 sh "$dir/reset.sh"
 
 echo "== produce: $lines lines of 100 bytes from a file, acks=all, 3 partitions, fresh topic per run"
+# The embedded cluster slows down as deleted topics pile up in it, which
+# favours whichever command runs first: the pair runs twice, in both orders.
+kctl_p="$kctl produce bench.produce --file $dir/lines.txt"
+kcat_p="kcat -P -X acks=all -b $B -t bench.produce -l $dir/lines.txt"
 hyperfine -N --runs "$runs" --prepare "sh $dir/reset.sh" \
-  --command-name "kctl produce --file" "$kctl produce bench.produce --file $dir/lines.txt" \
-  --command-name "kcat -P -X acks=all -l" "kcat -P -X acks=all -b $B -t bench.produce -l $dir/lines.txt"
+  --command-name "kctl produce --file" "$kctl_p" --command-name "kcat -P -X acks=all -l" "$kcat_p"
+hyperfine -N --runs "$runs" --prepare "sh $dir/reset.sh" \
+  --command-name "kcat -P -X acks=all -l" "$kcat_p" --command-name "kctl produce --file" "$kctl_p"
 sh "$dir/reset.sh"
 /usr/bin/time -v "$kctl" produce bench.produce --file "$dir/lines.txt" 2>"$dir/t1" || { cat "$dir/t1"; exit 1; }
 echo "kctl produce: $(grep '^produced' "$dir/t1"); peak RSS $(awk '/Maximum resident/ {print $6}' "$dir/t1") KiB"
@@ -57,9 +63,10 @@ echo "== consume: $lines records (3 partitions) to the end seen at start, to /de
 got_kctl=$("$kctl" consume bench.consume -e | wc -l)
 got_kcat=$(kcat -C -e -q -b "$B" -t bench.consume | wc -l)
 echo "records read: kctl $got_kctl, kcat $got_kcat"
-hyperfine -N --warmup 1 --runs "$runs" \
-  --command-name "kctl consume -e" "$kctl consume bench.consume -e" \
-  --command-name "kcat -C -e -q" "kcat -C -e -q -b $B -t bench.consume"
+kctl_c="$kctl consume bench.consume -e"
+kcat_c="kcat -C -e -q -b $B -t bench.consume"
+hyperfine -N --warmup 1 --runs "$runs" --command-name "kctl consume -e" "$kctl_c" --command-name "kcat -C -e -q" "$kcat_c"
+hyperfine -N --warmup 1 --runs "$runs" --command-name "kcat -C -e -q" "$kcat_c" --command-name "kctl consume -e" "$kctl_c"
 /usr/bin/time -v "$kctl" consume bench.consume -e >/dev/null 2>"$dir/t3"
 /usr/bin/time -v kcat -C -e -q -b "$B" -t bench.consume >/dev/null 2>"$dir/t4"
 echo "peak RSS: kctl consume $(awk '/Maximum resident/ {print $6}' "$dir/t3") KiB, kcat -C $(awk '/Maximum resident/ {print $6}' "$dir/t4") KiB"
