@@ -159,6 +159,9 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		return err
 	}
 	defer pcl.Close()
+	if file == nil && o.f.IsTerminal(in) {
+		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
+	}
 	res, err := records.Produce(ctx, pcl, in, ro)
 	fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
 	if err == nil && res.FirstFailure != nil {
