@@ -33,17 +33,21 @@ func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error
 		Long: `Print the records of one or more topics on stdout, one per line, until Ctrl-C,
 -n N records, or with -e the end offsets seen at start.
 
---from says where each partition starts: ` + records.FromForms + `.
-The default is beginning. A time or a duration is resolved with ListOffsets by timestamp.
+--from says where each partition starts: beginning (the default), end, stored (the group's
+committed offsets), an offset (42), -N (the last N records of each partition), an RFC 3339
+time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d). A time or a duration is resolved
+with ListOffsets by timestamp.
 
 Without --group no consumer group is used and nothing is committed. With --group G kctl
 joins G and commits each record once printed, as any consumer of the group; the group's
 committed offsets win, and --from says where a partition it never committed starts.
 
--f FORMAT prints each record with kcat's placeholders: ` + records.FormatHelp + `.
-The default prints the value. -o json prints one JSON object per record (topic, partition,
-offset, timestamp, key, value, headers); bytes that are not UTF-8 are base64, flagged with
-"keyEncoding"/"valueEncoding": "base64". Transactions are read read_committed.`,
+-f FORMAT prints each record with kcat's placeholders: %t topic, %p partition, %o offset,
+%k key, %s value, %h headers (k=v,k=v), %T timestamp (ms since the epoch), %K and %S key and
+value length, %% a percent sign; escapes \n \t \r \\ \0. The default prints the value.
+-o json prints one JSON object per record (topic, partition, offset, timestamp, key, value,
+headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
+"base64". Transactions are read read_committed.`,
 		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
   kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
   kctl consume user.signed-up --from -1h -o json      # the last hour, then follow

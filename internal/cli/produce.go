@@ -86,7 +86,7 @@ and reports exactly how many records the brokers acknowledged.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value (\\t is a tab)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "add header `key=value` to every record (repeatable)")
-	fl.Int32Var(&partition, "partition", -1, "write every record to partition `P`")
+	fl.Int32Var(&partition, "partition", 0, "write every record to partition `P` (default: by key, spread without one)")
 	fl.StringVar(&opts.File, "file", "", "read lines from `FILE` instead of stdin")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
