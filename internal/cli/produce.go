@@ -46,9 +46,14 @@ and reports exactly how many records the brokers acknowledged.`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
   kctl produce user.signed-up --partition 2 --compression zstd < lines.txt`,
-		Annotations:       longRunning, // streams: Go's default GC keeps the heap small
-		Args:              exactArgs(1),
-		ValidArgsFunction: completeTopics(f),
+		Annotations: longRunning, // streams: Go's default GC keeps the heap small
+		Args:        exactArgs(1),
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeTopics(f)(cmd, args, toComplete)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o := &opts.Records
 			o.Topic = args[0]

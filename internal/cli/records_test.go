@@ -117,3 +117,25 @@ func TestConsumeProduceFlags(t *testing.T) {
 		}
 	}
 }
+
+// consume and produce complete topic names; produce takes one topic, so
+// nothing is offered after it.
+func TestConsumeProduceCompletion(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	for _, name := range []string{"orders", "orders.dlt", "users"} {
+		devclustertest.CreateTopic(t, adm, name, 1, nil)
+	}
+	_, out, _ := run(t, c, "", false, "__complete", "consume", "orders", "")
+	if got := completions(t, out); strings.Join(got, ",") != "orders.dlt,users" {
+		t.Errorf("consume orders <TAB>: %q", got)
+	}
+	_, out, _ = run(t, c, "", false, "__complete", "produce", "us")
+	if got := completions(t, out); strings.Join(got, ",") != "users" {
+		t.Errorf("produce us<TAB>: %q", got)
+	}
+	_, out, _ = run(t, c, "", false, "__complete", "produce", "users", "")
+	if got := completions(t, out); len(got) != 0 {
+		t.Errorf("produce users <TAB>: %q, want nothing", got)
+	}
+}
