@@ -96,6 +96,8 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	root.AddCommand(NewCmdExport(f, nil))
 
 	root.AddCommand(NewCmdRebalance(f, nil), NewCmdReassignments(f, nil))
+
+	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil))
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root

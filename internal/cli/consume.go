@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/records"
+	"github.com/kctl/kctl/internal/ui"
+	"github.com/spf13/cobra"
+)
+
+// ConsumeOptions is `kctl consume`.
+type ConsumeOptions struct {
+	f       *Factory
+	Records records.ConsumeOptions
+	Encoder records.Encoder
+}
+
+// NewCmdConsume builds `kctl consume TOPIC...`.
+func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
+	opts := &ConsumeOptions{f: f}
+	var from, format string
+	var partitions []string
+	cmd := &cobra.Command{
+		Use:   "consume TOPIC...",
+		Short: "Print the records of topics (as kcat -C): from an offset, a time or the end; text or JSON",
+		Long: `Print the records of one or more topics on stdout, one per line, until Ctrl-C,
+-n N records, or with -e the end offsets seen at start.
+
+--from says where each partition starts: beginning (the default), end, stored (the group's
+committed offsets), an offset (42), -N (the last N records of each partition), an RFC 3339
+time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d). A time or a duration is resolved
+with ListOffsets by timestamp.
+
+Without --group no consumer group is used and nothing is committed. With --group G kctl
+joins G and commits each record once printed, as any consumer of the group; the group's
+committed offsets win, and --from says where a partition it never committed starts.
+
+-f FORMAT prints each record with kcat's placeholders: %t topic, %p partition, %o offset,
+%k key, %s value, %h headers (k=v,k=v), %T timestamp (ms since the epoch), %K and %S key and
+value length, %% a percent sign; escapes \n \t \r \\ \0. The default prints the value.
+-o json prints one JSON object per record (topic, partition, offset, timestamp, key, value,
+headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
+"base64". Transactions are read read_committed.`,
+		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
+  kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
+  kctl consume user.signed-up --from -1h -o json      # the last hour, then follow
+  kctl consume user.signed-up --from 2026-01-02T15:04:05Z -n 5
+  kctl consume user.signed-up -p 0,2 -f '%p/%o %k=%s\n'
+  kctl consume user.signed-up --group audit           # as a member of group audit`,
+		Annotations: longRunning, // streams: Go's default GC keeps the heap small
+		Args: func(cmd *cobra.Command, args []string) error {
+			return asUsage(cobra.MinimumNArgs(1)(cmd, args))
+		},
+		ValidArgsFunction: completeTopics(f),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o := &opts.Records
+			o.Topics = args
+			for _, t := range args {
+				if t == "" {
+					return &FlagError{Err: errors.New("empty topic name")}
+				}
+			}
+			if cmd.Flags().Changed("from") {
+				fr, err := records.ParseFrom(from, time.Now())
+				if err != nil {
+					return &FlagError{Err: err}
+				}
+				o.From = fr
+			} else if o.Group != "" {
+				o.From = records.From{Kind: records.FromStored, Input: "stored"}
+			} else {
+				o.From = records.From{Kind: records.FromBeginning, Input: "beginning"}
+			}
+			ps, err := records.ParsePartitions(partitions)
+			if err != nil {
+				return &FlagError{Err: err}
+			}
+			o.Partitions = ps
+			if o.Max < 0 {
+				return &FlagError{Err: fmt.Errorf("-n %d: give a number of records, 1 or more (0: no limit)", o.Max)}
+			}
+			fm, err := f.Format()
+			if err != nil {
+				return &FlagError{Err: err}
+			}
+			switch {
+			case fm == ui.JSON && cmd.Flags().Changed("format"):
+				return &FlagError{Err: errors.New("-f FORMAT and -o json do not go together: -f is for text output")}
+			case fm == ui.JSON:
+				opts.Encoder = records.JSON{}
+			case fm == ui.Text:
+				tf, err := records.ParseFormat(format)
+				if err != nil {
+					return &FlagError{Err: err}
+				}
+				opts.Encoder = tf
+			default:
+				return &FlagError{Err: fmt.Errorf("kctl consume prints text (-f FORMAT) or -o json, not -o %s", fm)}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runConsume(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "beginning", "where to start: beginning|end|stored|OFFSET|-N|TIME (RFC 3339)|DURATION ago (-1h)")
+	fl.StringSliceVarP(&partitions, "partition", "p", nil, "only these partitions `P[,P]` (comma-separated or repeated)")
+	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
+	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")
+	fl.StringVarP(&format, "format", "f", records.DefaultFormat, "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
+	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
+	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
+	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
+	_ = cmd.RegisterFlagCompletionFunc("from", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []cobra.Completion{"beginning", "end", "stored", "-10", "-1h"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func runConsume(ctx context.Context, o *ConsumeOptions) error {
+	ro := o.Records
+	c, err := o.f.Connect(ctx, nil, "", ro.FetchOptions()...)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	pctx, cancel := context.WithTimeout(ctx, c.Settings.Timeout)
+	plan, err := records.NewPlan(pctx, c.Admin, ro)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return connectionError(err)
+	}
+	for _, pp := range plan.Partitions {
+		if pp.Clamped {
+			o.f.Warnf("%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
+		}
+	}
+	cl := c.Client
+	if ro.Group != "" {
+		gcl, err := kafka.NewClient(c.Settings, o.f.Logger(), append(ro.FetchOptions(), plan.GroupOptions()...)...)
+		if err != nil {
+			return err
+		}
+		defer gcl.Close()
+		cl = gcl
+	}
+	// A reader that goes away (kctl consume | head) makes the next write
+	// fail with EPIPE instead of killing kctl with SIGPIPE: that ends the
+	// command quietly, with exit 0.
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
+	if errors.Is(err, syscall.EPIPE) {
+		return nil
+	}
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}

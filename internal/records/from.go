@@ -1,0 +1,89 @@
+// Package records reads and writes the records of topics for kctl consume
+// and kctl produce: where consumption starts (From, Plan), how a record is
+// printed (Format, the text and JSON encoders), how lines become records
+// (LineReader, Producer). internal/cli only turns flags into these values.
+package records
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kctl/kctl/topology"
+)
+
+// FromKind is the kind of a --from value.
+type FromKind int
+
+// The --from kinds.
+const (
+	FromBeginning FromKind = iota // the log start of each partition
+	FromEnd                       // the end: only records produced from now on
+	FromStored                    // the group's committed offsets
+	FromOffset                    // an absolute offset in each partition
+	FromTail                      // N records before the end of each partition
+	FromTime                      // the first record at or after a time
+)
+
+// From is where consumption starts (--from).
+type From struct {
+	Kind   FromKind
+	Offset int64     // FromOffset: the offset; FromTail: N
+	Time   time.Time // FromTime
+	Input  string    // as given, for messages
+}
+
+// FromForms lists the accepted --from forms, for help and errors.
+const FromForms = "beginning, end, stored, an offset (42), -N (the last N records of each partition), an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d)"
+
+// ParseFrom parses a --from value. A duration (-1h, 1h30m, 7d; the sign is
+// optional) is resolved against now. It returns an error naming the value and
+// the accepted forms when s is none of them.
+func ParseFrom(s string, now time.Time) (From, error) {
+	in := strings.TrimSpace(s)
+	f := From{Input: in}
+	switch strings.ToLower(in) {
+	case "beginning", "earliest", "start", "oldest":
+		f.Kind = FromBeginning
+		return f, nil
+	case "end", "latest", "newest":
+		f.Kind = FromEnd
+		return f, nil
+	case "stored", "committed":
+		f.Kind = FromStored
+		return f, nil
+	case "":
+		return f, errors.New("--from is empty: give " + FromForms)
+	}
+	if n, err := strconv.ParseInt(in, 10, 64); err == nil {
+		if strings.HasPrefix(in, "-") {
+			if n == 0 {
+				f.Kind = FromEnd
+				return f, nil
+			}
+			f.Kind, f.Offset = FromTail, -n
+			return f, nil
+		}
+		f.Kind, f.Offset = FromOffset, n
+		return f, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, in); err == nil {
+		f.Kind, f.Time = FromTime, t
+		return f, nil
+	}
+	if strings.Contains(in, "T") || strings.Count(in, "-") >= 2 {
+		return f, fmt.Errorf("--from %q: not an RFC 3339 time (write e.g. 2026-01-02T15:04:05Z or 2026-01-02T15:04:05+09:00); accepted: %s", in, FromForms)
+	}
+	d := strings.TrimPrefix(strings.TrimPrefix(in, "-"), "+")
+	if ms, err := topology.ParseDurationMillis(d); err == nil && d != "" {
+		f.Kind, f.Time = FromTime, now.Add(-time.Duration(ms)*time.Millisecond)
+		return f, nil
+	}
+	if gd, err := time.ParseDuration(d); err == nil {
+		f.Kind, f.Time = FromTime, now.Add(-gd)
+		return f, nil
+	}
+	return f, fmt.Errorf("--from %q is not understood: give %s", in, FromForms)
+}

@@ -1,0 +1,445 @@
+package records
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// DefaultMaxMessageBytes is Kafka's default max.message.bytes, used when a
+// topic's configs cannot be read.
+const DefaultMaxMessageBytes = 1048588
+
+// Target is the topic kctl produce writes to, as the cluster describes it.
+type Target struct {
+	Topic      string
+	Partitions int
+	// MaxMessageBytes is the topic's max.message.bytes: the largest record
+	// batch the brokers take.
+	MaxMessageBytes int
+	// ConfigErr is why the topic's configs could not be read (then
+	// MaxMessageBytes is DefaultMaxMessageBytes).
+	ConfigErr error
+}
+
+// DescribeTarget reads the topic's partition count (Metadata) and
+// max.message.bytes (DescribeConfigs). It returns a *TopicNotFoundError for a
+// topic that does not exist (kctl produce never creates one) and a wrapped
+// error when the cluster does not answer; a config that cannot be read is
+// left in Target.ConfigErr.
+func DescribeTarget(ctx context.Context, adm *kadm.Client, topic string) (Target, error) {
+	t := Target{Topic: topic, MaxMessageBytes: DefaultMaxMessageBytes}
+	md, err := adm.Metadata(ctx, topic)
+	if err != nil {
+		return t, fmt.Errorf("metadata for topic %q: %w", topic, err)
+	}
+	td, ok := md.Topics[topic]
+	if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+		return t, &TopicNotFoundError{Topic: topic}
+	}
+	if td.Err != nil {
+		return t, fmt.Errorf("metadata for topic %q: %w", topic, td.Err)
+	}
+	t.Partitions = len(td.Partitions)
+	rcs, err := adm.DescribeTopicConfigs(ctx, topic)
+	if err == nil {
+		var rc kadm.ResourceConfig
+		rc, err = rcs.On(topic, nil)
+		if err == nil {
+			err = rc.Err
+		}
+		if err == nil {
+			err = errors.New("max.message.bytes not in the answer")
+			for _, c := range rc.Configs {
+				if c.Key == "max.message.bytes" && c.Value != nil {
+					n, perr := strconv.Atoi(*c.Value)
+					if perr == nil && n > 0 {
+						t.MaxMessageBytes, err = n, nil
+					} else {
+						err = fmt.Errorf("max.message.bytes %q is not a positive number", *c.Value)
+					}
+				}
+			}
+		}
+	}
+	if err != nil {
+		t.ConfigErr = fmt.Errorf("read max.message.bytes of topic %q: %w", topic, err)
+	}
+	return t, nil
+}
+
+// ProduceOptions say how lines become records.
+type ProduceOptions struct {
+	Topic string
+	// Partition is the partition to write to; -1: the partitioner (by key,
+	// sticky for records without a key).
+	Partition int32
+	// KeySeparator splits a line at its first occurrence into key and
+	// value; a line without it is a value with a null key. Empty: no key.
+	KeySeparator []byte
+	// Headers are added to every record.
+	Headers []kgo.RecordHeader
+	// MaxMessageBytes is the topic's max.message.bytes: a line whose record
+	// would not fit in a batch of that size is refused.
+	MaxMessageBytes int
+	// DeliveryTimeout bounds how long a record may wait for its
+	// acknowledgement (retries included); 0: no bound.
+	DeliveryTimeout time.Duration
+}
+
+// ParseSeparator parses a -k value: \t, \r, \0 and \\ stand for a tab,
+// a carriage return, a NUL byte and a backslash (so -k '\t' splits at tabs);
+// anything else is taken as it is.
+func ParseSeparator(s string) []byte {
+	var out []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 't':
+				out = append(out, '\t')
+				i++
+				continue
+			case 'r':
+				out = append(out, '\r')
+				i++
+				continue
+			case '0':
+				out = append(out, 0)
+				i++
+				continue
+			case '\\':
+				out = append(out, '\\')
+				i++
+				continue
+			}
+		}
+		out = append(out, s[i])
+	}
+	return out
+}
+
+// ParseHeaders parses -H k=v values. It returns an error naming a value
+// without "=" or with an empty key.
+func ParseHeaders(vals []string) ([]kgo.RecordHeader, error) {
+	var hs []kgo.RecordHeader
+	for _, v := range vals {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-H %q: write a header as key=value", v)
+		}
+		hs = append(hs, kgo.RecordHeader{Key: k, Value: []byte(val)})
+	}
+	return hs, nil
+}
+
+// RecordTooLargeError says a line's record is larger than the topic takes.
+type RecordTooLargeError struct {
+	Topic string
+	Line  int64
+	Size  int // the record batch size in bytes
+	Limit int // max.message.bytes
+	// AtLeast says Size is a lower bound: the line was not read to its end.
+	AtLeast bool
+}
+
+func (e *RecordTooLargeError) Error() string {
+	atLeast := ""
+	if e.AtLeast {
+		atLeast = "at least "
+	}
+	return fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+}
+
+// batchOverhead is the size of a v2 record batch header (61 bytes), which
+// the broker counts against max.message.bytes, plus the 4-byte length before
+// the batch that the producer (kgo) counts too: a batch the producer builds
+// within max.message.bytes is one the broker takes.
+const batchOverhead = 61 + 4
+
+func varlen(v int64) int {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
+}
+
+// BatchSize returns the size of a record batch holding just this record,
+// uncompressed, as the producer counts it against max.message.bytes (4 bytes
+// more than the broker does).
+func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int {
+	body := 1 + 1 + 1 // attributes, timestamp delta 0, offset delta 0
+	if keyNull {
+		body += varlen(-1)
+	} else {
+		body += varlen(int64(len(key))) + len(key)
+	}
+	body += varlen(int64(len(value))) + len(value)
+	body += varlen(int64(len(headers)))
+	for _, h := range headers {
+		body += varlen(int64(len(h.Key))) + len(h.Key) + varlen(int64(len(h.Value))) + len(h.Value)
+	}
+	return batchOverhead + varlen(int64(body)) + body
+}
+
+// split returns a line's key and value; keyNull when it has no key.
+func (o *ProduceOptions) split(line []byte) (key, value []byte, keyNull bool) {
+	if len(o.KeySeparator) > 0 {
+		if i := bytes.Index(line, o.KeySeparator); i >= 0 {
+			return line[:i], line[i+len(o.KeySeparator):], false
+		}
+	}
+	return nil, line, true
+}
+
+// check returns a *RecordTooLargeError when line's record is over the limit.
+func (o *ProduceOptions) check(lineNo int64, line []byte) error {
+	if o.MaxMessageBytes <= 0 {
+		return nil
+	}
+	k, v, null := o.split(line)
+	if n := BatchSize(k, v, null, o.Headers); n > o.MaxMessageBytes {
+		return &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+	}
+	return nil
+}
+
+func (o *ProduceOptions) lineLimit() int {
+	if o.MaxMessageBytes <= 0 {
+		return 1 << 30
+	}
+	return o.MaxMessageBytes
+}
+
+// lineError turns a reader's *LineTooLongError into a *RecordTooLargeError.
+func (o *ProduceOptions) lineError(err error) error {
+	var lt *LineTooLongError
+	if errors.As(err, &lt) {
+		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchOverhead, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
+	}
+	return err
+}
+
+// Check reads every line of r (a file, before anything is sent) and
+// returns the first line whose record the topic would refuse, as a
+// *RecordTooLargeError, or the read error; nil when every line fits.
+func (o *ProduceOptions) Check(r io.Reader) error {
+	lr := NewLineReader(r, o.lineLimit())
+	for {
+		line, err := lr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return o.lineError(err)
+		}
+		if err := o.check(lr.Line(), line); err != nil {
+			return err
+		}
+	}
+}
+
+// ProduceResult is what Produce did.
+type ProduceResult struct {
+	Topic string
+	Lines int64 // lines read and handed to the client
+	Sent  int64 // records acknowledged by the brokers (acks=all)
+	// Failed is the number of records handed over that were not
+	// acknowledged; FirstFailure the first of them (line and error).
+	Failed       int64
+	FirstFailure error
+}
+
+// ProduceError is a record the brokers did not take.
+type ProduceError struct {
+	Line int64
+	Err  error
+}
+
+func (e *ProduceError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *ProduceError) Unwrap() error { return e.Err }
+
+// lineRecord is a record and the line it came from. The record is the first
+// field, so a *kgo.Record of a lineRecord converts back to it.
+type lineRecord struct {
+	kgo.Record
+	line int64
+}
+
+// ClientOptions returns the producer options for writing to the topic:
+// acks=all and idempotence (kgo's defaults, stated), batches as large as the
+// topic takes, a short linger, a manual partitioner for --partition,
+// compression c ("" or none, gzip, snappy, lz4, zstd). It returns an error
+// naming an unknown compression.
+func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
+	var codec kgo.CompressionCodec
+	switch strings.ToLower(compression) {
+	case "", "none":
+		codec = kgo.NoCompression()
+	case "gzip":
+		codec = kgo.GzipCompression()
+	case "snappy":
+		codec = kgo.SnappyCompression()
+	case "lz4":
+		codec = kgo.Lz4Compression()
+	case "zstd":
+		codec = kgo.ZstdCompression()
+	default:
+		return nil, fmt.Errorf("--compression %q: want none, gzip, snappy, lz4 or zstd", compression)
+	}
+	maxBatch := int32(1 << 20)
+	if o.MaxMessageBytes > 0 {
+		maxBatch = int32(o.MaxMessageBytes)
+	}
+	opts := []kgo.Opt{
+		kgo.DefaultProduceTopic(o.Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerBatchCompression(codec),
+		kgo.ProducerBatchMaxBytes(maxBatch),
+		kgo.ProducerLinger(5 * time.Millisecond),
+		// Bounded memory: at most this much is read ahead of the acks.
+		kgo.MaxBufferedRecords(50_000),
+		kgo.MaxBufferedBytes(16 << 20),
+	}
+	if o.DeliveryTimeout > 0 {
+		opts = append(opts, kgo.RecordDeliveryTimeout(o.DeliveryTimeout))
+	}
+	if o.Partition >= 0 {
+		opts = append(opts, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	}
+	return opts, nil
+}
+
+// Produce reads lines from r and produces one record per line with cl (built
+// with ClientOptions), asynchronously, then waits until every record handed
+// over was acknowledged or failed. It stops reading at the first failure,
+// at a line whose record is over MaxMessageBytes (nothing from that line on
+// is sent; returned as a *RecordTooLargeError), at a read error, or when ctx
+// ends (then it still waits for what was handed over, and returns ctx's
+// error). The result counts exactly the records acknowledged; FirstFailure
+// is a *ProduceError naming the line.
+func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions) (ProduceResult, error) {
+	res := ProduceResult{Topic: o.Topic}
+	var (
+		sent, failed atomic.Int64
+		mu           sync.Mutex
+		first        *ProduceError
+		stopped      atomic.Bool
+	)
+	promise := func(r *kgo.Record, err error) {
+		if err == nil {
+			sent.Add(1)
+			return
+		}
+		failed.Add(1)
+		stopped.Store(true)
+		lr := (*lineRecord)(unsafe.Pointer(r))
+		mu.Lock()
+		if first == nil || lr.line < first.Line {
+			first = &ProduceError{Line: lr.line, Err: err}
+		}
+		mu.Unlock()
+	}
+	// The lines are read and handed over in a goroutine, so that Ctrl-C
+	// ends the command even while a read of a terminal or a pipe blocks:
+	// from then on nothing more is handed over (closed, under handMu).
+	var (
+		handMu sync.Mutex
+		closed bool
+		count  int64
+	)
+	done := make(chan error, 1)
+	go func() {
+		lines := NewLineReader(r, o.lineLimit())
+		var (
+			recs []lineRecord
+			slab []byte
+		)
+		const slabSize = 1 << 20
+		for !stopped.Load() {
+			line, err := lines.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				stop := o.lineError(err)
+				if !errors.As(stop, new(*RecordTooLargeError)) {
+					stop = fmt.Errorf("read line %d: %w", lines.Line()+1, err)
+				}
+				done <- stop
+				return
+			}
+			if err := o.check(lines.Line(), line); err != nil {
+				done <- err
+				return
+			}
+			if len(recs) == 0 {
+				recs = make([]lineRecord, 4096)
+			}
+			if cap(slab)-len(slab) < len(line) {
+				slab = make([]byte, 0, max(slabSize, len(line)))
+			}
+			start := len(slab)
+			slab = append(slab, line...)
+			b := slab[start:len(slab):len(slab)]
+			rec := &recs[0]
+			recs = recs[1:]
+			rec.line = lines.Line()
+			k, v, null := o.split(b)
+			if !null {
+				rec.Key = k
+			}
+			rec.Value = v
+			rec.Headers = o.Headers
+			if o.Partition >= 0 {
+				rec.Partition = o.Partition
+			}
+			handMu.Lock()
+			if closed || ctx.Err() != nil {
+				handMu.Unlock()
+				break
+			}
+			cl.Produce(ctx, &rec.Record, promise)
+			count++
+			handMu.Unlock()
+		}
+		done <- nil
+	}()
+	var stop error
+	select {
+	case stop = <-done:
+	case <-ctx.Done():
+	}
+	handMu.Lock()
+	closed = true
+	res.Lines = count
+	handMu.Unlock()
+	// Wait for everything handed over, even after Ctrl-C: a record in
+	// flight is either acknowledged or failed, never left unknown.
+	_ = cl.Flush(context.WithoutCancel(ctx))
+	res.Sent = sent.Load()
+	res.Failed = failed.Load()
+	mu.Lock()
+	if first != nil {
+		res.FirstFailure = first
+	}
+	mu.Unlock()
+	if stop == nil {
+		stop = ctx.Err()
+	}
+	return res, stop
+}
