@@ -144,7 +144,7 @@ func (blockingSender) Send(ctx context.Context, _ email.Message) error {
 func TestSmokeEmailNotConsuming(t *testing.T) {
 	c := newCluster(t)
 	fx := setup(t, c.Brokers(), repoTopics(t), false)
-	fx.opts.Timeout = 2 * time.Second
+	fx.opts.Timeout = 5 * time.Second // bounds the services' start too: generous for a busy machine
 	fx.opts.StartServices = func(ctx context.Context) (Services, error) {
 		return StartInProcess(ctx, InProcess{Brokers: c.Brokers(), Email: func(cfg *email.Config) {
 			cfg.Sender = blockingSender{}
@@ -202,7 +202,7 @@ func TestSmokeUnreachable(t *testing.T) {
 func TestSmokeProduceFault(t *testing.T) {
 	c := newCluster(t)
 	fx := setup(t, c.Brokers(), repoTopics(t), false)
-	fx.opts.Timeout = 2 * time.Second
+	fx.opts.Timeout = 5 * time.Second // bounds the services' start too: generous for a busy machine
 	inner := fx.opts.Topics
 	fx.opts.Topics = func(ctx context.Context) (string, error) {
 		d, err := inner(ctx)
@@ -289,7 +289,7 @@ func TestSmokeGroupShared(t *testing.T) {
 		}
 	}()
 	fx.opts.Count = 12
-	fx.opts.Timeout = 3 * time.Second
+	fx.opts.Timeout = 6 * time.Second // bounds the services' start too: generous for a busy machine
 	rep := runSmoke(t, fx.opts)
 	wantFailAt(t, rep, StepEmails, "group email-service has 2 members: another email service shares it")
 }
