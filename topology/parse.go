@@ -182,7 +182,7 @@ func kindName(n *yaml.Node) string {
 }
 
 var (
-	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics"}
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "managedPrincipals", "users", "acls", "quotas"}
 	limitsKeys   = []string{"maxPartitions", "partitionsPerBroker"}
 	clusterKeys  = []string{"id", "brokers"}
 	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
@@ -270,6 +270,7 @@ func (p *parser) parse(data []byte) *File {
 	f := &File{Path: p.file, ManagedPrefixes: []string{}, Topics: []Topic{}}
 	var topicsNode *yaml.Node
 	var prefixNodes []*yaml.Node
+	var access accessNodes
 	p.mapping(root, "the file", rootKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "cluster":
@@ -285,6 +286,8 @@ func (p *parser) parse(data []byte) *File {
 			if topicsNode == nil {
 				topicsNode = k
 			}
+		case "managedPrincipals", "users", "acls", "quotas":
+			access.set(key, k, v)
 		}
 	})
 	if topicsNode == nil {
@@ -293,6 +296,7 @@ func (p *parser) parse(data []byte) *File {
 	}
 	p.parseTopics(f, topicsNode)
 	p.checkPrefixes(f, prefixNodes)
+	p.parseAccess(f, access)
 	return f
 }
 

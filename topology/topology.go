@@ -25,6 +25,8 @@ type File struct {
 	Limits Limits `json:"limits" yaml:"limits"`
 	// Topics are in file order, each with the defaults merged in.
 	Topics []Topic `json:"topics" yaml:"topics"`
+	// Access is the users, acls, quotas and managedPrincipals sections.
+	Access `yaml:",inline"`
 }
 
 // Cluster is the file's optional cluster section.
