@@ -27,6 +27,23 @@ type Access struct {
 	// AccessDeclared is true when the file has any access section (even an
 	// empty one): only then does plan read and manage the cluster's access.
 	AccessDeclared bool `json:"-" yaml:"-"`
+	// Sections are the access sections the file has, in SectionX names.
+	Sections []string `json:"-" yaml:"-"`
+}
+
+// The access sections of topics.yaml.
+const (
+	SectionUsers             = "users"
+	SectionACLs              = "acls"
+	SectionQuotas            = "quotas"
+	SectionManagedPrincipals = "managedPrincipals"
+)
+
+// Declares reports whether the file has section (SectionUsers, …), even
+// empty. managedPrincipals alone declares the three others: the file then
+// manages (and --prune cleans) all of a principal's access.
+func (a *Access) Declares(section string) bool {
+	return slices.Contains(a.Sections, section) || slices.Contains(a.Sections, SectionManagedPrincipals)
 }
 
 // HasAccess reports whether the file has any access section: users, acls,

@@ -14,6 +14,7 @@ import (
 type accessNodes struct {
 	principals, users, acls, quotas *yaml.Node
 	any                             bool
+	sections                        []string
 }
 
 // set keeps the node of access key; it reports whether key is one.
@@ -22,6 +23,7 @@ func (a *accessNodes) set(key string, k, v *yaml.Node) {
 		v = k
 	}
 	a.any = true
+	a.sections = append(a.sections, key)
 	switch key {
 	case "managedPrincipals":
 		a.principals = v
@@ -59,6 +61,7 @@ func (p *parser) parseAccess(f *File, a accessNodes) {
 		return
 	}
 	f.AccessDeclared = true
+	f.Sections = a.sections
 	f.ManagedPrincipals = []string{}
 	for _, item := range p.seq(a.principals, "managedPrincipals") {
 		s, ok := p.str(item, "managedPrincipals entry")

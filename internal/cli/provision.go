@@ -235,7 +235,8 @@ func addDiffFlags(fl *pflag.FlagSet, file *string, maxPartitions *int32, o *prov
 	addMaxPartitionsFlag(fl, maxPartitions)
 	fl.BoolVar(&o.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
 	fl.BoolVar(&o.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
-	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics, ACLs, SCRAM credentials and quotas may be deleted; more is refused")
+	fl.BoolVar(&o.RotatePasswords, "rotate-passwords", false, "re-set every declared SCRAM credential from its passwordFrom (otherwise only new ones are set)")
 }
 
 func addMaxPartitionsFlag(fl *pflag.FlagSet, v *int32) {
@@ -260,6 +261,7 @@ func computePlan(ctx context.Context, f *Factory, path string, format ui.Format,
 	if err != nil {
 		return nil, nil, err
 	}
+	opts.Self = selfPrincipal(f, file)
 	octx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
 	st, err := provision.Observe(octx, c.Client, file)
@@ -472,6 +474,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		DryRun:        o.DryRun,
 		BrokerTimeout: f.Global.Timeout,
 		LeaderWait:    max(f.Global.Timeout, provision.DefaultLeaderWait),
+		Getenv:        f.Getenv,
 	})
 	view.Result = &res
 	if text {
