@@ -28,6 +28,15 @@ func (e *PasswordError) Error() string {
 	return msg + "; nothing was applied"
 }
 
+// CheckPasswords reads the password of every SCRAM credential the plan
+// sets, as Apply will, and returns a *PasswordError naming each variable or
+// file that cannot be read (nil when all can). Call it before asking for
+// confirmation.
+func CheckPasswords(plan *Plan, getenv func(string) string) error {
+	_, err := readPasswords(plan, getenv)
+	return err
+}
+
 // readPasswords reads the password of every credential the plan sets,
 // keyed by user name and mechanism. It returns a *PasswordError naming
 // every variable or file it could not read.

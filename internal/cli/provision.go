@@ -445,6 +445,14 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if !p.HasChanges() {
 		return finish()
 	}
+	if !o.DryRun {
+		if err := provision.CheckPasswords(p, f.Getenv); err != nil {
+			if ferr := finish(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+	}
 	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
 	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
 		if err := finish(); err != nil {
