@@ -94,7 +94,11 @@ func writeAccess(ew *errWriter, st Styles, changes []AccessChange) {
 
 // quotaValue prints a quota value with its unit: "10485760 (10MiB/s)",
 // "50 (%)".
-func quotaValue(key string, v *float64) string {
+func quotaValue(key string, v *float64) string { return QuotaValueText(key, v) }
+
+// QuotaValueText prints a quota value with its unit: "10485760 (10MiB/s)",
+// "50%"; "(not set)" for nil.
+func QuotaValueText(key string, v *float64) string {
 	if v == nil {
 		return "(not set)"
 	}
