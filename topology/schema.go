@@ -76,6 +76,10 @@ func JSONSchema() []byte {
 				"type":  "array",
 				"items": map[string]any{"$ref": "#/definitions/topic"},
 			},
+			"managedPrincipals": accessSchema()["managedPrincipals"],
+			"users":             accessSchema()["users"],
+			"acls":              accessSchema()["acls"],
+			"quotas":            accessSchema()["quotas"],
 		},
 		"definitions": map[string]any{
 			"partitions":        map[string]any{"type": "integer", "minimum": 1, "maximum": math.MaxInt32},
