@@ -91,7 +91,7 @@ func (p *parser) parseUsers(f *File, n *yaml.Node) {
 	seen := map[string]int{}
 	for _, item := range p.seq(n, "users") {
 		u := User{Iterations: DefaultScramIterations, Mechanism: ScramSHA256, Pos: p.pos(item)}
-		var nameNode, pwNode *yaml.Node
+		var nameNode, pwNode, inlineNode *yaml.Node
 		ok := p.mapping(item, "a user", userKeys, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "name":
@@ -127,6 +127,7 @@ func (p *parser) parseUsers(f *File, n *yaml.Node) {
 				}
 				u.Iterations = int32(x)
 			case "password":
+				inlineNode = k
 				p.errorf(k, "an inline password is never accepted in topics.yaml (the file is reviewed and committed): use passwordFrom: {env: NAME} or passwordFrom: {file: PATH}")
 			case "passwordFrom":
 				pwNode = v
@@ -143,7 +144,7 @@ func (p *parser) parseUsers(f *File, n *yaml.Node) {
 		if u.Name == "" {
 			continue
 		}
-		if pwNode == nil {
+		if pwNode == nil && inlineNode == nil {
 			p.errorf(item, "user %q has no passwordFrom: add passwordFrom: {env: NAME} or passwordFrom: {file: PATH}", u.Name)
 		}
 		key := u.Name + "/" + u.Mechanism

@@ -95,7 +95,6 @@ quotas:
 		got = append(got, d.String())
 	}
 	want := []string{
-		"t.yaml:4:5: error: user \"bob\" has no passwordFrom: add passwordFrom: {env: NAME} or passwordFrom: {file: PATH}",
 		"t.yaml:5:5: error: an inline password is never accepted in topics.yaml (the file is reviewed and committed): use passwordFrom: {env: NAME} or passwordFrom: {file: PATH}",
 		"t.yaml:7:16: error: mechanism \"scram-sha-1\": use scram-sha-256 or scram-sha-512 (kctl manages SCRAM credentials only)",
 		"t.yaml:8:17: error: iterations 1000: Kafka accepts 4096 to 16384 (default 8192)",
