@@ -61,7 +61,7 @@ func accessSchema() map[string]any {
 					"producer": map[string]any{
 						"type": "object", "additionalProperties": false, "required": []string{"topics"},
 						"description": "Write and Describe on the topics (+ Write, Describe on transactionalId; + IdempotentWrite on the cluster with idempotent: true, needed only by brokers before Kafka 3.0).",
-						"properties": map[string]any{"topics": names, "transactionalId": names, "idempotent": map[string]any{"type": "boolean"}},
+						"properties":  map[string]any{"topics": names, "transactionalId": names, "idempotent": map[string]any{"type": "boolean"}},
 					},
 					"consumer": map[string]any{
 						"type": "object", "additionalProperties": false, "required": []string{"topics", "group"},
