@@ -14,3 +14,11 @@ func selfPrincipal(f *Factory, file *topology.File) string {
 	}
 	return "User:" + s.SASL.User
 }
+
+// accessCounts is what validate says a file's access sections declare:
+// exact ACLs (shorthands expanded), SCRAM credentials and quotas.
+type accessCounts struct {
+	ACLs   int `json:"acls" yaml:"acls"`
+	Users  int `json:"users" yaml:"users"`
+	Quotas int `json:"quotas" yaml:"quotas"`
+}

@@ -189,6 +189,9 @@ func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 	fmt.Fprintf(out, "embedded cluster: %d brokers (kfake), %s, data %s\n", len(c.Brokers()), security, storage)
 	fmt.Fprintf(out, "bootstrap: %s\n", c.Bootstrap())
 	fmt.Fprintf(out, "  export KCTL_BROKERS=%s\n", c.Bootstrap())
+	if do.SASLUser != "" {
+		fmt.Fprintln(out, "note: kfake's SCRAM login announces 4096 iterations, so users created on it need iterations: 4096 in topics.yaml")
+	}
 	fmt.Fprintln(out, "ready (Ctrl-C to stop)")
 	if o.Started != nil {
 		o.Started(c)

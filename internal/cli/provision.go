@@ -90,9 +90,11 @@ type ValidateOptions struct {
 
 // validateView is what `kctl validate` prints.
 type validateView struct {
-	File     string                `json:"file" yaml:"file"`
-	Valid    bool                  `json:"valid" yaml:"valid"`
-	Topics   int                   `json:"topics" yaml:"topics"`
+	File   string `json:"file" yaml:"file"`
+	Valid  bool   `json:"valid" yaml:"valid"`
+	Topics int    `json:"topics" yaml:"topics"`
+	// Access counts the access sections' entries (nil without them).
+	Access   *accessCounts         `json:"access,omitempty" yaml:"access,omitempty"`
 	Errors   []topology.Diagnostic `json:"errors" yaml:"errors"`
 	Warnings []topology.Diagnostic `json:"warnings" yaml:"warnings"`
 }
@@ -101,7 +103,11 @@ func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	if !v.Valid {
 		return nil // the diagnostics are on stderr; the error line follows
 	}
-	_, err := fmt.Fprintf(w, "%s %s is valid: %s, %s.\n", st.OK("✓"), v.File, human.Plural(v.Topics, "topic"), human.Plural(len(v.Warnings), "warning"))
+	access := ""
+	if a := v.Access; a != nil {
+		access = fmt.Sprintf(", %s, %s, %s", human.Plural(a.ACLs, "ACL"), human.Plural(a.Users, "SCRAM user"), human.Plural(a.Quotas, "quota"))
+	}
+	_, err := fmt.Fprintf(w, "%s %s is valid: %s%s, %s.\n", st.OK("✓"), v.File, human.Plural(v.Topics, "topic"), access, human.Plural(len(v.Warnings), "warning"))
 	return err
 }
 
@@ -152,6 +158,9 @@ func newValidateView(path string, file *topology.File, diags topology.Diagnostic
 	}
 	if file != nil {
 		v.Topics = len(file.Topics)
+		if file.HasAccess() {
+			v.Access = &accessCounts{ACLs: len(file.ACLs), Users: len(file.Users), Quotas: len(file.Quotas)}
+		}
 	}
 	return v
 }
