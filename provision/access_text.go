@@ -2,6 +2,7 @@ package provision
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/kctl/kctl/topology"
@@ -115,4 +116,26 @@ func QuotaValueText(key string, v *float64) string {
 		return s + "/s"
 	}
 	return s
+}
+
+// MarshalYAML writes whole quota values as integers (10485760, not
+// 1.048576e+07), as JSON does.
+func (v QuotaValue) MarshalYAML() (any, error) {
+	return struct {
+		Key string `yaml:"key"`
+		Old any    `yaml:"old"`
+		New any    `yaml:"new"`
+	}{v.Key, YAMLNumber(v.Old), YAMLNumber(v.New)}, nil
+}
+
+// YAMLNumber returns v as an int64 when it is whole (YAML would otherwise
+// print 1.048576e+07), as a float64 otherwise, and nil for nil.
+func YAMLNumber(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	if f := *v; f == math.Trunc(f) && math.Abs(f) < 1<<62 {
+		return int64(f)
+	}
+	return *v
 }

@@ -177,7 +177,19 @@ type QuotasView struct {
 type QuotaView struct {
 	Entity string               `json:"entity" yaml:"entity"`
 	Match  topology.QuotaEntity `json:"match" yaml:"match"`
-	Values map[string]float64   `json:"values" yaml:"values"`
+	Values QuotaValues          `json:"values" yaml:"values"`
+}
+
+// QuotaValues are quota values by Kafka key.
+type QuotaValues map[string]float64
+
+// MarshalYAML writes whole values as integers, as JSON does.
+func (q QuotaValues) MarshalYAML() (any, error) {
+	out := make(map[string]any, len(q))
+	for k, v := range q {
+		out[k] = provision.YAMLNumber(&v)
+	}
+	return out, nil
 }
 
 // DescribeQuotas returns the user and client-id quotas, sorted by entity,
