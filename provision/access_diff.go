@@ -68,15 +68,20 @@ type QuotaValue struct {
 var selfNeeds = []string{"all", "alter", "alterConfigs", "describe", "describeConfigs", "create", "delete"}
 
 // touchesSelf reports whether a grants (or, for a deny, takes away) a
-// right kctl's own principal self needs to apply.
-func touchesSelf(a topology.ACL, self string) bool {
-	if self == "" || (a.Principal != self && a.Principal != "User:*") {
+// right kctl's own principal self needs to apply file: one of selfNeeds on
+// the cluster, or on topics the file declares or manages (a wildcard or a
+// prefix covering them included).
+func touchesSelf(file *topology.File, a topology.ACL, self string) bool {
+	if self == "" || (a.Principal != self && a.Principal != "User:*") || !slices.Contains(selfNeeds, a.Operation) {
 		return false
 	}
-	if a.ResourceType != topology.ResourceCluster && a.ResourceType != topology.ResourceTopic {
-		return false
+	switch a.ResourceType {
+	case topology.ResourceCluster:
+		return true
+	case topology.ResourceTopic:
+		return a.ResourceName == "*" || (a.Pattern == topology.PatternPrefixed && a.ResourceName == "") || file.CoversTopic(a.ResourceName, a.Pattern)
 	}
-	return slices.Contains(selfNeeds, a.Operation)
+	return false
 }
 
 // diffAccess adds the access changes to p: what the file's users, acls and
@@ -116,7 +121,7 @@ func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) [
 			continue
 		}
 		c := AccessChange{Action: Create, Kind: KindACL, Name: a.String(), ACL: new(a)}
-		if a.Permission == topology.Deny && touchesSelf(a, opts.Self) {
+		if a.Permission == topology.Deny && touchesSelf(file, a, opts.Self) {
 			c.Action = Refused
 			c.Reasons = append(c.Reasons, fmt.Sprintf("this deny would take from %s, the principal kctl connects as, a right it needs to apply (%s on %s): deny it to other principals, or apply connected as another one",
 				opts.Self, a.Operation, a.Resource()))
@@ -129,6 +134,7 @@ func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) [
 			extra = append(extra, a)
 		}
 	}
+	SortACLs(extra)
 	if !opts.Prune {
 		if len(extra) > 0 {
 			return []string{countWord(len(extra), "ACL", "ACLs")}
@@ -137,7 +143,7 @@ func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) [
 	}
 	for _, a := range extra {
 		c := AccessChange{Action: Delete, Kind: KindACL, Name: a.String(), ACL: new(a)}
-		if a.Permission == topology.Allow && touchesSelf(a, opts.Self) {
+		if a.Permission == topology.Allow && touchesSelf(file, a, opts.Self) {
 			c.Action = Refused
 			c.Reasons = append(c.Reasons, fmt.Sprintf("kctl connects as %s and needs %s on %s to apply: it is never stripped of it; declare this ACL in the file, or remove it by hand connected as another principal",
 				opts.Self, a.Operation, a.Resource()))

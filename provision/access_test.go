@@ -369,3 +369,50 @@ func TestAccessPlanText(t *testing.T) {
 	}
 	golden(t, "access_plan.golden", []byte(b.String()))
 }
+
+// TestAccessDiffPure: topic and access deletes count together against
+// --max-deletes; kctl's own rights are protected only where it needs them;
+// unmanaged principals are never touched.
+func TestAccessDiffPure(t *testing.T) {
+	f := parse(t, `managedPrefixes: [user.]
+managedPrincipals: [User:admin, User:old]
+topics: [{name: user.a, partitions: 1, replicationFactor: 1}]
+acls: []
+`)
+	acl := func(p, perm, op, rt, name string) topology.ACL {
+		return topology.ACL{Principal: p, Host: "*", Permission: perm, Operation: op, ResourceType: rt, ResourceName: name, Pattern: topology.PatternLiteral}
+	}
+	st := &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{
+		"user.a":   {Name: "user.a", Partitions: 1, ReplicationFactor: 1, Configs: map[string]Config{}},
+		"user.old": {Name: "user.old", Partitions: 1, ReplicationFactor: 1},
+	}, Access: &AccessState{ACLs: []topology.ACL{
+		acl("User:old", "allow", "read", "topic", "user.a"),
+		acl("User:admin", "allow", "alter", "cluster", topology.ClusterResourceName),
+		acl("User:admin", "allow", "describe", "topic", "elsewhere"), // not a topic kctl manages
+		acl("User:other", "allow", "read", "topic", "user.a"),        // not a managed principal
+	}, Users: map[string]map[string]int32{}, Quotas: []topology.Quota{}}}
+
+	p := Diff(f, st, Options{Prune: true, MaxDeletes: 2, Self: "User:admin"})
+	var got []string
+	for _, c := range p.Changes {
+		got = append(got, fmt.Sprintf("%s topic %s %v", c.Action, c.Topic, c.Reasons))
+	}
+	got = append(got, accessLines(p)...)
+	want := []string{
+		"refused topic user.old [1 topic and 2 ACLs would be deleted but --max-deletes is 2; pass --max-deletes 3 to allow it]",
+		"refused acl User:admin allow alter on cluster",
+		"refused acl User:admin allow describe on topic elsewhere",
+		"refused acl User:old allow read on topic user.a",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if r := p.Access[0].Reasons[0]; !strings.Contains(r, "kctl connects as User:admin and needs alter on cluster") {
+		t.Errorf("self reason %q", r)
+	}
+	p = Diff(f, st, Options{Prune: true, MaxDeletes: 3, Self: "User:admin"})
+	got = accessLines(p)
+	if p.Summary.Delete != 3 || p.Summary.Refused != 1 || got[0] != "refused acl User:admin allow alter on cluster" {
+		t.Errorf("within --max-deletes: %v %+v", got, p.Summary)
+	}
+}

@@ -536,7 +536,7 @@ func (p *parser) checkACLs(f *File) {
 			continue
 		}
 		warned[a.Principal+"\x00"+a.Pattern+a.ResourceName] = true
-		if !f.coversTopic(a.ResourceName, a.Pattern) {
+		if !f.CoversTopic(a.ResourceName, a.Pattern) {
 			what := fmt.Sprintf("topic %q", a.ResourceName)
 			if a.Pattern == PatternPrefixed {
 				what = fmt.Sprintf("topics under %q", a.ResourceName)
@@ -556,9 +556,9 @@ func (p *parser) checkACLs(f *File) {
 	}
 }
 
-// coversTopic reports whether the file declares or manages a topic named
-// name (literal) or topics under name (prefixed).
-func (f *File) coversTopic(name, pattern string) bool {
+// CoversTopic reports whether the file declares or manages a topic named
+// name (pattern literal) or topics under name (prefixed).
+func (f *File) CoversTopic(name, pattern string) bool {
 	if pattern == PatternLiteral {
 		_, declared := f.Topic(name)
 		return declared || f.Managed(name)

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -140,5 +141,57 @@ func TestPasswordSourceRead(t *testing.T) {
 	}
 	if _, err := (PasswordSource{File: path + ".missing"}).Read("u", getenv); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestShorthandVariants(t *testing.T) {
+	src := `managedPrefixes: [pay.]
+topics: [{name: pay.in, partitions: 1, replicationFactor: 1}]
+acls:
+  - principal: User:tx
+    host: 10.0.0.7
+    producer: {topics: ["pay.*"], transactionalId: "tx-*", idempotent: true}
+  - principal: User:c
+    consumer: {topics: "*", group: "c-*"}
+  - principal: User:*
+    deny: all
+    resource: {type: topic, name: pay., pattern: prefixed}
+  - principal: User:c
+    allow: [DESCRIBE_CONFIGS]
+    resource: {type: topic, name: pay.in}
+`
+	f, diags := Parse("t.yaml", []byte(src))
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	var got []string
+	for _, a := range f.ACLs {
+		got = append(got, a.String())
+	}
+	want := []string{
+		"User:tx allow write on topic pay.* (prefixed) from host 10.0.0.7",
+		"User:tx allow describe on topic pay.* (prefixed) from host 10.0.0.7",
+		"User:tx allow write on transactionalId tx-* (prefixed) from host 10.0.0.7",
+		"User:tx allow describe on transactionalId tx-* (prefixed) from host 10.0.0.7",
+		"User:tx allow idempotentWrite on cluster from host 10.0.0.7",
+		"User:c allow read on topic *",
+		"User:c allow describe on topic *",
+		"User:c allow read on group c-* (prefixed)",
+		"User:* deny all on topic pay.* (prefixed)",
+		"User:c allow describeConfigs on topic pay.in",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ACLs:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The deny on pay.* shadows the allows on pay.* and pay.in; the
+	// consumer's topic "*" is not covered by the prefix.
+	var shadowed []int
+	for _, d := range diags.Warnings() {
+		if strings.Contains(d.Message, "is shadowed by the deny at line 10") {
+			shadowed = append(shadowed, d.Pos.Line)
+		}
+	}
+	if fmt.Sprint(shadowed) != "[6 6 13]" {
+		t.Errorf("shadow warnings at lines %v; diags %v", shadowed, diags)
 	}
 }
