@@ -17,7 +17,7 @@ type accessNodes struct {
 	sections                        []string
 }
 
-// set keeps the node of access key; it reports whether key is one.
+// set keeps the node of access section key (k when the value is empty).
 func (a *accessNodes) set(key string, k, v *yaml.Node) {
 	if v == nil {
 		v = k

@@ -215,6 +215,11 @@ compare it with the file and print the plan: + create, ~ update (partitions up; 
 old → new), - delete (only with --prune), ! refused with the reason. A config equal to the
 broker's default is not drift; dynamic configs the file does not name are listed as unmanaged.
 
+With users:, acls: or quotas: sections it also reads the cluster's SCRAM users, ACLs and quotas
+(one request each) and plans them in the same list: shorthands expanded to exact ACLs, a
+credential set only when new (or with --rotate-passwords), deletes only with --prune for the
+principals the file manages.
+
 Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a refused change,
 2 changes pending (only with --detailed-exitcode).`,
 		Example: `  kctl plan
@@ -397,7 +402,11 @@ min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is a
 --allow-risky, or after a "yes" to a prompt that names each one. One failing topic does not stop the others;
 any failure exits 1 naming each. --dry-run asks the brokers to validate every change
 (validate-only) and changes nothing. Topics are deleted only with --prune, only under
-managedPrefixes, never internal ones, and never more than --max-deletes (default 0).`,
+managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
+
+Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
+AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file)
+before anything is sent: one that cannot be read is an error naming it, and nothing is applied.`,
 		Example: `  kctl apply
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run
