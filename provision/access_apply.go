@@ -8,6 +8,8 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"os"
+	"runtime"
+	"sync"
 
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -138,6 +140,30 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 		}
 		return
 	}
+	// Salting is PBKDF2 with thousands of iterations per credential: do
+	// it on every CPU before the requests.
+	salted := make(map[int]saltedPassword, len(idx))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, i := range idx {
+		if changes[i].Action == Delete {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			u := changes[i].User
+			var sp saltedPassword
+			sp.salt, sp.key, sp.err = saltPassword(u.Mechanism, passwords[u.Name+"/"+u.Mechanism], int(u.Iterations.To))
+			mu.Lock()
+			salted[i] = sp
+			mu.Unlock()
+		}(i)
+	}
+	wg.Wait()
 	// Rounds: a user name at most once per request.
 	var rounds [][]int
 	for _, i := range idx {
@@ -174,13 +200,13 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 					sent = append(sent, i)
 					continue
 				}
-				salt, salted, err := saltPassword(u.Mechanism, passwords[u.Name+"/"+u.Mechanism], int(u.Iterations.To))
-				if err != nil {
-					a.failAt(i, "credential", err.Error())
+				sp := salted[i]
+				if sp.err != nil {
+					a.failAt(i, "credential", sp.err.Error())
 					continue
 				}
 				up := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
-				up.Name, up.Mechanism, up.Iterations, up.Salt, up.SaltedPassword = u.Name, mech, u.Iterations.To, salt, salted
+				up.Name, up.Mechanism, up.Iterations, up.Salt, up.SaltedPassword = u.Name, mech, u.Iterations.To, sp.salt, sp.key
 				req.Upsertions = append(req.Upsertions, up)
 				sent = append(sent, i)
 			}
@@ -209,6 +235,11 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 			}
 		}
 	}
+}
+
+type saltedPassword struct {
+	salt, key []byte
+	err       error
 }
 
 // saltPassword returns a random 24-byte salt and the SCRAM salted password

@@ -94,14 +94,15 @@ func diffAccess(file *topology.File, st *AccessState, opts Options, p *Plan) {
 	p.AccessManaged = true
 	p.ACLs, p.Users, p.Quotas = len(file.ACLs), len(file.Users), len(file.Quotas)
 	var unpruned []string
+	managed := file.ManagedPrincipalSet()
 	if st.ACLs != nil {
-		unpruned = append(unpruned, diffACLs(file, st.ACLs, opts, p)...)
+		unpruned = append(unpruned, diffACLs(file, managed, st.ACLs, opts, p)...)
 	}
 	if st.Users != nil {
-		unpruned = append(unpruned, diffUsers(file, st.Users, opts, p)...)
+		unpruned = append(unpruned, diffUsers(file, managed, st.Users, opts, p)...)
 	}
 	if st.Quotas != nil {
-		unpruned = append(unpruned, diffQuotas(file, st.Quotas, opts, p)...)
+		unpruned = append(unpruned, diffQuotas(file, managed, st.Quotas, opts, p)...)
 	}
 	if len(unpruned) > 0 {
 		p.Notes = append(p.Notes, fmt.Sprintf("the cluster has %s of principals this file manages that the file does not declare; --prune would delete them",
@@ -109,7 +110,7 @@ func diffAccess(file *topology.File, st *AccessState, opts Options, p *Plan) {
 	}
 }
 
-func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) []string {
+func diffACLs(file *topology.File, managed map[string]bool, have []topology.ACL, opts Options, p *Plan) []string {
 	current := make(map[string]bool, len(have))
 	for _, a := range have {
 		current[a.Key()] = true
@@ -130,7 +131,7 @@ func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) [
 	}
 	var extra []topology.ACL
 	for _, a := range have {
-		if !declared[a.Key()] && file.ManagesPrincipal(a.Principal) {
+		if !declared[a.Key()] && managed[a.Principal] {
 			extra = append(extra, a)
 		}
 	}
@@ -153,7 +154,7 @@ func diffACLs(file *topology.File, have []topology.ACL, opts Options, p *Plan) [
 	return nil
 }
 
-func diffUsers(file *topology.File, have map[string]map[string]int32, opts Options, p *Plan) []string {
+func diffUsers(file *topology.File, managed map[string]bool, have map[string]map[string]int32, opts Options, p *Plan) []string {
 	declared := map[string]bool{}
 	for _, u := range file.Users {
 		declared[u.Name+"/"+u.Mechanism] = true
@@ -175,7 +176,7 @@ func diffUsers(file *topology.File, have map[string]map[string]int32, opts Optio
 	}
 	var extra []UserChange
 	for _, name := range sortedKeys(have) {
-		if !file.ManagesPrincipal("User:" + name) {
+		if !managed["User:"+name] {
 			continue
 		}
 		for _, m := range sortedKeys(have[name]) {
@@ -201,7 +202,7 @@ func diffUsers(file *topology.File, have map[string]map[string]int32, opts Optio
 	return nil
 }
 
-func diffQuotas(file *topology.File, have []topology.Quota, opts Options, p *Plan) []string {
+func diffQuotas(file *topology.File, managed map[string]bool, have []topology.Quota, opts Options, p *Plan) []string {
 	current := map[string]topology.Quota{}
 	for _, q := range have {
 		current[q.Entity.String()] = q
@@ -246,7 +247,7 @@ func diffQuotas(file *topology.File, have []topology.Quota, opts Options, p *Pla
 	}
 	for _, q := range have {
 		key := q.Entity.String()
-		if declared[key] || q.Entity.User == "" || !file.ManagesPrincipal("User:"+q.Entity.User) {
+		if declared[key] || q.Entity.User == "" || !managed["User:"+q.Entity.User] {
 			continue
 		}
 		if !opts.Prune {

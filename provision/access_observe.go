@@ -1,9 +1,11 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -130,28 +132,28 @@ func DescribeACLs(ctx context.Context, cl kmsg.Requestor) ([]topology.ACL, error
 }
 
 // SortACLs sorts ACLs by principal, resource type, name, pattern,
-// permission, operation and host.
+// permission, operation (in Kafka's order) and host.
 func SortACLs(acls []topology.ACL) {
-	sort.SliceStable(acls, func(i, j int) bool {
-		a, b := acls[i], acls[j]
-		ka := []string{a.Principal, a.ResourceType, a.ResourceName, a.Pattern, a.Permission, opRank(a.Operation), a.Host}
-		kb := []string{b.Principal, b.ResourceType, b.ResourceName, b.Pattern, b.Permission, opRank(b.Operation), b.Host}
-		for k := range ka {
-			if ka[k] != kb[k] {
-				return ka[k] < kb[k]
-			}
-		}
-		return false
+	slices.SortStableFunc(acls, func(a, b topology.ACL) int {
+		return cmp.Or(
+			strings.Compare(a.Principal, b.Principal),
+			strings.Compare(a.ResourceType, b.ResourceType),
+			strings.Compare(a.ResourceName, b.ResourceName),
+			strings.Compare(a.Pattern, b.Pattern),
+			strings.Compare(a.Permission, b.Permission),
+			cmp.Compare(opRank(a.Operation), opRank(b.Operation)),
+			strings.Compare(a.Operation, b.Operation),
+			strings.Compare(a.Host, b.Host),
+		)
 	})
 }
 
-func opRank(op string) string {
-	for i, o := range topology.Operations {
-		if o == op {
-			return fmt.Sprintf("%02d", i)
-		}
+// opRank is an operation's place in Kafka's order (unknown ones last).
+func opRank(op string) int {
+	if i := slices.Index(topology.Operations, op); i >= 0 {
+		return i
 	}
-	return "99" + op
+	return len(topology.Operations)
 }
 
 // DescribeSCRAMUsers returns every SCRAM credential on the cluster: user →

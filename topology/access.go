@@ -65,6 +65,19 @@ func (a *Access) ManagesPrincipal(principal string) bool {
 	return false
 }
 
+// ManagedPrincipalSet returns the managed principals as a set: those in
+// managedPrincipals and the declared users' (see ManagesPrincipal).
+func (a *Access) ManagedPrincipalSet() map[string]bool {
+	out := make(map[string]bool, len(a.ManagedPrincipals)+len(a.Users))
+	for _, p := range a.ManagedPrincipals {
+		out[p] = true
+	}
+	for _, u := range a.Users {
+		out[u.Principal()] = true
+	}
+	return out
+}
+
 // SCRAM mechanisms as Kafka names them.
 const (
 	ScramSHA256 = "SCRAM-SHA-256"

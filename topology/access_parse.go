@@ -545,8 +545,17 @@ func (p *parser) checkACLs(f *File) {
 				"ACL for %s names %s, which is neither declared in topics: nor under managedPrefixes (a typo?)", a.Principal, what)})
 		}
 	}
+	var denies []ACL // usually few: compare the allows with them only
+	for _, d := range f.ACLs {
+		if d.Permission == Deny {
+			denies = append(denies, d)
+		}
+	}
 	for _, a := range f.ACLs {
-		for _, d := range f.ACLs {
+		if a.Permission != Allow {
+			continue
+		}
+		for _, d := range denies {
 			if a.ShadowedBy(d) {
 				p.diags = append(p.diags, Diagnostic{SeverityWarning, a.Pos, fmt.Sprintf(
 					"%s is shadowed by the deny at line %d (Kafka checks deny first): this allow has no effect", a, d.Pos.Line)})
