@@ -347,3 +347,35 @@ func reverse[K comparable](m map[K]string, v string) (K, bool) {
 	var zero K
 	return zero, false
 }
+
+// Declarations returns the observed access as the file declares it, for
+// topology.EncodeAccess (`kctl export`): every SCRAM credential as a user
+// (no password source: EncodeAccess names an environment variable), the
+// ACLs and the quotas, sorted; only the principals keep keeps (nil: all).
+func (st *AccessState) Declarations(keep func(principal string) bool) ([]topology.User, []topology.ACL, []topology.Quota) {
+	if keep == nil {
+		keep = func(string) bool { return true }
+	}
+	var users []topology.User
+	for _, name := range sortedKeys(st.Users) {
+		if !keep("User:" + name) {
+			continue
+		}
+		for _, m := range sortedKeys(st.Users[name]) {
+			users = append(users, topology.User{Name: name, Mechanism: m, Iterations: st.Users[name][m]})
+		}
+	}
+	var acls []topology.ACL
+	for _, a := range st.ACLs {
+		if keep(a.Principal) {
+			acls = append(acls, a)
+		}
+	}
+	var quotas []topology.Quota
+	for _, q := range st.Quotas {
+		if q.Entity.User == "" || keep("User:"+q.Entity.User) {
+			quotas = append(quotas, q)
+		}
+	}
+	return users, acls, quotas
+}

@@ -445,3 +445,27 @@ func TestAccessDryRun(t *testing.T) {
 		t.Errorf("a dry run changed the cluster: %v", accessLines(again))
 	}
 }
+
+// TestAccessExportRoundTrip: a cluster's access, written with
+// topology.EncodeAccess and applied to the same cluster, plans nothing.
+func TestAccessExportRoundTrip(t *testing.T) {
+	c := aclCluster(t)
+	admin := saslClient(t, c, "admin", "admin-pw")
+	f := parse(t, accessFile)
+	if _, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ObserveAccess(ctx(t), admin, ReadAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, acls, quotas := st.Declarations(func(p string) bool { return p != "User:admin" })
+	out, err := topology.EncodeAccess(users, acls, quotas)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := parse(t, "topics: []\n"+string(out))
+	if p := planFor(t, admin, g, Options{Prune: true}); p.HasChanges() || p.IsRefused() {
+		t.Errorf("the exported access plans changes: %v\n%s", accessLines(p), out)
+	}
+}
