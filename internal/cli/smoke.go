@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/smoke"
@@ -33,6 +32,8 @@ type SmokeOptions struct {
 	// in-process services connect as (passwords from their passwordFrom).
 	UsersAs string
 	EmailAs string
+	// ACLs (with Embedded) makes the embedded cluster enforce ACLs.
+	ACLs bool
 }
 
 // NewCmdSmoke builds `kctl smoke`.
@@ -83,6 +84,9 @@ that may apply the file and read the DLT and the group's lag, e.g. the admin), a
 			if opts.UsersURL != "" && (opts.UsersAs != "" || opts.EmailAs != "") {
 				return &FlagError{Err: errors.New("--users-as/--email-as set the credentials of in-process services: drop them with --users-url/--email-url (deployed services bring their own)")}
 			}
+			if opts.ACLs && !opts.Embedded {
+				return &FlagError{Err: errors.New("--acls makes the embedded cluster enforce ACLs: add --embedded (a real cluster enforces its own)")}
+			}
 			if opts.Embedded && (f.Global.BrokersSet || f.Global.Context != "") {
 				return &FlagError{Err: errors.New("--embedded starts its own cluster: drop -b/--context, or drop --embedded to test that cluster")}
 			}
@@ -100,6 +104,7 @@ that may apply the file and read the DLT and the group's lag, e.g. the admin), a
 	fl.BoolVar(&opts.NoApply, "no-apply", false, "only check that the topics match the file; change nothing")
 	fl.StringVar(&opts.UsersURL, "users-url", "", "a deployed users service, e.g. http://users:8080")
 	fl.StringVar(&opts.EmailURL, "email-url", "", "a deployed email service, e.g. http://email:8081")
+	fl.BoolVar(&opts.ACLs, "acls", false, "with --embedded: the cluster enforces ACLs (smoke connects as its super user; give the services users with --users-as/--email-as)")
 	fl.StringVar(&opts.UsersAs, "users-as", "", "the in-process users service connects as this SCRAM user of the file's users: (password from its passwordFrom)")
 	fl.StringVar(&opts.EmailAs, "email-as", "", "the in-process email service connects as this SCRAM user of the file's users: (password from its passwordFrom)")
 	return cmd
@@ -130,12 +135,12 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	}
 	var settings kafka.Settings
 	if o.Embedded {
-		c, err := devcluster.Start(devcluster.Options{})
+		c, sasl, err := o.startEmbedded()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		settings = kafka.Settings{Brokers: c.Brokers(), BrokersFrom: "--embedded", Timeout: f.Global.Timeout}
+		settings = kafka.Settings{Brokers: c.Brokers(), BrokersFrom: "--embedded", Timeout: f.Global.Timeout, SASL: sasl}
 	} else if settings, err = f.Settings(file.Cluster.Brokers, o.File); err != nil {
 		return err
 	}
@@ -159,6 +164,9 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		where := "brokers " + strings.Join(settings.Brokers, ",")
 		if o.Embedded {
 			where = "embedded 3-broker cluster on " + strings.Join(settings.Brokers, ",")
+			if o.ACLs {
+				where = "embedded 3-broker cluster enforcing ACLs on " + strings.Join(settings.Brokers, ",")
+			}
 		}
 		fmt.Fprintf(f.IO.Out, "kctl smoke: %s, %d sign-up(s), timeout %s per step\n\n", where, o.Count, settings.Timeout)
 	}
