@@ -328,8 +328,12 @@ func (p *parser) seqOrOne(n *yaml.Node, what string) []*yaml.Node {
 		return []*yaml.Node{d}
 	}
 	items := p.seq(n, what)
-	if len(items) == 0 && isNull(n) {
-		p.errorf(n, "%s is empty: list operations, e.g. %s: [read, describe]", what, what)
+	if d := deref(n); len(items) == 0 && (isNull(n) || (d != nil && d.Kind == yaml.SequenceNode)) {
+		if what == Allow || what == Deny {
+			p.errorf(n, "%s is empty: list operations, e.g. %s: [read, describe]", what, what)
+		} else {
+			p.errorf(n, "%s is empty: name at least one", what)
+		}
 	}
 	return items
 }
