@@ -172,6 +172,9 @@ func diffUsers(file *topology.File, managed map[string]bool, have map[string]map
 		default:
 			continue // kctl cannot read a stored password: no churn
 		}
+		if opts.Self == u.Principal() && c.Action == Update {
+			p.Notes = append(p.Notes, fmt.Sprintf("kctl connects as %s, whose %s password this apply re-sets from %s: connect with that password afterwards", u.Name, u.Mechanism, src))
+		}
 		p.Access = append(p.Access, c)
 	}
 	var extra []UserChange
