@@ -45,6 +45,9 @@ type ApplyOptions struct {
 	// changes to the caller (kctl apply --throttle carries them out with
 	// the rebalance Executor: batched, throttled, resumable).
 	SkipReassignments bool
+	// Getenv reads the environment variables SCRAM passwords come from
+	// (nil: os.Getenv).
+	Getenv func(string) string
 }
 
 func (o ApplyOptions) withDefaults() ApplyOptions {
@@ -67,7 +70,11 @@ func (o ApplyOptions) withDefaults() ApplyOptions {
 type ItemResult struct {
 	Action Action `json:"action" yaml:"action"`
 	Topic  string `json:"topic" yaml:"topic"`
-	OK     bool   `json:"ok" yaml:"ok"`
+	// Kind and Name are set for an access change (acl, user, quota; Topic
+	// is then "").
+	Kind string `json:"kind,omitempty" yaml:"kind,omitempty"`
+	Name string `json:"name,omitempty" yaml:"name,omitempty"`
+	OK   bool   `json:"ok" yaml:"ok"`
 	// Error says what failed ("" when OK), prefixed by the step:
 	// create, partitions, configs, delete or leaders.
 	Error string `json:"error,omitempty" yaml:"error,omitempty"`
@@ -115,9 +122,18 @@ type ApplyError struct{ Failed []ItemResult }
 func (e *ApplyError) Error() string {
 	parts := make([]string, len(e.Failed))
 	for i, f := range e.Failed {
-		parts[i] = fmt.Sprintf("%s %q: %s", f.Action, f.Topic, f.Error)
+		parts[i] = fmt.Sprintf("%s %s: %s", f.Action, f.Label(), f.Error)
 	}
 	return fmt.Sprintf("%s failed: %s", countWord(len(e.Failed), "change", "changes"), strings.Join(parts, "; "))
+}
+
+// Label names the item: the topic in quotes, or the access change's kind
+// and name ("acl User:x allow read on topic t").
+func (it ItemResult) Label() string {
+	if it.Kind != "" {
+		return it.Kind + " " + it.Name
+	}
+	return fmt.Sprintf("%q", it.Topic)
 }
 
 // ErrRefused is returned by Apply for a plan with a refused change: such a
@@ -131,6 +147,10 @@ var ErrRefused = errors.New("the plan has refused changes: nothing was applied")
 // failing topic does not stop the others. It then waits until every created
 // topic has a leader for each partition.
 //
+// Access changes follow (see applyAccess); the passwords of the SCRAM
+// credentials it sets are read first, and a *PasswordError (nothing sent)
+// names each one that cannot be read.
+//
 // It returns ErrRefused (sending nothing) for a refused plan, and an
 // *ApplyError naming each failed change when any fails; the Result holds
 // every item either way.
@@ -139,6 +159,13 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 	res := Result{DryRun: opts.DryRun, Items: []ItemResult{}, Requests: map[string]int{}}
 	if plan.IsRefused() {
 		return res, ErrRefused
+	}
+	var passwords map[string]string
+	if !opts.DryRun {
+		var err error
+		if passwords, err = readPasswords(plan, opts.Getenv); err != nil {
+			return res, err
+		}
 	}
 	a := &applier{cl: cl, opts: opts, res: &res, item: map[string]int{}}
 	var creates, partitions, configs, deletes, reassigns []Change
@@ -167,6 +194,15 @@ func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions
 	a.alterConfigs(ctx, configs)
 	a.reassign(ctx, reassigns)
 	a.deleteTopics(ctx, deletes)
+	aa := &accessApplier{applier: a, index: map[int]int{}}
+	for i, c := range plan.Access {
+		if c.Action == Refused {
+			continue
+		}
+		aa.index[i] = len(res.Items)
+		res.Items = append(res.Items, ItemResult{Action: c.Action, Kind: c.Kind, Name: c.Name, OK: true})
+	}
+	aa.applyAccess(ctx, plan.Access, passwords)
 	if !opts.DryRun {
 		a.waitLeaders(ctx, creates)
 	}

@@ -31,6 +31,12 @@ type Options struct {
 	PruneConfigs bool `json:"pruneConfigs" yaml:"pruneConfigs"`
 	// MaxDeletes is how many topics prune may delete; more is refused.
 	MaxDeletes int `json:"maxDeletes" yaml:"maxDeletes"`
+	// RotatePasswords re-sets every declared SCRAM credential from its
+	// password source; otherwise only new ones are set.
+	RotatePasswords bool `json:"rotatePasswords,omitempty" yaml:"rotatePasswords,omitempty"`
+	// Self is the principal kctl connects as ("User:admin"; "" without
+	// SASL): it is never stripped of the rights it needs to apply.
+	Self string `json:"self,omitempty" yaml:"self,omitempty"`
 }
 
 // Plan is what would make the cluster match the file: a value, computed by
@@ -57,6 +63,16 @@ type Plan struct {
 	// Notes are things worth knowing that change nothing.
 	Notes   []string `json:"notes" yaml:"notes"`
 	Summary Summary  `json:"summary" yaml:"summary"`
+	// Access are the ACL, SCRAM user and quota changes (acl changes first,
+	// then users, then quotas; deletes after each kind's creates and
+	// updates). Empty when the file has no access sections.
+	Access []AccessChange `json:"access,omitempty" yaml:"access,omitempty"`
+	// AccessManaged is true when the file has access sections; ACLs, Users
+	// and Quotas count what it declares.
+	AccessManaged bool `json:"accessManaged,omitempty" yaml:"accessManaged,omitempty"`
+	ACLs          int  `json:"acls,omitempty" yaml:"acls,omitempty"`
+	Users         int  `json:"users,omitempty" yaml:"users,omitempty"`
+	Quotas        int  `json:"quotas,omitempty" yaml:"quotas,omitempty"`
 }
 
 // Change is one topic's change.
@@ -196,6 +212,8 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 	}
 	planReplicationFactors(st, p)
 	diffPrune(file, st, opts, declared, p)
+	diffAccess(file, st.Access, opts, p)
+	limitDeletes(p, opts)
 	checkBrokerLoad(file, st, p)
 	p.count()
 	return p
@@ -259,6 +277,18 @@ func (p *Plan) count() {
 		}
 		if len(c.Risks) > 0 {
 			p.Summary.Risky++
+		}
+	}
+	for _, c := range p.Access {
+		switch c.Action {
+		case Create:
+			p.Summary.Create++
+		case Update:
+			p.Summary.Update++
+		case Delete:
+			p.Summary.Delete++
+		case Refused:
+			p.Summary.Refused++
 		}
 	}
 }
@@ -393,15 +423,8 @@ func diffPrune(file *topology.File, st *State, opts Options, declared map[string
 		p.Changes = append(p.Changes, Change{Action: Refused, Topic: name, Reasons: []string{
 			"internal topic under managedPrefixes: kctl never deletes internal topics (__*, _schemas, _confluent*, connect-*); remove it from the cluster by hand if you must"}})
 	}
-	over := len(candidates) > opts.MaxDeletes
-	for _, name := range candidates {
-		c := Change{Action: Delete, Topic: name}
-		if over {
-			c.Action = Refused
-			c.Reasons = []string{fmt.Sprintf("%s would be deleted but --max-deletes is %d; pass --max-deletes %d to allow it",
-				countWord(len(candidates), "topic", "topics"), opts.MaxDeletes, len(candidates))}
-		}
-		p.Changes = append(p.Changes, c)
+	for _, name := range candidates { // limitDeletes refuses them past --max-deletes
+		p.Changes = append(p.Changes, Change{Action: Delete, Topic: name})
 	}
 }
 

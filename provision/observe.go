@@ -45,6 +45,9 @@ type State struct {
 	// BrokerRacks are the brokers' IDs and racks, for the reassignment
 	// planner.
 	BrokerRacks []reassign.Broker `json:"-" yaml:"-"`
+	// Access is the cluster's ACLs, SCRAM users and quotas; nil when the
+	// file has no access sections (then they are not read).
+	Access *AccessState `json:"access,omitempty" yaml:"access,omitempty"`
 }
 
 // TopicState is one topic on the cluster.
@@ -78,7 +81,9 @@ type Config struct {
 // number of topics: one Metadata request for every topic, and one
 // DescribeConfigs for the file's topics that exist. It returns an error
 // when metadata cannot be read; a failed DescribeConfigs is kept per topic
-// (TopicState.ConfigErr) so Diff can refuse just those topics.
+// (TopicState.ConfigErr) so Diff can refuse just those topics. When the
+// file has access sections it also reads the cluster's ACLs, SCRAM users
+// and quotas (ObserveAccess, one request each), and returns its error.
 func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*State, error) {
 	meta := kmsg.NewPtrMetadataRequest()
 	meta.Topics = nil // every topic
@@ -113,6 +118,14 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		}
 		sort.Slice(ts.Assignment, func(i, j int) bool { return ts.Assignment[i].Partition < ts.Assignment[j].Partition })
 		st.Topics[ts.Name] = ts
+	}
+
+	if file.HasAccess() {
+		acc, err := ObserveAccess(ctx, cl, AccessParts(file))
+		if err != nil {
+			return nil, err
+		}
+		st.Access = acc
 	}
 
 	var names []string

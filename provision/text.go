@@ -19,14 +19,15 @@ func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	if p.Environment != "" {
 		ew.printf("%s %s\n", st.Bold("Environment:"), p.Environment)
 	}
-	if len(p.Changes) == 0 {
-		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, countWord(p.Topics, "topic", "topics"))
+	if len(p.Changes)+len(p.Access) == 0 {
+		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, p.declared())
 	} else {
 		ew.printf("kctl will make these changes to cluster %q (%s):\n", p.ClusterID, p.File)
 		for _, c := range p.Changes {
 			ew.printf("\n")
 			writeChange(ew, st, c)
 		}
+		writeAccess(ew, st, p.Access)
 	}
 	if len(p.Unmanaged) > 0 {
 		ew.printf("\nUnmanaged configs (set on the cluster, not in %s; left alone, --prune-configs removes them):\n", p.File)
@@ -41,7 +42,7 @@ func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	for _, n := range p.Notes {
 		ew.printf("\n%s\n", st.Dim("Note: "+n))
 	}
-	if len(p.Changes) > 0 {
+	if len(p.Changes)+len(p.Access) > 0 {
 		s := p.Summary
 		risky := ""
 		if s.Risky > 0 {
@@ -165,13 +166,13 @@ func (r Result) WriteText(w io.Writer, st Styles) error {
 	for _, it := range r.Items {
 		switch {
 		case it.Skipped != "":
-			ew.printf("  %s %s %s: %s\n", st.Dim("-"), it.Action, it.Topic, it.Skipped)
+			ew.printf("  %s %s %s: %s\n", st.Dim("-"), it.Action, it.text(), it.Skipped)
 		case !it.OK:
-			ew.printf("  %s %s %s: %s\n", st.Bad("✗"), it.Action, it.Topic, st.Bad(it.Error))
+			ew.printf("  %s %s %s: %s\n", st.Bad("✗"), it.Action, it.text(), st.Bad(it.Error))
 		case r.DryRun:
-			ew.printf("  %s %s %s: accepted (validate-only)\n", st.OK("✓"), it.Action, it.Topic)
+			ew.printf("  %s %s %s: accepted (validate-only)\n", st.OK("✓"), it.Action, it.text())
 		default:
-			ew.printf("  %s %s %s\n", st.OK("✓"), pastTense(it.Action), it.Topic)
+			ew.printf("  %s %s %s\n", st.OK("✓"), pastTense(it.Action), it.text())
 		}
 	}
 	failed := len(r.Failed())

@@ -19,7 +19,10 @@ import (
 type InProcess struct {
 	Brokers   []string
 	KafkaOpts []kgo.Opt // TLS, SASL, …
-	Logger    *slog.Logger
+	// UsersKafkaOpts and EmailKafkaOpts, when set, replace KafkaOpts for
+	// one service: each then connects with its own credentials.
+	UsersKafkaOpts, EmailKafkaOpts []kgo.Opt
+	Logger                         *slog.Logger
 	// ConnectTimeout bounds each service's start-up check of Kafka.
 	ConnectTimeout time.Duration
 	// Email adjusts the email service's config (tests: a failing sender,
@@ -52,7 +55,14 @@ func StartInProcess(ctx context.Context, c InProcess) (svc Services, err error) 
 			cleanup()
 		}
 	}()
-	us, err := users.New(ctx, users.Config{DBPath: filepath.Join(dir, "users.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout,
+	usersOpts, emailOpts := c.KafkaOpts, c.KafkaOpts
+	if c.UsersKafkaOpts != nil {
+		usersOpts = c.UsersKafkaOpts
+	}
+	if c.EmailKafkaOpts != nil {
+		emailOpts = c.EmailKafkaOpts
+	}
+	us, err := users.New(ctx, users.Config{DBPath: filepath.Join(dir, "users.db"), Brokers: c.Brokers, KafkaOpts: usersOpts, Logger: log, ConnectTimeout: c.ConnectTimeout,
 		// Smoke checks the Kafka path, not the password hash: the minimum
 		// bcrypt cost keeps --count 1000 from measuring bcrypt.
 		BcryptCost: bcrypt.MinCost,
@@ -62,7 +72,7 @@ func StartInProcess(ctx context.Context, c InProcess) (svc Services, err error) 
 		return svc, fmt.Errorf("users service: %w", err)
 	}
 	cleanups = append(cleanups, func() { us.Close() })
-	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: c.KafkaOpts, Logger: log, ConnectTimeout: c.ConnectTimeout, ShutdownTimeout: time.Second,
+	ecfg := email.Config{DBPath: filepath.Join(dir, "email.db"), Brokers: c.Brokers, KafkaOpts: emailOpts, Logger: log, ConnectTimeout: c.ConnectTimeout, ShutdownTimeout: time.Second,
 		// Smoke waits for the group's lag to reach 0: commit promptly.
 		CommitInterval: 100 * time.Millisecond}
 	if c.Email != nil {

@@ -63,6 +63,16 @@ func describeChanges(p *provision.Plan, action provision.Action) string {
 		}
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", c.Action, name, strings.Join(d, "; ")))
 	}
+	for _, c := range p.Access {
+		if action != "" && c.Action != action {
+			continue
+		}
+		part := fmt.Sprintf("%s %s %s", c.Action, c.Kind, c.Name)
+		if len(c.Reasons) > 0 {
+			part += " (" + strings.Join(c.Reasons, "; ") + ")"
+		}
+		parts = append(parts, part)
+	}
 	return strings.Join(parts, ", ")
 }
 

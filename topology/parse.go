@@ -182,7 +182,7 @@ func kindName(n *yaml.Node) string {
 }
 
 var (
-	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "environments"}
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "environments", "managedPrincipals", "users", "acls", "quotas"}
 	limitsKeys   = []string{"maxPartitions", "partitionsPerBroker"}
 	clusterKeys  = []string{"id", "brokers"}
 	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
@@ -270,6 +270,7 @@ func (p *parser) parse(data []byte) *File {
 	f := &File{Path: p.file, ManagedPrefixes: []string{}, Topics: []Topic{}}
 	var topicsNode, envNode *yaml.Node
 	var prefixNodes []*yaml.Node
+	var access accessNodes
 	p.mapping(root, "the file", rootKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "cluster":
@@ -287,6 +288,8 @@ func (p *parser) parse(data []byte) *File {
 			}
 		case "environments":
 			envNode = v
+		case "managedPrincipals", "users", "acls", "quotas":
+			access.set(key, k, v)
 		}
 	})
 	if topicsNode == nil {
@@ -296,6 +299,7 @@ func (p *parser) parse(data []byte) *File {
 	p.parseTopics(f, topicsNode)
 	p.checkPrefixes(f, prefixNodes)
 	p.parseEnvironments(f, envNode)
+	p.parseAccess(f, access)
 	return f
 }
 

@@ -76,7 +76,11 @@ func JSONSchema() []byte {
 				"type":  "array",
 				"items": map[string]any{"$ref": "#/definitions/topic"},
 			},
-			"environments": environmentsSchema(),
+			"environments":      environmentsSchema(),
+			"managedPrincipals": accessSchema()["managedPrincipals"],
+			"users":             accessSchema()["users"],
+			"acls":              accessSchema()["acls"],
+			"quotas":            accessSchema()["quotas"],
 		},
 		"definitions": map[string]any{
 			"partitions":        map[string]any{"type": "integer", "minimum": 1, "maximum": math.MaxInt32},

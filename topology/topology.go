@@ -30,6 +30,8 @@ type File struct {
 	Environments map[string]*Environment `json:"environments,omitempty" yaml:"environments,omitempty"`
 	// Env is the environment merged in by Select ("" for the base).
 	Env string `json:"environment,omitempty" yaml:"environment,omitempty"`
+	// Access is the users, acls, quotas and managedPrincipals sections.
+	Access `yaml:",inline"`
 }
 
 // Cluster is the file's optional cluster section.

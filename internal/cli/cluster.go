@@ -31,6 +31,7 @@ type ClusterUpOptions struct {
 	Ports     string
 	DataDir   string
 	Ephemeral bool
+	ACLs      bool
 	// Started, when set, is called once the cluster serves (tests).
 	Started func(*devcluster.Cluster)
 }
@@ -48,10 +49,13 @@ It speaks the Kafka wire protocol, so kcat and any client work against it. It do
 names or configs: kctl validates client-side.
 
 With --sasl-user (password from KCTL_SASL_PASSWORD or --sasl-password-file) it requires SASL
-SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
+SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS. With --acls (and
+--sasl-user) it enforces ACLs: the SASL user is the super user, every other principal may do only
+what ACLs allow (create users and ACLs with kctl apply).`,
 		Example: `  kctl cluster up
   kctl cluster up --ephemeral --ports 9192,19192,29192
-  KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin`,
+  KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin
+  KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-mechanism scram-sha-256 --sasl-user admin --acls`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("data-dir") && opts.Ephemeral {
@@ -66,6 +70,7 @@ SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS.`,
 	cmd.Flags().StringVar(&opts.Ports, "ports", "9092,19092,29092", "one port per broker (0 picks a free port)")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "where the cluster keeps its data (default $XDG_STATE_HOME/kctl/cluster)")
 	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing is written to disk")
+	cmd.Flags().BoolVar(&opts.ACLs, "acls", false, "enforce ACLs, with the --sasl-user as super user")
 	return cmd
 }
 
@@ -117,6 +122,10 @@ func (o *ClusterUpOptions) devOptions() (devcluster.Options, error) {
 			do.DataDir = filepath.Join(StateDir(f.Getenv), "cluster")
 		}
 	}
+	if o.ACLs && f.Global.SASL.User == "" {
+		return do, &FlagError{Err: errors.New("cluster up: --acls needs a super user: add --sasl-user admin (and KCTL_SASL_PASSWORD or --sasl-password-file)")}
+	}
+	do.ACLs = o.ACLs
 	if f.Global.SASL.User == "" && f.Global.SASL.Mechanism != "" {
 		return do, &FlagError{Err: errors.New("cluster up: --sasl-mechanism needs --sasl-user (and KCTL_SASL_PASSWORD or --sasl-password-file); the cluster then takes SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN")}
 	}
@@ -174,9 +183,15 @@ func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 	case do.SASLUser != "":
 		security = "SASL_PLAINTEXT (SCRAM-SHA-256/512, PLAIN)"
 	}
+	if do.ACLs {
+		security += fmt.Sprintf(", ACLs enforced (super user %s)", do.SASLUser)
+	}
 	fmt.Fprintf(out, "embedded cluster: %d brokers (kfake), %s, data %s\n", len(c.Brokers()), security, storage)
 	fmt.Fprintf(out, "bootstrap: %s\n", c.Bootstrap())
 	fmt.Fprintf(out, "  export KCTL_BROKERS=%s\n", c.Bootstrap())
+	if do.SASLUser != "" {
+		fmt.Fprintln(out, "note: kfake's SCRAM login announces 4096 iterations, so users created on it need iterations: 4096 in topics.yaml")
+	}
 	fmt.Fprintln(out, "ready (Ctrl-C to stop)")
 	if o.Started != nil {
 		o.Started(c)

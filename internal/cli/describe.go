@@ -17,6 +17,7 @@ func NewCmdDescribe(f *Factory) *cobra.Command {
 		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdDescribeCluster(f, nil), NewCmdDescribeTopics(f, nil))
+	cmd.AddCommand(NewCmdDescribeACLs(f, nil), NewCmdDescribeUsers(f, nil), NewCmdDescribeQuotas(f, nil))
 	return cmd
 }
 

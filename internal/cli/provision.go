@@ -114,10 +114,12 @@ type validateView struct {
 	Topics int    `json:"topics" yaml:"topics"`
 	// Environment is the one checked (--env, KCTL_ENV, a context's env:);
 	// Environments are those checked: it alone, or all the file defines.
-	Environment  string                `json:"environment,omitempty" yaml:"environment,omitempty"`
-	Environments []string              `json:"environments,omitempty" yaml:"environments,omitempty"`
-	Errors       []topology.Diagnostic `json:"errors" yaml:"errors"`
-	Warnings     []topology.Diagnostic `json:"warnings" yaml:"warnings"`
+	Environment  string   `json:"environment,omitempty" yaml:"environment,omitempty"`
+	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
+	// Access counts the access sections' entries (nil without them).
+	Access   *accessCounts         `json:"access,omitempty" yaml:"access,omitempty"`
+	Errors   []topology.Diagnostic `json:"errors" yaml:"errors"`
+	Warnings []topology.Diagnostic `json:"warnings" yaml:"warnings"`
 }
 
 func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
@@ -131,7 +133,11 @@ func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	case len(v.Environments) > 0:
 		envs = fmt.Sprintf(", %s (%s)", human.Plural(len(v.Environments), "environment"), strings.Join(v.Environments, ", "))
 	}
-	_, err := fmt.Fprintf(w, "%s %s is valid%s: %s%s, %s.\n", st.OK("✓"), v.File, in, human.Plural(v.Topics, "topic"), envs, human.Plural(len(v.Warnings), "warning"))
+	access := ""
+	if a := v.Access; a != nil {
+		access = fmt.Sprintf(", %s, %s, %s", human.Plural(a.ACLs, "ACL"), human.Plural(a.Users, "SCRAM user"), human.Plural(a.Quotas, "quota"))
+	}
+	_, err := fmt.Fprintf(w, "%s %s is valid%s: %s%s%s, %s.\n", st.OK("✓"), v.File, in, human.Plural(v.Topics, "topic"), access, envs, human.Plural(len(v.Warnings), "warning"))
 	return err
 }
 
@@ -186,6 +192,9 @@ func newValidateView(path string, file *topology.File, diags topology.Diagnostic
 	}
 	if file != nil {
 		v.Topics = len(file.Topics)
+		if file.HasAccess() {
+			v.Access = &accessCounts{ACLs: len(file.ACLs), Users: len(file.Users), Quotas: len(file.Quotas)}
+		}
 	}
 	return v
 }
@@ -255,6 +264,11 @@ compare it with the file and print the plan: + create, ~ update (partitions up; 
 old → new), - delete (only with --prune), ! refused with the reason. A config equal to the
 broker's default is not drift; dynamic configs the file does not name are listed as unmanaged.
 
+With users:, acls: or quotas: sections it also reads the cluster's SCRAM users, ACLs and quotas
+(one request each) and plans them in the same list: shorthands expanded to exact ACLs, a
+credential set only when new (or with --rotate-passwords), deletes only with --prune for the
+principals the file manages.
+
 Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a refused change,
 2 changes pending (only with --detailed-exitcode).`,
 		Example: `  kctl plan
@@ -284,7 +298,8 @@ func addDiffFlags(fl *pflag.FlagSet, file *string, maxPartitions *int32, o *prov
 	addMaxPartitionsFlag(fl, maxPartitions)
 	fl.BoolVar(&o.Prune, "prune", false, "also delete undeclared topics under managedPrefixes (never internal ones)")
 	fl.BoolVar(&o.PruneConfigs, "prune-configs", false, "also remove dynamic topic configs the file does not name")
-	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics may be deleted; more is refused")
+	fl.IntVar(&o.MaxDeletes, "max-deletes", 0, "with --prune: how many topics, ACLs, SCRAM credentials and quotas may be deleted; more is refused")
+	fl.BoolVar(&o.RotatePasswords, "rotate-passwords", false, "re-set every declared SCRAM credential from its passwordFrom (otherwise only new ones are set)")
 }
 
 func addMaxPartitionsFlag(fl *pflag.FlagSet, v *int32) {
@@ -309,6 +324,7 @@ func computePlan(ctx context.Context, f *Factory, path string, format ui.Format,
 	if err != nil {
 		return nil, nil, err
 	}
+	opts.Self = selfPrincipal(f, file)
 	octx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
 	st, err := provision.Observe(octx, c.Client, file)
@@ -447,7 +463,11 @@ min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is a
 --allow-risky, or after a "yes" to a prompt that names each one. One failing topic does not stop the others;
 any failure exits 1 naming each. --dry-run asks the brokers to validate every change
 (validate-only) and changes nothing. Topics are deleted only with --prune, only under
-managedPrefixes, never internal ones, and never more than --max-deletes (default 0).`,
+managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
+
+Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
+AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file)
+before anything is sent: one that cannot be read is an error naming it, and nothing is applied.`,
 		Example: `  kctl apply
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run
@@ -516,6 +536,14 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if !p.HasChanges() {
 		return finish()
 	}
+	if !o.DryRun {
+		if err := provision.CheckPasswords(p, f.Getenv); err != nil {
+			if ferr := finish(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+	}
 	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
 	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
 		if err := finish(); err != nil {
@@ -554,6 +582,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		BrokerTimeout:     f.Global.Timeout,
 		LeaderWait:        max(f.Global.Timeout, provision.DefaultLeaderWait),
 		SkipReassignments: throttled,
+		Getenv:            f.Getenv,
 	})
 	view.Result = &res
 	if text {

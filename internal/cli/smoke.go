@@ -9,10 +9,10 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/smoke"
+	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -28,6 +28,12 @@ type SmokeOptions struct {
 	NoApply  bool
 	UsersURL string
 	EmailURL string
+	// UsersAs and EmailAs name SCRAM users declared in the file that the
+	// in-process services connect as (passwords from their passwordFrom).
+	UsersAs string
+	EmailAs string
+	// ACLs (with Embedded) makes the embedded cluster enforce ACLs.
+	ACLs bool
 }
 
 // NewCmdSmoke builds `kctl smoke`.
@@ -45,10 +51,16 @@ email-service group's lag back to 0, and no under-replicated or offline partitio
 
 Every wait is bounded by --timeout. With --embedded it starts the 3-broker cluster in-process
 on free ports and stops everything at the end; it then uses the file's local environment when the
-file defines one (another with --env, KCTL_ENV or a context's env:).`,
+file defines one (another with --env, KCTL_ENV or a context's env:).
+
+On a cluster that enforces ACLs, smoke itself connects with the global SASL flags (a principal
+that may apply the file and read the DLT and the group's lag, e.g. the admin), and
+--users-as/--email-as make the in-process services connect as SCRAM users the file declares
+(passwords from their passwordFrom), so the check proves the file's ACLs are enough for them.`,
 		Example: `  kctl smoke --embedded
   kctl smoke -b kafka-1:9092 --count 100 --junit smoke-junit.xml
-  kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json`,
+  kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json
+  kctl smoke --sasl-mechanism scram-sha-256 --sasl-user admin --users-as users-service --email-as email-service`,
 		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := fileFlag(opts.File, args)
@@ -70,6 +82,12 @@ file defines one (another with --env, KCTL_ENV or a context's env:).`,
 					return &FlagError{Err: fmt.Errorf("%s %q: give an http:// or https:// URL with a host, e.g. %s http://users:8080", u.flag, u.v, u.flag)}
 				}
 			}
+			if opts.UsersURL != "" && (opts.UsersAs != "" || opts.EmailAs != "") {
+				return &FlagError{Err: errors.New("--users-as/--email-as set the credentials of in-process services: drop them with --users-url/--email-url (deployed services bring their own)")}
+			}
+			if opts.ACLs && !opts.Embedded {
+				return &FlagError{Err: errors.New("--acls makes the embedded cluster enforce ACLs: add --embedded (a real cluster enforces its own)")}
+			}
 			if opts.Embedded && (f.Global.BrokersSet || f.Global.Context != "") {
 				return &FlagError{Err: errors.New("--embedded starts its own cluster: drop -b/--context, or drop --embedded to test that cluster")}
 			}
@@ -87,6 +105,9 @@ file defines one (another with --env, KCTL_ENV or a context's env:).`,
 	fl.BoolVar(&opts.NoApply, "no-apply", false, "only check that the topics match the file; change nothing")
 	fl.StringVar(&opts.UsersURL, "users-url", "", "a deployed users service, e.g. http://users:8080")
 	fl.StringVar(&opts.EmailURL, "email-url", "", "a deployed email service, e.g. http://email:8081")
+	fl.BoolVar(&opts.ACLs, "acls", false, "with --embedded: the cluster enforces ACLs (smoke connects as its super user; give the services users with --users-as/--email-as)")
+	fl.StringVar(&opts.UsersAs, "users-as", "", "the in-process users service connects as this SCRAM user of the file's users: (password from its passwordFrom)")
+	fl.StringVar(&opts.EmailAs, "email-as", "", "the in-process email service connects as this SCRAM user of the file's users: (password from its passwordFrom)")
 	return cmd
 }
 
@@ -120,16 +141,20 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	}
 	var settings kafka.Settings
 	if o.Embedded {
-		c, err := devcluster.Start(devcluster.Options{})
+		c, sasl, err := o.startEmbedded()
 		if err != nil {
 			return err
 		}
 		defer c.Close()
-		settings = kafka.Settings{Brokers: c.Brokers(), BrokersFrom: "--embedded", Timeout: f.Global.Timeout}
+		settings = kafka.Settings{Brokers: c.Brokers(), BrokersFrom: "--embedded", Timeout: f.Global.Timeout, SASL: sasl}
 	} else if settings, err = f.Settings(file.Cluster.Brokers, o.File); err != nil {
 		return err
 	}
 	kopts, err := settings.Options(f.Getenv)
+	if err != nil {
+		return err
+	}
+	svcOpts, err := o.serviceCredentials(settings, file)
 	if err != nil {
 		return err
 	}
@@ -145,6 +170,9 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		where := "brokers " + strings.Join(settings.Brokers, ",")
 		if o.Embedded {
 			where = "embedded 3-broker cluster on " + strings.Join(settings.Brokers, ",")
+			if o.ACLs {
+				where = "embedded 3-broker cluster enforcing ACLs on " + strings.Join(settings.Brokers, ",")
+			}
 		}
 		if file.Env != "" {
 			where += ", environment " + file.Env
@@ -156,7 +184,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts,
 		Brokers: settings.Brokers, Embedded: o.Embedded, Count: o.Count, Timeout: settings.Timeout,
 		Topics:        smoke.TopicsStep(cl, file, o.NoApply),
-		StartServices: o.services(settings, kopts, svcLog),
+		StartServices: o.services(settings, kopts, svcOpts, svcLog),
 		Logger:        svcLog,
 		Progress: func(s smoke.Step) {
 			if text {
@@ -207,13 +235,49 @@ func (f *Factory) serviceLogger() *slog.Logger {
 
 // services returns the hook that locates deployed services or starts
 // in-process ones.
-func (o *SmokeOptions) services(s kafka.Settings, kopts []kgo.Opt, log *slog.Logger) func(context.Context) (smoke.Services, error) {
+func (o *SmokeOptions) services(s kafka.Settings, kopts []kgo.Opt, svc [2][]kgo.Opt, log *slog.Logger) func(context.Context) (smoke.Services, error) {
 	if o.UsersURL != "" {
 		return func(context.Context) (smoke.Services, error) {
 			return smoke.Services{UsersURL: strings.TrimRight(o.UsersURL, "/"), EmailURL: strings.TrimRight(o.EmailURL, "/")}, nil
 		}
 	}
 	return func(ctx context.Context) (smoke.Services, error) {
-		return smoke.StartInProcess(ctx, smoke.InProcess{Brokers: s.Brokers, KafkaOpts: kopts, Logger: log, ConnectTimeout: s.Timeout})
+		return smoke.StartInProcess(ctx, smoke.InProcess{Brokers: s.Brokers, KafkaOpts: kopts, UsersKafkaOpts: svc[0], EmailKafkaOpts: svc[1], Logger: log, ConnectTimeout: s.Timeout})
 	}
+}
+
+// serviceCredentials returns the client options of the in-process users
+// and email services when --users-as/--email-as name SCRAM users of the
+// file (nil: the service connects as smoke does). It returns an error
+// naming the user that the file does not declare or whose password cannot
+// be read.
+func (o *SmokeOptions) serviceCredentials(s kafka.Settings, file *topology.File) ([2][]kgo.Opt, error) {
+	var out [2][]kgo.Opt
+	for i, as := range []struct{ flag, user string }{{"--users-as", o.UsersAs}, {"--email-as", o.EmailAs}} {
+		if as.user == "" {
+			continue
+		}
+		var u *topology.User
+		for j := range file.Users {
+			if file.Users[j].Name == as.user {
+				u = &file.Users[j]
+				break
+			}
+		}
+		if u == nil {
+			return out, &FlagError{Err: fmt.Errorf("%s %s: %s declares no such user under users: (declare it with passwordFrom, or name a declared one)", as.flag, as.user, file.Path)}
+		}
+		pw, err := u.PasswordFrom.Read(u.Name, o.f.Getenv)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", as.flag, err)
+		}
+		ss := s
+		ss.SASL = kafka.SASL{Mechanism: u.Mechanism, User: u.Name, Password: pw}
+		opts, err := ss.Options(o.f.Getenv)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", as.flag, err)
+		}
+		out[i] = opts
+	}
+	return out, nil
 }

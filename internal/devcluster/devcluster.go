@@ -30,9 +30,12 @@ type Options struct {
 	ClusterID string
 	// SASL, when User is set, requires SCRAM-SHA-256/512 (and PLAIN) with this user.
 	SASLUser, SASLPassword string
-	TLS                    *tls.Config
-	Logger                 *slog.Logger
-	Extra                  []kfake.Opt // test hooks
+	// ACLs enforces ACLs (kfake's EnableACLs): SASLUser is the super user,
+	// every other principal needs ACLs. It needs SASLUser.
+	ACLs   bool
+	TLS    *tls.Config
+	Logger *slog.Logger
+	Extra  []kfake.Opt // test hooks
 }
 
 // Cluster is a running embedded cluster.
@@ -142,7 +145,11 @@ func Start(o Options) (*Cluster, error) {
 		kfake.Ports(ports...),
 		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
 			_, port, _ := net.SplitHostPort(addr)
-			return net.Listen(network, "127.0.0.1:"+port)
+			ln, err := net.Listen(network, "127.0.0.1:"+port)
+			if err == nil && o.SASLUser != "" && o.TLS == nil {
+				ln = saslShimListener{ln} // kcat's SASL needs it (kcatshim.go)
+			}
+			return ln, err
 		}),
 		kfake.DefaultNumPartitions(1),
 	}
@@ -157,6 +164,13 @@ func Start(o Options) (*Cluster, error) {
 			kfake.Superuser("SCRAM-SHA-256", o.SASLUser, o.SASLPassword),
 			kfake.Superuser("SCRAM-SHA-512", o.SASLUser, o.SASLPassword),
 			kfake.Superuser("PLAIN", o.SASLUser, o.SASLPassword))
+	}
+	if o.ACLs {
+		if o.SASLUser == "" {
+			release()
+			return nil, errors.New("ACLs need a SASL super user: give --sasl-user (and KCTL_SASL_PASSWORD or --sasl-password-file) with --acls")
+		}
+		opts = append(opts, kfake.EnableACLs())
 	}
 	if o.TLS != nil {
 		opts = append(opts, kfake.TLS(o.TLS))
