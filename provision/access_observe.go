@@ -84,18 +84,29 @@ func ObserveAccess(ctx context.Context, cl kmsg.Requestor, parts int) (*AccessSt
 	return st, nil
 }
 
-// accessError explains a failed access request.
+// accessError explains a failed access request; it unwraps to the Kafka
+// error (errors.Is(err, kerr.SecurityDisabled) tells a cluster without an
+// authorizer).
 func accessError(api string, code int16, msg *string) error {
 	e := kerr.ErrorForCode(code)
 	text := withMessage(e, msg)
 	switch {
 	case errors.Is(e, kerr.SecurityDisabled):
-		return fmt.Errorf("%s: the cluster has no authorizer (%s): enable one on the brokers (authorizer.class.name), or remove the acls: section", api, text)
+		return &kafkaError{fmt.Sprintf("%s: the cluster has no authorizer (%s): enable one on the brokers (authorizer.class.name), or remove the acls: section", api, text), e}
 	case errors.Is(e, kerr.ClusterAuthorizationFailed):
-		return fmt.Errorf("%s: not authorized (%s): connect as a principal with the needed rights on the cluster (Describe/Alter, DescribeConfigs/AlterConfigs), e.g. a super user", api, text)
+		return &kafkaError{fmt.Sprintf("%s: not authorized (%s): connect as a principal with the needed rights on the cluster (Describe/Alter, DescribeConfigs/AlterConfigs), e.g. a super user", api, text), e}
 	}
-	return fmt.Errorf("%s: %s", api, text)
+	return &kafkaError{fmt.Sprintf("%s: %s", api, text), e}
 }
+
+// kafkaError is an explained Kafka error code.
+type kafkaError struct {
+	msg string
+	err error
+}
+
+func (e *kafkaError) Error() string { return e.msg }
+func (e *kafkaError) Unwrap() error { return e.err }
 
 // DescribeACLs returns every ACL on the cluster, sorted by principal,
 // resource and operation. It returns an error when the request or the

@@ -27,6 +27,10 @@ type ExportOptions struct {
 	All bool
 	// ManagedPrefixes become the file's managedPrefixes.
 	ManagedPrefixes []string
+	// Access also reads the cluster's ACLs, SCRAM users and client quotas
+	// (one request each, while the topics are read) and writes them as the
+	// file's users:, acls:, quotas: and managedPrincipals (Export.Access).
+	Access bool
 }
 
 // Export is what `kctl export` read from a cluster: the topics file to
@@ -49,6 +53,8 @@ type Export struct {
 	// (metadata error) or written without configs (DescribeConfigs
 	// error); each with why.
 	Failed []ExportFailure `json:"failed" yaml:"failed"`
+	// Access is what was made of the cluster's access (nil: not read).
+	Access *AccessExport `json:"access,omitempty" yaml:"access,omitempty"`
 }
 
 // ExportedConfig is a config kctl cannot validate.
@@ -81,12 +87,21 @@ var ErrNoMatch = errors.New("no topic matches")
 // (replication factor, identical configs) goes to defaults:; topics are
 // sorted by name. It returns an error when metadata cannot be read, or
 // wrapping ErrNoMatch naming the patterns that match no topic; a topic
-// whose configs cannot be read is kept, in Failed.
+// whose configs cannot be read is kept, in Failed. With opts.Access the
+// cluster's access is read too, by three more requests sent at once with
+// the topics' (DescribeAcls, DescribeUserScramCredentials,
+// DescribeClientQuotas); a part that cannot be read is in Export.Access,
+// never an error of ExportTopics.
 func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*Export, error) {
 	for _, p := range opts.Patterns {
 		if p == "" {
 			return nil, errors.New("export: an empty topic pattern: give topic names or prefixes such as user.*")
 		}
+	}
+	var access chan *accessRead
+	if opts.Access {
+		access = make(chan *accessRead, 1)
+		go func() { access <- readAccess(ctx, cl) }()
 	}
 	meta := kmsg.NewPtrMetadataRequest()
 	meta.Topics = nil
@@ -184,6 +199,12 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	}
 	factorDefaults(&spec)
 	spec.Comment = exportComment(ex, len(names), opts.All)
+	if access != nil {
+		spec.Access, ex.Access = exportAccess(<-access)
+		if ex.Access.Users+ex.Access.ACLs+ex.Access.Quotas > 0 || len(ex.Access.Skipped)+len(ex.Access.Failed)+len(ex.Access.LeftOut) > 0 {
+			spec.Comment += "\n" + accessComment(ex.Access)
+		}
+	}
 	ex.Spec, ex.Topics = spec, len(names)
 	sort.SliceStable(ex.Failed, func(i, j int) bool { return ex.Failed[i].Topic < ex.Failed[j].Topic })
 	return ex, nil

@@ -35,14 +35,7 @@ func PasswordEnvName(user string) string {
 // users and quotas. It returns an error only if YAML encoding fails.
 func EncodeAccess(users []User, acls []ACL, quotas []Quota) ([]byte, error) {
 	root := &yaml.Node{Kind: yaml.MappingNode}
-	add := func(key string, items *yaml.Node) {
-		if len(items.Content) > 0 {
-			root.Content = append(root.Content, str(key), items)
-		}
-	}
-	add("users", encodeUsers(users))
-	add("acls", encodeACLs(acls))
-	add("quotas", encodeQuotas(quotas))
+	root.Content = SpecAccess{Users: users, ACLs: acls, Quotas: quotas}.nodes()
 	if len(root.Content) == 0 {
 		return nil, nil
 	}
@@ -56,6 +49,44 @@ func EncodeAccess(users []User, acls []ACL, quotas []Quota) ([]byte, error) {
 		return nil, fmt.Errorf("encode access sections: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// SpecAccess is the access a Spec declares (what `kctl export` read from
+// a cluster), written as EncodeAccess writes it.
+type SpecAccess struct {
+	// ManagedPrincipals become managedPrincipals: (written when set).
+	ManagedPrincipals []string
+	Users             []User
+	ACLs              []ACL
+	Quotas            []Quota
+	// Comments are written above the section they are keyed by
+	// (SectionUsers, SectionACLs, SectionQuotas, SectionManagedPrincipals),
+	// one "# " line per line.
+	Comments map[string]string
+}
+
+// key returns the key node of section, with its comment.
+func (a SpecAccess) key(section string) *yaml.Node {
+	k := str(section)
+	if c := a.Comments[section]; c != "" {
+		k.HeadComment = comment(c)
+	}
+	return k
+}
+
+// nodes returns the key and value nodes of the users:, acls: and quotas:
+// sections, each only when it has entries.
+func (a SpecAccess) nodes() []*yaml.Node {
+	var out []*yaml.Node
+	add := func(section string, items *yaml.Node) {
+		if len(items.Content) > 0 {
+			out = append(out, a.key(section), items)
+		}
+	}
+	add(SectionUsers, encodeUsers(a.Users))
+	add(SectionACLs, encodeACLs(a.ACLs))
+	add(SectionQuotas, encodeQuotas(a.Quotas))
+	return out
 }
 
 func num(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }

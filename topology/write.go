@@ -20,6 +20,10 @@ type Spec struct {
 	ManagedPrefixes []string
 	Defaults        Defaults
 	Topics          []SpecTopic
+	// Access is written after topics (users:, acls:, quotas:, each only
+	// when it has entries) with managedPrincipals after managedPrefixes;
+	// see SpecAccess.
+	Access SpecAccess
 }
 
 // SpecTopic is one topic of a Spec.
@@ -105,6 +109,9 @@ func (s *Spec) Encode(w io.Writer) error {
 	if len(s.ManagedPrefixes) > 0 {
 		root.Content = append(root.Content, str("managedPrefixes"), flowList(s.ManagedPrefixes))
 	}
+	if len(s.Access.ManagedPrincipals) > 0 {
+		root.Content = append(root.Content, s.Access.key(SectionManagedPrincipals), flowList(s.Access.ManagedPrincipals))
+	}
 	d := &yaml.Node{Kind: yaml.MappingNode}
 	if s.Defaults.Partitions > 0 {
 		d.Content = append(d.Content, str("partitions"), integer(int64(s.Defaults.Partitions)))
@@ -147,6 +154,7 @@ func (s *Spec) Encode(w io.Writer) error {
 		topics.Content = append(topics.Content, m)
 	}
 	root.Content = append(root.Content, str("topics"), topics)
+	root.Content = append(root.Content, s.Access.nodes()...)
 
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
