@@ -53,6 +53,10 @@ type AccessLeftOut struct {
 	Kind string `json:"kind" yaml:"kind"` // KindACL, KindUser, KindQuota
 	Name string `json:"name" yaml:"name"`
 	Why  string `json:"why" yaml:"why"`
+	// Pruned: its principal is a user the file declares, so kctl apply
+	// --prune with the file would delete it.
+	Pruned    bool `json:"prunedWithFile" yaml:"prunedWithFile"`
+	principal string
 }
 
 // accessRead is the cluster's access as three concurrent requests read it.
@@ -101,7 +105,7 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 	partial := map[string]bool{}
 	for _, a := range acls {
 		if why := aclNotDeclarable(a); why != "" {
-			ax.LeftOut = append(ax.LeftOut, AccessLeftOut{Kind: KindACL, Name: a.String(), Why: why})
+			ax.LeftOut = append(ax.LeftOut, AccessLeftOut{Kind: KindACL, Name: a.String(), Why: why, principal: a.Principal})
 			partial[a.Principal] = true
 			continue
 		}
@@ -123,7 +127,7 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 		for _, k := range topology.SortedQuotaKeys(q.Values) {
 			if !known[k] {
 				ax.LeftOut = append(ax.LeftOut, AccessLeftOut{Kind: KindQuota, Name: q.Entity.String(),
-					Why: fmt.Sprintf("%s = %s is a quota kctl does not manage", k, strconv.FormatFloat(q.Values[k], 'f', -1, 64))})
+					Why: fmt.Sprintf("%s = %s is a quota kctl does not manage", k, strconv.FormatFloat(q.Values[k], 'f', -1, 64)), principal: "User:" + q.Entity.User})
 				if q.Entity.User != "" {
 					partial["User:"+q.Entity.User] = true
 				}
@@ -136,6 +140,13 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 		}
 	}
 	ax.Users, ax.ACLs, ax.Quotas = len(sa.Users), len(sa.ACLs), len(sa.Quotas)
+	for i, l := range ax.LeftOut {
+		for _, u := range sa.Users {
+			if u.Principal() == l.principal {
+				ax.LeftOut[i].Pruned = true
+			}
+		}
+	}
 
 	// managedPrincipals: only when every part was read (it makes plan read
 	// all three), for the principals whose access the file holds whole.

@@ -99,7 +99,8 @@ func TestExportAccessRoundTrip(t *testing.T) {
 		t.Errorf("managed principals %v", ax.ManagedPrincipals)
 	}
 	if len(ax.LeftOut) != 2 || !strings.Contains(ax.LeftOut[0].Why, `principal "Group:legacy" is not User:<name>`) ||
-		ax.LeftOut[1].Name != "user=stranger" || !strings.Contains(ax.LeftOut[1].Why, "connection_creation_rate = 5") {
+		ax.LeftOut[1].Name != "user=stranger" || !strings.Contains(ax.LeftOut[1].Why, "connection_creation_rate = 5") ||
+		ax.LeftOut[0].Pruned || !ax.LeftOut[1].Pruned {
 		t.Errorf("left out %+v", ax.LeftOut)
 	}
 	for _, want := range []string{

@@ -27,6 +27,18 @@ type ExportOptions struct {
 	// Output is the file to write; "" or "-" is stdout.
 	Output string
 	Force  bool
+	// Access, NoAccess: --access, --no-access (see accessWanted).
+	Access, NoAccess bool
+}
+
+// accessWanted reports whether the cluster's access is exported: by
+// default for a whole-cluster export, with topic patterns only with
+// --access; never with --no-access.
+func (o *ExportOptions) accessWanted() bool {
+	if o.NoAccess {
+		return false
+	}
+	return o.Access || len(o.Patterns) == 0
 }
 
 // NewCmdExport builds `kctl export [TOPIC|PREFIX*...] [--all]
@@ -49,14 +61,27 @@ A topic whose partitions have different replica counts is written with the most 
 and a comment; configs kctl cannot validate are listed on stderr (vendor ones exported, unknown
 ones written as comments).
 
+Access: a whole-cluster export also writes the cluster's SCRAM users (users:), ACLs (acls:, in
+the long form, one entry per principal, host, permission and resource) and client quotas
+(quotas:), read with one request each while the topics are read; principals with ACLs or quotas
+but no SCRAM user go to managedPrincipals. kctl cannot read passwords: each user's passwordFrom
+names an environment variable, KCTL_PASSWORD_<USER> (listed on stderr), which apply reads only
+to create the user or with --rotate-passwords, so the plan on the same cluster needs none. A
+cluster without an authorizer has no ACLs: they are left out with a note. With TOPIC or PREFIX*
+arguments access is exported only with --access; --no-access exports topics only.
+
 On this command -o/--output names the file to write (export always writes YAML); without it,
 or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
 		Example: `  kctl export -o topics.yaml
   kctl export 'user.*' --managed-prefix user. -o topics.yaml
   kctl export orders payments > topics.yaml
-  kctl export --all -o everything.yaml --force`,
+  kctl export --all -o everything.yaml --force
+  kctl export --no-access -o topics.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
+			if opts.Access && opts.NoAccess {
+				return &FlagError{Err: errors.New("--access and --no-access contradict each other: give one")}
+			}
 			if err := checkExportOutput(opts.Output); err != nil {
 				return err
 			}
@@ -79,6 +104,8 @@ or with -o -, the file goes to stdout. An existing file is overwritten only with
 	fl.BoolVar(&opts.All, "all", false, "include internal topics (__*, _schemas, _confluent*, connect-*)")
 	fl.StringSliceVar(&opts.ManagedPrefixes, "managed-prefix", nil, "write managedPrefixes: P (repeatable, or comma-separated)")
 	fl.BoolVar(&opts.Force, "force", false, "overwrite the -o file if it exists")
+	fl.BoolVar(&opts.Access, "access", false, "write the cluster's users, ACLs and quotas even with TOPIC arguments (the default without)")
+	fl.BoolVar(&opts.NoAccess, "no-access", false, "write topics only: no users, ACLs or quotas")
 	return cmd
 }
 
@@ -114,7 +141,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 	defer c.Close()
 	rctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
-	ex, err := provision.ExportTopics(rctx, c.Client, provision.ExportOptions{Patterns: o.Patterns, All: o.All, ManagedPrefixes: o.ManagedPrefixes})
+	ex, err := provision.ExportTopics(rctx, c.Client, provision.ExportOptions{Patterns: o.Patterns, All: o.All, ManagedPrefixes: o.ManagedPrefixes, Access: o.accessWanted()})
 	if err != nil {
 		return err
 	}
@@ -136,6 +163,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 		return err
 	}
 	writeExportNotes(f, ex)
+	writeAccessNotes(f, ex.Access)
 	// Only its errors: its warnings repeat the notes above (vendor
 	// configs) or are validate's to give.
 	writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags.Errors())
@@ -144,7 +172,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 		if ex.Internal > 0 {
 			internal = fmt.Sprintf(" (%s left out; --all includes them)", human.Plural(ex.Internal, "internal topic"))
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Exported %s from cluster %q to %s%s.\n", human.Plural(ex.Topics, "topic"), ex.ClusterID, o.Output, internal)
+		fmt.Fprintf(f.IO.ErrOut, "Exported %s from cluster %q to %s%s.\n", exportedWhat(ex), ex.ClusterID, o.Output, internal)
 	}
 	if len(ex.Failed) > 0 {
 		var names []string
@@ -152,6 +180,13 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 			names = append(names, fl.Topic)
 		}
 		return fmt.Errorf("%s could not be read whole (%s; see the warnings above): the file is incomplete for them", human.Plural(len(ex.Failed), "topic"), strings.Join(names, ", "))
+	}
+	if ax := ex.Access; ax != nil && len(ax.Failed) > 0 {
+		var parts []string
+		for _, p := range ax.Failed {
+			parts = append(parts, p.Part)
+		}
+		return fmt.Errorf("the cluster's %s could not be read (see the warnings above): the file lacks them; connect as a principal allowed to describe them, or export topics only with --no-access", strings.Join(parts, ", "))
 	}
 	if n := len(diags.Errors()); n > 0 {
 		return fmt.Errorf("the exported file has %s (above): the cluster holds topics kctl validate refuses; fix the file or the cluster", human.Plural(n, "error"))
@@ -187,6 +222,42 @@ func writeExportNotes(f *Factory, ex *provision.Export) {
 		}
 		f.Warnf("topic %s %s: %s", fl.Topic, what, fl.Error)
 	}
+}
+
+// writeAccessNotes says on stderr what the file's access sections lack:
+// parts not exported, entries left out, and where passwords come from.
+func writeAccessNotes(f *Factory, ax *provision.AccessExport) {
+	if ax == nil {
+		return
+	}
+	for _, p := range ax.Skipped {
+		fmt.Fprintf(f.IO.ErrOut, "note: %s not exported: %s; the file has topics, users and quotas.\n", p.Part, p.Error)
+	}
+	for _, p := range ax.Failed {
+		f.Warnf("%s not exported: %s", p.Part, p.Error)
+	}
+	for _, l := range ax.LeftOut {
+		prune := ""
+		if l.Pruned {
+			prune = " (kctl apply --prune with this file would delete it: its user is declared)"
+		}
+		f.Warnf("%s %s left out: %s%s", l.Kind, l.Name, l.Why, prune)
+	}
+	if len(ax.PasswordEnvs) > 0 {
+		fmt.Fprintf(f.IO.ErrOut, "note: kctl cannot read passwords: the file's %s read theirs from %s, needed only to create them (another cluster) or with --rotate-passwords.\n",
+			human.Plural(ax.Users, "SCRAM user"), strings.Join(ax.PasswordEnvs, ", "))
+	}
+}
+
+// exportedWhat is "3 topics", or with access "3 topics, 2 SCRAM users,
+// 9 ACLs and 1 client quota".
+func exportedWhat(ex *provision.Export) string {
+	topics := human.Plural(ex.Topics, "topic")
+	ax := ex.Access
+	if ax == nil || ax.Users+ax.ACLs+ax.Quotas == 0 {
+		return topics
+	}
+	return fmt.Sprintf("%s, %s, %s and %s", topics, human.Plural(ax.Users, "SCRAM user"), human.Plural(ax.ACLs, "ACL"), human.Plural(ax.Quotas, "client quota"))
 }
 
 func firstLine(s string) string {
