@@ -79,7 +79,7 @@ func readAccess(ctx context.Context, cl kmsg.Requestor) *accessRead {
 }
 
 // exportAccess turns what readAccess read into the spec's access sections
-// (long-form ACLs, users with an environment variable for their password,
+// (ACLs as shorthands where exact, else long form; users with an environment variable for their password,
 // the quotas kctl manages) and the AccessExport that explains them. A
 // cluster without an authorizer has its ACLs skipped; a part that failed
 // otherwise is in Failed.
@@ -180,7 +180,8 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 			"kctl apply reads it only to create a user or with --rotate-passwords; users that exist need none."
 	}
 	if len(sa.ACLs) > 0 {
-		sa.Comments[topology.SectionACLs] = "The cluster's ACLs in the long form: one entry per principal, host, permission and resource."
+		sa.Comments[topology.SectionACLs] = "The cluster's ACLs: producer:/consumer: where they expand to exactly a principal's ACLs,\n" +
+			"the others in the long form, one entry per principal, host, permission and resource."
 	}
 	if len(sa.ManagedPrincipals) > 0 {
 		sa.Comments[topology.SectionManagedPrincipals] = "Principals whose ACLs and quotas this file declares whole, like the users below:\n" +

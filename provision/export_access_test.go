@@ -107,6 +107,7 @@ func TestExportAccessRoundTrip(t *testing.T) {
 		"# kctl cannot read passwords",
 		"  - {name: email-service, mechanism: scram-sha-256, iterations: 4096, passwordFrom: {env: KCTL_PASSWORD_EMAIL_SERVICE}}\n",
 		"managedPrincipals: ['User:*', 'User:ops']\n",
+		"  - principal: User:email-service\n    consumer: {topics: [user.signed-up], group: email-service}\n    producer: {topics: [user.signed-up.dlt]}\n",
 		"  - principal: User:ops\n    allow: [describeConfigs]\n    resource: {type: topic, name: user., pattern: prefixed}\n",
 		"  - principal: User:*\n    deny: [delete]\n    resource: {type: topic, name: user.signed-up.dlt}\n",
 		"  - {clientId: batch, producerByteRate: 1MiB}\n",

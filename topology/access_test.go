@@ -213,6 +213,19 @@ func TestEncodeAccessRoundTrip(t *testing.T) {
 	acls := append(append([]ACL{}, f.ACLs...),
 		ACL{Principal: "User:*", Host: "10.1.2.3", Permission: Deny, Operation: "all", ResourceType: ResourceTopic, ResourceName: "secret: #1", Pattern: PatternLiteral},
 		ACL{Principal: "User:tx", Host: "*", Permission: Allow, Operation: "write", ResourceType: ResourceTransactionalID, ResourceName: "tx-", Pattern: PatternPrefixed})
+	// No shorthand expands to these exactly: read, write and describe on
+	// one topic; a consumer's topic without a group; a literal group name
+	// ending in '*' (a shorthand would read it as a prefix).
+	for _, op := range []string{"read", "write", "describe"} {
+		acls = append(acls, ACL{Principal: "User:mixed", Host: "*", Permission: Allow, Operation: op, ResourceType: ResourceTopic, ResourceName: "orders", Pattern: PatternLiteral})
+	}
+	for _, op := range []string{"read", "describe"} {
+		acls = append(acls, ACL{Principal: "User:reader", Host: "*", Permission: Allow, Operation: op, ResourceType: ResourceTopic, ResourceName: "audit", Pattern: PatternLiteral})
+	}
+	acls = append(acls, ACL{Principal: "User:reader", Host: "*", Permission: Allow, Operation: "read", ResourceType: ResourceGroup, ResourceName: "g*", Pattern: PatternLiteral},
+		ACL{Principal: "User:reader", Host: "10.0.0.1", Permission: Allow, Operation: "read", ResourceType: ResourceGroup, ResourceName: "g", Pattern: PatternPrefixed},
+		ACL{Principal: "User:reader", Host: "10.0.0.1", Permission: Allow, Operation: "read", ResourceType: ResourceTopic, ResourceName: "a", Pattern: PatternLiteral},
+		ACL{Principal: "User:reader", Host: "10.0.0.1", Permission: Allow, Operation: "describe", ResourceType: ResourceTopic, ResourceName: "a", Pattern: PatternLiteral})
 	users := append(append([]User{}, f.Users...), User{Name: "legacy.app", Mechanism: ScramSHA512, Iterations: 4096})
 	quotas := append(append([]Quota{}, f.Quotas...), Quota{Entity: QuotaEntity{DefaultUser: true, ClientID: "batch"}, Values: map[string]float64{QuotaRequestPercentage: 12.5, "connection_creation_rate": 3}})
 	out, err := EncodeAccess(users, acls, quotas)
@@ -242,7 +255,19 @@ func TestEncodeAccessRoundTrip(t *testing.T) {
 		g.Quotas[2].Values[QuotaRequestPercentage] != 12.5 || len(g.Quotas[2].Values) != 1 {
 		t.Errorf("quotas %+v\n%s", g.Quotas, out)
 	}
-	if !strings.Contains(string(out), "    allow: [write, describe]\n    resource: {type: topic, name: user.signed-up}\n") {
-		t.Errorf("ACLs are not grouped:\n%s", out)
+	for _, want := range []string{
+		// The shorthands, where they expand exactly to the ACLs.
+		"  - principal: User:users-service\n    producer: {topics: [user.signed-up], idempotent: true}\n",
+		"  - principal: User:email-service\n    consumer: {topics: [user.signed-up], group: email-service}\n    producer: {topics: [user.signed-up.dlt]}\n",
+		"  - principal: User:reader\n    host: 10.0.0.1\n    consumer: {topics: [a], group: g*}\n",
+		// The long form, grouped, elsewhere.
+		"  - principal: User:mixed\n    allow: [read, write, describe]\n    resource: {type: topic, name: orders}\n",
+		"  - principal: User:reader\n    allow: [read, describe]\n    resource: {type: topic, name: audit}\n",
+		"  - principal: User:reader\n    allow: [read]\n    resource: {type: group, name: g*}\n",
+		"    allow: [write]\n    resource: {type: transactionalId, name: tx-, pattern: prefixed}\n",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the ACLs lack %q:\n%s", want, out)
+		}
 	}
 }

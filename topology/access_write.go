@@ -3,6 +3,7 @@ package topology
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,8 +30,9 @@ func PasswordEnvName(user string) string {
 // EncodeAccess returns the users:, acls: and quotas: sections (each only
 // when it has entries) that declare exactly users, acls and quotas, as a
 // topics.yaml fragment to append to a file (what `kctl export` writes for
-// a cluster's access). ACLs of one principal, host, permission and
-// resource share one long-form entry; user passwords come from
+// a cluster's access). ACLs that producer: and consumer: shorthands expand
+// to exactly are written with them; the others of one principal, host,
+// permission and resource share one long-form entry; user passwords come from
 // PasswordEnvName. Parsing the result gives back the same ACLs (by Key),
 // users and quotas. It returns an error only if YAML encoding fails.
 func EncodeAccess(users []User, acls []ACL, quotas []Quota) ([]byte, error) {
@@ -116,6 +118,10 @@ func encodeUsers(users []User) *yaml.Node {
 	return seq
 }
 
+// encodeACLs writes acls grouped per principal and host: the ACLs that a
+// producer: or consumer: shorthand expands to exactly (allows only, names
+// a shorthand can spell) as one entry with the shorthands, the rest in the
+// long form, one entry per permission and resource.
 func encodeACLs(acls []ACL) *yaml.Node {
 	type group struct {
 		a   ACL
@@ -133,9 +139,40 @@ func encodeACLs(acls []ACL) *yaml.Node {
 		}
 		g.ops = append(g.ops, a.Operation)
 	}
-	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	// The shorthands of each principal and host, and the groups they take.
+	short := map[string]*shorthand{}
+	taken := map[string]bool{}
 	for _, k := range order {
 		g := groups[k]
+		who := g.a.Principal + "\x00" + g.a.Host
+		if short[who] == nil {
+			short[who] = &shorthand{}
+		}
+		short[who].offer(k, g.a, g.ops)
+	}
+	for _, sh := range short {
+		for _, k := range sh.keys() {
+			taken[k] = true
+		}
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	written := map[string]bool{}
+	for _, k := range order {
+		g := groups[k]
+		who := g.a.Principal + "\x00" + g.a.Host
+		if sh := short[who]; !written[who] && len(sh.keys()) > 0 {
+			written[who] = true
+			m := &yaml.Node{Kind: yaml.MappingNode}
+			m.Content = append(m.Content, str("principal"), str(g.a.Principal))
+			if g.a.Host != "*" && g.a.Host != "" {
+				m.Content = append(m.Content, str("host"), str(g.a.Host))
+			}
+			m.Content = append(m.Content, sh.nodes()...)
+			seq.Content = append(seq.Content, m)
+		}
+		if taken[k] {
+			continue
+		}
 		m := &yaml.Node{Kind: yaml.MappingNode}
 		m.Content = append(m.Content, str("principal"), str(g.a.Principal))
 		if g.a.Host != "*" && g.a.Host != "" {
@@ -157,6 +194,102 @@ func encodeACLs(acls []ACL) *yaml.Node {
 		seq.Content = append(seq.Content, m)
 	}
 	return seq
+}
+
+// shorthand collects, for one principal and host, the ACL groups a
+// producer: or consumer: shorthand expands to exactly.
+type shorthand struct {
+	// producer: topics and transactional IDs with exactly write and
+	// describe; idempotent: idempotentWrite alone on the cluster.
+	prodTopics, prodTxn []string
+	prodKeys            []string
+	idemKey             string
+	// consumer: topics with exactly read and describe, groups with read
+	// alone (used only when it has both).
+	consTopics, consGroups []string
+	consKeys               []string
+}
+
+// offer adds the group of ACLs key (a's resource, operations ops) when a
+// shorthand expands to exactly it.
+func (s *shorthand) offer(key string, a ACL, ops []string) {
+	name, ok := shorthandName(a)
+	if a.Permission != Allow || !ok {
+		return
+	}
+	set := strings.Join(slices.Sorted(slices.Values(ops)), ",")
+	switch {
+	case a.ResourceType == ResourceTopic && set == "describe,write":
+		s.prodTopics, s.prodKeys = append(s.prodTopics, name), append(s.prodKeys, key)
+	case a.ResourceType == ResourceTransactionalID && set == "describe,write":
+		s.prodTxn, s.prodKeys = append(s.prodTxn, name), append(s.prodKeys, key)
+	case a.ResourceType == ResourceCluster && set == "idempotentWrite":
+		s.idemKey = key
+	case a.ResourceType == ResourceTopic && set == "describe,read":
+		s.consTopics, s.consKeys = append(s.consTopics, name), append(s.consKeys, key)
+	case a.ResourceType == ResourceGroup && set == "read":
+		s.consGroups, s.consKeys = append(s.consGroups, name), append(s.consKeys, key)
+	}
+}
+
+func (s *shorthand) producer() bool { return len(s.prodTopics) > 0 }
+func (s *shorthand) consumer() bool { return len(s.consTopics) > 0 && len(s.consGroups) > 0 }
+
+// keys returns the groups the shorthands take.
+func (s *shorthand) keys() []string {
+	var out []string
+	if s.consumer() {
+		out = append(out, s.consKeys...)
+	}
+	if s.producer() {
+		out = append(out, s.prodKeys...)
+		if s.idemKey != "" {
+			out = append(out, s.idemKey)
+		}
+	}
+	return out
+}
+
+// nodes returns the consumer: and producer: keys and values.
+func (s *shorthand) nodes() []*yaml.Node {
+	var out []*yaml.Node
+	if s.consumer() {
+		g := str(s.consGroups[0])
+		if len(s.consGroups) > 1 {
+			g = flowList(s.consGroups)
+		}
+		out = append(out, str("consumer"), flow(str("topics"), flowList(s.consTopics), str("group"), g))
+	}
+	if s.producer() {
+		p := flow(str("topics"), flowList(s.prodTopics))
+		if len(s.prodTxn) > 0 {
+			p.Content = append(p.Content, str("transactionalId"), flowList(s.prodTxn))
+		}
+		if s.idemKey != "" {
+			p.Content = append(p.Content, str("idempotent"), &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
+		}
+		out = append(out, str("producer"), p)
+	}
+	return out
+}
+
+// shorthandName returns how a shorthand names a's resource ("name",
+// "prefix*", "*"); ok is false when it cannot (a literal name ending in
+// '*' would read as a prefix, an empty name or prefix).
+func shorthandName(a ACL) (string, bool) {
+	switch {
+	case a.ResourceType == ResourceCluster:
+		return ClusterResourceName, true
+	case a.ResourceName == "":
+		return "", false
+	case a.Pattern == PatternPrefixed:
+		return a.ResourceName + "*", a.ResourceName != "*"
+	case a.Pattern == PatternLiteral && a.ResourceName != "*" && strings.HasSuffix(a.ResourceName, "*"):
+		return "", false
+	case a.Pattern == PatternLiteral:
+		return a.ResourceName, true
+	}
+	return "", false
 }
 
 func encodeQuotas(quotas []Quota) *yaml.Node {

@@ -61,9 +61,9 @@ A topic whose partitions have different replica counts is written with the most 
 and a comment; configs kctl cannot validate are listed on stderr (vendor ones exported, unknown
 ones written as comments).
 
-Access: a whole-cluster export also writes the cluster's SCRAM users (users:), ACLs (acls:, in
-the long form, one entry per principal, host, permission and resource) and client quotas
-(quotas:), read with one request each while the topics are read; principals with ACLs or quotas
+Access: a whole-cluster export also writes the cluster's SCRAM users (users:), ACLs (acls:, as
+producer:/consumer: shorthands where they expand to exactly a principal's ACLs, the others in the
+long form) and client quotas (quotas:), read with one request each while the topics are read; principals with ACLs or quotas
 but no SCRAM user go to managedPrincipals. kctl cannot read passwords: each user's passwordFrom
 names an environment variable, KCTL_PASSWORD_<USER> (listed on stderr), which apply reads only
 to create the user or with --rotate-passwords, so the plan on the same cluster needs none. A
