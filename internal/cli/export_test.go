@@ -12,6 +12,9 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/topology"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // runWith executes kctl in-process with the cluster's brokers and extra
@@ -147,5 +150,72 @@ func TestExportManagedPrefix(t *testing.T) {
 	code, out, errOut = runWith(t, c, nil, "export", "--managed-prefix", "a b")
 	if code != ExitError || out != "" || !strings.Contains(errOut, `--managed-prefix "a b": a prefix of topic names`) {
 		t.Errorf("bad prefix: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestExportAccessFlags: a whole-cluster export writes the cluster's
+// access; --no-access and topic arguments (without --access) leave it
+// out; --access with --no-access is a usage error; a cluster without an
+// authorizer exports without ACLs and says so; a part that cannot be read
+// fails the export after writing the file.
+func TestExportAccessFlags(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "orders", 1, nil)
+	ops := "ops"
+	if _, err := adm.AlterClientQuotas(context.Background(), []kadm.AlterClientQuotaEntry{{
+		Entity: kadm.ClientQuotaEntity{{Type: "user", Name: &ops}},
+		Ops:    []kadm.AlterClientQuotaOp{{Key: topology.QuotaRequestPercentage, Value: 25}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	const quota = "quotas:\n  - {user: ops, requestPercentage: 25}\n"
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"export"}, true},
+		{[]string{"export", "--no-access"}, false},
+		{[]string{"export", "orders"}, false},
+		{[]string{"export", "orders", "--access"}, true},
+	} {
+		code, out, errOut := runWith(t, c, nil, tc.args...)
+		if code != ExitOK || strings.Contains(out, quota) != tc.want || errOut != "" {
+			t.Errorf("%v: exit %d, quota written %v\n%s%s", tc.args, code, !tc.want, out, errOut)
+		}
+	}
+	if code, _, errOut := runWith(t, c, nil, "export", "--access", "--no-access"); code == ExitOK || !strings.Contains(errOut, "--access and --no-access contradict each other") {
+		t.Errorf("both flags: exit %d %s", code, errOut)
+	}
+
+	refuse := func(key kmsg.Key, code int16) {
+		c.ControlKey(int16(key), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			switch resp := req.ResponseKind().(type) {
+			case *kmsg.DescribeACLsResponse:
+				resp.ErrorCode = code
+				return resp, nil, true
+			case *kmsg.DescribeUserSCRAMCredentialsResponse:
+				resp.ErrorCode = code
+				return resp, nil, true
+			}
+			return nil, nil, false
+		})
+	}
+	refuse(kmsg.DescribeACLs, kerr.SecurityDisabled.Code)
+	code, out, errOut := runWith(t, c, nil, "export")
+	if code != ExitOK || !strings.Contains(out, quota) || !strings.Contains(out, "# Access: 0 SCRAM users, 0 ACLs and 1 client quota; acls not exported: the cluster has no authorizer") ||
+		errOut != "note: acls not exported: the cluster has no authorizer (DescribeAcls: SECURITY_DISABLED), so it has no ACLs; the file has topics, users and quotas.\n" {
+		t.Errorf("no authorizer: exit %d\n%s%s", code, out, errOut)
+	}
+	refuse(kmsg.DescribeUserSCRAMCredentials, kerr.ClusterAuthorizationFailed.Code)
+	file := filepath.Join(t.TempDir(), "out.yaml")
+	code, _, errOut = runWith(t, c, nil, "export", "-o", file)
+	if code != ExitError || !strings.Contains(errOut, "warning: users not exported: describe SCRAM users: not authorized") ||
+		!strings.Contains(errOut, "Error: the cluster's users could not be read (see the warnings above): the file lacks them; connect as a principal allowed to describe them, or export topics only with --no-access") {
+		t.Errorf("users refused: exit %d\n%s", code, errOut)
+	}
+	if data, err := os.ReadFile(file); err != nil || !strings.Contains(string(data), quota) {
+		t.Errorf("the file was not written whole: %v\n%s", err, data)
 	}
 }
