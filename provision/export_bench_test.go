@@ -14,7 +14,8 @@ import (
 // RF 3, each with min.insync.replicas and retention.ms set, every other one
 // segment.bytes too) on the embedded cluster: one Metadata, one batched
 // DescribeConfigs, the YAML written and checked with the parser, as the
-// command does. Target: under 1 s (docs/benchmarks.md).
+// command does; with the cluster's access read too (the default) and
+// without (--no-access). Target: under 1 s (docs/benchmarks.md).
 func BenchmarkExport10000(b *testing.B) {
 	const n = 10000
 	c, cl, reqs := startBench(b)
@@ -29,24 +30,44 @@ func BenchmarkExport10000(b *testing.B) {
 		topics[i] = rawTopic(fmt.Sprintf("bench.topic-%05d", i), 3, 3, kv...)
 	}
 	createRaw(b, cl, topics...)
-	reqs.reset()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		ex, err := ExportTopics(context.Background(), cl, ExportOptions{})
-		if err != nil {
-			b.Fatal(err)
+	// access: as the command does by default, the cluster's ACLs, users
+	// and quotas read too (one request each, sent with the topics'); topics:
+	// --no-access.
+	for _, access := range []bool{true, false} {
+		name := "topics"
+		if access {
+			name = "access"
 		}
-		var buf bytes.Buffer
-		if err := ex.Spec.Encode(&buf); err != nil {
-			b.Fatal(err)
-		}
-		if _, diags := topology.Parse("exported.yaml", buf.Bytes()); diags.HasErrors() || ex.Topics != n {
-			b.Fatalf("exported %d topics, %v", ex.Topics, diags.Err())
-		}
-	}
-	b.StopTimer()
-	reqs.report(b, b.N)
-	if got := reqs.get(kmsg.Metadata) + reqs.get(kmsg.DescribeConfigs); got != 2*b.N {
-		b.Errorf("Metadata+DescribeConfigs = %d over %d exports, want 2 each", got, b.N)
+		b.Run(name, func(b *testing.B) {
+			reqs.reset()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ex, err := ExportTopics(context.Background(), cl, ExportOptions{Access: access})
+				if err != nil {
+					b.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := ex.Spec.Encode(&buf); err != nil {
+					b.Fatal(err)
+				}
+				if _, diags := topology.Parse("exported.yaml", buf.Bytes()); diags.HasErrors() || ex.Topics != n {
+					b.Fatalf("exported %d topics, %v", ex.Topics, diags.Err())
+				}
+			}
+			b.StopTimer()
+			reqs.report(b, b.N)
+			if got := reqs.get(kmsg.Metadata) + reqs.get(kmsg.DescribeConfigs); got != 2*b.N {
+				b.Errorf("Metadata+DescribeConfigs = %d over %d exports, want 2 each", got, b.N)
+			}
+			want := 0
+			if access {
+				want = b.N
+			}
+			for _, key := range []kmsg.Key{kmsg.DescribeACLs, kmsg.DescribeUserSCRAMCredentials, kmsg.DescribeClientQuotas} {
+				if got := reqs.get(key); got != want {
+					b.Errorf("%s = %d over %d exports, want %d", key.Name(), got, b.N, want)
+				}
+			}
+		})
 	}
 }

@@ -140,7 +140,7 @@ services_bench() {
 
 # --- export (issue 11) --------------------------------------------------------
 export_bench() {
-  echo "== export: Go benchmark, 10,000 topics (in-process 3-broker kfake; Metadata + DescribeConfigs + YAML + self-check)"
+  echo "== export: Go benchmark, 10,000 topics (in-process 3-broker kfake; Metadata + DescribeConfigs (+ the 3 access requests) + YAML + self-check)"
   go test ./provision -run '^$' -bench Export10000 -benchtime 5x -benchmem
   echo "== export: the binary against 'kctl cluster up', 10,000 topics with configs"
   local dir log pid
@@ -159,7 +159,7 @@ export_bench() {
   "$kctl" export -o "$dir/exported.yaml"
   "$kctl" plan -f "$dir/exported.yaml" --detailed-exitcode | tail -1
   if command -v hyperfine >/dev/null; then
-    hyperfine -N --warmup 1 --runs 10 "$kctl export"
+    hyperfine -N --warmup 1 --runs 10 "$kctl export" "$kctl export --no-access"
   else
     time "$kctl" export >/dev/null
   fi
