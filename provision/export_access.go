@@ -112,6 +112,12 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 		sa.ACLs = append(sa.ACLs, a)
 	}
 	for _, u := range users {
+		if u.Name == "" || strings.ContainsAny(u.Name, ", =") {
+			ax.LeftOut = append(ax.LeftOut, AccessLeftOut{Kind: KindUser, Name: fmt.Sprintf("%q (%s)", u.Name, u.Mechanism),
+				Why: "topics.yaml takes user names without spaces, ',' or '='", principal: u.Principal()})
+			partial[u.Principal()] = true
+			continue
+		}
 		u.PasswordFrom = topology.PasswordSource{Env: topology.PasswordEnvName(u.Name)}
 		sa.Users = append(sa.Users, u)
 		if !slices.Contains(ax.PasswordEnvs, u.PasswordFrom.Env) {
@@ -194,7 +200,7 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 // can).
 func aclNotDeclarable(a topology.ACL) string {
 	switch {
-	case !strings.HasPrefix(a.Principal, "User:") || a.Principal == "User:":
+	case !strings.HasPrefix(a.Principal, "User:") || a.Principal == "User:" || strings.TrimSpace(a.Principal) != a.Principal:
 		return fmt.Sprintf("principal %q is not User:<name>, the only kind kctl manages", a.Principal)
 	case !slices.Contains(topology.ResourceTypes, a.ResourceType):
 		return fmt.Sprintf("resource type %q is not one kctl manages (%s)", a.ResourceType, strings.Join(topology.ResourceTypes, ", "))

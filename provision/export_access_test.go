@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kctl/kctl/topology"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -68,6 +69,10 @@ func TestExportAccessRoundTrip(t *testing.T) {
 	createACL(t, admin, "Group:legacy", kmsg.ACLResourceTypeTopic, "*", kmsg.ACLResourcePatternTypeLiteral, kmsg.ACLOperationRead, kmsg.ACLPermissionTypeAllow)
 	setQuota(t, admin, quotaEntity(topology.QuotaEntity{ClientID: "batch"}), topology.QuotaProducerByteRate, 1<<20)
 	setQuota(t, admin, quotaEntity(topology.QuotaEntity{User: "stranger"}), "connection_creation_rate", 5)
+	res, err := kadm.NewClient(admin).AlterUserSCRAMs(ctx(t), nil, []kadm.UpsertSCRAM{{User: "odd name", Mechanism: kadm.ScramSha256, Iterations: 4096, Password: "pw"}})
+	if err != nil || res.Error() != nil {
+		t.Fatal(err, res.Error())
+	}
 
 	k := countRequests(c)
 	ex, err := ExportTopics(ctx(t), admin, ExportOptions{Access: true})
@@ -98,9 +103,10 @@ func TestExportAccessRoundTrip(t *testing.T) {
 	if fmt.Sprint(ax.ManagedPrincipals) != "[User:* User:ops]" {
 		t.Errorf("managed principals %v", ax.ManagedPrincipals)
 	}
-	if len(ax.LeftOut) != 2 || !strings.Contains(ax.LeftOut[0].Why, `principal "Group:legacy" is not User:<name>`) ||
-		ax.LeftOut[1].Name != "user=stranger" || !strings.Contains(ax.LeftOut[1].Why, "connection_creation_rate = 5") ||
-		ax.LeftOut[0].Pruned || !ax.LeftOut[1].Pruned {
+	if len(ax.LeftOut) != 3 || !strings.Contains(ax.LeftOut[0].Why, `principal "Group:legacy" is not User:<name>`) ||
+		ax.LeftOut[1].Name != `"odd name" (SCRAM-SHA-256)` || !strings.Contains(ax.LeftOut[1].Why, "without spaces") ||
+		ax.LeftOut[2].Name != "user=stranger" || !strings.Contains(ax.LeftOut[2].Why, "connection_creation_rate = 5") ||
+		ax.LeftOut[0].Pruned || ax.LeftOut[1].Pruned || !ax.LeftOut[2].Pruned {
 		t.Errorf("left out %+v", ax.LeftOut)
 	}
 	for _, want := range []string{
@@ -111,7 +117,7 @@ func TestExportAccessRoundTrip(t *testing.T) {
 		"  - principal: User:ops\n    allow: [describeConfigs]\n    resource: {type: topic, name: user., pattern: prefixed}\n",
 		"  - principal: User:*\n    deny: [delete]\n    resource: {type: topic, name: user.signed-up.dlt}\n",
 		"  - {clientId: batch, producerByteRate: 1MiB}\n",
-		"# Access: 5 SCRAM users, 9 ACLs and 2 client quotas; 2 entries kctl cannot declare left out",
+		"# Access: 5 SCRAM users, 9 ACLs and 2 client quotas; 3 entries kctl cannot declare left out",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the export lacks %q:\n%s", want, out)
