@@ -47,7 +47,7 @@ func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) 
 	opts := &ExportOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "export [TOPIC|PREFIX*...] [-o FILE]",
-		Short: "Write a topics.yaml for the live cluster's topics (adopt an existing cluster)",
+		Short: "Write a topics.yaml for the live cluster's topics and access (adopt an existing cluster)",
 		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics)
 and write a topics.yaml that declares its topics, or those named (TOPIC) or under a prefix
 (PREFIX*): partitions, replication factor, and only the configs set on the topic itself
@@ -61,14 +61,15 @@ A topic whose partitions have different replica counts is written with the most 
 and a comment; configs kctl cannot validate are listed on stderr (vendor ones exported, unknown
 ones written as comments).
 
-Access: a whole-cluster export also writes the cluster's SCRAM users (users:), ACLs (acls:, as
-producer:/consumer: shorthands where they expand to exactly a principal's ACLs, the others in the
-long form) and client quotas (quotas:), read with one request each while the topics are read; principals with ACLs or quotas
-but no SCRAM user go to managedPrincipals. kctl cannot read passwords: each user's passwordFrom
-names an environment variable, KCTL_PASSWORD_<USER> (listed on stderr), which apply reads only
-to create the user or with --rotate-passwords, so the plan on the same cluster needs none. A
-cluster without an authorizer has no ACLs: they are left out with a note. With TOPIC or PREFIX*
-arguments access is exported only with --access; --no-access exports topics only.
+Access: a whole-cluster export also writes the cluster's SCRAM users (users:), ACLs (acls:,
+as producer:/consumer: shorthands where they expand to exactly a principal's ACLs, the others
+in the long form) and client quotas (quotas:), read with one request each while the topics are
+read; principals with ACLs or quotas but no SCRAM user go to managedPrincipals. kctl cannot
+read passwords: each user's passwordFrom names an environment variable, KCTL_PASSWORD_<USER>
+(listed on stderr), which apply reads only to create the user or with --rotate-passwords, so
+the plan on the same cluster needs none. A cluster without an authorizer has no ACLs: they are
+left out with a note. With TOPIC or PREFIX* arguments access is exported only with --access;
+--no-access exports topics only.
 
 On this command -o/--output names the file to write (export always writes YAML); without it,
 or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
