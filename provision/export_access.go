@@ -79,10 +79,10 @@ func readAccess(ctx context.Context, cl kmsg.Requestor) *accessRead {
 }
 
 // exportAccess turns what readAccess read into the spec's access sections
-// (ACLs as shorthands where exact, else long form; users with an environment variable for their password,
-// the quotas kctl manages) and the AccessExport that explains them. A
-// cluster without an authorizer has its ACLs skipped; a part that failed
-// otherwise is in Failed.
+// (the ACLs, written by topology as shorthands where exact; users with an
+// environment variable for their password; the quota keys kctl manages)
+// and the AccessExport that explains them. A cluster without an authorizer
+// has its ACLs skipped; a part that failed otherwise is in Failed.
 func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 	ax := &AccessExport{ManagedPrincipals: []string{}, PasswordEnvs: []string{}, Skipped: []AccessPart{}, Failed: []AccessPart{}, LeftOut: []AccessLeftOut{}}
 	part := func(name string, err error) {
