@@ -246,3 +246,36 @@ func TestEncodeAccessRoundTrip(t *testing.T) {
 		t.Errorf("ACLs are not grouped:\n%s", out)
 	}
 }
+
+// A relative passwordFrom file is read beside the topics file, whatever
+// the current directory; errors name the resolved path.
+func TestPasswordFileRelativeToTopicsFile(t *testing.T) {
+	dir := t.TempDir()
+	src := "topics: [{name: a, partitions: 1, replicationFactor: 1}]\nusers:\n  - {name: u, passwordFrom: {file: pw.txt}}\n  - {name: v, passwordFrom: {file: missing.txt}}\n"
+	if err := os.WriteFile(dir+"/q.yaml", []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/pw.txt", []byte("filepw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // elsewhere: no pw.txt here
+	f, diags, err := Load(dir + "/q.yaml")
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	if v, err := f.Users[0].PasswordFrom.Read("u", os.Getenv); err != nil || v != "filepw" {
+		t.Errorf("relative file: %q %v", v, err)
+	}
+	if got, want := f.Users[0].PasswordFrom.String(), "file "+dir+"/pw.txt"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	_, err = f.Users[1].PasswordFrom.Read("v", os.Getenv)
+	if err == nil || !strings.Contains(err.Error(), "file "+dir+"/missing.txt does not exist") {
+		t.Errorf("missing file error does not name the resolved path: %v", err)
+	}
+	// An absolute path is kept as written.
+	abs := PasswordSource{File: "/run/secrets/x", Dir: dir}
+	if abs.Path() != "/run/secrets/x" {
+		t.Errorf("absolute path resolved to %q", abs.Path())
+	}
+}

@@ -466,8 +466,9 @@ any failure exits 1 naming each. --dry-run asks the brokers to validate every ch
 managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
 
 Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
-AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file)
-before anything is sent: one that cannot be read is an error naming it, and nothing is applied.`,
+AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file;
+a relative file is relative to the topics file's directory) before anything is sent: one that
+cannot be read is an error naming it, and nothing is applied.`,
 		Example: `  kctl apply
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run
