@@ -469,3 +469,45 @@ func TestAccessExportRoundTrip(t *testing.T) {
 		t.Errorf("the exported access plans changes: %v\n%s", accessLines(p), out)
 	}
 }
+
+// TestRefuseUnreadablePasswords: a credential the plan would set whose
+// password source cannot be read is refused with the reason naming it (so
+// plan and apply --dry-run fail as apply would); a credential the plan
+// leaves alone is not read at all.
+func TestRefuseUnreadablePasswords(t *testing.T) {
+	f := parse(t, accessFile)
+	st := &State{ClusterID: "c1", Brokers: 3, Topics: map[string]*TopicState{}, Access: &AccessState{
+		ACLs:   []topology.ACL{},
+		Users:  map[string]map[string]int32{"users-service": {topology.ScramSHA256: 8192}, "stranger": {topology.ScramSHA256: 4096}},
+		Quotas: []topology.Quota{},
+	}}
+	p := Diff(f, st, Options{})
+	before := p.Summary
+	if n := RefuseUnreadablePasswords(p, getenv(map[string]string{"USERS_PW": "x"})); n != 1 {
+		t.Fatalf("refused %d, want 1 (email-service's EMAIL_PW; stranger is not re-set): %v", n, accessLines(p))
+	}
+	var refused []string
+	for _, c := range p.Access {
+		if c.Action == Refused {
+			refused = append(refused, c.Name+": "+strings.Join(c.Reasons, "; "))
+		}
+	}
+	if len(refused) != 1 || !strings.HasPrefix(refused[0], `email-service (SCRAM-SHA-256): password of user "email-service": environment variable EMAIL_PW is not set`) {
+		t.Errorf("refused: %q", refused)
+	}
+	if !p.IsRefused() || p.Summary.Create != before.Create-1 || p.Summary.Refused != before.Refused+1 {
+		t.Errorf("summary %+v (before %+v)", p.Summary, before)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "  ! refused user email-service (SCRAM-SHA-256)\n") || !strings.Contains(b.String(), "! password of user \"email-service\"") {
+		t.Errorf("plan text:\n%s", b.String())
+	}
+	// All readable: nothing refused.
+	p = Diff(f, st, Options{})
+	if n := RefuseUnreadablePasswords(p, getenv(accessEnv)); n != 0 || p.IsRefused() {
+		t.Errorf("readable passwords refused: %v", accessLines(p))
+	}
+}
