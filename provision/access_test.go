@@ -511,3 +511,31 @@ func TestRefuseUnreadablePasswords(t *testing.T) {
 		t.Errorf("readable passwords refused: %v", accessLines(p))
 	}
 }
+
+// TestAccessSelfCredentialMechanism: pruning kctl's own credential is
+// refused; when the file declares that user with the other mechanism only,
+// the reason names the mechanism to declare.
+func TestAccessSelfCredentialMechanism(t *testing.T) {
+	st := func() *State {
+		return &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
+			ACLs:   []topology.ACL{},
+			Users:  map[string]map[string]int32{"admin": {topology.ScramSHA256: 4096, topology.ScramSHA512: 4096}},
+			Quotas: []topology.Quota{},
+		}}
+	}
+	f := parse(t, "topics: []\nusers:\n  - {name: admin, mechanism: scram-sha-256, iterations: 4096, passwordFrom: {env: ADMIN_PW}}\n")
+	p := Diff(f, st(), Options{Prune: true, MaxDeletes: 5, Self: "User:admin"})
+	if got := accessLines(p); fmt.Sprint(got) != "[refused user admin (SCRAM-SHA-512)]" {
+		t.Fatalf("plan %v", got)
+	}
+	r := p.Access[0].Reasons[0]
+	if !strings.Contains(r, "declare SCRAM-SHA-512 for admin too (users: has it with SCRAM-SHA-256 only: add an entry with mechanism: scram-sha-512)") {
+		t.Errorf("reason does not name the missing mechanism: %q", r)
+	}
+	// Not declared at all: the reason says to declare it.
+	f = parse(t, "topics: []\nmanagedPrincipals: [User:admin]\n")
+	p = Diff(f, st(), Options{Prune: true, MaxDeletes: 5, Self: "User:admin"})
+	if p.Summary.Refused != 2 || !strings.Contains(p.Access[0].Reasons[0], "declare it in users: (name: admin, mechanism: scram-sha-256)") {
+		t.Errorf("undeclared: %v %q", accessLines(p), p.Access[0].Reasons)
+	}
+}
