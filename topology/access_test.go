@@ -279,3 +279,32 @@ func TestPasswordFileRelativeToTopicsFile(t *testing.T) {
 		t.Errorf("absolute path resolved to %q", abs.Path())
 	}
 }
+
+// A long-form name ending in '*' is literal (unlike the shorthands): the
+// warning suggests pattern: prefixed, for topics and other resources.
+func TestLongFormStarSuggestsPrefixed(t *testing.T) {
+	src := `topics: [{name: orders.in, partitions: 1, replicationFactor: 1}]
+acls:
+  - principal: User:a
+    allow: [read]
+    resource: {type: topic, name: "orders*"}
+  - principal: User:a
+    allow: [read]
+    resource: {type: group, name: "billing-*"}
+  - principal: User:a
+    allow: [read]
+    resource: {type: group, name: "exact*", pattern: literal}
+`
+	_, diags := Parse("t.yaml", []byte(src))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	want := []string{
+		`t.yaml:4:13: warning: ACL for User:a names topic "orders*", which is neither declared in topics: nor under managedPrefixes: in the long form a * is part of the name, not a wildcard; for every topic starting with "orders" write name: "orders" with pattern: prefixed`,
+		`t.yaml:8:35: warning: resource.name "billing-*" is literal: in the long form a * is part of the name, not a wildcard; for every group starting with "billing-" write name: "billing-" with pattern: prefixed`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
