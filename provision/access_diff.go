@@ -93,6 +93,11 @@ func diffAccess(file *topology.File, st *AccessState, opts Options, p *Plan) {
 	}
 	p.AccessManaged = true
 	p.ACLs, p.Users, p.Quotas = len(file.ACLs), len(file.Users), len(file.Quotas)
+	for _, sec := range []string{topology.SectionACLs, topology.SectionUsers, topology.SectionQuotas} {
+		if file.Declares(sec) {
+			p.sections = append(p.sections, sec)
+		}
+	}
 	var unpruned []string
 	managed := file.ManagedPrincipalSet()
 	if st.ACLs != nil {

@@ -539,3 +539,20 @@ func TestAccessSelfCredentialMechanism(t *testing.T) {
 		t.Errorf("undeclared: %v %q", accessLines(p), p.Access[0].Reasons)
 	}
 }
+
+// TestNoChangesCountsDeclaredSections: the "No changes" line counts only
+// the access sections the file has; a file without acls: says nothing of
+// ACLs (they were never read).
+func TestNoChangesCountsDeclaredSections(t *testing.T) {
+	f := parse(t, "topics: []\nusers:\n  - {name: ops, iterations: 4096, passwordFrom: {env: OPS_PW}}\n")
+	st := &State{ClusterID: "c1", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
+		Users: map[string]map[string]int32{"ops": {topology.ScramSHA256: 4096}},
+	}}
+	var b strings.Builder
+	if err := Diff(f, st, Options{}).WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "No changes. Cluster \"c1\" matches topics.yaml (0 topics, 1 SCRAM user).\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -135,7 +135,17 @@ func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	access := ""
 	if a := v.Access; a != nil {
-		access = fmt.Sprintf(", %s, %s, %s", human.Plural(a.ACLs, "ACL"), human.Plural(a.Users, "SCRAM user"), human.Plural(a.Quotas, "quota"))
+		// Only the sections the file has: no "0 ACLs" for a file without acls:.
+		for _, sec := range a.sections {
+			switch sec {
+			case topology.SectionACLs:
+				access += ", " + human.Plural(a.ACLs, "ACL")
+			case topology.SectionUsers:
+				access += ", " + human.Plural(a.Users, "SCRAM user")
+			case topology.SectionQuotas:
+				access += ", " + human.Plural(a.Quotas, "quota")
+			}
+		}
 	}
 	_, err := fmt.Fprintf(w, "%s %s is valid%s: %s%s%s, %s.\n", st.OK("✓"), v.File, in, human.Plural(v.Topics, "topic"), access, envs, human.Plural(len(v.Warnings), "warning"))
 	return err
@@ -194,6 +204,11 @@ func newValidateView(path string, file *topology.File, diags topology.Diagnostic
 		v.Topics = len(file.Topics)
 		if file.HasAccess() {
 			v.Access = &accessCounts{ACLs: len(file.ACLs), Users: len(file.Users), Quotas: len(file.Quotas)}
+			for _, sec := range []string{topology.SectionACLs, topology.SectionUsers, topology.SectionQuotas} {
+				if file.Declares(sec) {
+					v.Access.sections = append(v.Access.sections, sec)
+				}
+			}
 		}
 	}
 	return v

@@ -126,7 +126,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	file, err := loadTopicsEnv(f, o.File, ui.Text, true, 0, fallback)
 	if err != nil {
 		// CI still gets its report: the topics step failed, nothing ran.
-		rep := smoke.NotRun(smoke.StepTopics, err, o.Count, o.Embedded)
+		rep := smoke.NotRun(smoke.StepsFor(o.File), smoke.TopicsStepName(o.File), err, o.Count, o.Embedded)
 		if o.JUnit != "" {
 			if jerr := writeJUnit(o.JUnit, rep); jerr != nil {
 				return jerr
@@ -184,6 +184,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts,
 		Brokers: settings.Brokers, Embedded: o.Embedded, Count: o.Count, Timeout: settings.Timeout,
 		Topics:        smoke.TopicsStep(cl, file, o.NoApply),
+		TopicsFile:    o.File,
 		StartServices: o.services(settings, kopts, svcOpts, svcLog),
 		Logger:        svcLog,
 		Progress: func(s smoke.Step) {
