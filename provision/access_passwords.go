@@ -22,7 +22,7 @@ func RefuseUnreadablePasswords(p *Plan, getenv func(string) string) int {
 		}
 		if _, err := c.User.PasswordFrom.Read(c.User.Name, getenv); err != nil {
 			c.Action = Refused
-			c.Reasons = append(c.Reasons, err.Error()+" (apply would fail: it reads every password before it sends anything)")
+			c.Reasons = append(c.Reasons, err.Error())
 			n++
 		}
 	}
