@@ -151,7 +151,11 @@ func (s PasswordSource) Read(user string, getenv func(string) string) (string, e
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("password of user %q: file %s does not exist: create it, or change passwordFrom in the file (a relative path is relative to the topics file's directory)", user, path)
+			where := ""
+			if path != s.File {
+				where = fmt.Sprintf(" (%s is relative to the topics file's directory)", s.File)
+			}
+			return "", fmt.Errorf("password of user %q: file %s does not exist%s: create it, or change passwordFrom in the file", user, path, where)
 		}
 		return "", fmt.Errorf("password of user %q: read %s: %w", user, path, err)
 	}

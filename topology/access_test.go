@@ -270,7 +270,7 @@ func TestPasswordFileRelativeToTopicsFile(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 	_, err = f.Users[1].PasswordFrom.Read("v", os.Getenv)
-	if err == nil || !strings.Contains(err.Error(), "file "+dir+"/missing.txt does not exist") {
+	if err == nil || !strings.Contains(err.Error(), "file "+dir+"/missing.txt does not exist (missing.txt is relative to the topics file's directory): create it") {
 		t.Errorf("missing file error does not name the resolved path: %v", err)
 	}
 	// An absolute path is kept as written.
