@@ -93,6 +93,11 @@ func diffAccess(file *topology.File, st *AccessState, opts Options, p *Plan) {
 	}
 	p.AccessManaged = true
 	p.ACLs, p.Users, p.Quotas = len(file.ACLs), len(file.Users), len(file.Quotas)
+	for _, sec := range []string{topology.SectionACLs, topology.SectionUsers, topology.SectionQuotas} {
+		if file.Declares(sec) {
+			p.sections = append(p.sections, sec)
+		}
+	}
 	var unpruned []string
 	managed := file.ManagedPrincipalSet()
 	if st.ACLs != nil {
@@ -198,11 +203,29 @@ func diffUsers(file *topology.File, managed map[string]bool, have map[string]map
 		c := AccessChange{Action: Delete, Kind: KindUser, Name: fmt.Sprintf("%s (%s)", uc.Name, uc.Mechanism), User: new(uc)}
 		if opts.Self == "User:"+uc.Name {
 			c.Action = Refused
-			c.Reasons = append(c.Reasons, fmt.Sprintf("kctl connects as %s: deleting its credential would lock kctl out before the apply ends; declare it in users:, or remove it by hand connected as another principal", uc.Name))
+			fix := fmt.Sprintf("declare it in users: (name: %s, mechanism: %s)", uc.Name, strings.ToLower(uc.Mechanism))
+			if mechs := declaredMechanisms(file, uc.Name); len(mechs) > 0 {
+				// The user is declared, with another mechanism only.
+				fix = fmt.Sprintf("declare %s for %s too (users: has it with %s only: add an entry with mechanism: %s)",
+					uc.Mechanism, uc.Name, strings.Join(mechs, " and "), strings.ToLower(uc.Mechanism))
+			}
+			c.Reasons = append(c.Reasons, fmt.Sprintf("kctl connects as %s: deleting its %s credential could lock kctl out before the apply ends; %s, or remove it by hand connected as another principal", uc.Name, uc.Mechanism, fix))
 		}
 		p.Access = append(p.Access, c)
 	}
 	return nil
+}
+
+// declaredMechanisms returns the SCRAM mechanisms the file declares for
+// user name, in file order (nil when it does not declare the user).
+func declaredMechanisms(file *topology.File, name string) []string {
+	var out []string
+	for _, u := range file.Users {
+		if u.Name == name {
+			out = append(out, u.Mechanism)
+		}
+	}
+	return out
 }
 
 func diffQuotas(file *topology.File, managed map[string]bool, have []topology.Quota, opts Options, p *Plan) []string {

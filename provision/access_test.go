@@ -469,3 +469,90 @@ func TestAccessExportRoundTrip(t *testing.T) {
 		t.Errorf("the exported access plans changes: %v\n%s", accessLines(p), out)
 	}
 }
+
+// TestRefuseUnreadablePasswords: a credential the plan would set whose
+// password source cannot be read is refused with the reason naming it (so
+// plan and apply --dry-run fail as apply would); a credential the plan
+// leaves alone is not read at all.
+func TestRefuseUnreadablePasswords(t *testing.T) {
+	f := parse(t, accessFile)
+	st := &State{ClusterID: "c1", Brokers: 3, Topics: map[string]*TopicState{}, Access: &AccessState{
+		ACLs:   []topology.ACL{},
+		Users:  map[string]map[string]int32{"users-service": {topology.ScramSHA256: 8192}, "stranger": {topology.ScramSHA256: 4096}},
+		Quotas: []topology.Quota{},
+	}}
+	p := Diff(f, st, Options{})
+	before := p.Summary
+	if n := RefuseUnreadablePasswords(p, getenv(map[string]string{"USERS_PW": "x"})); n != 1 {
+		t.Fatalf("refused %d, want 1 (email-service's EMAIL_PW; stranger is not re-set): %v", n, accessLines(p))
+	}
+	var refused []string
+	for _, c := range p.Access {
+		if c.Action == Refused {
+			refused = append(refused, c.Name+": "+strings.Join(c.Reasons, "; "))
+		}
+	}
+	if len(refused) != 1 || !strings.HasPrefix(refused[0], `email-service (SCRAM-SHA-256): password of user "email-service": environment variable EMAIL_PW is not set`) {
+		t.Errorf("refused: %q", refused)
+	}
+	if !p.IsRefused() || p.Summary.Create != before.Create-1 || p.Summary.Refused != before.Refused+1 {
+		t.Errorf("summary %+v (before %+v)", p.Summary, before)
+	}
+	var b strings.Builder
+	if err := p.WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "  ! refused user email-service (SCRAM-SHA-256)\n") || !strings.Contains(b.String(), "! password of user \"email-service\"") {
+		t.Errorf("plan text:\n%s", b.String())
+	}
+	// All readable: nothing refused.
+	p = Diff(f, st, Options{})
+	if n := RefuseUnreadablePasswords(p, getenv(accessEnv)); n != 0 || p.IsRefused() {
+		t.Errorf("readable passwords refused: %v", accessLines(p))
+	}
+}
+
+// TestAccessSelfCredentialMechanism: pruning kctl's own credential is
+// refused; when the file declares that user with the other mechanism only,
+// the reason names the mechanism to declare.
+func TestAccessSelfCredentialMechanism(t *testing.T) {
+	st := func() *State {
+		return &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
+			ACLs:   []topology.ACL{},
+			Users:  map[string]map[string]int32{"admin": {topology.ScramSHA256: 4096, topology.ScramSHA512: 4096}},
+			Quotas: []topology.Quota{},
+		}}
+	}
+	f := parse(t, "topics: []\nusers:\n  - {name: admin, mechanism: scram-sha-256, iterations: 4096, passwordFrom: {env: ADMIN_PW}}\n")
+	p := Diff(f, st(), Options{Prune: true, MaxDeletes: 5, Self: "User:admin"})
+	if got := accessLines(p); fmt.Sprint(got) != "[refused user admin (SCRAM-SHA-512)]" {
+		t.Fatalf("plan %v", got)
+	}
+	r := p.Access[0].Reasons[0]
+	if !strings.Contains(r, "declare SCRAM-SHA-512 for admin too (users: has it with SCRAM-SHA-256 only: add an entry with mechanism: scram-sha-512)") {
+		t.Errorf("reason does not name the missing mechanism: %q", r)
+	}
+	// Not declared at all: the reason says to declare it.
+	f = parse(t, "topics: []\nmanagedPrincipals: [User:admin]\n")
+	p = Diff(f, st(), Options{Prune: true, MaxDeletes: 5, Self: "User:admin"})
+	if p.Summary.Refused != 2 || !strings.Contains(p.Access[0].Reasons[0], "declare it in users: (name: admin, mechanism: scram-sha-256)") {
+		t.Errorf("undeclared: %v %q", accessLines(p), p.Access[0].Reasons)
+	}
+}
+
+// TestNoChangesCountsDeclaredSections: the "No changes" line counts only
+// the access sections the file has; a file without acls: says nothing of
+// ACLs (they were never read).
+func TestNoChangesCountsDeclaredSections(t *testing.T) {
+	f := parse(t, "topics: []\nusers:\n  - {name: ops, iterations: 4096, passwordFrom: {env: OPS_PW}}\n")
+	st := &State{ClusterID: "c1", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
+		Users: map[string]map[string]int32{"ops": {topology.ScramSHA256: 4096}},
+	}}
+	var b strings.Builder
+	if err := Diff(f, st, Options{}).WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "No changes. Cluster \"c1\" matches topics.yaml (0 topics, 1 SCRAM user).\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+}

@@ -8,11 +8,23 @@ import (
 	"github.com/kctl/kctl/topology"
 )
 
-// declared is what the "No changes" line says the file declares.
+// declared is what the "No changes" line says the file declares: its
+// topics, and the ACLs, SCRAM users and quotas of the access sections it
+// has (a section it lacks was neither read nor compared: not "0 ACLs").
 func (p *Plan) declared() string {
 	s := countWord(p.Topics, "topic", "topics")
-	if p.AccessManaged {
-		s += ", " + countWord(p.ACLs, "ACL", "ACLs") + ", " + countWord(p.Users, "SCRAM user", "SCRAM users") + ", " + countWord(p.Quotas, "quota", "quotas")
+	if !p.AccessManaged {
+		return s
+	}
+	for _, sec := range p.sections {
+		switch sec {
+		case topology.SectionACLs:
+			s += ", " + countWord(p.ACLs, "ACL", "ACLs")
+		case topology.SectionUsers:
+			s += ", " + countWord(p.Users, "SCRAM user", "SCRAM users")
+		case topology.SectionQuotas:
+			s += ", " + countWord(p.Quotas, "quota", "quotas")
+		}
 	}
 	return s
 }

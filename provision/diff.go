@@ -73,6 +73,9 @@ type Plan struct {
 	ACLs          int  `json:"acls,omitempty" yaml:"acls,omitempty"`
 	Users         int  `json:"users,omitempty" yaml:"users,omitempty"`
 	Quotas        int  `json:"quotas,omitempty" yaml:"quotas,omitempty"`
+	// sections are the access sections the file declares (users, acls,
+	// quotas): the "No changes" line counts only those.
+	sections []string
 }
 
 // Change is one topic's change.

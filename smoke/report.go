@@ -222,11 +222,12 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	return err
 }
 
-// NotRun is the report of a run that could not start: step failed with
-// err before anything ran, and every other step is skipped.
-func NotRun(step string, err error, count int, embedded bool) *Report {
+// NotRun is the report of a run that could not start: of steps (AllSteps,
+// or StepsFor the topics file), step failed with err before anything ran,
+// and every other step is skipped.
+func NotRun(steps []string, step string, err error, count int, embedded bool) *Report {
 	r := &Report{Count: count, Embedded: embedded, Started: time.Now(), Brokers: []string{}}
-	for _, name := range AllSteps {
+	for _, name := range steps {
 		st := Step{Name: name, Skipped: true, Detail: "skipped: not run"}
 		if name == step {
 			st = Step{Name: name, Detail: err.Error()}

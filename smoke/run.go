@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/kctl/kctl/internal/backoff"
@@ -45,6 +47,9 @@ type Options struct {
 	// cluster matches it) and says what it did. It returns an error naming
 	// every difference when the cluster does not match.
 	Topics func(ctx context.Context) (detail string, err error)
+	// TopicsFile is the topics file the Topics hook applies; it names the
+	// step ("topics match access.yaml"). "" is topics.yaml.
+	TopicsFile string
 	// StartServices starts (or locates) the services.
 	StartServices func(ctx context.Context) (Services, error)
 
@@ -81,7 +86,7 @@ func (o *Options) defaults() {
 // The step names, in order; each is a JUnit testcase.
 const (
 	StepConnect  = "connect"
-	StepTopics   = "topics match topics.yaml"
+	StepTopics   = "topics match topics.yaml" // with another file: TopicsStepName
 	StepServices = "services healthy"
 	StepSignups  = "sign-ups answered 201"
 	StepEvents   = "events published without password"
@@ -93,6 +98,23 @@ const (
 
 // AllSteps lists the steps in run order.
 var AllSteps = []string{StepConnect, StepTopics, StepServices, StepSignups, StepEvents, StepEmails, StepDLT, StepLag, StepHealth}
+
+// TopicsStepName is the topics step's name for the topics file at path:
+// "topics match access.yaml" (its base name; StepTopics for "").
+func TopicsStepName(path string) string {
+	if path == "" {
+		return StepTopics
+	}
+	return "topics match " + filepath.Base(path)
+}
+
+// StepsFor lists the steps in run order, the topics step named after the
+// topics file at path (see TopicsStepName).
+func StepsFor(path string) []string {
+	out := slices.Clone(AllSteps)
+	out[slices.Index(out, StepTopics)] = TopicsStepName(path)
+	return out
+}
 
 type signup struct {
 	email, name, password string
@@ -129,7 +151,7 @@ func Run(ctx context.Context, o Options) *Report {
 		needs bool // skipped after an earlier failure
 	}{
 		{StepConnect, r.connect, false},
-		{StepTopics, r.topics, true},
+		{TopicsStepName(o.TopicsFile), r.topics, true},
 		{StepServices, r.services, true},
 		{StepSignups, r.signUp, true},
 		{StepEvents, r.events, true},

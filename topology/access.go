@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -106,21 +107,37 @@ func (u User) Principal() string { return "User:" + u.Name }
 // PasswordSource says where a password is read at apply time: an
 // environment variable or a file. The password itself is never in the file.
 type PasswordSource struct {
-	Env  string `json:"env,omitempty" yaml:"env,omitempty"`
+	Env string `json:"env,omitempty" yaml:"env,omitempty"`
+	// File is the path as the topics file writes it; a relative one is
+	// relative to the topics file's directory (Dir), not to the current
+	// directory: see Path.
 	File string `json:"file,omitempty" yaml:"file,omitempty"`
+	// Dir is the directory of the topics file that declares the source
+	// (set by Load; "" resolves against the current directory).
+	Dir string `json:"-" yaml:"-"`
+}
+
+// Path returns the file the password is read from: File itself when it is
+// absolute (or Dir is unset), else File joined to Dir. "" for an env source.
+func (s PasswordSource) Path() string {
+	if s.File == "" || s.Dir == "" || filepath.IsAbs(s.File) {
+		return s.File
+	}
+	return filepath.Join(s.Dir, s.File)
 }
 
 // String is how plans name the source: "ENV EMAIL_SVC_PASSWORD" or
-// "file /run/secrets/email".
+// "file /run/secrets/email" (the resolved path, see Path).
 func (s PasswordSource) String() string {
 	if s.Env != "" {
 		return "ENV " + s.Env
 	}
-	return "file " + s.File
+	return "file " + s.Path()
 }
 
 // Read returns the password from its source (a file's trailing newline
-// removed). It returns an error naming the variable or file and the fix
+// removed; the file is Path, so a relative one is found beside the topics
+// file). It returns an error naming the variable or file and the fix
 // when the variable is unset or empty, or the file unreadable or empty.
 func (s PasswordSource) Read(user string, getenv func(string) string) (string, error) {
 	if s.Env != "" {
@@ -130,16 +147,21 @@ func (s PasswordSource) Read(user string, getenv func(string) string) (string, e
 		}
 		return v, nil
 	}
-	b, err := os.ReadFile(s.File)
+	path := s.Path()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("password of user %q: file %s does not exist: create it, or change passwordFrom in the file", user, s.File)
+			where := ""
+			if path != s.File {
+				where = fmt.Sprintf(" (%s is relative to the topics file's directory)", s.File)
+			}
+			return "", fmt.Errorf("password of user %q: file %s does not exist%s: create it, or change passwordFrom in the file", user, path, where)
 		}
-		return "", fmt.Errorf("password of user %q: read %s: %w", user, s.File, err)
+		return "", fmt.Errorf("password of user %q: read %s: %w", user, path, err)
 	}
 	v := strings.TrimRight(string(b), "\r\n")
 	if v == "" {
-		return "", fmt.Errorf("password of user %q: file %s is empty: write the password in it", user, s.File)
+		return "", fmt.Errorf("password of user %q: file %s is empty: write the password in it", user, path)
 	}
 	return v, nil
 }

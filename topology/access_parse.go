@@ -465,7 +465,7 @@ func (p *parser) consumer(set *aclSet, base ACL, n *yaml.Node, add bool) {
 func (p *parser) resource(n *yaml.Node) (ACL, bool) {
 	a := ACL{Pattern: PatternLiteral}
 	var typeNode, nameNode *yaml.Node
-	good := true
+	good, patternGiven := true, false
 	ok := p.mapping(n, "resource", resourceKeys, func(key string, _, v *yaml.Node) {
 		s, ok := p.str(v, "resource."+key)
 		if !ok {
@@ -495,6 +495,7 @@ func (p *parser) resource(n *yaml.Node) (ACL, bool) {
 			}
 			a.ResourceName = s
 		case "pattern":
+			patternGiven = true
 			switch canon(s) {
 			case "literal":
 				a.Pattern = PatternLiteral
@@ -526,8 +527,26 @@ func (p *parser) resource(n *yaml.Node) (ACL, bool) {
 	case a.Pattern == PatternPrefixed && a.ResourceName == "*":
 		p.errorf(nameNode, "a prefixed resource named \"*\" matches only names starting with '*': use name: \"*\" with pattern: literal for every resource")
 		return a, false
+	case a.ResourceType != ResourceTopic && !patternGiven && literalStar(a.ResourceName, a.Pattern):
+		// Topics get this hint from checkACLs' undeclared-topic warning.
+		p.warnf(nameNode, "resource.name %q is literal: %s", a.ResourceName, prefixedHint(a.ResourceType, a.ResourceName))
 	}
 	return a, true
+}
+
+// literalStar reports whether a literal resource name ends in '*' (other
+// than "*" itself): in the long form that '*' is part of the name, not a
+// prefix wildcard as in the producer:/consumer: shorthands.
+func literalStar(name, pattern string) bool {
+	return pattern == PatternLiteral && name != "*" && strings.HasSuffix(name, "*")
+}
+
+// prefixedHint tells how to write the prefix a literal name ending in '*'
+// likely meant.
+func prefixedHint(resourceType, name string) string {
+	prefix := strings.TrimRight(name, "*")
+	return fmt.Sprintf("in the long form a * is part of the name, not a wildcard; for every %s starting with %q write name: %q with pattern: prefixed",
+		resourceType, prefix, prefix)
 }
 
 // checkACLs warns about ACLs that are likely mistakes: a topic that is
@@ -545,8 +564,12 @@ func (p *parser) checkACLs(f *File) {
 			if a.Pattern == PatternPrefixed {
 				what = fmt.Sprintf("topics under %q", a.ResourceName)
 			}
+			hint := " (a typo?)"
+			if literalStar(a.ResourceName, a.Pattern) {
+				hint = ": " + prefixedHint(ResourceTopic, a.ResourceName)
+			}
 			p.diags = append(p.diags, Diagnostic{SeverityWarning, a.Pos, fmt.Sprintf(
-				"ACL for %s names %s, which is neither declared in topics: nor under managedPrefixes (a typo?)", a.Principal, what)})
+				"ACL for %s names %s, which is neither declared in topics: nor under managedPrefixes%s", a.Principal, what, hint)})
 		}
 	}
 	var denies []ACL // usually few: compare the allows with them only

@@ -42,7 +42,7 @@ func accessSchema() map[string]any {
 						"maxProperties":        1,
 						"properties": map[string]any{
 							"env":  map[string]any{"type": "string", "minLength": 1, "description": "Environment variable holding the password."},
-							"file": map[string]any{"type": "string", "minLength": 1, "description": "File holding the password (trailing newline ignored)."},
+							"file": map[string]any{"type": "string", "minLength": 1, "description": "File holding the password (trailing newline ignored); a relative path is relative to the directory of the topics file."},
 						},
 					},
 				},

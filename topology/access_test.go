@@ -271,3 +271,65 @@ func TestEncodeAccessRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// A relative passwordFrom file is read beside the topics file, whatever
+// the current directory; errors name the resolved path.
+func TestPasswordFileRelativeToTopicsFile(t *testing.T) {
+	dir := t.TempDir()
+	src := "topics: [{name: a, partitions: 1, replicationFactor: 1}]\nusers:\n  - {name: u, passwordFrom: {file: pw.txt}}\n  - {name: v, passwordFrom: {file: missing.txt}}\n"
+	if err := os.WriteFile(dir+"/q.yaml", []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/pw.txt", []byte("filepw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // elsewhere: no pw.txt here
+	f, diags, err := Load(dir + "/q.yaml")
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("load: %v %v", err, diags)
+	}
+	if v, err := f.Users[0].PasswordFrom.Read("u", os.Getenv); err != nil || v != "filepw" {
+		t.Errorf("relative file: %q %v", v, err)
+	}
+	if got, want := f.Users[0].PasswordFrom.String(), "file "+dir+"/pw.txt"; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
+	}
+	_, err = f.Users[1].PasswordFrom.Read("v", os.Getenv)
+	if err == nil || !strings.Contains(err.Error(), "file "+dir+"/missing.txt does not exist (missing.txt is relative to the topics file's directory): create it") {
+		t.Errorf("missing file error does not name the resolved path: %v", err)
+	}
+	// An absolute path is kept as written.
+	abs := PasswordSource{File: "/run/secrets/x", Dir: dir}
+	if abs.Path() != "/run/secrets/x" {
+		t.Errorf("absolute path resolved to %q", abs.Path())
+	}
+}
+
+// A long-form name ending in '*' is literal (unlike the shorthands): the
+// warning suggests pattern: prefixed, for topics and other resources.
+func TestLongFormStarSuggestsPrefixed(t *testing.T) {
+	src := `topics: [{name: orders.in, partitions: 1, replicationFactor: 1}]
+acls:
+  - principal: User:a
+    allow: [read]
+    resource: {type: topic, name: "orders*"}
+  - principal: User:a
+    allow: [read]
+    resource: {type: group, name: "billing-*"}
+  - principal: User:a
+    allow: [read]
+    resource: {type: group, name: "exact*", pattern: literal}
+`
+	_, diags := Parse("t.yaml", []byte(src))
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.String())
+	}
+	want := []string{
+		`t.yaml:4:13: warning: ACL for User:a names topic "orders*", which is neither declared in topics: nor under managedPrefixes: in the long form a * is part of the name, not a wildcard; for every topic starting with "orders" write name: "orders" with pattern: prefixed`,
+		`t.yaml:8:35: warning: resource.name "billing-*" is literal: in the long form a * is part of the name, not a wildcard; for every group starting with "billing-" write name: "billing-" with pattern: prefixed`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -30,6 +31,13 @@ func Load(path string) (*File, Diagnostics, error) {
 		return nil, nil, fmt.Errorf("read topics file: %w", err)
 	}
 	f, diags := Parse(path, data)
+	if f != nil {
+		// A relative passwordFrom file is beside the topics file, wherever
+		// kctl runs from.
+		for i := range f.Users {
+			f.Users[i].PasswordFrom.Dir = filepath.Dir(path)
+		}
+	}
 	return f, diags, nil
 }
 

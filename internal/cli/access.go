@@ -27,6 +27,9 @@ type accessCounts struct {
 	ACLs   int `json:"acls" yaml:"acls"`
 	Users  int `json:"users" yaml:"users"`
 	Quotas int `json:"quotas" yaml:"quotas"`
+	// sections are the access sections the file has (topology.SectionACLs,
+	// …): the text line counts only those.
+	sections []string
 }
 
 // startEmbedded starts smoke's embedded cluster: plain, or with --acls

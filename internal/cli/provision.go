@@ -135,7 +135,17 @@ func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	access := ""
 	if a := v.Access; a != nil {
-		access = fmt.Sprintf(", %s, %s, %s", human.Plural(a.ACLs, "ACL"), human.Plural(a.Users, "SCRAM user"), human.Plural(a.Quotas, "quota"))
+		// Only the sections the file has: no "0 ACLs" for a file without acls:.
+		for _, sec := range a.sections {
+			switch sec {
+			case topology.SectionACLs:
+				access += ", " + human.Plural(a.ACLs, "ACL")
+			case topology.SectionUsers:
+				access += ", " + human.Plural(a.Users, "SCRAM user")
+			case topology.SectionQuotas:
+				access += ", " + human.Plural(a.Quotas, "quota")
+			}
+		}
 	}
 	_, err := fmt.Fprintf(w, "%s %s is valid%s: %s%s%s, %s.\n", st.OK("✓"), v.File, in, human.Plural(v.Topics, "topic"), access, envs, human.Plural(len(v.Warnings), "warning"))
 	return err
@@ -194,6 +204,11 @@ func newValidateView(path string, file *topology.File, diags topology.Diagnostic
 		v.Topics = len(file.Topics)
 		if file.HasAccess() {
 			v.Access = &accessCounts{ACLs: len(file.ACLs), Users: len(file.Users), Quotas: len(file.Quotas)}
+			for _, sec := range []string{topology.SectionACLs, topology.SectionUsers, topology.SectionQuotas} {
+				if file.Declares(sec) {
+					v.Access.sections = append(v.Access.sections, sec)
+				}
+			}
 		}
 	}
 	return v
@@ -267,7 +282,8 @@ broker's default is not drift; dynamic configs the file does not name are listed
 With users:, acls: or quotas: sections it also reads the cluster's SCRAM users, ACLs and quotas
 (one request each) and plans them in the same list: shorthands expanded to exact ACLs, a
 credential set only when new (or with --rotate-passwords), deletes only with --prune for the
-principals the file manages.
+principals the file manages. A credential it would set whose passwordFrom cannot be read (an
+unset variable, a missing or empty file) is "! refused" naming it: apply would fail on it.
 
 Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a refused change,
 2 changes pending (only with --detailed-exitcode).`,
@@ -314,7 +330,8 @@ func checkMaxPartitions(n int32) error {
 }
 
 // computePlan loads the file (see loadTopics), connects, observes and
-// diffs. The caller closes the clients.
+// diffs; a SCRAM credential whose password cannot be read is refused
+// (provision.RefuseUnreadablePasswords). The caller closes the clients.
 func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, error) {
 	file, err := loadTopics(f, path, format, apply, maxPartitions)
 	if err != nil {
@@ -332,7 +349,11 @@ func computePlan(ctx context.Context, f *Factory, path string, format ui.Format,
 		c.Close()
 		return nil, nil, err
 	}
-	return c, provision.Diff(file, st, opts), nil
+	plan := provision.Diff(file, st, opts)
+	// A credential whose password cannot be read would fail apply: the
+	// plan refuses it, so plan and apply --dry-run do not pass.
+	provision.RefuseUnreadablePasswords(plan, f.Getenv)
+	return c, plan, nil
 }
 
 // refusedError says how many changes of p are refused and where the
@@ -466,8 +487,9 @@ any failure exits 1 naming each. --dry-run asks the brokers to validate every ch
 managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
 
 Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
-AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file)
-before anything is sent: one that cannot be read is an error naming it, and nothing is applied.`,
+AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file;
+a relative file is relative to the topics file's directory) before anything is sent, --dry-run
+included: a credential whose password cannot be read is refused naming it, and nothing is applied.`,
 		Example: `  kctl apply
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run

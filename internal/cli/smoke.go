@@ -43,7 +43,8 @@ func NewCmdSmoke(f *Factory, runF func(context.Context, *SmokeOptions) error) *c
 		Use:         "smoke [FILE]",
 		Annotations: longRunning,
 		Short:       "Prove the whole sign-up path end to end; exit 0 only if every check passes",
-		Long: `Smoke applies topics.yaml (or checks it with --no-apply), starts the users and email services
+		Long: `Smoke applies topics.yaml or -f FILE (or checks it with --no-apply; the step is named after the
+file, "topics match FILE"), starts the users and email services
 in-process on free ports (or tests deployed ones given by --users-url/--email-url), signs up
 --count users over HTTP, and checks: each UserSignedUp event without password data, each email
 log, a poison record on the dead-letter topic with Spring's kafka_dlt-* headers, the
@@ -60,7 +61,8 @@ that may apply the file and read the DLT and the group's lag, e.g. the admin), a
 		Example: `  kctl smoke --embedded
   kctl smoke -b kafka-1:9092 --count 100 --junit smoke-junit.xml
   kctl smoke --no-apply --users-url http://users:8080 --email-url http://email:8081 -o json
-  kctl smoke --sasl-mechanism scram-sha-256 --sasl-user admin --users-as users-service --email-as email-service`,
+  kctl smoke --sasl-mechanism scram-sha-256 --sasl-user admin --users-as users-service --email-as email-service
+  kctl smoke --embedded --acls -f examples/access.yaml --users-as users-service --email-as email-service`,
 		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := fileFlag(opts.File, args)
@@ -126,7 +128,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	file, err := loadTopicsEnv(f, o.File, ui.Text, true, 0, fallback)
 	if err != nil {
 		// CI still gets its report: the topics step failed, nothing ran.
-		rep := smoke.NotRun(smoke.StepTopics, err, o.Count, o.Embedded)
+		rep := smoke.NotRun(smoke.StepsFor(o.File), smoke.TopicsStepName(o.File), err, o.Count, o.Embedded)
 		if o.JUnit != "" {
 			if jerr := writeJUnit(o.JUnit, rep); jerr != nil {
 				return jerr
@@ -184,6 +186,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts,
 		Brokers: settings.Brokers, Embedded: o.Embedded, Count: o.Count, Timeout: settings.Timeout,
 		Topics:        smoke.TopicsStep(cl, file, o.NoApply),
+		TopicsFile:    o.File,
 		StartServices: o.services(settings, kopts, svcOpts, svcLog),
 		Logger:        svcLog,
 		Progress: func(s smoke.Step) {

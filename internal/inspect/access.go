@@ -78,9 +78,14 @@ func (v ACLsView) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	t := ui.Table{Header: []string{"PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE", "PATTERN", "HOST"}}
 	for _, a := range v.ACLs {
+		// As plans write it: a prefix ends in '*' ("topic user.*"), the
+		// PATTERN column says prefixed.
 		res := a.ResourceType + " " + a.ResourceName
-		if a.ResourceType == topology.ResourceCluster {
+		switch {
+		case a.ResourceType == topology.ResourceCluster:
 			res = "cluster"
+		case a.Pattern == topology.PatternPrefixed:
+			res += "*"
 		}
 		t.Rows = append(t.Rows, []string{ui.Printable(a.Principal), a.Permission, a.Operation, ui.Printable(res), a.Pattern, ui.Printable(a.Host)})
 	}
