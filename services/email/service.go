@@ -172,6 +172,8 @@ type Service struct {
 
 	stmts stmts
 
+	outcomes chan outcomeReq // to the journal
+
 	resMu    sync.Mutex
 	reserved map[string]struct{} // events being handled by a worker
 
@@ -228,6 +230,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		sem:      make(chan struct{}, cfg.Concurrency),
 		workers:  map[tp]*worker{},
 		reserved: map[string]struct{}{},
+		outcomes: make(chan outcomeReq),
 	}
 	s.m = newMetrics(s.reg)
 	s.handler = s.routes()
@@ -272,7 +275,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		s.db.Close()
 		return fmt.Errorf("email service: %w", err)
 	} else if n > 0 {
-		s.log.Warn("the last run stopped while sending: its in-flight events are logged as unknown and not sent again", "events", n)
+		s.log.Warn("the last run died while sending: the emails in progress then will be re-sent (same event ID and Message-ID) when their records are redelivered", "events", n)
 	}
 
 	consumer, err := kgo.NewClient(append(baseOpts(s.cfg),
@@ -298,6 +301,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.consumer = consumer
 	s.warnMissingTopics(ctx)
 
+	journalStop, journalDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(journalDone)
+		s.journal(journalStop)
+	}()
 	pollCtx, stopPoll := context.WithCancel(context.Background())
 	pollDone := make(chan struct{})
 	go func() {
@@ -325,6 +333,8 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	stopPoll()
 	<-pollDone
 	s.stopWorkers(stopCtx, nil)
+	close(journalStop)
+	<-journalDone
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(stopCtx), 5*time.Second)
 	if err := consumer.CommitMarkedOffsets(cctx); err != nil {
 		s.log.Error("email service: commit offsets at shutdown; handled records will be redelivered and skipped as duplicates", "err", err)
