@@ -137,10 +137,10 @@ func (w *worker) run() {
 	}
 }
 
-// adapt sizes the next batch: a batch is one in-flight record, so after a
-// crash at most one batch per partition is logged "unknown". Fast sends
-// grow it (up to maxBatch, for throughput); slow ones shrink it, so a batch
-// spans about a second of sending.
+// adapt sizes the next batch (one in-flight record; each outcome is still
+// written as it is known, so the batch size does not widen what a crash
+// leaves ambiguous). Fast sends grow it (up to maxBatch, for throughput);
+// slow ones shrink it, so a batch spans about a second of sending.
 func (w *worker) adapt(n int, took time.Duration) {
 	switch {
 	case n >= w.batch && took < 250*time.Millisecond:

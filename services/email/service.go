@@ -78,6 +78,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// InstanceID is the consumer's static group membership id (KIP-345).
+	// Default: one generated at the database's first use and kept in it,
+	// so a restart on the same --db rejoins as the same member and takes
+	// its partitions back at once, even when the last run was killed and
+	// the group still counts it (instead of waiting out its 45s session).
+	// Two running services must not share one (nor one database).
+	InstanceID string
 }
 
 func (c *Config) defaults() error {
@@ -201,6 +208,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.InstanceID == "" {
+		if cfg.InstanceID, err = svc.InstanceID(ctx, db, "kctl-email-"); err != nil {
+			db.Discard()
+			return nil, err
+		}
+	}
 	st, err := prepareStmts(ctx, db)
 	if err != nil {
 		db.Discard()
@@ -280,6 +293,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 
 	consumer, err := kgo.NewClient(append(baseOpts(s.cfg),
 		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.InstanceID(s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.cfg.Topic, s.cfg.DLTTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A paused partition resumes only with the broker's next fetch;
@@ -315,7 +329,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	srv := svc.StartServer(ln, s.handler, s.log)
 	s.log.Info("email service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"dlt", s.cfg.DLTTopic, "group", s.cfg.Group, "concurrency", s.cfg.Concurrency, "max_attempts", s.cfg.MaxAttempts,
-		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "brokers", strings.Join(s.cfg.Brokers, ","))
+		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "instance_id", s.cfg.InstanceID, "brokers", strings.Join(s.cfg.Brokers, ","))
 
 	var serveErr error
 	select {
@@ -341,6 +355,15 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	}
 	ccancel()
 	consumer.CloseAllowingRebalance()
+	// A static member does not leave the group when it closes (so a
+	// crashed one is replaced at once by its restart). A clean stop leaves
+	// explicitly: the other members take its partitions now, not after
+	// its session times out.
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := svc.LeaveGroup(lctx, s.cl, s.cfg.Group, s.cfg.InstanceID); err != nil {
+		s.log.Warn("email service: leave the consumer group; the other members take its partitions after its session times out (45s)", "err", err)
+	}
+	lcancel()
 	s.cl.Close()
 	s.stmts.close()
 	if err := s.db.Close(); err != nil {

@@ -62,8 +62,8 @@ var schema = []string{
 
 // Log statuses.
 const (
-	StatusSent    = "sent"
-	StatusFailed  = "failed"
+	StatusSent   = "sent"
+	StatusFailed = "failed"
 	// StatusUnknown was written by earlier versions for every event of a
 	// batch in flight when the service died (never sent again). Rows of it
 	// may remain in old databases; it is no longer written.

@@ -69,13 +69,13 @@ func TestCheckNoPasswordFindsPasswordData(t *testing.T) {
 
 func TestCheckNoSecrets(t *testing.T) {
 	bad := map[string]string{
-		`{"eventId":"x","password":"hunter2"}`:              "password",
-		`{"PassWord":"x"}`:                                  "PassWord",
-		`{"passwordHash":"$2a$10$abc"}`:                     "passwordHash",
-		`{"profile":{"secret":"s"}}`:                        "profile.secret",
-		`{"items":[{"access_token":"t"}]}`:                  "items.0.access_token",
-		`{"API-Key":"k"}`:                                   "API-Key",
-		`{"\u0070assword":"escaped name"}`:                  "password",
+		`{"eventId":"x","password":"hunter2"}`:               "password",
+		`{"PassWord":"x"}`:                                   "PassWord",
+		`{"passwordHash":"$2a$10$abc"}`:                      "passwordHash",
+		`{"profile":{"secret":"s"}}`:                         "profile.secret",
+		`{"items":[{"access_token":"t"}]}`:                   "items.0.access_token",
+		`{"API-Key":"k"}`:                                    "API-Key",
+		`{"\u0070assword":"escaped name"}`:                   "password",
 		`{"meta":{"clientSecret":"c"},"email":"a@test.com"}`: "meta.clientSecret",
 	}
 	for in, field := range bad {
