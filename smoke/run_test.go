@@ -3,13 +3,13 @@ package smoke
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -183,12 +183,7 @@ func TestSmokeWrongPartitionsNoApply(t *testing.T) {
 }
 
 func TestSmokeUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.RefusedAddr(t)
 	fx := setup(t, []string{addr}, repoTopics(t), false)
 	fx.opts.Timeout = time.Second
 	rep := runSmoke(t, fx.opts)
