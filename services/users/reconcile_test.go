@@ -2,7 +2,6 @@ package users
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"testing"
 	"time"
@@ -68,5 +67,4 @@ func TestRestartDoesNotRepublish(t *testing.T) {
 			t.Errorf("event of sign-up %d on the topic %d times, want once", i+1, seen[ev.EventID])
 		}
 	}
-	_ = sql.ErrNoRows
 }
