@@ -144,7 +144,10 @@ func (blockingSender) Send(ctx context.Context, _ email.Message) error {
 func TestSmokeEmailNotConsuming(t *testing.T) {
 	c := newCluster(t)
 	fx := setup(t, c.Brokers(), repoTopics(t), false)
-	fx.opts.Timeout = 2 * time.Second
+	// The email step waits the whole timeout before it reports the emails
+	// lost; every step before it must finish within it too, on a busy
+	// machine (starting both services took over 2s under load).
+	fx.opts.Timeout = 8 * time.Second
 	fx.opts.StartServices = func(ctx context.Context) (Services, error) {
 		return StartInProcess(ctx, InProcess{Brokers: c.Brokers(), Email: func(cfg *email.Config) {
 			cfg.Sender = blockingSender{}
