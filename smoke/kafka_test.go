@@ -74,11 +74,12 @@ func TestLagStep(t *testing.T) {
 	}
 	r := &run{o: Options{Client: cl, Admin: adm, Topic: "t", Group: "g"}}
 	r.o.defaults()
-	step := func() (string, error) {
-		sctx, cancel := context.WithTimeout(ctx, 2*time.Second) // a failing check waits it out; generous for a busy machine
+	stepWithin := func(d time.Duration) (string, error) {
+		sctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
 		return r.lag(sctx)
 	}
+	step := func() (string, error) { return stepWithin(30 * time.Second) }
 	commit := func(topic string, at int64) {
 		t.Helper()
 		var o kadm.Offsets
@@ -87,11 +88,20 @@ func TestLagStep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A failing step ends at its deadline with what it saw last. On a
+	// busy machine a short deadline may pass before anything is seen
+	// ("context deadline exceeded"): the deadline doubles, up to 20s,
+	// until the step has seen what it must report.
 	wantFail := func(want string) {
 		t.Helper()
-		if d, err := step(); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("lag step = %q, %v; want a failure containing %q", d, err, want)
+		var d string
+		var err error
+		for wait := 300 * time.Millisecond; wait <= 20*time.Second; wait *= 2 {
+			if d, err = stepWithin(wait); err != nil && strings.Contains(err.Error(), want) {
+				return
+			}
 		}
+		t.Errorf("lag step = %q, %v; want a failure containing %q", d, err, want)
 	}
 	wantFail("expected group g to reach lag 0 on t, last saw group not found")
 	commit("other", 0)

@@ -3,13 +3,13 @@ package smoke
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -144,7 +144,10 @@ func (blockingSender) Send(ctx context.Context, _ email.Message) error {
 func TestSmokeEmailNotConsuming(t *testing.T) {
 	c := newCluster(t)
 	fx := setup(t, c.Brokers(), repoTopics(t), false)
-	fx.opts.Timeout = 5 * time.Second // bounds the services' start too: generous for a busy machine
+	// The email step waits the whole timeout before it reports the emails
+	// lost; every step before it must finish within it too, on a busy
+	// machine (starting both services took over 2s under load).
+	fx.opts.Timeout = 8 * time.Second
 	fx.opts.StartServices = func(ctx context.Context) (Services, error) {
 		return StartInProcess(ctx, InProcess{Brokers: c.Brokers(), Email: func(cfg *email.Config) {
 			cfg.Sender = blockingSender{}
@@ -183,12 +186,7 @@ func TestSmokeWrongPartitionsNoApply(t *testing.T) {
 }
 
 func TestSmokeUnreachable(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.RefusedAddr(t)
 	fx := setup(t, []string{addr}, repoTopics(t), false)
 	fx.opts.Timeout = time.Second
 	rep := runSmoke(t, fx.opts)

@@ -18,6 +18,7 @@ import (
 	"github.com/kctl/kctl/internal/cli"
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -38,7 +39,10 @@ func TestMain(m *testing.M) {
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
 //	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
-//	freeport VAR...                  set each VAR to a free TCP port
+//	refusedport VAR...               set each VAR to a loopback port that refuses connections
+//	                                 (bound, never listening, held until the script ends)
+//	readport FILE REGEX VAR...       wait (60s at most) until FILE matches REGEX; set each VAR
+//	                                 to a submatch (servers bind :0 and log the port they got)
 //	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
 //	waitfile FILE [TIMEOUT]          wait until FILE exists and is not empty
 //	gencerts DIR                     write ca.pem, cert.pem, key.pem (127.0.0.1/localhost)
@@ -47,7 +51,7 @@ func TestMain(m *testing.M) {
 //	                                 cluster with another client (kadm)
 //	httpreq [-until RE] METHOD URL [BODY]
 //	                                 HTTP request (a BODY is sent as JSON); stdout is the status
-//	                                 code, a newline, then the body; -until repeats it (15s at
+//	                                 code, a newline, then the body; -until repeats it (60s at
 //	                                 most) until the body matches RE
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -61,13 +65,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"kfake":    cmdKfake,
-			"freeport": cmdFreeport,
-			"waitport": cmdWaitport,
-			"waitfile": cmdWaitfile,
-			"gencerts": cmdGencerts,
-			"mktopic":  cmdMktopic,
-			"httpreq":  cmdHTTPReq,
+			"kfake":       cmdKfake,
+			"refusedport": cmdRefusedport,
+			"readport":    cmdReadport,
+			"waitport":    cmdWaitport,
+			"waitfile":    cmdWaitfile,
+			"gencerts":    cmdGencerts,
+			"mktopic":     cmdMktopic,
+			"httpreq":     cmdHTTPReq,
 		},
 	})
 }
@@ -165,12 +170,43 @@ func consumeCommit(ctx context.Context, brokers []string, group, topic string, n
 	return cl.CommitRecords(ctx, recs...)
 }
 
-func cmdFreeport(ts *testscript.TestScript, _ bool, args []string) {
+// cmdRefusedport sets each VAR to the port of a socket bound and never
+// listening: connections are refused, and the port cannot be taken by
+// anyone else while the script runs (no "free port, close, reuse" race).
+func cmdRefusedport(ts *testscript.TestScript, _ bool, args []string) {
 	for _, v := range args {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		r, err := testnet.NewRefused()
 		ts.Check(err)
-		ts.Setenv(v, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-		ln.Close()
+		ts.Defer(func() { r.Close() })
+		ts.Setenv(v, strconv.Itoa(r.Port))
+	}
+}
+
+// cmdReadport waits until FILE (a background server's log) matches REGEX and
+// sets each VAR to the next submatch: the port the server bound on :0.
+func cmdReadport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: readport FILE REGEX VAR...")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	vars := args[2:]
+	if re.NumSubexp() < len(vars) {
+		ts.Fatalf("readport: %q has %d groups for %d variables", args[1], re.NumSubexp(), len(vars))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		b, _ := os.ReadFile(ts.MkAbs(args[0]))
+		if m := re.FindSubmatch(b); m != nil {
+			for i, v := range vars {
+				ts.Setenv(v, string(m[i+1]))
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not match %q within 60s:\n%s", args[0], args[1], b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -180,7 +216,7 @@ func parseTimeout(ts *testscript.TestScript, args []string, i int) time.Duration
 		ts.Check(err)
 		return d
 	}
-	return 15 * time.Second
+	return 60 * time.Second
 }
 
 func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
@@ -272,7 +308,7 @@ func cmdHTTPReq(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 2 || len(args) > 3 {
 		ts.Fatalf("usage: httpreq [-until REGEX] METHOD URL [BODY]")
 	}
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		var body io.Reader
 		if len(args) == 3 {

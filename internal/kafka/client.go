@@ -154,6 +154,7 @@ type UnreachableError struct {
 	Timeout time.Duration
 	Cause   error
 	Hint    string // what to check, when the cause suggests it
+	NoSASL  bool   // the client used no SASL
 }
 
 func (e *UnreachableError) Error() string {
@@ -162,6 +163,12 @@ func (e *UnreachableError) Error() string {
 		from = " (from " + e.From + ")"
 	}
 	msg := fmt.Sprintf("cannot reach Kafka at %s%s within %s: %v", strings.Join(e.Brokers, ","), from, e.Timeout, e.Cause)
+	if e.NoSASL && hungUp(e.Cause) {
+		// Said as soon as the last seed hung up: no wait was involved.
+		return fmt.Sprintf("cannot reach Kafka at %s%s: every broker closed the connection right after the first request, "+
+			"so SASL is probably missing: add --sasl-mechanism (plain, scram-sha-256, scram-sha-512, …) with --sasl-user",
+			strings.Join(e.Brokers, ","), from)
+	}
 	if refused(e.Cause) {
 		// Said at once: no wait was involved, and it is no timing problem.
 		msg = fmt.Sprintf("cannot reach Kafka at %s%s: connection refused by every broker: %v", strings.Join(e.Brokers, ","), from, e.Cause)
@@ -190,6 +197,27 @@ func refused(err error) bool {
 		return len(errs) > 0
 	}
 	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// hungUp reports whether err is a broker closing the connection right
+// after the first request past the version handshake — kgo's
+// *ErrFirstReadEOF of the SASL kind, which a TLS listener (closing during
+// the handshake) does not give — and, for errors joined from several seeds,
+// whether every seed did so.
+func hungUp(err error) bool {
+	if se, ok := err.(seedErrors); ok {
+		if slices.Contains(se.errs, nil) {
+			return false // a seed was never tried
+		}
+		for _, e := range se.errs {
+			if !hungUp(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var fe *kgo.ErrFirstReadEOF
+	return errors.As(err, &fe) && strings.Contains(fe.Error(), "SASL is required")
 }
 
 // AuthError says the cluster refused our credentials.
@@ -240,7 +268,7 @@ func Classify(err error, s Settings) error {
 	// io.EOF also covers kgo's *ErrFirstReadEOF: a TLS or SASL listener
 	// that hangs up on a plaintext client.
 	if errors.Is(err, context.DeadlineExceeded) || isNetErr(err) || errors.Is(err, kgo.ErrClientClosed) || errors.Is(err, io.EOF) {
-		ue := &UnreachableError{Brokers: s.Brokers, From: s.BrokersFrom, Timeout: s.Timeout, Cause: err}
+		ue := &UnreachableError{Brokers: s.Brokers, From: s.BrokersFrom, Timeout: s.Timeout, Cause: err, NoSASL: s.SASL.Mechanism == ""}
 		msg := err.Error()
 		switch {
 		case strings.Contains(msg, "i/o timeout") || errors.Is(err, context.DeadlineExceeded):

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -197,12 +198,7 @@ func TestStickyOneConnection(t *testing.T) {
 		}
 		return nil, nil, false
 	})
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadAddr := dead.Addr().String()
-	dead.Close() // connection refused from now on
+	deadAddr := testnet.RefusedAddr(t) // connection refused
 
 	s := Settings{Brokers: append([]string{deadAddr}, c.Brokers()...), Timeout: 5 * time.Second}
 	cl, err := NewClient(s, nil)
@@ -244,12 +240,7 @@ func TestStickyOneConnection(t *testing.T) {
 	}
 
 	// Two seeds, both refusing: said at once, each named.
-	dead2, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead2Addr := dead2.Addr().String()
-	dead2.Close()
+	dead2Addr := testnet.RefusedAddr(t)
 	s = Settings{Brokers: []string{deadAddr, dead2Addr}, BrokersFrom: "--brokers", Timeout: 10 * time.Second}
 	cl3, err := NewClient(s, nil)
 	if err != nil {
@@ -421,7 +412,7 @@ func silentListener(t *testing.T) string {
 func TestStickySilentFirstSeed(t *testing.T) {
 	c := devclustertest.New(t)
 	silent := silentListener(t)
-	s := Settings{Brokers: append([]string{silent}, c.Brokers()...), BrokersFrom: "--brokers", Timeout: 4 * time.Second}
+	s := Settings{Brokers: append([]string{silent}, c.Brokers()...), BrokersFrom: "--brokers", Timeout: 16 * time.Second}
 	cl, err := NewClient(s, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -432,15 +423,16 @@ func TestStickySilentFirstSeed(t *testing.T) {
 	if err != nil || len(meta.Brokers) != 3 {
 		t.Fatalf("metadata with a silent first seed: %v", err)
 	}
-	// The second seed starts after Timeout/4 = 1s; well before the 4s timeout.
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("took %s; the silent seed should cost about a quarter of the 4s timeout", d)
+	// The second seed starts after Timeout/4 = 4s, and answers in
+	// milliseconds; 12s leaves a busy machine room and is still well
+	// before the 16s timeout that a silent seed holding the request would
+	// cost.
+	if d := time.Since(start); d > 12*time.Second {
+		t.Errorf("took %s; the silent seed should cost about a quarter of the 16s timeout", d)
 	}
 
 	// Nothing answers: each seed is named with its own cause.
-	dead, _ := net.Listen("tcp", "127.0.0.1:0")
-	deadAddr := dead.Addr().String()
-	dead.Close()
+	deadAddr := testnet.RefusedAddr(t)
 	s = Settings{Brokers: []string{silent, deadAddr}, BrokersFrom: "--brokers", Timeout: time.Second}
 	cl2, err := NewClient(s, nil)
 	if err != nil {

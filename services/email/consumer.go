@@ -137,10 +137,10 @@ func (w *worker) run() {
 	}
 }
 
-// adapt sizes the next batch: a batch is one in-flight record, so after a
-// crash at most one batch per partition is logged "unknown". Fast sends
-// grow it (up to maxBatch, for throughput); slow ones shrink it, so a batch
-// spans about a second of sending.
+// adapt sizes the next batch (one in-flight record; each outcome is still
+// written as it is known, so the batch size does not widen what a crash
+// leaves ambiguous). Fast sends grow it (up to maxBatch, for throughput);
+// slow ones shrink it, so a batch spans about a second of sending.
 func (w *worker) adapt(n int, took time.Duration) {
 	switch {
 	case n >= w.batch && took < 250*time.Millisecond:
@@ -305,15 +305,22 @@ func (e *SendError) Error() string {
 func (e *SendError) Unwrap() error { return e.Err }
 
 // handleEvents handles a batch of one partition in order: look up which
-// events are already logged, record the rest as in flight (one
-// transaction), send each email with retries, dead-letter what fails or does
-// not parse, write the outcomes (one transaction), and mark the offset of
-// the last handled record for commit. When the worker is told to stop, it
-// finishes the record in hand and leaves the rest for redelivery.
+// events are already logged, record the rest as in flight (one write), then
+// for each: send the email with retries, or dead-letter what fails or does
+// not parse, and write its outcome durably before the next send starts (and,
+// for a send, before its concurrency slot is freed), so that after a crash
+// only the sends in progress are ambiguous. At the end the in-flight record
+// is deleted and the offset of the last handled record marked for commit.
+// When the worker is told to stop, it finishes the record in hand and leaves
+// the rest for redelivery.
 func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 	items := make([]item, len(recs))
 	for i, rec := range recs {
 		items[i].rec = rec
+		if err := event.CheckNoSecrets(rec.Value); err != nil {
+			items[i].parseErr = err
+			continue
+		}
 		ev, err := event.Parse(rec.Value)
 		if err != nil {
 			items[i].parseErr = err
@@ -327,8 +334,12 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 	// in the log.
 	reserved := s.reserve(items)
 	var logged map[string]string
+	var resend map[string]bool
 	if !s.retryDB(w, "read the email log", func() (err error) {
-		logged, err = s.logged(s.hard, reserved)
+		if logged, err = s.logged(s.hard, reserved); err != nil {
+			return err
+		}
+		resend, err = s.toResend(s.hard, reserved)
 		return err
 	}) {
 		s.unreserve(reserved)
@@ -347,6 +358,7 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 		toSend = append(toSend, logRow{
 			EventID: it.ev.EventID, UserID: it.ev.UserID, Recipient: it.ev.Email, Subject: it.subject,
 			Topic: it.rec.Topic, Partition: it.rec.Partition, Offset: it.rec.Offset, OccurredAt: it.ev.OccurredAt.Format(time.RFC3339Nano),
+			resend: resend[it.ev.EventID],
 		})
 	}
 	var inflight int64
@@ -358,7 +370,6 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 		return
 	}
 
-	done := make([]logRow, 0, len(toSend))
 	next := 0 // index in toSend of the next event to send
 	last, sent := -1, 0
 loop:
@@ -370,7 +381,11 @@ loop:
 		start := time.Now()
 		switch {
 		case it.parseErr != nil:
-			if !s.deadLetter(w, it.rec, it.parseErr, reasonUnparseable) {
+			reason := reasonUnparseable
+			if errors.Is(it.parseErr, event.ErrSecretField) {
+				reason = reasonPolicy
+			}
+			if !s.deadLetter(w, it.rec, it.parseErr, reason) {
 				break loop
 			}
 		case it.dup:
@@ -378,44 +393,59 @@ loop:
 			s.log.Debug("event already handled; not sent again", "event_id", it.ev.EventID, "partition", it.rec.Partition, "offset", it.rec.Offset)
 		default:
 			row := toSend[next]
-			attempts, err := s.sendWithRetry(w, it)
+			recorded := false
+			attempts, err := s.sendWithRetry(w, it, func(attempts int) {
+				// Still holding the concurrency slot: the send is known
+				// done only once its outcome is durable.
+				now := s.cfg.Now()
+				row.attempts, row.status, row.sentAt = attempts, StatusSent, now.UnixNano()
+				recorded = s.record(w, row)
+			})
 			if errors.Is(err, errStopped) {
 				break loop // never attempted to the end: left for redelivery
 			}
-			row.attempts = attempts
 			if err != nil {
 				serr := &SendError{EventID: it.ev.EventID, To: it.ev.Email, Attempts: attempts, Err: err}
 				if !s.deadLetter(w, it.rec, serr, reasonSendFailed) {
 					break loop
 				}
-				row.status, row.err = StatusFailed, err.Error()
+				row.attempts, row.status, row.err = attempts, StatusFailed, err.Error()
+				recorded = s.record(w, row)
 			} else {
-				now := s.cfg.Now()
-				row.status, row.sentAt = StatusSent, now.UnixNano()
 				sent++
-				s.m.endToEnd.Observe(now.Sub(it.ev.OccurredAt).Seconds())
+				if row.resend {
+					s.m.resent.Inc()
+					s.log.Warn("re-sent the email that was in progress when the service last died (same event ID and Message-ID)",
+						"event_id", it.ev.EventID, "user_id", it.ev.UserID)
+				}
+				s.m.endToEnd.Observe(time.Unix(0, row.sentAt).Sub(it.ev.OccurredAt).Seconds())
 			}
-			done = append(done, row)
 			next++
+			if !recorded {
+				// Stopped before the outcome was written: the event stays
+				// reserved and in flight; the next start re-sends it.
+				s.log.Error("stopped before the email log was written; the event will be re-sent at the next start",
+					"event_id", it.ev.EventID)
+				s.m.sent.Add(float64(sent))
+				return
+			}
 		}
 		s.m.processing.Observe(time.Since(start).Seconds())
 		last = i
 	}
+	s.m.sent.Add(float64(sent))
 	if inflight != 0 {
-		// Outcomes are written even when stopping: those emails were sent.
-		if !s.retryDB(w, "write the email log", func() error {
-			return s.finish(context.WithoutCancel(s.hard), inflight, done, s.cfg.Now())
+		// Events left unsent when stopping were never started: they are
+		// redelivered (not committed) and sent then, so the in-flight
+		// record goes in every case.
+		if !s.retryDB(w, "forget the in-flight batch", func() error {
+			return s.forget(context.WithoutCancel(s.hard), inflight)
 		}) {
-			// Stopped before the log was written: the events stay
-			// reserved (never sent again by this process) and in flight
-			// (logged as unknown at the next start); nothing is committed.
-			s.log.Error("stopped before the email log was written; the batch's events will be logged as unknown at the next start",
-				"events", len(toSend))
+			s.log.Error("stopped before the in-flight batch was forgotten", "events", len(toSend))
 			return
 		}
 	}
 	s.unreserve(reserved)
-	s.m.sent.Add(float64(sent))
 	if last >= 0 {
 		s.consumer.MarkCommitRecords(items[last].rec)
 	}
@@ -454,9 +484,10 @@ func (s *Service) unreserve(ids []string) {
 var errStopped = errors.New("stopped before the send finished")
 
 // sendWithRetry sends the email of it, retrying with exponential backoff.
-// It returns the attempts made and the last error; errStopped when the
+// After a successful send it calls onSent while still holding the
+// concurrency slot. It returns the attempts made and the last error; errStopped when the
 // worker was told to stop while waiting for a retry.
-func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
+func (s *Service) sendWithRetry(w *worker, it *item, onSent func(attempts int)) (int, error) {
 	ev := it.ev
 	msg := Message{
 		EventID: ev.EventID, UserID: ev.UserID, To: ev.Email, Name: ev.Name,
@@ -471,10 +502,12 @@ func (s *Service) sendWithRetry(w *worker, it *item) (int, error) {
 			return attempt - 1, errStopped
 		}
 		err := s.cfg.Sender.Send(s.hard, msg)
-		<-s.sem
 		if err == nil {
+			onSent(attempt)
+			<-s.sem
 			return attempt, nil
 		}
+		<-s.sem
 		s.m.sendErrors.Inc()
 		if s.hard.Err() != nil {
 			return attempt, errStopped

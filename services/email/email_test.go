@@ -19,6 +19,7 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/internal/svc/svctest"
@@ -606,9 +607,7 @@ func TestStartupErrors(t *testing.T) {
 		})
 	}
 	t.Run("no brokers answer", func(t *testing.T) {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := testnet.RefusedAddr(t)
 		cfg := testConfig(t, c, &fakeSender{})
 		cfg.Brokers = []string{addr}
 		cfg.ConnectTimeout = time.Second
@@ -655,49 +654,5 @@ func TestAPIAndProbes(t *testing.T) {
 		if metric(t, r.url, name) == "" {
 			t.Errorf("/metrics lacks %s", name)
 		}
-	}
-}
-
-// TestCrashWhileSendingNeverSendsTwice: a batch recorded in flight by a run
-// that died (no outcome written, nothing committed) is logged "unknown" at
-// the next start, and its redelivered events are not sent again.
-func TestCrashWhileSendingNeverSendsTwice(t *testing.T) {
-	c := newFlowCluster(t)
-	fs := &fakeSender{}
-	cfg := testConfig(t, c, fs)
-	evs := produceEvents(t, c, 1, 3)
-
-	// The dead run: it recorded events 1 and 2 in flight, then died.
-	dead, err := New(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []logRow
-	for _, ev := range evs[:2] {
-		rows = append(rows, logRow{EventID: ev.EventID, UserID: ev.UserID, Recipient: ev.Email, Topic: event.Topic})
-	}
-	if _, err := dead.begin(context.Background(), rows, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	if err := dead.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	r := start(t, cfg)
-	waitFor(t, 15*time.Second, "the third event's email", func() bool { return len(getLogs(t, r.url, "?status=sent")) == 1 })
-	waitFor(t, 10*time.Second, "the redelivered in-flight events to be skipped", func() bool {
-		return metric(t, r.url, "kctl_email_duplicates_skipped_total") == "2"
-	})
-	unknown := getLogs(t, r.url, "?status=unknown")
-	if len(unknown) != 2 || unknown[0].UserID != 1 || unknown[1].Email != "user2@test.com" {
-		t.Fatalf("unknown logs = %+v, want users 1 and 2", unknown)
-	}
-	for _, ev := range evs[:2] {
-		if n := fs.attempts(ev.EventID); n != 0 {
-			t.Errorf("in-flight event of user %d sent again (%d times)", ev.UserID, n)
-		}
-	}
-	if n := fs.attempts(evs[2].EventID); n != 1 {
-		t.Errorf("event 3 sent %d times, want 1", n)
 	}
 }

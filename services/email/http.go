@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/kctl/kctl/services/internal/svc"
 )
 
@@ -12,6 +13,12 @@ import (
 // the email log, oldest first, at most limit (default and max 10000) rows.
 func (s *Service) handleLogs(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	for _, k := range []string{"userId", "eventId", "status", "limit"} {
+		if len(q[k]) > 1 {
+			svc.WriteError(w, http.StatusBadRequest, k, fmt.Sprintf("%s: given %d times; give it once", k, len(q[k])))
+			return
+		}
+	}
 	var f LogFilter
 	if v := q.Get("userId"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -21,7 +28,14 @@ func (s *Service) handleLogs(w http.ResponseWriter, r *http.Request) {
 		}
 		f.UserID = id
 	}
-	f.EventID = q.Get("eventId")
+	if v := q.Get("eventId"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			svc.WriteError(w, http.StatusBadRequest, "eventId", fmt.Sprintf("eventId: %q is not a UUID (e.g. 8695536b-dd8c-4f5d-b018-fa3f7c75b95a)", v))
+			return
+		}
+		f.EventID = id.String()
+	}
 	switch st := q.Get("status"); st {
 	case "", StatusSent, StatusFailed, StatusUnknown:
 		f.Status = st

@@ -14,6 +14,7 @@ type metrics struct {
 	sendErrors   prometheus.Counter
 	deadLettered *prometheus.CounterVec
 	duplicates   prometheus.Counter
+	resent       prometheus.Counter
 	dltReceived  prometheus.Counter
 	processing   prometheus.Histogram
 	endToEnd     prometheus.Histogram
@@ -41,11 +42,15 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}),
 		deadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "dead_lettered_total",
-			Help: "Records this service published to the dead-letter topic, by reason (unparseable, send_failed).",
+			Help: "Records this service published to the dead-letter topic, by reason (unparseable, policy_violation, send_failed).",
 		}, []string{"reason"}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "duplicates_skipped_total",
 			Help: "Redelivered events already logged: neither sent nor logged again.",
+		}),
+		resent: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "resent_after_crash_total",
+			Help: "Emails re-sent because their send was in progress when the service last died (maybe sent twice; same event ID and Message-ID).",
 		}),
 		dltReceived: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "dead_letters_received_total",
@@ -63,14 +68,15 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}),
 		http: svc.NewHTTPMetrics(reg, namespace),
 	}
-	for _, r := range []string{reasonUnparseable, reasonSendFailed} {
+	for _, r := range []string{reasonUnparseable, reasonPolicy, reasonSendFailed} {
 		m.deadLettered.WithLabelValues(r)
 	}
-	reg.MustRegister(m.consumed, m.sent, m.retries, m.sendErrors, m.deadLettered, m.duplicates, m.dltReceived, m.processing, m.endToEnd)
+	reg.MustRegister(m.consumed, m.sent, m.retries, m.sendErrors, m.deadLettered, m.duplicates, m.resent, m.dltReceived, m.processing, m.endToEnd)
 	return m
 }
 
 const (
 	reasonUnparseable = "unparseable"
 	reasonSendFailed  = "send_failed"
+	reasonPolicy      = "policy_violation"
 )

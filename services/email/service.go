@@ -78,6 +78,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// InstanceID is the consumer's static group membership id (KIP-345).
+	// Default: one generated at the database's first use and kept in it,
+	// so a restart on the same --db rejoins as the same member and takes
+	// its partitions back at once, even when the last run was killed and
+	// the group still counts it (instead of waiting out its 45s session).
+	// Two running services must not share one (nor one database).
+	InstanceID string
 }
 
 func (c *Config) defaults() error {
@@ -172,6 +179,8 @@ type Service struct {
 
 	stmts stmts
 
+	outcomes chan outcomeReq // to the journal
+
 	resMu    sync.Mutex
 	reserved map[string]struct{} // events being handled by a worker
 
@@ -198,6 +207,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	db, err := svc.OpenDB(ctx, cfg.DBPath, schema)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.InstanceID == "" {
+		if cfg.InstanceID, err = svc.InstanceID(ctx, db, "kctl-email-"); err != nil {
+			db.Discard()
+			return nil, err
+		}
 	}
 	st, err := prepareStmts(ctx, db)
 	if err != nil {
@@ -228,6 +243,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		sem:      make(chan struct{}, cfg.Concurrency),
 		workers:  map[tp]*worker{},
 		reserved: map[string]struct{}{},
+		outcomes: make(chan outcomeReq),
 	}
 	s.m = newMetrics(s.reg)
 	s.handler = s.routes()
@@ -272,11 +288,12 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		s.db.Close()
 		return fmt.Errorf("email service: %w", err)
 	} else if n > 0 {
-		s.log.Warn("the last run stopped while sending: its in-flight events are logged as unknown and not sent again", "events", n)
+		s.log.Warn("the last run died while sending: the emails in progress then will be re-sent (same event ID and Message-ID) when their records are redelivered", "events", n)
 	}
 
 	consumer, err := kgo.NewClient(append(baseOpts(s.cfg),
 		kgo.ConsumerGroup(s.cfg.Group),
+		kgo.InstanceID(s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.cfg.Topic, s.cfg.DLTTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		// A paused partition resumes only with the broker's next fetch;
@@ -298,6 +315,11 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.consumer = consumer
 	s.warnMissingTopics(ctx)
 
+	journalStop, journalDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(journalDone)
+		s.journal(journalStop)
+	}()
 	pollCtx, stopPoll := context.WithCancel(context.Background())
 	pollDone := make(chan struct{})
 	go func() {
@@ -307,7 +329,7 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	srv := svc.StartServer(ln, s.handler, s.log)
 	s.log.Info("email service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"dlt", s.cfg.DLTTopic, "group", s.cfg.Group, "concurrency", s.cfg.Concurrency, "max_attempts", s.cfg.MaxAttempts,
-		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "brokers", strings.Join(s.cfg.Brokers, ","))
+		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "instance_id", s.cfg.InstanceID, "brokers", strings.Join(s.cfg.Brokers, ","))
 
 	var serveErr error
 	select {
@@ -325,12 +347,23 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	stopPoll()
 	<-pollDone
 	s.stopWorkers(stopCtx, nil)
+	close(journalStop)
+	<-journalDone
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(stopCtx), 5*time.Second)
 	if err := consumer.CommitMarkedOffsets(cctx); err != nil {
 		s.log.Error("email service: commit offsets at shutdown; handled records will be redelivered and skipped as duplicates", "err", err)
 	}
 	ccancel()
 	consumer.CloseAllowingRebalance()
+	// A static member does not leave the group when it closes (so a
+	// crashed one is replaced at once by its restart). A clean stop leaves
+	// explicitly: the other members take its partitions now, not after
+	// its session times out.
+	lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := svc.LeaveGroup(lctx, s.cl, s.cfg.Group, s.cfg.InstanceID); err != nil {
+		s.log.Warn("email service: leave the consumer group; the other members take its partitions after its session times out (45s)", "err", err)
+	}
+	lcancel()
 	s.cl.Close()
 	s.stmts.close()
 	if err := s.db.Close(); err != nil {

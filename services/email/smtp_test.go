@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/kctl/kctl/internal/testnet"
 )
 
 // smtpServer is a minimal SMTP server: it answers rcptCode to RCPT TO and
@@ -151,9 +153,7 @@ func TestSMTPSenderClassifiesReplies(t *testing.T) {
 		}
 	}
 	// Nothing listening: a retriable error.
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := testnet.RefusedAddr(t)
 	err := (&SMTPSender{Addr: addr, From: "a@b.c"}).Send(context.Background(), Message{To: "x@test.com"})
 	if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "dial") {
 		t.Errorf("closed port: err = %v", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,15 +14,21 @@ import (
 )
 
 // schema is the email database. email_log has one row per event, unique on
-// event_id, written once the email's outcome is known (sent or failed).
-// Before a batch's emails are sent, the batch is recorded in
-// email_inflight (one row holding its events) and that row is deleted in
-// the transaction that writes the outcomes. So a redelivered event finds
-// its log row and is neither sent nor logged again, and after a crash the
-// events of an unfinished batch — which may or may not have been sent — are
-// logged as "unknown" at the next start rather than sent again. Only a
-// "failed" row (dead-lettered) can be sent again, when the event is
-// replayed.
+// event_id, holding the email's outcome (sent or failed). Before a batch's
+// emails are sent, the batch is recorded in email_inflight (one row listing
+// its events in the order they will be sent); then each outcome is written
+// (and made durable) as soon as it is known, before the partition's next
+// send starts and before the send's concurrency slot is freed; the
+// in-flight row is deleted once the batch is done. So a redelivered event
+// finds its log row and is neither sent nor logged again, and after a crash
+// the only events whose fate is unknown are the sends that were in progress
+// — at most one per partition and at most --concurrency in all: the first
+// event of each unfinished batch without an outcome. Those are recorded in
+// email_resend at the next start and sent again (at least once: the same
+// event ID, so the same SMTP Message-ID) when their records are redelivered
+// — they were never committed. The batch's later events were never started
+// and are sent normally. Only a "failed" row (dead-lettered) can be sent
+// again otherwise, when the event is replayed.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS email_log (
 		id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -29,7 +36,7 @@ var schema = []string{
 		user_id     INTEGER NOT NULL,
 		recipient   TEXT    NOT NULL,
 		subject     TEXT    NOT NULL,
-		status      TEXT    NOT NULL,           -- sent | failed | unknown
+		status      TEXT    NOT NULL,           -- sent | failed (| unknown: written by kctl before 0.x, never now)
 		attempts    INTEGER NOT NULL,
 		error       TEXT,
 		topic       TEXT    NOT NULL,
@@ -40,6 +47,12 @@ var schema = []string{
 		logged_at   INTEGER NOT NULL            -- unix nanoseconds
 	)`,
 	`CREATE INDEX IF NOT EXISTS email_log_user ON email_log(user_id)`,
+	`CREATE TABLE IF NOT EXISTS email_resend (
+		event_id   TEXT    PRIMARY KEY,         -- in progress when the service died: maybe sent
+		user_id    INTEGER NOT NULL,
+		recipient  TEXT    NOT NULL,
+		created_at INTEGER NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS email_inflight (
 		id         INTEGER PRIMARY KEY AUTOINCREMENT,
 		events     TEXT    NOT NULL,            -- JSON array of logRow
@@ -49,9 +62,12 @@ var schema = []string{
 
 // Log statuses.
 const (
-	StatusSent    = "sent"
-	StatusFailed  = "failed"
-	StatusUnknown = "unknown" // in flight when the service died: maybe sent, never sent again
+	StatusSent   = "sent"
+	StatusFailed = "failed"
+	// StatusUnknown was written by earlier versions for every event of a
+	// batch in flight when the service died (never sent again). Rows of it
+	// may remain in old databases; it is no longer written.
+	StatusUnknown = "unknown"
 )
 
 // logRow is one email_log row.
@@ -68,6 +84,7 @@ type logRow struct {
 	attempts   int
 	err        string
 	sentAt     int64 // 0: not sent
+	resend     bool  // marked for re-sending after a crash
 }
 
 func (r *logRow) args(loggedAt int64) []any {
@@ -233,8 +250,18 @@ func decodeInflight(b []byte) ([]logRow, error) {
 	return rows, nil
 }
 
-// finish writes the outcomes of a batch and forgets it, in one transaction.
-func (s *Service) finish(ctx context.Context, inflight int64, rows []logRow, now time.Time) error {
+// forget deletes the in-flight record of a batch whose outcomes are all
+// written.
+func (s *Service) forget(ctx context.Context, inflight int64) error {
+	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, inflight); err != nil {
+		return fmt.Errorf("forget in-flight batch: %w", err)
+	}
+	return nil
+}
+
+// writeOutcomes writes outcome rows (one transaction) and clears their
+// re-send marks.
+func (s *Service) writeOutcomes(ctx context.Context, rows []logRow, now time.Time) error {
 	tx, err := s.db.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("write email log: %w", err)
@@ -243,8 +270,13 @@ func (s *Service) finish(ctx context.Context, inflight int64, rows []logRow, now
 	if err := s.insertRows(ctx, tx, rows, now); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, inflight); err != nil {
-		return fmt.Errorf("forget in-flight batch: %w", err)
+	for i := range rows {
+		if !rows[i].resend {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM email_resend WHERE event_id = ?`, rows[i].EventID); err != nil {
+			return fmt.Errorf("clear re-send mark: %w", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("write email log: %w", err)
@@ -274,23 +306,75 @@ func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, rows []logRow, now
 	return nil
 }
 
-// recoverInflight logs the events of batches a previous run left unfinished
-// (it died while sending them) as "unknown": they may have been sent, so
-// they are not sent again. It returns how many events it logged so.
+// outcomeReq asks the journal to write one outcome.
+type outcomeReq struct {
+	row  logRow
+	done chan error
+}
+
+// journal writes the outcomes workers hand it, gathering those that arrive
+// together into one transaction (group commit: one fsync for many sends),
+// until stop is closed.
+func (s *Service) journal(stop <-chan struct{}) {
+	for {
+		var reqs []outcomeReq
+		select {
+		case r := <-s.outcomes:
+			reqs = append(reqs, r)
+		case <-stop:
+			return
+		}
+	more:
+		for len(reqs) < rowsPerStatement {
+			select {
+			case r := <-s.outcomes:
+				reqs = append(reqs, r)
+			default:
+				break more
+			}
+		}
+		rows := make([]logRow, len(reqs))
+		for i := range reqs {
+			rows[i] = reqs[i].row
+		}
+		err := s.writeOutcomes(context.WithoutCancel(s.hard), rows, s.cfg.Now())
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
+}
+
+// record writes one outcome through the journal and returns once it is
+// durable; false if the worker was told to stop before it could be written
+// (the event then stays ambiguous for the next start).
+func (s *Service) record(w *worker, row logRow) bool {
+	return s.retryDB(w, "write the email log", func() error {
+		done := make(chan error, 1)
+		s.outcomes <- outcomeReq{row: row, done: done}
+		return <-done
+	})
+}
+
+// recoverInflight handles the batches a previous run left unfinished (it
+// died while sending them). Their events were sent in order, each outcome
+// logged before the next send, so in each batch the first event without a
+// log row written after the batch began was the send in progress: maybe
+// sent. It is marked for re-sending (email_resend); the events after it
+// were never started. It returns how many events it marked.
 func (s *Service) recoverInflight(ctx context.Context) (int, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, events FROM email_inflight ORDER BY id`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, events, created_at FROM email_inflight ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("read in-flight batches: %w", err)
 	}
 	type batch struct {
-		id   int64
-		rows []logRow
+		id, created int64
+		rows        []logRow
 	}
 	var bs []batch
 	for rows.Next() {
 		var b batch
 		var events string
-		if err := rows.Scan(&b.id, &events); err != nil {
+		if err := rows.Scan(&b.id, &events, &b.created); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("read in-flight batches: %w", err)
 		}
@@ -303,18 +387,29 @@ func (s *Service) recoverInflight(ctx context.Context) (int, error) {
 	rows.Close()
 	n := 0
 	for _, b := range bs {
+		var ambiguous *logRow
+		for i := range b.rows {
+			var loggedAt int64
+			err := s.db.R.QueryRowContext(ctx, `SELECT logged_at FROM email_log WHERE event_id = ?`, b.rows[i].EventID).Scan(&loggedAt)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && loggedAt < b.created) {
+				ambiguous = &b.rows[i]
+				break
+			}
+			if err != nil {
+				return n, fmt.Errorf("read email log: %w", err)
+			}
+		}
 		tx, err := s.db.W.BeginTx(ctx, nil)
 		if err != nil {
 			return n, err
 		}
-		for i := range b.rows {
-			b.rows[i].status = StatusUnknown
-			b.rows[i].err = "the service stopped while sending; not sent again"
-		}
-		// Rows already logged (the outcome was written) are left alone.
-		if err := s.insertUnknown(ctx, tx, b.rows); err != nil {
-			tx.Rollback() //nolint:errcheck
-			return n, err
+		if ambiguous != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO email_resend (event_id, user_id, recipient, created_at) VALUES (?, ?, ?, ?)
+				ON CONFLICT(event_id) DO NOTHING`, ambiguous.EventID, ambiguous.UserID, ambiguous.Recipient, s.cfg.Now().UnixNano()); err != nil {
+				tx.Rollback() //nolint:errcheck
+				return n, fmt.Errorf("mark event %s for re-sending: %w", ambiguous.EventID, err)
+			}
+			n++
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, b.id); err != nil {
 			tx.Rollback() //nolint:errcheck
@@ -323,21 +418,32 @@ func (s *Service) recoverInflight(ctx context.Context) (int, error) {
 		if err := tx.Commit(); err != nil {
 			return n, err
 		}
-		n += len(b.rows)
 	}
 	return n, nil
 }
 
-func (s *Service) insertUnknown(ctx context.Context, tx *sql.Tx, rows []logRow) error {
-	now := s.cfg.Now().UnixNano()
-	for i := range rows {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO email_log (event_id, user_id, recipient, subject, status, attempts, error, topic, partition, "offset", occurred_at, sent_at, logged_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING`, rows[i].args(now)...); err != nil {
-			return fmt.Errorf("log unknown outcome: %w", err)
+// toResend returns which of ids are marked for re-sending after a crash.
+func (s *Service) toResend(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	var n int
+	if err := s.db.R.QueryRowContext(ctx, `SELECT count(*) FROM email_resend`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("read re-send marks: %w", err)
+	}
+	if n == 0 {
+		return out, nil // the usual case: no query per event
+	}
+	for _, id := range ids {
+		var one int
+		err := s.db.R.QueryRowContext(ctx, `SELECT 1 FROM email_resend WHERE event_id = ?`, id).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("read re-send marks: %w", err)
+		default:
+			out[id] = true
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // LogEntry is one row of GET /api/email-logs.

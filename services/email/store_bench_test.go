@@ -47,7 +47,10 @@ func BenchmarkEmailLogBatch(b *testing.B) {
 		for j := range rows {
 			rows[j].status, rows[j].attempts, rows[j].sentAt = StatusSent, 1, time.Now().UnixNano()
 		}
-		if err := s.finish(ctx, id, rows, time.Now()); err != nil {
+		if err := s.writeOutcomes(ctx, rows, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.forget(ctx, id); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -152,3 +152,87 @@ func walk(v any, path string) error {
 	}
 	return nil
 }
+
+// ErrSecretField says an event carries a field named like a secret.
+var ErrSecretField = errors.New("event carries a secret-like field")
+
+// PolicyViolationError says a record value breaks the event policy: it has
+// a field named like a secret (password, passwordHash, secret, token, API
+// key, credential, private key; any case, at any depth). Such an event goes
+// to the dead-letter topic (this type named in kafka_dlt-exception-fqcn) and
+// never to the sender or the log; the error names the field, never its value.
+type PolicyViolationError struct {
+	Field string // JSON path, e.g. "profile.passwordHash"
+}
+
+func (e *PolicyViolationError) Error() string {
+	return fmt.Sprintf("policy violation: event field %q is named like a secret; events must never carry secrets", e.Field)
+}
+
+func (e *PolicyViolationError) Unwrap() error { return ErrSecretField }
+
+// secretWords are matched against field names lowercased with '_', '-' and
+// '.' removed.
+var secretWords = []string{"password", "passwd", "pwd", "secret", "token", "apikey", "credential", "privatekey"}
+
+// CheckNoSecrets returns a *PolicyViolationError when the JSON value has a
+// field named like a secret (see PolicyViolationError), and nil otherwise —
+// also when value is not JSON (Parse reports that).
+func CheckNoSecrets(value []byte) error {
+	if !mayHoldSecretName(value) {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(value, &v); err != nil {
+		return nil
+	}
+	if f := secretField(v, ""); f != "" {
+		return &PolicyViolationError{Field: f}
+	}
+	return nil
+}
+
+// mayHoldSecretName is a fast pre-check: false when no secret word can be a
+// field name of value. A backslash (an escaped name) always needs the full
+// check.
+func mayHoldSecretName(value []byte) bool {
+	if bytes.IndexByte(value, '\\') >= 0 {
+		return true
+	}
+	lower := bytes.ToLower(value)
+	for _, c := range []string{"_", "-", "."} {
+		if bytes.Contains(lower, []byte(c)) {
+			lower = bytes.ReplaceAll(lower, []byte(c), nil)
+		}
+	}
+	for _, w := range secretWords {
+		if bytes.Contains(lower, []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+func secretField(v any, path string) string {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			n := strings.NewReplacer("_", "", "-", "", ".", "").Replace(strings.ToLower(k))
+			for _, w := range secretWords {
+				if strings.Contains(n, w) {
+					return path + k
+				}
+			}
+			if f := secretField(x, path+k+"."); f != "" {
+				return f
+			}
+		}
+	case []any:
+		for i, x := range t {
+			if f := secretField(x, fmt.Sprintf("%s%d.", path, i)); f != "" {
+				return f
+			}
+		}
+	}
+	return ""
+}

@@ -66,3 +66,35 @@ func TestCheckNoPasswordFindsPasswordData(t *testing.T) {
 		t.Errorf("CheckNoPassword(non-JSON) = %v", err)
 	}
 }
+
+func TestCheckNoSecrets(t *testing.T) {
+	bad := map[string]string{
+		`{"eventId":"x","password":"hunter2"}`:               "password",
+		`{"PassWord":"x"}`:                                   "PassWord",
+		`{"passwordHash":"$2a$10$abc"}`:                      "passwordHash",
+		`{"profile":{"secret":"s"}}`:                         "profile.secret",
+		`{"items":[{"access_token":"t"}]}`:                   "items.0.access_token",
+		`{"API-Key":"k"}`:                                    "API-Key",
+		`{"\u0070assword":"escaped name"}`:                   "password",
+		`{"meta":{"clientSecret":"c"},"email":"a@test.com"}`: "meta.clientSecret",
+	}
+	for in, field := range bad {
+		err := CheckNoSecrets([]byte(in))
+		var pe *PolicyViolationError
+		if !errors.As(err, &pe) || pe.Field != field || !errors.Is(err, ErrSecretField) {
+			t.Errorf("CheckNoSecrets(%s) = %v, want a policy violation naming %q", in, err, field)
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("the error shows the secret's value: %v", err)
+		}
+	}
+	for _, in := range []string{
+		`{"eventId":"5f0c","type":"UserSignedUp","userId":1,"email":"a@test.com","name":"Pat Token","occurredAt":"2024-01-01T00:00:00Z"}`,
+		`not json`, `{"name":"my password is long"}`,
+	} {
+		if err := CheckNoSecrets([]byte(in)); err != nil {
+			t.Errorf("CheckNoSecrets(%s) = %v, want nil (only field names count)", in, err)
+		}
+	}
+}

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -56,7 +58,8 @@ func (s *Service) reject(w http.ResponseWriter, code int, reason, field, msg str
 // handleSignUp is POST /api/users. Every check runs before anything is
 // written: a refused request stores and publishes nothing.
 func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
-	if ct := r.Header.Get("Content-Type"); !isJSON(ct) {
+	ct := r.Header.Get("Content-Type")
+	if !isJSON(ct) {
 		if ct == "" {
 			ct = "none"
 		}
@@ -64,18 +67,35 @@ func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Content-Type must be application/json (got %s)", ct))
 		return
 	}
+	if cs := charset(ct); cs != "" && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		s.reject(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "",
+			fmt.Sprintf("Content-Type charset=%s: only UTF-8 is accepted; send UTF-8 JSON with charset=utf-8 or no charset", cs))
+		return
+	}
 	if r.ContentLength > MaxBodyBytes {
+		// Answered from the header: closing the connection stops the
+		// server from first reading (and waiting for) the declared body.
+		w.Header().Set("Connection", "close")
 		s.reject(w, http.StatusRequestEntityTooLarge, "too_large", "", fmt.Sprintf("body is %d bytes; the limit is %d (64 KiB)", r.ContentLength, MaxBodyBytes))
 		return
 	}
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil {
+		s.log.Debug("sign-up: cannot set the body's read deadline; the server's read timeout applies", "err", err)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
+		w.Header().Set("Connection", "close")
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			s.reject(w, http.StatusRequestEntityTooLarge, "too_large", "", fmt.Sprintf("body is over the limit of %d bytes (64 KiB)", MaxBodyBytes))
-			return
+		case errors.As(err, &ne) && ne.Timeout():
+			s.reject(w, http.StatusBadRequest, "invalid", "", fmt.Sprintf("the body did not arrive within %s; send it at once after the headers", s.cfg.BodyTimeout))
+		default:
+			// Never the error itself: it names the sockets.
+			s.reject(w, http.StatusBadRequest, "invalid", "", "the body could not be read: the connection broke or the body is shorter than its Content-Length")
 		}
-		s.reject(w, http.StatusBadRequest, "invalid", "", "cannot read the body: "+err.Error())
 		return
 	}
 	email, name, password, bad := parseSignUp(body)
@@ -120,6 +140,15 @@ func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	svc.WriteJSON(w, http.StatusCreated, SignUpResponse{ID: u.ID, Email: u.Email, Name: u.Name})
 }
 
+// charset returns the charset parameter of a Content-Type, "" if none.
+func charset(ct string) string {
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ""
+	}
+	return params["charset"]
+}
+
 // isJSON accepts application/json and application/*+json, with parameters.
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
@@ -144,6 +173,12 @@ func parseSignUp(body []byte) (email, name, password string, bad *badRequest) {
 	if _, err := dec.Token(); err != io.EOF {
 		return "", "", "", &badRequest{"", "invalid JSON: unexpected data after the object"}
 	}
+	if f := invalidUTF8Field(body); f != "" {
+		return "", "", "", &badRequest{f, fmt.Sprintf("%s: not valid UTF-8; send the text as UTF-8", f)}
+	}
+	if !utf8.Valid(body) {
+		return "", "", "", &badRequest{"", "invalid JSON: the body is not valid UTF-8"}
+	}
 	if f := repeatedField(body); f != "" {
 		// encoding/json would keep the last value; a proxy or log reading
 		// the first would see another user.
@@ -167,6 +202,9 @@ func parseSignUp(body []byte) (email, name, password string, bad *badRequest) {
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || a.Name != "" {
 		return "", "", "", &badRequest{"email", fmt.Sprintf("email: %q is not a valid address (want name@domain)", email)}
 	}
+	if !validEmailDomain(email) {
+		return "", "", "", &badRequest{"email", fmt.Sprintf("email: %q: the domain needs a dot, e.g. name@example.com", email)}
+	}
 	if name == "" {
 		return "", "", "", &badRequest{"name", "name: must not be empty"}
 	}
@@ -178,6 +216,9 @@ func parseSignUp(body []byte) (email, name, password string, bad *badRequest) {
 	}
 	if password == "" {
 		return "", "", "", &badRequest{"password", "password: must not be empty"}
+	}
+	if strings.TrimSpace(password) == "" {
+		return "", "", "", &badRequest{"password", "password: must not be only spaces or other whitespace"}
 	}
 	if len(password) > maxPasswordBytes {
 		return "", "", "", &badRequest{"password", fmt.Sprintf("password: longer than %d bytes", maxPasswordBytes)}
@@ -209,8 +250,8 @@ func decodeError(err error) *badRequest {
 func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("id")
 	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id <= 0 {
-		svc.WriteError(w, http.StatusBadRequest, "id", fmt.Sprintf("id: %q is not a user id (a positive integer)", raw))
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
+		svc.WriteError(w, http.StatusBadRequest, "id", fmt.Sprintf("id: %q is not a user id (a positive integer, no sign or leading zeros)", raw))
 		return
 	}
 	u, err := s.userByID(r.Context(), id)
@@ -266,6 +307,34 @@ func repeatedField(body []byte) string {
 		}
 		if _, err := dec.Token(); err != nil { // the value
 			return ""
+		}
+	}
+	return ""
+}
+
+// invalidUTF8Field returns the first of the sign-up fields whose value in
+// the JSON body is not valid UTF-8 — raw bytes that are not UTF-8, or an
+// escaped lone surrogate such as \udcff — which encoding/json would
+// silently turn into U+FFFD. It returns "" when every field is valid or the
+// body is not a JSON object.
+func invalidUTF8Field(body []byte) string {
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) != nil {
+		return ""
+	}
+	for _, f := range []string{"email", "name", "password"} {
+		for k, v := range raw {
+			if !strings.EqualFold(k, f) {
+				continue
+			}
+			if !utf8.Valid(v) {
+				return f
+			}
+			var str string
+			if json.Unmarshal(v, &str) == nil && strings.ContainsRune(str, utf8.RuneError) &&
+				!strings.ContainsRune(string(v), utf8.RuneError) && !strings.Contains(strings.ToLower(string(v)), `\ufffd`) {
+				return f // a replacement character that the sender did not write
+			}
 		}
 	}
 	return ""

@@ -43,6 +43,14 @@ func (r *relay) run(hard context.Context) {
 	log := r.s.log
 	retry := backoff.New(backoff.Policy{Initial: cfg.RelayMinBackoff, Max: cfg.RelayMaxBackoff})
 	failing := false
+	if n, err := r.s.reconcile(hard); n > 0 || err != nil {
+		if n > 0 {
+			log.Warn("outbox relay: pending rows were already on the topic (published by a run that died before marking them); marked sent, not published again", "rows", n)
+		}
+		if err != nil && hard.Err() == nil {
+			log.Warn("outbox relay: cannot check which pending rows are already on the topic; those may be published twice (consumers deduplicate by eventId)", "err", err)
+		}
+	}
 	for {
 		draining := closed(r.stopping)
 		n, err := r.publishBatch(hard)

@@ -68,6 +68,9 @@ type Config struct {
 	// PruneInterval is how often sent rows past OutboxRetention are
 	// deleted. Default 1m.
 	PruneInterval time.Duration
+	// BodyTimeout bounds how long a request body may take to arrive; a
+	// slower one is refused with 400. Default 10s.
+	BodyTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
@@ -115,6 +118,9 @@ func (c *Config) defaults() error {
 	if c.PruneInterval <= 0 {
 		c.PruneInterval = time.Minute
 	}
+	if c.BodyTimeout <= 0 {
+		c.BodyTimeout = 10 * time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -147,6 +153,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	db, err := svc.OpenDB(ctx, cfg.DBPath, schema)
 	if err != nil {
+		return nil, err
+	}
+	if err := migrateEmailKey(ctx, db, cfg.Logger); err != nil {
+		db.Discard()
 		return nil, err
 	}
 	opts := append([]kgo.Opt{

@@ -14,6 +14,8 @@ import (
 )
 
 // schema is the users database: users, and the outbox of events to publish.
+// users.email_key (emailKey of the address, unique) is added by
+// migrateEmailKey, for databases of every version alike.
 // An outbox row is pending until sent_at is set, which the relay does only
 // after the broker acknowledged the record (acks=all).
 var schema = []string{
@@ -47,10 +49,11 @@ type User struct {
 // errDuplicateEmail says the email is already registered.
 var errDuplicateEmail = errors.New("email already registered")
 
-// emailTaken reports whether email is registered (case-insensitively).
+// emailTaken reports whether email is registered, compared as emailKey:
+// Unicode-normalised and case-folded.
 func (s *Service) emailTaken(ctx context.Context, email string) (bool, error) {
 	var one int
-	err := s.db.R.QueryRowContext(ctx, `SELECT 1 FROM users WHERE email = ?`, email).Scan(&one)
+	err := s.db.R.QueryRowContext(ctx, `SELECT 1 FROM users WHERE email_key = ? OR email = ?`, emailKey(email), email).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -67,8 +70,8 @@ func (s *Service) createUser(ctx context.Context, email, name, hash string) (Use
 		return User{}, event.UserSignedUp{}, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, created_at) VALUES (?, ?, ?, ?)`,
-		email, name, hash, now.Format(time.RFC3339Nano))
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, email_key, name, password_hash, created_at) VALUES (?, ?, ?, ?, ?)`,
+		email, emailKey(email), name, hash, now.Format(time.RFC3339Nano))
 	if err != nil {
 		var se *sqlite.Error
 		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {

@@ -21,6 +21,7 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/testnet"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/internal/svc/svctest"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -468,9 +469,7 @@ func TestStartupErrors(t *testing.T) {
 		}
 	})
 	t.Run("no brokers answer", func(t *testing.T) {
-		ln, _ := net.Listen("tcp", "127.0.0.1:0")
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := testnet.RefusedAddr(t)
 		cfg := testConfig(t, c)
 		cfg.Brokers = []string{addr}
 		cfg.ConnectTimeout = time.Second
