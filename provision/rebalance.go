@@ -299,13 +299,32 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// ParseRate parses a throttle such as "50MiB/s", "10MB/s" or "1048576"
-// (bytes per second). It returns an error saying how to write it.
+// MinRate is the lowest throttle ParseRate accepts: below it a move of
+// any real partition would take days, which is a typo rather than a plan.
+const MinRate = 1024
+
+// ParseRate parses a throttle such as "50MiB/s", "10MB/s" or "1KiB" (bytes
+// per second; the unit is required and "/s" optional). It returns an error
+// saying how to write it: a bare number, an unknown unit, a rate that
+// overflows int64 or one below MinRate (1KiB/s).
 func ParseRate(s string) (int64, error) {
 	v := strings.TrimSuffix(strings.TrimSpace(s), "/s")
-	n, err := topology.ParseSizeBytes(v)
-	if err != nil || n <= 0 {
+	digits := 0
+	for digits < len(v) && v[digits] >= '0' && v[digits] <= '9' {
+		digits++
+	}
+	unit := strings.TrimSpace(v[digits:])
+	if digits == 0 || unit == "" {
 		return 0, fmt.Errorf("--throttle %q is not a rate: write bytes per second with a unit, e.g. 50MiB/s or 10MB/s", s)
+	}
+	n, err := topology.ParseSizeBytes(v)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "too large"):
+		return 0, fmt.Errorf("--throttle %q is too large: at most 8EiB/s; for no throttle, leave --throttle out", s)
+	case err != nil:
+		return 0, fmt.Errorf("--throttle %q is not a rate: write bytes per second with a unit, e.g. 50MiB/s or 10MB/s", s)
+	case n < MinRate:
+		return 0, fmt.Errorf("--throttle %q is below the minimum of 1KiB/s: the moves would take days at it; give e.g. 10MiB/s", s)
 	}
 	return n, nil
 }
