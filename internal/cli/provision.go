@@ -459,9 +459,9 @@ above the broker count is refused.
 
 A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
 compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
-min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is applied only with
---allow-risky, or after a "yes" to a prompt that names each one. One failing topic does not stop the others;
-any failure exits 1 naming each. --dry-run asks the brokers to validate every change
+min.insync.replicas lowered to 1, unclean.leader.election.enable turned on, a lower
+replicationFactor) is applied only with --allow-risky, or after a "yes" to a prompt that names
+each one. One failing topic does not stop the others; any failure exits 1 naming each. --dry-run asks the brokers to validate every change
 (validate-only) and changes nothing. Topics are deleted only with --prune, only under
 managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
 
