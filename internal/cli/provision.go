@@ -428,6 +428,7 @@ type ApplyOptions struct {
 	Throttle      string
 	MaxMoves      int
 	Interval      time.Duration
+	maxMovesSet   bool
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -485,6 +486,7 @@ before anything is sent: one that cannot be read is an error naming it, and noth
 			if opts.MaxMoves < 1 {
 				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
 			}
+			opts.maxMovesSet = cmd.Flags().Changed("max-moves")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -496,9 +498,9 @@ before anything is sent: one that cannot be read is an error naming it, and noth
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
-	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the replica copy (e.g. 50MiB/s), move at most --max-moves partitions at once and wait until done")
-	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "with --throttle: at most this many partitions moving at once")
-	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle: how often the moves are checked")
+	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the replica copy (e.g. 50MiB/s), batch them (--max-moves) and wait until done")
+	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "replicationFactor changes: at most this many partitions moving at once; apply waits until done (with or without --throttle)")
+	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle or --max-moves: how often the moves are checked")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }
@@ -544,6 +546,15 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
+	marker := rebalanceStatePath(f, p.ClusterID)
+	if p.HasReassignments() {
+		if err := refuseOverMarker(marker, p.ClusterID, "changing a replicationFactor"); err != nil {
+			if ferr := finish(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+	}
 	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
 	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
 		if err := finish(); err != nil {
@@ -569,13 +580,10 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if text {
 		fmt.Fprintln(f.IO.Out)
 	}
-	throttled := o.Throttle != "" && !o.DryRun && p.HasReassignments()
+	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
-	var marker string
 	if throttled {
-		if exec, marker, err = throttledReassignment(f, c, p, o); err != nil {
-			return err
-		}
+		exec = throttledReassignment(f, c, p, o, marker)
 	}
 	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
 		DryRun:            o.DryRun,
@@ -601,26 +609,36 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	return applyErr
 }
 
-// throttledReassignment prepares `apply --throttle`: the replication-factor
-// changes become a recorded rebalance (the marker), carried out after the
-// rest of the plan by the rebalance executor. It refuses while another
-// rebalance is recorded for the cluster.
-func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions) (*provision.Executor, string, error) {
-	path := rebalanceStatePath(f, p.ClusterID)
-	if st, err := loadRebalanceState(path); err != nil {
-		return nil, "", err
-	} else if st != nil {
-		return nil, "", fmt.Errorf("a rebalance started at %s is in progress on cluster %q: finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before apply --throttle; nothing was applied",
-			st.Started.Format(time.RFC3339), p.ClusterID)
+// throttledReassignment prepares `apply --throttle` (or --max-moves): the
+// replication-factor changes become a recorded rebalance (the marker at
+// path), carried out after the rest of the plan by the rebalance executor,
+// batched and throttled. The caller has checked that no rebalance is
+// recorded (refuseOverMarker).
+func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions, path string) *provision.Executor {
+	var rate int64
+	if o.Throttle != "" {
+		rate, _ = provision.ParseRate(o.Throttle)
 	}
-	rate, _ := provision.ParseRate(o.Throttle)
 	return &provision.Executor{
 		Client:   c.Client,
 		State:    p.ReassignmentState(rate, o.MaxMoves, time.Now()),
 		Save:     func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
 		Interval: max(o.Interval, 10*time.Millisecond),
 		Timeout:  f.Global.Timeout,
-	}, path, nil
+	}
+}
+
+// refuseOverMarker returns an error when a rebalance (or a throttled
+// replication-factor change) is recorded at path: it names the marker,
+// how far it got and the ways out; doing is what is refused ("changing a
+// replicationFactor"). An unreadable marker is an error too.
+func refuseOverMarker(path, clusterID, doing string) error {
+	st, err := loadRebalanceState(path)
+	if err != nil || st == nil {
+		return err
+	}
+	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
+		st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path, doing)
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.

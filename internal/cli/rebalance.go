@@ -204,8 +204,8 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if st != nil {
 		goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
 		if goalGiven && !st.Goal.Equal(o.Goal) {
-			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done): resume it with kctl rebalance --execute (without a new goal), or cancel it with kctl rebalance --cancel, before planning another",
-				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves))
+			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance --execute (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file",
+				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
 		}
 		if !o.Execute {
 			if format != ui.Text {
@@ -215,7 +215,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 			} else {
 				fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
 				_ = st.WriteText(f.IO.Out, f.Styles())
-				fmt.Fprintln(f.IO.Out, "Resume it with kctl rebalance --execute, or cancel it with kctl rebalance --cancel.")
+				fmt.Fprintf(f.IO.Out, "Resume it with kctl rebalance --execute, or cancel it with kctl rebalance --cancel (recorded in %s).\n", path)
 			}
 			if o.DetailedExitCode {
 				return ErrChangesPending
