@@ -245,6 +245,9 @@ func PlanRebalance(a *Assignments, goal RebalanceGoal, sizes map[TopicPartition]
 			return nil, fmt.Errorf("--brokers-remove %d: broker %d is not in the cluster's metadata (brokers: %s)", id, id, brokerList(a.Brokers))
 		}
 	}
+	if err := checkRemainingBrokers(a, goal); err != nil {
+		return nil, err
+	}
 	res, err := reassign.Plan(reassign.Input{Brokers: a.Brokers, Partitions: a.Partitions, Goal: reassign.Goal{Remove: goal.Remove, Topics: goal.Topics}})
 	if err != nil {
 		return nil, err
@@ -275,6 +278,43 @@ func PlanRebalance(a *Assignments, goal RebalanceGoal, sizes map[TopicPartition]
 		p.Estimate = time.Duration(float64(busiest) / float64(throttle) * float64(time.Second))
 	}
 	return p, nil
+}
+
+// checkRemainingBrokers returns an error naming each topic whose
+// replication factor is above the brokers left once goal.Remove are
+// drained: its replicas cannot all stay on distinct brokers.
+func checkRemainingBrokers(a *Assignments, goal RebalanceGoal) error {
+	if len(goal.Remove) == 0 {
+		return nil
+	}
+	remain := 0
+	for _, b := range a.Brokers {
+		if !slices.Contains(goal.Remove, b.ID) {
+			remain++
+		}
+	}
+	rf := map[string]int{}
+	var topics []string
+	for _, p := range a.Partitions {
+		if _, ok := rf[p.Topic]; !ok {
+			topics = append(topics, p.Topic)
+		}
+		rf[p.Topic] = max(rf[p.Topic], len(p.Replicas))
+	}
+	var bad []string
+	for _, t := range topics {
+		if rf[t] > remain {
+			bad = append(bad, fmt.Sprintf("%s has replicationFactor %d but only %s would remain", t, rf[t], countWord(remain, "broker", "brokers")))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	fix := "lower its replicationFactor or add a broker"
+	if len(bad) > 1 {
+		fix = "lower their replicationFactor or add brokers"
+	}
+	return fmt.Errorf("%s: %s", strings.Join(bad, "; "), fix)
 }
 
 func brokerList(bs []reassign.Broker) string {

@@ -1,10 +1,13 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 )
 
 // writeMarker records a rebalance in progress for the session's cluster.
@@ -85,5 +88,23 @@ func TestApplyMaxMovesWithoutThrottle(t *testing.T) {
 	}
 	if _, err := os.Stat(s.marker()); !os.IsNotExist(err) {
 		t.Fatalf("marker left: %v", err)
+	}
+}
+
+// TestRebalanceRemoveBelowReplicationFactor: draining a broker when a
+// topic needs every broker names the topic and the fix, not a partition
+// the planner could not place.
+func TestRebalanceRemoveBelowReplicationFactor(t *testing.T) {
+	s := newSession(t)
+	if _, err := devclustertest.Admin(t, s.c).CreateTopic(context.Background(), 2, 3, nil, "ledger"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := s.run("rebalance", "--brokers-remove", "2")
+	if code != ExitError || !strings.Contains(errOut, "Error: ledger has replicationFactor 3 but only 2 brokers would remain: lower its replicationFactor or add a broker\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = s.run("rebalance", "--brokers-remove", "1,2")
+	if code != ExitError || !strings.Contains(errOut, "Error: ledger has replicationFactor 3 but only 1 broker would remain; payments has replicationFactor 2 but only 1 broker would remain: lower their replicationFactor or add brokers\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 }
