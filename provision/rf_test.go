@@ -241,3 +241,26 @@ func TestPlanReplicationFactorDuringReassignment(t *testing.T) {
 		t.Fatalf("notes %q", notes)
 	}
 }
+
+// TestDryRunReplicationFactorWithConfigs: a dry run of an update that
+// changes configs and the replication factor checks the configs and says
+// the reassignment was not checked (it does when the RF change is alone).
+func TestDryRunReplicationFactorWithConfigs(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 3, 1)
+	rec := recordReassignments(c)
+	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 3, config: {retention.ms: 30d}}\n"), Options{})
+	res, err := Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	if err != nil || len(res.Items) != 1 || !res.Items[0].OK || res.Items[0].Skipped != "" || len(rec.sent()) != 0 {
+		t.Fatalf("dry run: %+v %v, sent %v", res, err, rec.sent())
+	}
+	var b strings.Builder
+	if err := res.WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "  ✓ update orders: accepted (validate-only); the replicationFactor 1 → 3 was not checked: Kafka has no validate-only partition reassignment\n"
+	if !strings.HasPrefix(b.String(), want) {
+		t.Fatalf("text:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+}
