@@ -293,6 +293,9 @@ func checkRemainingBrokers(a *Assignments, goal RebalanceGoal) error {
 			remain++
 		}
 	}
+	if remain == 0 {
+		return nil // the planner says no broker would be left
+	}
 	rf := map[string]int{}
 	var topics []string
 	for _, p := range a.Partitions {

@@ -259,10 +259,19 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "plan [-f FILE | FILE]",
 		Short: "Show what apply would change to make the cluster match topics.yaml",
-		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics),
-compare it with the file and print the plan: + create, ~ update (partitions up; each config
-old → new), - delete (only with --prune), ! refused with the reason. A config equal to the
-broker's default is not drift; dynamic configs the file does not name are listed as unmanaged.
+		Long: `Read the cluster (one Metadata, one ListPartitionReassignments and one DescribeConfigs
+request, whatever the number of topics), compare it with the file and print the plan: + create,
+~ update (partitions up; each config old → new), - delete (only with --prune), ! refused with the
+reason. A config equal to the broker's default is not drift; dynamic configs the file does not
+name are listed as unmanaged.
+
+A replicationFactor change is planned as new replica lists per partition (topic/partition:
+[1] → [1,2,3]); lowering it is marked ⚠. A partition being reassigned counts with its target
+replicas, and a replicationFactor change of a topic with a reassignment in progress is refused
+(see 'kctl reassignments').
+
+A file with environments: needs one selected: --env NAME (or KCTL_ENV, or env: of the current
+context); the plan is for the base merged with it.
 
 With users:, acls: or quotas: sections it also reads the cluster's SCRAM users, ACLs and quotas
 (one request each) and plans them in the same list: shorthands expanded to exact ACLs, a
@@ -453,18 +462,24 @@ A replicationFactor change is planned per partition by kctl's reassignment plann
 leader kept, new replicas on the least loaded brokers and distinct racks; going down, the
 replicas removed are those leaving the cluster most balanced, never the leader) and applied with
 one AlterPartitionAssignments; the brokers copy the data in the background ('kctl reassignments'
-shows the progress). With --throttle RATE the copy is throttled and batched as 'kctl rebalance
---execute' does it (at most --max-moves partitions at once; the throttle removed at the end) and
-apply waits for it; Ctrl-C leaves it running, 'kctl rebalance --execute' resumes it. A factor
-above the broker count is refused.
+shows the progress). With --max-moves N the moves are batched as 'kctl rebalance --execute' does
+it (at most N partitions at once, the next started as one completes) and apply waits for them;
+--throttle RATE also throttles the copy (batches of --max-moves, default 10; the throttle removed
+at the end). Ctrl-C leaves them running, 'kctl rebalance --execute' resumes them. A factor above
+the broker count, or a change of a topic being reassigned, is refused; while a rebalance is
+recorded for the cluster (its marker), any replicationFactor change is refused.
+
+A file with environments: needs one selected: --env NAME (or KCTL_ENV, or env: of the current
+context); the file applied is the base merged with it.
 
 A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
 compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
 min.insync.replicas lowered to 1, unclean.leader.election.enable turned on, a lower
 replicationFactor) is applied only with --allow-risky, or after a "yes" to a prompt that names
-each one. One failing topic does not stop the others; any failure exits 1 naming each. --dry-run asks the brokers to validate every change
-(validate-only) and changes nothing. Topics are deleted only with --prune, only under
-managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
+each one. One failing topic does not stop the others; any failure exits 1 naming each. --dry-run
+asks the brokers to validate every change (validate-only) and changes nothing. Topics are
+deleted only with --prune, only under managedPrefixes, never internal ones, and never more than
+--max-deletes (default 0).
 
 Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
 AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file)
@@ -483,10 +498,13 @@ before anything is sent: one that cannot be read is an error naming it, and noth
 					return &FlagError{Err: err}
 				}
 			}
+			opts.maxMovesSet = cmd.Flags().Changed("max-moves")
+			if !opts.maxMovesSet {
+				opts.MaxMoves = defaultMaxMoves
+			}
 			if opts.MaxMoves < 1 {
 				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
 			}
-			opts.maxMovesSet = cmd.Flags().Changed("max-moves")
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -498,8 +516,8 @@ before anything is sent: one that cannot be read is an error naming it, and noth
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
-	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the replica copy (e.g. 50MiB/s), batch them (--max-moves) and wait until done")
-	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "replicationFactor changes: at most this many partitions moving at once; apply waits until done (with or without --throttle)")
+	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the copy to `RATE` (e.g. 50MiB/s), batch the moves and wait")
+	fl.IntVar(&opts.MaxMoves, "max-moves", 0, fmt.Sprintf("replicationFactor changes: at most `N` partitions moving at once, and wait (default with --throttle: %d)", defaultMaxMoves))
 	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle or --max-moves: how often the moves are checked")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd

@@ -89,6 +89,9 @@ func TestApplyMaxMovesWithoutThrottle(t *testing.T) {
 	if _, err := os.Stat(s.marker()); !os.IsNotExist(err) {
 		t.Fatalf("marker left: %v", err)
 	}
+	if code, _, errOut := s.run("apply", "-f", path, "--yes", "--max-moves", "0"); code != ExitError || !strings.Contains(errOut, "--max-moves 0: must be at least 1") {
+		t.Fatalf("--max-moves 0: exit %d %s", code, errOut)
+	}
 }
 
 // TestRebalanceRemoveBelowReplicationFactor: draining a broker when a
