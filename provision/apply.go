@@ -80,6 +80,9 @@ type ItemResult struct {
 	Error string `json:"error,omitempty" yaml:"error,omitempty"`
 	// Skipped says why a change was not sent (deletes in a dry run).
 	Skipped string `json:"skipped,omitempty" yaml:"skipped,omitempty"`
+	// Unchecked says which part of a change a dry run could not check
+	// (the reassignment of an update that also changes configs).
+	Unchecked string `json:"unchecked,omitempty" yaml:"unchecked,omitempty"`
 }
 
 // Result is what Apply did: one item per change, in plan order.
@@ -509,11 +512,17 @@ func (a *applier) waitLeaders(ctx context.Context, creates []Change) {
 func (a *applier) reassign(ctx context.Context, cs []Change) {
 	if a.opts.DryRun {
 		for _, c := range cs {
+			it := &a.res.Items[a.item[c.Topic]]
 			if c.Partitions == nil && len(c.Configs) == 0 {
-				it := &a.res.Items[a.item[c.Topic]]
 				it.OK = false
 				it.Skipped = "not checked: Kafka has no validate-only partition reassignment"
+				continue
 			}
+			what := "reassignment"
+			if rf := c.ReplicationFactor; rf != nil {
+				what = fmt.Sprintf("replicationFactor %d → %d", rf.From, rf.To)
+			}
+			it.Unchecked = "the " + what + " was not checked: Kafka has no validate-only partition reassignment"
 		}
 		return
 	}

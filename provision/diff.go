@@ -464,6 +464,13 @@ func planReplicationFactors(st *State, p *Plan) {
 		if c.Action != Update || c.ReplicationFactor == nil {
 			continue
 		}
+		if ts := st.Topics[c.Topic]; ts != nil && len(ts.Reassigning) > 0 {
+			p.Changes[i].Action = Refused
+			p.Changes[i].Reasons = append(p.Changes[i].Reasons, fmt.Sprintf(
+				"replicationFactor %d → %d: a reassignment is in progress for %s of this topic (%s): a new target would replace the move in flight; wait until it is done or cancel it (see kctl reassignments), then plan again",
+				c.ReplicationFactor.From, c.ReplicationFactor.To, countWord(len(ts.Reassigning), "partition", "partitions"), partitionList(c.Topic, ts.Reassigning)))
+			continue
+		}
 		if st.Brokers > 0 && int(c.ReplicationFactor.To) > st.Brokers {
 			p.Changes[i].Action = Refused
 			p.Changes[i].Reasons = append(p.Changes[i].Reasons, fmt.Sprintf("replicationFactor %d is more than the cluster's %d brokers", c.ReplicationFactor.To, st.Brokers))
@@ -475,6 +482,9 @@ func planReplicationFactors(st *State, p *Plan) {
 	}
 	if len(idx) == 0 {
 		return
+	}
+	if st.ReassignmentsErr != "" {
+		p.Notes = append(p.Notes, "the reassignments in progress could not be listed ("+st.ReassignmentsErr+"): a replicationFactor change over a partition being moved would replace its move; check kctl reassignments before applying")
 	}
 	in := reassign.Input{Brokers: st.BrokerRacks, Goal: goal}
 	for _, ts := range st.Topics {
@@ -495,4 +505,14 @@ func planReplicationFactors(st *State, p *Plan) {
 			}
 		}
 	}
+}
+
+// partitionList names a topic's partitions, the first five of them:
+// "orders/0, orders/3, … 2 more".
+func partitionList(topic string, ps []int32) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = fmt.Sprintf("%s/%d", topic, p)
+	}
+	return abbreviate(names, 5)
 }

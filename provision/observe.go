@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,10 @@ type State struct {
 	// Access is the cluster's ACLs, SCRAM users and quotas; nil when the
 	// file has no access sections (then they are not read).
 	Access *AccessState `json:"access,omitempty" yaml:"access,omitempty"`
+	// ReassignmentsErr says why the reassignments in progress could not be
+	// listed ("" when they were: a broker before Kafka 2.4 does not
+	// support ListPartitionReassignments, a user may lack the right).
+	ReassignmentsErr string `json:"reassignmentsError,omitempty" yaml:"reassignmentsError,omitempty"`
 }
 
 // TopicState is one topic on the cluster.
@@ -63,8 +68,13 @@ type TopicState struct {
 	Configs map[string]Config `json:"configs,omitempty" yaml:"configs,omitempty"`
 	// ConfigErr says why the configs could not be read.
 	ConfigErr string `json:"configError,omitempty" yaml:"configError,omitempty"`
-	// Assignment is each partition's replicas and leader, by partition.
+	// Assignment is each partition's replicas and leader, by partition;
+	// for a partition being reassigned, its target replicas (the
+	// replicas being removed left out).
 	Assignment []reassign.Partition `json:"-" yaml:"-"`
+	// Reassigning are the partitions with a reassignment in progress,
+	// sorted.
+	Reassigning []int32 `json:"reassigning,omitempty" yaml:"reassigning,omitempty"`
 }
 
 // Config is one described topic config.
@@ -77,9 +87,13 @@ type Config struct {
 	Sensitive bool    `json:"sensitive,omitempty" yaml:"sensitive,omitempty"`
 }
 
-// Observe reads the cluster for Diff in at most two requests, whatever the
-// number of topics: one Metadata request for every topic, and one
-// DescribeConfigs for the file's topics that exist. It returns an error
+// Observe reads the cluster for Diff in at most three requests, whatever
+// the number of topics: one Metadata request for every topic, one
+// ListPartitionReassignments (a failure is kept in
+// State.ReassignmentsErr), and one DescribeConfigs for the file's topics
+// that exist. A topic's replication factor is its largest replica count,
+// counting the target replicas of a partition being reassigned (while
+// [1,2] moves to [1,3] Metadata reports [1,2,3]). It returns an error
 // when metadata cannot be read; a failed DescribeConfigs is kept per topic
 // (TopicState.ConfigErr) so Diff can refuse just those topics. When the
 // file has access sections it also reads the cluster's ACLs, SCRAM users
@@ -111,13 +125,20 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 			}
 		}
 		for _, p := range t.Partitions {
-			if n := int16(len(p.Replicas)); n > ts.ReplicationFactor {
-				ts.ReplicationFactor = n
-			}
 			ts.Assignment = append(ts.Assignment, reassign.Partition{Topic: ts.Name, Partition: p.Partition, Replicas: p.Replicas, Leader: p.Leader})
 		}
 		sort.Slice(ts.Assignment, func(i, j int) bool { return ts.Assignment[i].Partition < ts.Assignment[j].Partition })
 		st.Topics[ts.Name] = ts
+	}
+	if rs, err := ListReassignments(ctx, cl); err != nil {
+		st.ReassignmentsErr = err.Error()
+	} else {
+		markReassigning(st, rs)
+	}
+	for _, ts := range st.Topics {
+		for _, p := range ts.Assignment {
+			ts.ReplicationFactor = max(ts.ReplicationFactor, int16(len(p.Replicas)))
+		}
 	}
 
 	if file.HasAccess() {
@@ -176,6 +197,35 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		}
 	}
 	return st, nil
+}
+
+// markReassigning records the reassignments in progress on their topics,
+// and replaces each moving partition's replicas by its target: the
+// replicas minus those being removed.
+func markReassigning(st *State, rs []Reassignment) {
+	for _, r := range rs {
+		ts := st.Topics[r.Topic]
+		if ts == nil {
+			continue
+		}
+		ts.Reassigning = append(ts.Reassigning, r.Partition)
+		for i := range ts.Assignment {
+			p := &ts.Assignment[i]
+			if p.Partition != r.Partition {
+				continue
+			}
+			target := make([]int32, 0, len(p.Replicas))
+			for _, b := range p.Replicas {
+				if !slices.Contains(r.Removing, b) {
+					target = append(target, b)
+				}
+			}
+			p.Replicas = target
+		}
+	}
+	for _, ts := range st.Topics {
+		slices.Sort(ts.Reassigning)
+	}
 }
 
 // synonymValue converts a broker synonym's value to the topic config's

@@ -245,6 +245,9 @@ func PlanRebalance(a *Assignments, goal RebalanceGoal, sizes map[TopicPartition]
 			return nil, fmt.Errorf("--brokers-remove %d: broker %d is not in the cluster's metadata (brokers: %s)", id, id, brokerList(a.Brokers))
 		}
 	}
+	if err := checkRemainingBrokers(a, goal); err != nil {
+		return nil, err
+	}
 	res, err := reassign.Plan(reassign.Input{Brokers: a.Brokers, Partitions: a.Partitions, Goal: reassign.Goal{Remove: goal.Remove, Topics: goal.Topics}})
 	if err != nil {
 		return nil, err
@@ -277,6 +280,46 @@ func PlanRebalance(a *Assignments, goal RebalanceGoal, sizes map[TopicPartition]
 	return p, nil
 }
 
+// checkRemainingBrokers returns an error naming each topic whose
+// replication factor is above the brokers left once goal.Remove are
+// drained: its replicas cannot all stay on distinct brokers.
+func checkRemainingBrokers(a *Assignments, goal RebalanceGoal) error {
+	if len(goal.Remove) == 0 {
+		return nil
+	}
+	remain := 0
+	for _, b := range a.Brokers {
+		if !slices.Contains(goal.Remove, b.ID) {
+			remain++
+		}
+	}
+	if remain == 0 {
+		return nil // the planner says no broker would be left
+	}
+	rf := map[string]int{}
+	var topics []string
+	for _, p := range a.Partitions {
+		if _, ok := rf[p.Topic]; !ok {
+			topics = append(topics, p.Topic)
+		}
+		rf[p.Topic] = max(rf[p.Topic], len(p.Replicas))
+	}
+	var bad []string
+	for _, t := range topics {
+		if rf[t] > remain {
+			bad = append(bad, fmt.Sprintf("%s has replicationFactor %d but only %s would remain", t, rf[t], countWord(remain, "broker", "brokers")))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	fix := "lower its replicationFactor or add a broker"
+	if len(bad) > 1 {
+		fix = "lower their replicationFactor or add brokers"
+	}
+	return fmt.Errorf("%s: %s", strings.Join(bad, "; "), fix)
+}
+
 func brokerList(bs []reassign.Broker) string {
 	parts := make([]string, len(bs))
 	for i, b := range bs {
@@ -299,13 +342,32 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// ParseRate parses a throttle such as "50MiB/s", "10MB/s" or "1048576"
-// (bytes per second). It returns an error saying how to write it.
+// MinRate is the lowest throttle ParseRate accepts: below it a move of
+// any real partition would take days, which is a typo rather than a plan.
+const MinRate = 1024
+
+// ParseRate parses a throttle such as "50MiB/s", "10MB/s" or "1KiB" (bytes
+// per second; the unit is required and "/s" optional). It returns an error
+// saying how to write it: a bare number, an unknown unit, a rate that
+// overflows int64 or one below MinRate (1KiB/s).
 func ParseRate(s string) (int64, error) {
 	v := strings.TrimSuffix(strings.TrimSpace(s), "/s")
-	n, err := topology.ParseSizeBytes(v)
-	if err != nil || n <= 0 {
+	digits := 0
+	for digits < len(v) && v[digits] >= '0' && v[digits] <= '9' {
+		digits++
+	}
+	unit := strings.TrimSpace(v[digits:])
+	if digits == 0 || unit == "" {
 		return 0, fmt.Errorf("--throttle %q is not a rate: write bytes per second with a unit, e.g. 50MiB/s or 10MB/s", s)
+	}
+	n, err := topology.ParseSizeBytes(v)
+	switch {
+	case err != nil && strings.Contains(err.Error(), "too large"):
+		return 0, fmt.Errorf("--throttle %q is too large: at most 8EiB/s; for no throttle, leave --throttle out", s)
+	case err != nil:
+		return 0, fmt.Errorf("--throttle %q is not a rate: write bytes per second with a unit, e.g. 50MiB/s or 10MB/s", s)
+	case n < MinRate:
+		return 0, fmt.Errorf("--throttle %q is below the minimum of 1KiB/s: the moves would take days at it; give e.g. 10MiB/s", s)
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kctl/kctl/internal/devcluster"
@@ -162,5 +163,104 @@ func TestPlanReplicationFactorTooHigh(t *testing.T) {
 	}
 	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("apply: %v", err)
+	}
+}
+
+// injectReassignments answers every ListPartitionReassignments with the
+// partitions of topic in moving, each with its current replicas and the
+// last one being removed (a move [a,b] → [a,c] reports replicas [a,b,c]
+// and removing [b]; here the "c" is already in the metadata's list).
+// Storing an error code in the returned value fails the listing instead.
+func injectReassignments(c *devcluster.Cluster, topic string, moving map[int32][]int32) *atomic.Int32 {
+	var errCode atomic.Int32
+	c.ControlKey(int16(kmsg.ListPartitionReassignments), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		resp := req.(*kmsg.ListPartitionReassignmentsRequest).ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+		if code := errCode.Load(); code != 0 {
+			resp.ErrorCode = int16(code)
+			return resp, nil, true
+		}
+		rt := kmsg.NewListPartitionReassignmentsResponseTopic()
+		rt.Topic = topic
+		for p, replicas := range moving {
+			rp := kmsg.NewListPartitionReassignmentsResponseTopicPartition()
+			rp.Partition = p
+			rp.Replicas = replicas
+			rp.RemovingReplicas = replicas[len(replicas)-1:]
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+	return &errCode
+}
+
+// TestPlanReplicationFactorDuringReassignment: while partitions move, the
+// metadata lists old and new replicas together; the replication factor is
+// the target's (no false "3 → 2"), and a change of it is refused rather
+// than sent over the move in flight. A cluster that cannot list
+// reassignments still gets a plan, with a note.
+func TestPlanReplicationFactorDuringReassignment(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 3, 3)
+	st, err := Observe(ctx(t), cl, parse(t, "topics: []\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	moving := map[int32][]int32{}
+	for _, p := range st.Topics["orders"].Assignment {
+		moving[p.Partition] = p.Replicas
+	}
+	errCode := injectReassignments(c, "orders", moving)
+
+	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 2}\n"), Options{})
+	if len(p.Changes) != 0 {
+		t.Fatalf("a topic moving to 2 replicas per partition planned %+v", p.Changes)
+	}
+
+	rec := recordReassignments(c)
+	p = planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 3}\n"), Options{})
+	if !p.IsRefused() || len(p.Changes) != 1 || p.Changes[0].ReplicationFactor == nil || *p.Changes[0].ReplicationFactor != (Count{2, 3}) {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	reasons := strings.Join(p.Changes[0].Reasons, ";")
+	if !strings.Contains(reasons, "a reassignment is in progress for 3 partitions of this topic (orders/0, orders/1, orders/2)") || !strings.Contains(reasons, "kctl reassignments") {
+		t.Fatalf("reasons %q", reasons)
+	}
+	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) || len(rec.sent()) != 0 {
+		t.Fatalf("apply: %v, sent %v", err, rec.sent())
+	}
+
+	errCode.Store(int32(kerr.ClusterAuthorizationFailed.Code))
+	p = planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 2}\n"), Options{})
+	if p.IsRefused() || len(p.Changes) != 1 || *p.Changes[0].ReplicationFactor != (Count{3, 2}) {
+		t.Fatalf("plan %+v", p.Changes)
+	}
+	if notes := strings.Join(p.Notes, ";"); !strings.Contains(notes, "the reassignments in progress could not be listed (list partition reassignments: CLUSTER_AUTHORIZATION_FAILED") {
+		t.Fatalf("notes %q", notes)
+	}
+}
+
+// TestDryRunReplicationFactorWithConfigs: a dry run of an update that
+// changes configs and the replication factor checks the configs and says
+// the reassignment was not checked (it does when the RF change is alone).
+func TestDryRunReplicationFactorWithConfigs(t *testing.T) {
+	c := newCluster(t)
+	cl := client(t, c)
+	createRF(t, c, "orders", 3, 1)
+	rec := recordReassignments(c)
+	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 3, config: {retention.ms: 30d}}\n"), Options{})
+	res, err := Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	if err != nil || len(res.Items) != 1 || !res.Items[0].OK || res.Items[0].Skipped != "" || len(rec.sent()) != 0 {
+		t.Fatalf("dry run: %+v %v, sent %v", res, err, rec.sent())
+	}
+	var b strings.Builder
+	if err := res.WriteText(&b, Plain{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "  ✓ update orders: accepted (validate-only); the replicationFactor 1 → 3 was not checked: Kafka has no validate-only partition reassignment\n"
+	if !strings.HasPrefix(b.String(), want) {
+		t.Fatalf("text:\n%s\nwant it to start with:\n%s", b.String(), want)
 	}
 }

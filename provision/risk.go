@@ -12,7 +12,8 @@ import (
 // prompt that names them).
 type Risk struct {
 	// Kind is a stable name: partitions-on-compacted, compact-to-delete,
-	// retention-lowered, min-isr-lowered-to-1, unclean-election-enabled.
+	// retention-lowered, min-isr-lowered-to-1, unclean-election-enabled,
+	// rf-lowered.
 	Kind string `json:"kind" yaml:"kind"`
 	// Message is the consequence, in one line.
 	Message string `json:"message" yaml:"message"`
@@ -25,6 +26,7 @@ const (
 	RiskRetentionLowered       = "retention-lowered"
 	RiskMinISRLoweredToOne     = "min-isr-lowered-to-1"
 	RiskUncleanElectionEnabled = "unclean-election-enabled"
+	RiskRFLowered              = "rf-lowered"
 )
 
 // risks returns the risks of an update of an existing topic, in a fixed
@@ -97,6 +99,10 @@ func risks(c Change, ts *TopicState) []Risk {
 			out = append(out, Risk{RiskUncleanElectionEnabled,
 				"unclean.leader.election.enable → true: an out-of-sync replica may become leader, and acknowledged records are lost"})
 		}
+	}
+	if rf := c.ReplicationFactor; rf != nil && rf.To < rf.From {
+		out = append(out, Risk{RiskRFLowered, fmt.Sprintf(
+			"replicationFactor %d → %d: fewer copies, so one broker fewer can be lost before data is", rf.From, rf.To)})
 	}
 	return out
 }

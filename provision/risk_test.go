@@ -39,6 +39,10 @@ func TestRisks(t *testing.T) {
 			"{name: t, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2}}", nil},
 		{"unclean election on", topic("t", 3, 1, "unclean.leader.election.enable=false@default"),
 			"{name: t, partitions: 3" + rf + ", config: {unclean.leader.election.enable: true}}", []string{RiskUncleanElectionEnabled}},
+		{"replicationFactor lowered", topic("t", 3, 3, ""),
+			"{name: t, partitions: 3, replicationFactor: 2}", []string{RiskRFLowered}},
+		{"replicationFactor raised is safe", topic("t", 3, 1, ""),
+			"{name: t, partitions: 3, replicationFactor: 3}", nil},
 		{"unclean election off is safe", topic("t", 3, 1, "unclean.leader.election.enable=true@topic"),
 			"{name: t, partitions: 3" + rf + ", config: {unclean.leader.election.enable: false}}", nil},
 	}

@@ -169,6 +169,8 @@ func (r Result) WriteText(w io.Writer, st Styles) error {
 			ew.printf("  %s %s %s: %s\n", st.Dim("-"), it.Action, it.text(), it.Skipped)
 		case !it.OK:
 			ew.printf("  %s %s %s: %s\n", st.Bad("✗"), it.Action, it.text(), st.Bad(it.Error))
+		case r.DryRun && it.Unchecked != "":
+			ew.printf("  %s %s %s: accepted (validate-only); %s\n", st.OK("✓"), it.Action, it.text(), it.Unchecked)
 		case r.DryRun:
 			ew.printf("  %s %s %s: accepted (validate-only)\n", st.OK("✓"), it.Action, it.text())
 		default:

@@ -274,10 +274,19 @@ func NewCmdPlan(f *Factory, runF func(context.Context, *PlanOptions) error) *cob
 	cmd := &cobra.Command{
 		Use:   "plan [-f FILE | FILE]",
 		Short: "Show what apply would change to make the cluster match topics.yaml",
-		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics),
-compare it with the file and print the plan: + create, ~ update (partitions up; each config
-old → new), - delete (only with --prune), ! refused with the reason. A config equal to the
-broker's default is not drift; dynamic configs the file does not name are listed as unmanaged.
+		Long: `Read the cluster (one Metadata, one ListPartitionReassignments and one DescribeConfigs
+request, whatever the number of topics), compare it with the file and print the plan: + create,
+~ update (partitions up; each config old → new), - delete (only with --prune), ! refused with the
+reason. A config equal to the broker's default is not drift; dynamic configs the file does not
+name are listed as unmanaged.
+
+A replicationFactor change is planned as new replica lists per partition (topic/partition:
+[1] → [1,2,3]); lowering it is marked ⚠. A partition being reassigned counts with its target
+replicas, and a replicationFactor change of a topic with a reassignment in progress is refused
+(see 'kctl reassignments').
+
+A file with environments: needs one selected: --env NAME (or KCTL_ENV, or env: of the current
+context); the plan is for the base merged with it.
 
 With users:, acls: or quotas: sections it also reads the cluster's SCRAM users, ACLs and quotas
 (one request each) and plans them in the same list: shorthands expanded to exact ACLs, a
@@ -449,6 +458,7 @@ type ApplyOptions struct {
 	Throttle      string
 	MaxMoves      int
 	Interval      time.Duration
+	maxMovesSet   bool
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -473,18 +483,24 @@ A replicationFactor change is planned per partition by kctl's reassignment plann
 leader kept, new replicas on the least loaded brokers and distinct racks; going down, the
 replicas removed are those leaving the cluster most balanced, never the leader) and applied with
 one AlterPartitionAssignments; the brokers copy the data in the background ('kctl reassignments'
-shows the progress). With --throttle RATE the copy is throttled and batched as 'kctl rebalance
---execute' does it (at most --max-moves partitions at once; the throttle removed at the end) and
-apply waits for it; Ctrl-C leaves it running, 'kctl rebalance --execute' resumes it. A factor
-above the broker count is refused.
+shows the progress). With --max-moves N the moves are batched as 'kctl rebalance --execute' does
+it (at most N partitions at once, the next started as one completes) and apply waits for them;
+--throttle RATE also throttles the copy (batches of --max-moves, default 10; the throttle removed
+at the end). Ctrl-C leaves them running, 'kctl rebalance --execute' resumes them. A factor above
+the broker count, or a change of a topic being reassigned, is refused; while a rebalance is
+recorded for the cluster (its marker), any replicationFactor change is refused.
+
+A file with environments: needs one selected: --env NAME (or KCTL_ENV, or env: of the current
+context); the file applied is the base merged with it.
 
 A plan with any refused change is not applied at all. A change marked ⚠ (partitions added to a
 compacted topic, cleanup.policy compact → delete, lower retention.ms/retention.bytes,
-min.insync.replicas lowered to 1, unclean.leader.election.enable turned on) is applied only with
---allow-risky, or after a "yes" to a prompt that names each one. One failing topic does not stop the others;
-any failure exits 1 naming each. --dry-run asks the brokers to validate every change
-(validate-only) and changes nothing. Topics are deleted only with --prune, only under
-managedPrefixes, never internal ones, and never more than --max-deletes (default 0).
+min.insync.replicas lowered to 1, unclean.leader.election.enable turned on, a lower
+replicationFactor) is applied only with --allow-risky, or after a "yes" to a prompt that names
+each one. One failing topic does not stop the others; any failure exits 1 naming each. --dry-run
+asks the brokers to validate every change (validate-only) and changes nothing. Topics are
+deleted only with --prune, only under managedPrefixes, never internal ones, and never more than
+--max-deletes (default 0).
 
 Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
 AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file;
@@ -504,6 +520,10 @@ included: a credential whose password cannot be read is refused naming it, and n
 					return &FlagError{Err: err}
 				}
 			}
+			opts.maxMovesSet = cmd.Flags().Changed("max-moves")
+			if !opts.maxMovesSet {
+				opts.MaxMoves = defaultMaxMoves
+			}
 			if opts.MaxMoves < 1 {
 				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
 			}
@@ -518,9 +538,9 @@ included: a credential whose password cannot be read is refused naming it, and n
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
 	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
-	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the replica copy (e.g. 50MiB/s), move at most --max-moves partitions at once and wait until done")
-	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "with --throttle: at most this many partitions moving at once")
-	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle: how often the moves are checked")
+	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the copy to `RATE` (e.g. 50MiB/s), batch the moves and wait")
+	fl.IntVar(&opts.MaxMoves, "max-moves", 0, fmt.Sprintf("replicationFactor changes: at most `N` partitions moving at once, and wait (default with --throttle: %d)", defaultMaxMoves))
+	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "with --throttle or --max-moves: how often the moves are checked")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }
@@ -566,6 +586,15 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
+	marker := rebalanceStatePath(f, p.ClusterID)
+	if p.HasReassignments() {
+		if err := refuseOverMarker(marker, p.ClusterID, "changing a replicationFactor"); err != nil {
+			if ferr := finish(); ferr != nil {
+				return ferr
+			}
+			return err
+		}
+	}
 	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
 	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
 		if err := finish(); err != nil {
@@ -591,13 +620,10 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if text {
 		fmt.Fprintln(f.IO.Out)
 	}
-	throttled := o.Throttle != "" && !o.DryRun && p.HasReassignments()
+	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
-	var marker string
 	if throttled {
-		if exec, marker, err = throttledReassignment(f, c, p, o); err != nil {
-			return err
-		}
+		exec = throttledReassignment(f, c, p, o, marker)
 	}
 	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
 		DryRun:            o.DryRun,
@@ -623,26 +649,36 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	return applyErr
 }
 
-// throttledReassignment prepares `apply --throttle`: the replication-factor
-// changes become a recorded rebalance (the marker), carried out after the
-// rest of the plan by the rebalance executor. It refuses while another
-// rebalance is recorded for the cluster.
-func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions) (*provision.Executor, string, error) {
-	path := rebalanceStatePath(f, p.ClusterID)
-	if st, err := loadRebalanceState(path); err != nil {
-		return nil, "", err
-	} else if st != nil {
-		return nil, "", fmt.Errorf("a rebalance started at %s is in progress on cluster %q: finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before apply --throttle; nothing was applied",
-			st.Started.Format(time.RFC3339), p.ClusterID)
+// throttledReassignment prepares `apply --throttle` (or --max-moves): the
+// replication-factor changes become a recorded rebalance (the marker at
+// path), carried out after the rest of the plan by the rebalance executor,
+// batched and throttled. The caller has checked that no rebalance is
+// recorded (refuseOverMarker).
+func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions, path string) *provision.Executor {
+	var rate int64
+	if o.Throttle != "" {
+		rate, _ = provision.ParseRate(o.Throttle)
 	}
-	rate, _ := provision.ParseRate(o.Throttle)
 	return &provision.Executor{
 		Client:   c.Client,
 		State:    p.ReassignmentState(rate, o.MaxMoves, time.Now()),
 		Save:     func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
 		Interval: max(o.Interval, 10*time.Millisecond),
 		Timeout:  f.Global.Timeout,
-	}, path, nil
+	}
+}
+
+// refuseOverMarker returns an error when a rebalance (or a throttled
+// replication-factor change) is recorded at path: it names the marker,
+// how far it got and the ways out; doing is what is refused ("changing a
+// replicationFactor"). An unreadable marker is an error too.
+func refuseOverMarker(path, clusterID, doing string) error {
+	st, err := loadRebalanceState(path)
+	if err != nil || st == nil {
+		return err
+	}
+	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
+		st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path, doing)
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.

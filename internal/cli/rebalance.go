@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kctl/kctl/internal/human"
@@ -71,6 +73,9 @@ recorded in a marker file, $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json (def
 			if opts.Execute && opts.Cancel {
 				return &FlagError{Err: errors.New("--execute and --cancel: give one of them")}
 			}
+			if opts.DetailedExitCode && (opts.Execute || opts.Cancel) {
+				return &FlagError{Err: errors.New("--detailed-exitcode only applies to a plan (without --execute or --cancel): drop one of them")}
+			}
 			if opts.MaxMoves < 1 {
 				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
 			}
@@ -93,19 +98,45 @@ recorded in a marker file, $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json (def
 		},
 	}
 	fl := cmd.Flags()
-	fl.Int32SliceVar(&opts.Goal.Add, "brokers-add", nil, "IDs of brokers that joined empty, to fill")
-	fl.Int32SliceVar(&opts.Goal.Remove, "brokers-remove", nil, "IDs of brokers to drain")
-	fl.StringSliceVar(&opts.Goal.Topics, "topics", nil, "only move partitions of these topics (default: every non-internal topic)")
-	fl.StringVar(&opts.Throttle, "throttle", "", "replication throttle while moving, e.g. 50MiB/s (per broker, in and out)")
-	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "at most this many partitions moving at once")
+	fl.Var((*brokerIDs)(&opts.Goal.Add), "brokers-add", "IDs of brokers that joined empty, to fill (comma-separated, e.g. 4,5)")
+	fl.Var((*brokerIDs)(&opts.Goal.Remove), "brokers-remove", "IDs of brokers to drain (comma-separated, e.g. 3)")
+	fl.StringSliceVar(&opts.Goal.Topics, "topics", nil, "only move partitions of `TOPICS` (comma-separated names; default: every non-internal topic)")
+	fl.StringVar(&opts.Throttle, "throttle", "", "replication throttle while moving, a `RATE` per broker in and out with a unit, e.g. 50MiB/s (at least 1KiB/s)")
+	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "at most `N` partitions moving at once")
 	fl.BoolVar(&opts.Execute, "execute", false, "start the moves (or resume the rebalance in progress) and wait for them")
 	fl.BoolVar(&opts.Cancel, "cancel", false, "cancel the rebalance in progress and remove the throttle kctl set")
-	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "without --execute: exit 0 when balanced, 2 when moves are pending")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "plan only (not with --execute or --cancel): exit 0 when balanced, 2 when moves are pending")
 	fl.BoolVar(&opts.ElectLeaders, "elect-leaders", false, "after the moves, elect the preferred leaders of the moved partitions")
 	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "how often --execute checks the moves")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }
+
+// brokerIDs is a flag value of broker IDs: "4,5", repeatable; its help
+// shows IDS (pflag's int32Slice shows "int32Slice … (default [])").
+type brokerIDs []int32
+
+func (b *brokerIDs) String() string {
+	parts := make([]string, len(*b))
+	for i, id := range *b {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(parts, ",")
+}
+
+func (b *brokerIDs) Set(s string) error {
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		id, err := strconv.ParseInt(part, 10, 32)
+		if err != nil || id < 0 {
+			return fmt.Errorf("%q is not a broker ID: give IDs as whole numbers, comma-separated, e.g. 3,4", part)
+		}
+		*b = append(*b, int32(id))
+	}
+	return nil
+}
+
+func (b *brokerIDs) Type() string { return "IDS" }
 
 // rebalanceStatePath is the marker file of a rebalance on clusterID.
 func rebalanceStatePath(f *Factory, clusterID string) string {
@@ -204,8 +235,8 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if st != nil {
 		goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
 		if goalGiven && !st.Goal.Equal(o.Goal) {
-			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done): resume it with kctl rebalance --execute (without a new goal), or cancel it with kctl rebalance --cancel, before planning another",
-				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves))
+			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance --execute (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file",
+				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
 		}
 		if !o.Execute {
 			if format != ui.Text {
@@ -215,7 +246,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 			} else {
 				fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
 				_ = st.WriteText(f.IO.Out, f.Styles())
-				fmt.Fprintln(f.IO.Out, "Resume it with kctl rebalance --execute, or cancel it with kctl rebalance --cancel.")
+				fmt.Fprintf(f.IO.Out, "Resume it with kctl rebalance --execute, or cancel it with kctl rebalance --cancel (recorded in %s).\n", path)
 			}
 			if o.DetailedExitCode {
 				return ErrChangesPending

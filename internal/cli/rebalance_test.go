@@ -446,7 +446,7 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 
 	// Another goal is refused; the same (or none) shows the progress.
 	code, out, errOut = s.run("rebalance", "--brokers-remove", "1")
-	if code != ExitError || !strings.Contains(errOut, "is in progress on cluster \"kfake\" (0 of "+fmt.Sprint(len(p.Moves))+" moves done): resume it with kctl rebalance --execute") {
+	if code != ExitError || !strings.Contains(errOut, "is in progress on cluster \"kfake\" (0 of "+fmt.Sprint(len(p.Moves))+" moves done, recorded in "+s.marker()+"): resume it with kctl rebalance --execute") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = s.run("rebalance", "--detailed-exitcode")
