@@ -21,7 +21,9 @@ import (
 
 func topicsFile(n int) []byte {
 	var b strings.Builder
-	b.WriteString("managedPrefixes: [bench.]\ntopics:\n")
+	// 10,000 topics × 3 partitions × RF 3 on 3 brokers is 30,000 replicas a
+	// broker, above the default ceiling (limits.partitionsPerBroker 4,000).
+	b.WriteString("managedPrefixes: [bench.]\nlimits: {partitionsPerBroker: 100000}\ntopics:\n")
 	for i := 0; i < n; i++ {
 		fmt.Fprintf(&b, "  - {name: bench.topic-%05d, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2}}\n", i)
 	}

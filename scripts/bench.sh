@@ -60,7 +60,9 @@ provision_bench() {
   for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
   export KCTL_BROKERS=$(sed -n 's/^bootstrap: //p' "$log")
   for n in 500 10000; do
-    { echo "managedPrefixes: [bench.]"; echo "topics:"
+    # 10,000 topics × 3 partitions × RF 3 on 3 brokers is above the default
+    # limits.partitionsPerBroker (4,000): the file raises it.
+    { echo "managedPrefixes: [bench.]"; echo "limits: {partitionsPerBroker: 100000}"; echo "topics:"
       for i in $(seq -f '%05g' 1 "$n"); do
         echo "  - {name: bench.t$i, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2}}"
       done; } >"$dir/t$n.yaml"
