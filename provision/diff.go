@@ -374,7 +374,10 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 		sort.Strings(extra)
 		for _, k := range extra {
 			cur := ts.Configs[k]
-			if opts.PruneConfigs {
+			// A reassignment's throttled replicas are its state, not the
+			// topic's: removing them mid-move would unthrottle it, and the
+			// tool that set them (kctl rebalance) removes them when it ends.
+			if opts.PruneConfigs && k != LeaderThrottledReplicas && k != FollowerThrottledReplica {
 				c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpDelete, Old: cur.Value, OldSource: cur.Source, New: cur.Default})
 				continue
 			}

@@ -238,6 +238,15 @@ func TestDiff(t *testing.T) {
 			summary: Summary{Update: 1},
 		},
 		{
+			name:      "--prune-configs leaves a reassignment's throttled replicas alone (kctl rebalance removes them when the moves end)",
+			file:      head + "  - {name: user.a, partitions: 1, replicationFactor: 3}\n",
+			state:     state("c1", 3, topic("user.a", 1, 3, withDefaults("leader.replication.throttled.replicas=0:1@topic", "follower.replication.throttled.replicas=0:2@topic", "flush.ms=5@topic")...)),
+			opts:      Options{PruneConfigs: true},
+			want:      []string{"update user.a delete:flush.ms:5(topic)→nil"},
+			unmanaged: []string{"user.a follower.replication.throttled.replicas=0:2", "user.a leader.replication.throttled.replicas=0:1"},
+			summary:   Summary{Update: 1},
+		},
+		{
 			name:    "unreadable configs refuse the topic",
 			file:    head + "  - {name: user.a, partitions: 1, replicationFactor: 3}\n",
 			state:   state("c1", 3, &TopicState{Name: "user.a", Partitions: 1, ReplicationFactor: 3, ConfigErr: "TOPIC_AUTHORIZATION_FAILED"}),
