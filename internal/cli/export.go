@@ -49,6 +49,10 @@ A topic whose partitions have different replica counts is written with the most 
 and a comment; configs kctl cannot validate are listed on stderr (vendor ones exported, unknown
 ones written as comments).
 
+--managed-prefix P writes managedPrefixes: [P]; it is refused (nothing written) when P covers
+live topics the export leaves out, since plan --prune would then delete them: name them too
+(or export P*), or drop the prefix.
+
 On this command -o/--output names the file to write (export always writes YAML); without it,
 or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
 		Example: `  kctl export -o topics.yaml
