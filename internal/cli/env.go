@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/topology"
@@ -33,6 +34,38 @@ func (f *Factory) EnvName() (name, from string, err error) {
 		return "", "", err
 	}
 	return contextEnv(ctx, ctxName)
+}
+
+// explicitEnv returns the environment named by --env or KCTL_ENV and
+// which of them named it ("" when neither does): the choices validate
+// honours, since a context's env: says which cluster one talks to, not
+// which environments a file must be checked for.
+func (f *Factory) explicitEnv() (name, from string) {
+	if f.Global.Env != "" {
+		return f.Global.Env, "--env"
+	}
+	if e := f.Getenv("KCTL_ENV"); e != "" {
+		return e, "KCTL_ENV"
+	}
+	return "", ""
+}
+
+// fileEnv returns the environment to use with file (see EnvName) and
+// where the choice came from. A context's env: applies only to files that
+// define environments: for a file that defines none it returns "" and
+// notes on stderr that the context's env: is not used. --env and
+// KCTL_ENV are returned as they are (Select refuses them on such a file).
+// It returns the config file's error when that file cannot be read.
+func (f *Factory) fileEnv(file *topology.File) (name, from string, err error) {
+	name, from, err = f.EnvName()
+	if err != nil || name == "" || file == nil || len(file.Environments) > 0 {
+		return name, from, err
+	}
+	if strings.HasPrefix(from, "context ") {
+		fmt.Fprintf(f.IO.ErrOut, "note: %s sets env: %s, but %s defines no environments: the file is used as it is\n", from, name, file.Path)
+		return "", "", nil
+	}
+	return name, from, nil
 }
 
 // contextEnv returns a context's env: field and "context NAME" as its

@@ -59,7 +59,7 @@ func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPar
 	if err != nil {
 		return nil, err
 	}
-	env, from, err := f.EnvName()
+	env, from, err := f.fileEnv(file)
 	if err != nil {
 		return nil, err
 	}
@@ -211,10 +211,9 @@ func runValidate(o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
-	env, from, err := o.f.EnvName()
-	if err != nil {
-		return err
-	}
+	// Every environment is checked unless --env or KCTL_ENV names one: a
+	// context's env: does not narrow validate.
+	env, from := o.f.explicitEnv()
 	if file != nil {
 		if _, err := file.Select(env, from); err != nil && env != "" {
 			return err
