@@ -243,8 +243,10 @@ func (p *parser) parseEnvironment(f *File, name string, k, v *yaml.Node) *Enviro
 	if isNull(v) {
 		return e
 	}
-	p.mapping(v, "the environment", environmentKeys, func(key string, _, v *yaml.Node) {
+	p.mapping(v, "the environment", nil, func(key string, k, v *yaml.Node) {
 		switch key {
+		default:
+			p.unknownEnvironmentKey(key, k)
 		case "cluster":
 			tmp := &File{}
 			p.parseCluster(tmp, v)
@@ -479,4 +481,23 @@ func isVendorConfig(name string) bool {
 		}
 	}
 	return false
+}
+
+// unknownEnvironmentKey reports key, which an environment cannot set:
+// what the file keeps the same in every environment says so and why.
+func (p *parser) unknownEnvironmentKey(key string, k *yaml.Node) {
+	switch key {
+	case "users", "acls", "quotas":
+		p.errorf(k, "%s cannot vary by environment: access (users, acls, quotas) is the same in every environment; declare it at the top level, and give each environment its own passwords through passwordFrom (the env variable's or file's content differs per deployment)", key)
+	case "managedPrefixes", "limits":
+		p.errorf(k, "%s cannot vary by environment: declare it at the top level, where it applies to every environment", key)
+	default:
+		msg := fmt.Sprintf("unknown key %q in the environment", key)
+		if m := closest(key, environmentKeys); m != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", m)
+		} else {
+			msg += fmt.Sprintf(" (allowed: %s)", strings.Join(environmentKeys, ", "))
+		}
+		p.errorf(k, "%s", msg)
+	}
 }

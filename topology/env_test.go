@@ -295,3 +295,27 @@ func TestEnvironmentOrigin(t *testing.T) {
 		t.Errorf("base topic has an origin: %v", f.Topics[0].Origin)
 	}
 }
+
+// What an environment cannot vary is refused saying what to do instead.
+func TestEnvironmentFixedSections(t *testing.T) {
+	_, diags := mustParse(t, `topics:
+  - name: a
+    partitions: 1
+    replicationFactor: 1
+environments:
+  x:
+    users: []
+    managedPrefixes: [a]
+    defautls: {}
+`)
+	got := fmt.Sprint(diags)
+	for _, w := range []string{
+		`topics.yaml:7:5: error: environment "x": users cannot vary by environment: access (users, acls, quotas) is the same in every environment`,
+		`topics.yaml:8:5: error: environment "x": managedPrefixes cannot vary by environment: declare it at the top level`,
+		`topics.yaml:9:5: error: environment "x": unknown key "defautls" in the environment (did you mean "defaults"?)`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("diagnostics %s\nlack %s", got, w)
+		}
+	}
+}
