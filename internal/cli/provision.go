@@ -112,7 +112,7 @@ type validateView struct {
 	File   string `json:"file" yaml:"file"`
 	Valid  bool   `json:"valid" yaml:"valid"`
 	Topics int    `json:"topics" yaml:"topics"`
-	// Environment is the one checked (--env, KCTL_ENV, a context's env:);
+	// Environment is the one checked (--env or KCTL_ENV);
 	// Environments are those checked: it alone, or all the file defines.
 	Environment  string   `json:"environment,omitempty" yaml:"environment,omitempty"`
 	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
@@ -157,7 +157,7 @@ limits.maxPartitions, else 10000). Warnings (min.insync.replicas equal to replic
 deprecated configs) do not fail validation.
 
 A file with environments: is checked in every environment (each merged over the base); with
---env NAME (or KCTL_ENV, or env: of the current context) only in that one.`,
+--env NAME (or KCTL_ENV) only in that one; a context's env: does not narrow it.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json
