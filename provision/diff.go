@@ -214,6 +214,7 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 		}
 	}
 	planReplicationFactors(st, p)
+	pointAtEnvironment(file, st, p)
 	diffPrune(file, st, opts, declared, p)
 	diffAccess(file, st.Access, opts, p)
 	limitDeletes(p, opts)
@@ -310,7 +311,7 @@ func diffCreate(t topology.Topic, st *State, folded map[string]string) Change {
 		c.Reasons = append(c.Reasons, fmt.Sprintf("the cluster has topic %q, which collides with %q once '.' and '_' are folded: Kafka refuses to create it; rename one of them", other, t.Name))
 	}
 	if st.Brokers > 0 && int(t.ReplicationFactor) > st.Brokers {
-		c.Reasons = append(c.Reasons, fmt.Sprintf("replicationFactor %d is more than the cluster's %d brokers", t.ReplicationFactor, st.Brokers))
+		c.Reasons = append(c.Reasons, rfAboveBrokers(int32(t.ReplicationFactor), st.Brokers))
 	}
 	if len(c.Reasons) > 0 {
 		c.Action = Refused
@@ -330,9 +331,7 @@ func diffExisting(t topology.Topic, ts *TopicState, opts Options) (Change, []Unm
 		c.Partitions = &Count{ts.Partitions, t.Partitions}
 	case t.Partitions < ts.Partitions:
 		c.Partitions = &Count{ts.Partitions, t.Partitions}
-		c.Reasons = append(c.Reasons, fmt.Sprintf(
-			"partitions %d → %d: Kafka cannot remove partitions; keep partitions: %d in the file, or recreate the topic by hand (its data is lost)",
-			ts.Partitions, t.Partitions, ts.Partitions))
+		c.Reasons = append(c.Reasons, partitionsDown(t, ts.Partitions))
 	}
 	if int16(t.ReplicationFactor) != ts.ReplicationFactor {
 		c.ReplicationFactor = &Count{int32(ts.ReplicationFactor), int32(t.ReplicationFactor)}
@@ -476,7 +475,7 @@ func planReplicationFactors(st *State, p *Plan) {
 		}
 		if st.Brokers > 0 && int(c.ReplicationFactor.To) > st.Brokers {
 			p.Changes[i].Action = Refused
-			p.Changes[i].Reasons = append(p.Changes[i].Reasons, fmt.Sprintf("replicationFactor %d is more than the cluster's %d brokers", c.ReplicationFactor.To, st.Brokers))
+			p.Changes[i].Reasons = append(p.Changes[i].Reasons, rfAboveBrokers(c.ReplicationFactor.To, st.Brokers))
 			continue
 		}
 		goal.RF[c.Topic] = int(c.ReplicationFactor.To)

@@ -115,12 +115,15 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	}
 	matched := make([]bool, len(opts.Patterns))
 	byName := map[string]*topology.SpecTopic{}
-	var names []string
+	var names, live []string
 	for _, t := range mresp.Topics {
 		if t.Topic == nil {
 			continue
 		}
 		name := *t.Topic
+		if !t.IsInternal && !topology.IsInternalName(name) {
+			live = append(live, name)
+		}
 		if !matchAny(name, opts.Patterns, matched) {
 			continue
 		}
@@ -156,6 +159,9 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	}
 	sort.Strings(names)
 	sort.Strings(ex.MixedReplicas)
+	if err := checkManagedPrefixes(opts.ManagedPrefixes, live, names, ex.ClusterID); err != nil {
+		return nil, err
+	}
 
 	if len(names) > 0 {
 		req := kafka.TopicConfigsRequest(names, false)

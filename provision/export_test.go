@@ -280,3 +280,52 @@ func TestCommonReplicas(t *testing.T) {
 		}
 	}
 }
+
+// A managed prefix that covers live topics the export leaves out would make
+// the file delete them with --prune (H2): export refuses, naming them.
+func TestExportManagedPrefixCoversUnexported(t *testing.T) {
+	cl := client(t, newCluster(t))
+	seedForeign(t, cl)
+	createRaw(t, cl, rawTopic("odd", 1, 3))
+
+	for _, tc := range []struct {
+		patterns, prefixes []string
+		want               []string // live topics the error must name
+	}{
+		{[]string{"orders"}, []string{"audit", "o"}, []string{`audit under "audit"`, `odd, orders.dlt under "o"`, "3 live topics", "audit,o"}},
+		{[]string{"orders"}, []string{"orders"}, []string{`orders.dlt under "orders"`, "1 live topic ", "delete it"}},
+	} {
+		_, err := ExportTopics(ctx(t), cl, ExportOptions{Patterns: tc.patterns, ManagedPrefixes: tc.prefixes})
+		if !errors.Is(err, ErrPrefixUndeclared) {
+			t.Fatalf("export %v --managed-prefix %v: err = %v, want ErrPrefixUndeclared", tc.patterns, tc.prefixes, err)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("export %v --managed-prefix %v: error %q does not say %q", tc.patterns, tc.prefixes, err, w)
+			}
+		}
+	}
+
+	// Fine when the prefix covers only exported topics (internal ones,
+	// which plan never deletes, do not count).
+	for _, tc := range []struct{ patterns, prefixes []string }{
+		{[]string{"orders*"}, []string{"orders"}},
+		{[]string{"orders", "orders.dlt"}, []string{"orders"}},
+		{nil, []string{"o", "connect-"}},
+	} {
+		ex, data := exportOf(t, cl, ExportOptions{Patterns: tc.patterns, ManagedPrefixes: tc.prefixes})
+		f, diags := topology.Parse("x.yaml", data)
+		if f == nil || diags.Err() != nil {
+			t.Fatalf("export %v: %v", tc.patterns, diags)
+		}
+		p := planFor(t, cl, f, Options{Prune: true, MaxDeletes: 100})
+		for _, c := range p.Changes {
+			if c.Action == Delete {
+				t.Errorf("export %v --managed-prefix %v (%d topics) plans delete %s", tc.patterns, tc.prefixes, ex.Topics, c.Topic)
+			}
+		}
+		if len(p.Notes) > 0 {
+			t.Errorf("export %v --managed-prefix %v: plan notes %q", tc.patterns, tc.prefixes, p.Notes)
+		}
+	}
+}

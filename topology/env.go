@@ -25,8 +25,15 @@ type Environment struct {
 	Defaults Defaults `json:"defaults" yaml:"defaults"`
 	// Topics are per-topic overrides by topic name, laid over Defaults.
 	Topics map[string]TopicOverride `json:"topics,omitempty" yaml:"topics,omitempty"`
+	// Unset are base config keys the environment removes (`key: null`
+	// under defaults.config): from the base's defaults and every topic.
+	Unset []string `json:"unset,omitempty" yaml:"unset,omitempty"`
 	// Pos is where the environment's name is written.
 	Pos Pos `json:"-" yaml:"-"`
+	// at is where each value the environment sets is written, by
+	// "defaults.partitions", "topics.T.config.K", …, so that a refusal
+	// caused by one can point at it.
+	at map[string]Pos
 }
 
 // TopicOverride is an environment's override of one base topic: the
@@ -35,6 +42,8 @@ type TopicOverride struct {
 	Partitions        int32             `json:"partitions,omitempty" yaml:"partitions,omitempty"`
 	ReplicationFactor int16             `json:"replicationFactor,omitempty" yaml:"replicationFactor,omitempty"`
 	Config            map[string]string `json:"config,omitempty" yaml:"config,omitempty"`
+	// Unset are config keys removed from this topic (`key: null`).
+	Unset []string `json:"unset,omitempty" yaml:"unset,omitempty"`
 }
 
 var (
@@ -103,6 +112,9 @@ func (f *File) Select(name, from string) (*File, error) {
 		out.Cluster = *e.Cluster
 	}
 	out.Defaults = mergeDefaults(f.Defaults, e.Defaults)
+	for _, k := range e.Unset {
+		delete(out.Defaults.Config, k)
+	}
 	out.Topics = make([]Topic, len(f.Topics))
 	for i, t := range f.Topics {
 		out.Topics[i] = e.apply(t)
@@ -127,23 +139,45 @@ func mergeDefaults(base, over Defaults) Defaults {
 }
 
 // apply returns t with the environment's defaults, then its override of t,
-// laid over it.
+// laid over it (keys set to null removed), and t.Origin saying, for each
+// field it sets, which part of the environment set it and where.
 func (e *Environment) apply(t Topic) Topic {
 	cfg := make(map[string]string, len(t.Config)+len(e.Defaults.Config))
 	maps.Copy(cfg, t.Config)
 	t.Config = cfg
-	layer := func(parts int32, rf int16, config map[string]string) {
+	origin := maps.Clone(t.Origin)
+	if origin == nil {
+		origin = map[string]string{}
+	}
+	layer := func(section, what string, parts int32, rf int16, config map[string]string, unset []string) {
+		set := func(field string) {
+			if at, ok := e.at[section+"."+field]; ok {
+				origin[field] = fmt.Sprintf("environment %s's %s at %s", e.Name, what, at)
+			}
+		}
 		if parts > 0 {
 			t.Partitions = parts
+			set("partitions")
 		}
 		if rf > 0 {
 			t.ReplicationFactor = rf
+			set("replicationFactor")
 		}
-		maps.Copy(t.Config, config)
+		for k, v := range config {
+			t.Config[k] = v
+			set("config." + k)
+		}
+		for _, k := range unset {
+			delete(t.Config, k)
+			set("config." + k)
+		}
 	}
-	layer(e.Defaults.Partitions, e.Defaults.ReplicationFactor, e.Defaults.Config)
+	layer("defaults", "defaults", e.Defaults.Partitions, e.Defaults.ReplicationFactor, e.Defaults.Config, e.Unset)
 	if o, ok := e.Topics[t.Name]; ok {
-		layer(o.Partitions, o.ReplicationFactor, o.Config)
+		layer("topics."+t.Name, "override of "+t.Name, o.Partitions, o.ReplicationFactor, o.Config, o.Unset)
+	}
+	if len(origin) > 0 {
+		t.Origin = origin
 	}
 	return t
 }
@@ -204,19 +238,22 @@ type envPositions struct {
 }
 
 func (p *parser) parseEnvironment(f *File, name string, k, v *yaml.Node) *Environment {
-	e := &Environment{Name: name, Pos: p.pos(k), Topics: map[string]TopicOverride{}}
+	e := &Environment{Name: name, Pos: p.pos(k), Topics: map[string]TopicOverride{}, at: map[string]Pos{}}
 	pos := envPositions{rf: map[string]*yaml.Node{}, mir: map[string]*yaml.Node{}}
 	if isNull(v) {
 		return e
 	}
-	p.mapping(v, "the environment", environmentKeys, func(key string, _, v *yaml.Node) {
+	p.mapping(v, "the environment", nil, func(key string, k, v *yaml.Node) {
 		switch key {
+		default:
+			p.unknownEnvironmentKey(key, k)
 		case "cluster":
 			tmp := &File{}
 			p.parseCluster(tmp, v)
 			e.Cluster = &tmp.Cluster
 		case "defaults":
 			p.mapping(v, "defaults", defaultsKeys, func(key string, _, v *yaml.Node) {
+				e.at["defaults."+key] = p.pos(v)
 				switch key {
 				case "partitions":
 					e.Defaults.Partitions, _ = p.partitions(v, "defaults.partitions")
@@ -225,8 +262,11 @@ func (p *parser) parseEnvironment(f *File, name string, k, v *yaml.Node) *Enviro
 					pos.defaultsRF = v
 				case "config":
 					var at map[string]*yaml.Node
-					e.Defaults.Config, at = p.parseConfig(v, "defaults.config")
+					e.Defaults.Config, e.Unset, at = p.parseEnvConfig(v, "defaults.config")
 					pos.defaultsMIR = at["min.insync.replicas"]
+					for k, n := range at {
+						e.at["defaults.config."+k] = p.pos(n)
+					}
 				}
 			})
 		case "topics":
@@ -261,6 +301,7 @@ func (p *parser) parseOverrides(f *File, e *Environment, pos *envPositions, n *y
 			return
 		}
 		p.mapping(v, label, overrideKeys, func(key string, _, v *yaml.Node) {
+			e.at[label+"."+key] = p.pos(v)
 			switch key {
 			case "partitions":
 				o.Partitions, _ = p.partitions(v, label+".partitions")
@@ -269,9 +310,12 @@ func (p *parser) parseOverrides(f *File, e *Environment, pos *envPositions, n *y
 				pos.rf[topic] = v
 			case "config":
 				var at map[string]*yaml.Node
-				o.Config, at = p.parseConfig(v, label+".config")
+				o.Config, o.Unset, at = p.parseEnvConfig(v, label+".config")
 				if n := at["min.insync.replicas"]; n != nil {
 					pos.mir[topic] = n
+				}
+				for k, n := range at {
+					e.at[label+".config."+k] = p.pos(n)
 				}
 			}
 		})
@@ -314,13 +358,33 @@ func (p *parser) checkEnvironment(f *File, e *Environment, pos envPositions) {
 
 // environmentsSchema is the JSON Schema of the environments: section.
 func environmentsSchema() map[string]any {
+	// An environment's config takes the base's values, or null to remove
+	// a base config in that environment.
+	props := map[string]any{}
+	for _, c := range KnownConfigs() {
+		props[c.Name] = map[string]any{"anyOf": []any{
+			map[string]any{"$ref": "#/definitions/config/properties/" + c.Name},
+			map[string]any{"type": "null"},
+		}}
+	}
+	var vendor []string
+	for _, p := range vendorPrefixes {
+		vendor = append(vendor, strings.TrimSuffix(p, "."))
+	}
+	envConfig := map[string]any{
+		"type":                 "object",
+		"description":          "Topic configs laid over the base's, key by key; null removes a base config in this environment.",
+		"properties":           props,
+		"patternProperties":    map[string]any{`^(` + strings.Join(vendor, "|") + `)\.`: map[string]any{}},
+		"additionalProperties": false,
+	}
 	override := map[string]any{
 		"type":                 "object",
 		"additionalProperties": false,
 		"properties": map[string]any{
 			"partitions":        map[string]any{"$ref": "#/definitions/partitions"},
 			"replicationFactor": map[string]any{"$ref": "#/definitions/replicationFactor"},
-			"config":            map[string]any{"$ref": "#/definitions/config"},
+			"config":            envConfig,
 		},
 	}
 	return map[string]any{
@@ -371,4 +435,69 @@ func (f *File) checkEnvironmentLimits(flag int32) Diagnostics {
 		}
 	}
 	return out
+}
+
+// parseEnvConfig is parseConfig for an environment's config map, where
+// `key: null` removes a base config in that environment: it returns the
+// keys set, the keys removed (a known or vendor config name; an unknown
+// one is an error) and where each is written.
+func (p *parser) parseEnvConfig(n *yaml.Node, what string) (map[string]string, []string, map[string]*yaml.Node) {
+	m := deref(n)
+	if m == nil || m.Kind != yaml.MappingNode {
+		out, at := p.parseConfig(n, what)
+		return out, nil, at
+	}
+	var unset []string
+	unsetAt := map[string]*yaml.Node{}
+	rest := *m
+	rest.Content = nil
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if !isNull(v) || v.Kind == yaml.AliasNode {
+			rest.Content = append(rest.Content, k, v)
+			continue
+		}
+		name := k.Value
+		if _, known := configIndex[name]; !known && !isVendorConfig(name) {
+			msg := fmt.Sprintf("%s: unknown topic config %q", what, name)
+			if c := closest(name, knownConfigNames()); c != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", c)
+			}
+			p.errorf(k, "%s", msg)
+			continue
+		}
+		unset = append(unset, name)
+		unsetAt[name] = k
+	}
+	out, at := p.parseConfig(&rest, what)
+	maps.Copy(at, unsetAt)
+	return out, unset, at
+}
+
+func isVendorConfig(name string) bool {
+	for _, vp := range vendorPrefixes {
+		if strings.HasPrefix(name, vp) {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownEnvironmentKey reports key, which an environment cannot set:
+// what the file keeps the same in every environment says so and why.
+func (p *parser) unknownEnvironmentKey(key string, k *yaml.Node) {
+	switch key {
+	case "users", "acls", "quotas":
+		p.errorf(k, "%s cannot vary by environment: access (users, acls, quotas) is the same in every environment; declare it at the top level, and give each environment its own passwords through passwordFrom (the env variable's or file's content differs per deployment)", key)
+	case "managedPrefixes", "limits":
+		p.errorf(k, "%s cannot vary by environment: declare it at the top level, where it applies to every environment", key)
+	default:
+		msg := fmt.Sprintf("unknown key %q in the environment", key)
+		if m := closest(key, environmentKeys); m != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", m)
+		} else {
+			msg += fmt.Sprintf(" (allowed: %s)", strings.Join(environmentKeys, ", "))
+		}
+		p.errorf(k, "%s", msg)
+	}
 }

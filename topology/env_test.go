@@ -203,3 +203,119 @@ func TestRepositoryEnvironments(t *testing.T) {
 		}
 	}
 }
+
+// An environment removes a base config with null (defaults: from every
+// topic and the base's defaults; a topic override: from that topic), and
+// an unknown name set to null is still an error.
+func TestEnvironmentUnsetConfig(t *testing.T) {
+	f, diags := mustParse(t, `defaults:
+  replicationFactor: 3
+  config:
+    min.insync.replicas: 2
+    cleanup.policy: compact
+topics:
+  - name: a
+    partitions: 1
+    config: {retention.ms: 7d}
+  - name: b
+    partitions: 1
+    config: {retention.ms: 1d}
+environments:
+  x:
+    defaults:
+      config: {min.insync.replicas: null}
+    topics:
+      a: {config: {retention.ms: null}}
+`)
+	if len(diags) != 0 {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	x, err := f.Select("x", "--env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := x.Topics[0], x.Topics[1]
+	if _, ok := a.Config["retention.ms"]; ok {
+		t.Errorf("x: a keeps retention.ms: %v", a.Config)
+	}
+	if b.Config["retention.ms"] != "86400000" {
+		t.Errorf("x: b lost retention.ms: %v", b.Config)
+	}
+	for _, tp := range x.Topics {
+		if _, ok := tp.Config["min.insync.replicas"]; ok || tp.Config["cleanup.policy"] != "compact" {
+			t.Errorf("x: %s config %v, want min.insync.replicas removed, cleanup.policy kept", tp.Name, tp.Config)
+		}
+	}
+	if _, ok := x.Defaults.Config["min.insync.replicas"]; ok {
+		t.Errorf("x: defaults keep min.insync.replicas: %v", x.Defaults.Config)
+	}
+	if f.Topics[0].Config["retention.ms"] != "604800000" || f.Topics[0].Config["min.insync.replicas"] != "2" {
+		t.Errorf("base changed: %v", f.Topics[0].Config)
+	}
+	if got := a.Origin["config.retention.ms"]; got != "environment x's override of a at topics.yaml:18:20" {
+		t.Errorf("origin of a's retention.ms = %q", got)
+	}
+
+	_, diags = mustParse(t, `topics:
+  - name: a
+    partitions: 1
+environments:
+  x:
+    defaults:
+      config: {retention.mss: null}
+`)
+	if err := diags.Err(); err == nil || !strings.Contains(err.Error(), `environment "x": defaults.config: unknown topic config "retention.mss" (did you mean "retention.ms"?)`) {
+		t.Errorf("unknown key set to null: %v", diags)
+	}
+}
+
+// A field an environment sets records where (Origin), for refusals to
+// point at it; the base's fields have none.
+func TestEnvironmentOrigin(t *testing.T) {
+	f, _ := mustParse(t, envSrc)
+	prod, err := f.Select("prod", "--env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := prod.Topics[0].Origin
+	want := map[string]string{
+		"partitions":           "environment prod's override of orders at topics.yaml:25:28",
+		"config.retention.ms":  "environment prod's defaults at topics.yaml:23:30",
+		"config.segment.bytes": "environment prod's override of orders at topics.yaml:25:56",
+	}
+	for k, w := range want {
+		if o[k] != w {
+			t.Errorf("origin[%s] = %q, want %q", k, o[k], w)
+		}
+	}
+	if _, ok := o["replicationFactor"]; ok {
+		t.Errorf("replicationFactor has an origin though prod does not set it: %v", o)
+	}
+	if f.Topics[0].Origin != nil {
+		t.Errorf("base topic has an origin: %v", f.Topics[0].Origin)
+	}
+}
+
+// What an environment cannot vary is refused saying what to do instead.
+func TestEnvironmentFixedSections(t *testing.T) {
+	_, diags := mustParse(t, `topics:
+  - name: a
+    partitions: 1
+    replicationFactor: 1
+environments:
+  x:
+    users: []
+    managedPrefixes: [a]
+    defautls: {}
+`)
+	got := fmt.Sprint(diags)
+	for _, w := range []string{
+		`topics.yaml:7:5: error: environment "x": users cannot vary by environment: access (users, acls, quotas) is the same in every environment`,
+		`topics.yaml:8:5: error: environment "x": managedPrefixes cannot vary by environment: declare it at the top level`,
+		`topics.yaml:9:5: error: environment "x": unknown key "defautls" in the environment (did you mean "defaults"?)`,
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("diagnostics %s\nlack %s", got, w)
+		}
+	}
+}

@@ -131,6 +131,11 @@ type Topic struct {
 	Config            map[string]string `json:"config" yaml:"config"`
 	// Pos is where the topic's name is written.
 	Pos Pos `json:"-" yaml:"-"`
+	// Origin says, for each field an environment set ("partitions",
+	// "replicationFactor", "config.KEY"), which part of which environment
+	// set it and where ("environment local's defaults at topics.yaml:3:5");
+	// nil for a topic as the base declares it.
+	Origin map[string]string `json:"-" yaml:"-"`
 }
 
 // Topic returns the declared topic with name, if any.

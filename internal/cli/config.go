@@ -15,7 +15,9 @@ func NewCmdConfig(f *Factory) *cobra.Command {
 		Use:   "config",
 		Short: "Named clusters (contexts), as kubectl contexts",
 		Long: `Contexts live in $XDG_CONFIG_HOME/kctl/config.yaml (or --config). A context holds brokers, TLS
-and SASL settings. Secrets are never printed: 'config view' masks them.`,
+and SASL settings, and optionally env: (set-context --env NAME), the topics.yaml environment that
+plan, apply and smoke use with it for files that define environments. Secrets are never printed:
+'config view' masks them.`,
 		Args: noArgs,
 	}
 	cmd.AddCommand(NewCmdConfigView(f, nil), NewCmdConfigUseContext(f, nil), NewCmdConfigSetContext(f, nil))
@@ -129,12 +131,21 @@ func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 	var use bool
 	cmd := &cobra.Command{
 		Use:   "set-context NAME",
-		Short: "Create or update a context from --brokers and the TLS/SASL flags",
+		Short: "Create or update a context from --brokers, --env and the TLS/SASL flags",
+		Long: `Create or update a context from --brokers, the TLS/SASL flags and --env. Flags not given keep
+the context's current values.
+
+--env NAME stores env: NAME in the context: the environment of topics.yaml that plan, apply and
+smoke merge when this context is in use and no --env or KCTL_ENV is given. It applies only to
+files that define environments (a file without any is used as it is, with a note) and never
+narrows validate, which checks every environment. --env '' clears it.`,
 		Example: `  kctl config set-context local --brokers localhost:9092,localhost:19092,localhost:29092
   kctl config set-context prod -b kafka-1:9093 --tls --tls-ca ca.pem \
-      --sasl-mechanism scram-sha-512 --sasl-user ops --sasl-password-file ~/.kafka-pw --use`,
+      --sasl-mechanism scram-sha-512 --sasl-user ops --sasl-password-file ~/.kafka-pw --use
+  kctl config set-context laptop --brokers 127.0.0.1:9092 --env local --use
+  kctl config set-context laptop --env ''    # clear env:`,
 		Args: exactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Name = args[0]
 			if runF != nil {
 				return runF(opts)
@@ -178,8 +189,8 @@ func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			if g.SASL.PasswordFile != "" {
 				ctx.SASL.PasswordFile = g.SASL.PasswordFile
 			}
-			if g.Env != "" {
-				ctx.Env = g.Env
+			if cmd.Flags().Changed("env") {
+				ctx.Env = g.Env // --env '' clears it
 			}
 			cfg.Contexts[opts.Name] = ctx
 			if use || cfg.CurrentContext == "" {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/topology"
@@ -33,6 +34,38 @@ func (f *Factory) EnvName() (name, from string, err error) {
 		return "", "", err
 	}
 	return contextEnv(ctx, ctxName)
+}
+
+// explicitEnv returns the environment named by --env or KCTL_ENV and
+// which of them named it ("" when neither does): the choices validate
+// honours, since a context's env: says which cluster one talks to, not
+// which environments a file must be checked for.
+func (f *Factory) explicitEnv() (name, from string) {
+	if f.Global.Env != "" {
+		return f.Global.Env, "--env"
+	}
+	if e := f.Getenv("KCTL_ENV"); e != "" {
+		return e, "KCTL_ENV"
+	}
+	return "", ""
+}
+
+// fileEnv returns the environment to use with file (see EnvName) and
+// where the choice came from. A context's env: applies only to files that
+// define environments: for a file that defines none it returns "" and
+// notes on stderr that the context's env: is not used. --env and
+// KCTL_ENV are returned as they are (Select refuses them on such a file).
+// It returns the config file's error when that file cannot be read.
+func (f *Factory) fileEnv(file *topology.File) (name, from string, err error) {
+	name, from, err = f.EnvName()
+	if err != nil || name == "" || file == nil || len(file.Environments) > 0 {
+		return name, from, err
+	}
+	if strings.HasPrefix(from, "context ") {
+		fmt.Fprintf(f.IO.ErrOut, "note: %s sets env: %s, but %s defines no environments: the file is used as it is\n", from, name, file.Path)
+		return "", "", nil
+	}
+	return name, from, nil
 }
 
 // contextEnv returns a context's env: field and "context NAME" as its
@@ -98,4 +131,39 @@ func completeEnvs(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	return matching(f.EnvironmentNames(), nil, toComplete), cobra.ShellCompDirectiveNoFileComp
+}
+
+// envFileCommands are the commands that read a topics file, for which
+// --env selects its environment (config set-context stores it).
+var envFileCommands = map[string]bool{
+	"kctl validate": true, "kctl plan": true, "kctl apply": true, "kctl smoke": true,
+	"kctl config set-context": true,
+}
+
+// checkEnvFlag returns a *FlagError when --env was given to a command that
+// reads no topics file and ./topics.yaml does not define that environment
+// either: there --env would be silently ignored. When the file does define
+// it, --env may pick the file's cluster.brokers, and Settings checks that
+// it does (checkEnvBrokers). KCTL_ENV and a context's env: are ambient and
+// never refused here.
+func (f *Factory) checkEnvFlag(cmd *cobra.Command) error {
+	f.Global.EnvCommand = ""
+	if !cmd.Flags().Changed("env") || envFileCommands[cmd.CommandPath()] {
+		return nil
+	}
+	f.Global.EnvCommand = cmd.CommandPath()
+	if file, _, err := topology.Load(DefaultTopicsFile); err == nil && file != nil && file.Environments[f.Global.Env] != nil {
+		return nil
+	}
+	return &FlagError{Err: fmt.Errorf("--env selects an environment of topics.yaml; %s reads no file: drop --env (the environment matters to validate, plan, apply and smoke)", f.Global.EnvCommand)}
+}
+
+// checkEnvBrokers returns a *FlagError when --env was given to a command
+// that reads no topics file and the brokers resolved in s do not come from
+// ./topics.yaml's cluster.brokers, the one thing --env could choose there.
+func (f *Factory) checkEnvBrokers(s kafka.Settings) error {
+	if f.Global.EnvCommand == "" || s.BrokersFrom == DefaultTopicsFile+" cluster.brokers" {
+		return nil
+	}
+	return &FlagError{Err: fmt.Errorf("--env selects an environment of topics.yaml; %s reads no file, and its brokers come from %s, not from the file's cluster.brokers: drop --env", f.Global.EnvCommand, s.BrokersFrom)}
 }

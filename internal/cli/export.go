@@ -71,6 +71,10 @@ the plan on the same cluster needs none. A cluster without an authorizer has no 
 left out with a note. With TOPIC or PREFIX* arguments access is exported only with --access;
 --no-access exports topics only.
 
+--managed-prefix P writes managedPrefixes: [P]; it is refused (nothing written) when P covers
+live topics the export leaves out, since plan --prune would then delete them: name them too
+(or export P*), or drop the prefix.
+
 On this command -o/--output names the file to write (export always writes YAML); without it,
 or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
 		Example: `  kctl export -o topics.yaml

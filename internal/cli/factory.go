@@ -38,6 +38,10 @@ type GlobalOptions struct {
 	Timeout    time.Duration
 	Verbose    bool
 	Env        string // --env: the environment of topics.yaml
+	// EnvCommand is set (by the root command) to the command path when
+	// --env was given to a command that reads no topics file: there it
+	// can only pick ./topics.yaml's cluster.brokers (see checkEnvFlag).
+	EnvCommand string
 }
 
 // Factory carries what commands depend on: streams, environment, global
@@ -97,7 +101,7 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 	if err != nil {
 		return kafka.Settings{}, err
 	}
-	return kafka.Resolve(kafka.Inputs{
+	s, err := kafka.Resolve(kafka.Inputs{
 		LoadFileBrokers: fileBrokersFor(f.envForBrokers(ctx)),
 		FlagBrokers:     f.Global.Brokers,
 		FlagBrokersSet:  f.Global.BrokersSet,
@@ -112,6 +116,10 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 		SASL:            f.Global.SASL,
 		Timeout:         f.Global.Timeout,
 	})
+	if err == nil {
+		err = f.checkEnvBrokers(s)
+	}
+	return s, err
 }
 
 // Clients is a connected client and its admin wrapper.

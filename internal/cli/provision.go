@@ -59,7 +59,7 @@ func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPar
 	if err != nil {
 		return nil, err
 	}
-	env, from, err := f.EnvName()
+	env, from, err := f.fileEnv(file)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ type validateView struct {
 	File   string `json:"file" yaml:"file"`
 	Valid  bool   `json:"valid" yaml:"valid"`
 	Topics int    `json:"topics" yaml:"topics"`
-	// Environment is the one checked (--env, KCTL_ENV, a context's env:);
+	// Environment is the one checked (--env or KCTL_ENV);
 	// Environments are those checked: it alone, or all the file defines.
 	Environment  string   `json:"environment,omitempty" yaml:"environment,omitempty"`
 	Environments []string `json:"environments,omitempty" yaml:"environments,omitempty"`
@@ -167,7 +167,7 @@ limits.maxPartitions, else 10000). Warnings (min.insync.replicas equal to replic
 deprecated configs) do not fail validation.
 
 A file with environments: is checked in every environment (each merged over the base); with
---env NAME (or KCTL_ENV, or env: of the current context) only in that one.`,
+--env NAME (or KCTL_ENV) only in that one; a context's env: does not narrow it.`,
 		Example: `  kctl validate
   kctl validate -f prod/topics.yaml
   kctl validate topics.yaml -o json
@@ -226,10 +226,9 @@ func runValidate(o *ValidateOptions) error {
 	if err != nil {
 		return err
 	}
-	env, from, err := o.f.EnvName()
-	if err != nil {
-		return err
-	}
+	// Every environment is checked unless --env or KCTL_ENV names one: a
+	// context's env: does not narrow validate.
+	env, from := o.f.explicitEnv()
 	if file != nil {
 		if _, err := file.Select(env, from); err != nil && env != "" {
 			return err

@@ -56,7 +56,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.BoolVar(&g.NoColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
-	pf.StringVar(&g.Env, "env", "", "environment of topics.yaml to merge over its base (env KCTL_ENV, or env: of the current context)")
+	pf.StringVar(&g.Env, "env", "", "environment of topics.yaml to merge over its base, for validate, plan, apply and smoke (env KCTL_ENV, or env: of the current context)")
 
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	_ = root.RegisterFlagCompletionFunc("env", completeEnvs)
@@ -65,6 +65,9 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
 		}
 		g.BrokersSet = cmd.Flags().Changed("brokers") || cmd.Flags().Changed("bootstrap-server")
+		if err := f.checkEnvFlag(cmd); err != nil {
+			return err
+		}
 		if _, err := f.Format(); err != nil {
 			return &FlagError{Err: err}
 		}
