@@ -47,7 +47,9 @@ func TestGroupsResetFlags(t *testing.T) {
 		{[]string{"g", "--topic", "t", "--by-duration", "5"}, "has no unit"},
 		{[]string{"g", "--topic", "t:a", "--to-latest"}, `partition "a" is not a partition number`},
 		{[]string{"g", "--topic", "t", "--to-earliest=false"}, "leave the flag out"},
-		{[]string{"--topic", "t", "--to-earliest"}, "accepts 1 arg"},
+		{[]string{"--topic", "t", "--to-earliest"}, "accepts 1 arg(s), received 0: give GROUP, as in: reset GROUP (--topic"},
+		{[]string{"g", "--topic", "t", "--to-offset", "abc"}, `--to-offset "abc" is not an offset: give a whole number, e.g. --to-offset 42`},
+		{[]string{"g", "--topic", "t", "--shift-by", "ten"}, `--shift-by "ten" is not a whole number: give ±N, e.g. --shift-by -10`},
 	}
 	for _, tc := range tests {
 		var got *GroupsResetOptions
