@@ -63,6 +63,9 @@ func NewFactory(streams IOStreams, getenv func(string) string) *Factory {
 		Getenv: getenv,
 		Global: &GlobalOptions{Timeout: kafka.DefaultTimeout},
 		IsTerminal: func(s any) bool {
+			if o, ok := s.(*Stdout); ok {
+				s = o.File()
+			}
 			if w, ok := s.(io.Writer); ok {
 				return ui.IsTerminal(w)
 			}
