@@ -200,7 +200,11 @@ func (f *Factory) Styles() ui.Styles { return f.stylesFor(f.IO.Out) }
 func (f *Factory) stderrStyles() ui.Styles { return f.stylesFor(f.IO.ErrOut) }
 
 func (f *Factory) stylesFor(w io.Writer) ui.Styles {
-	return ui.StylesFor(w, f.IsTerminal(w), f.Global.NoColor, f.Getenv)
+	terminal := f.IsTerminal(w)
+	if o, ok := w.(*Stdout); ok {
+		w = o.File() // colour is the terminal's; the styles only render strings
+	}
+	return ui.StylesFor(w, terminal, f.Global.NoColor, f.Getenv)
 }
 
 // Print writes a view to stdout in the -o format.
