@@ -200,7 +200,8 @@ func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOption
 offset and the lag before and after, clamped to the log's bounds. Nothing changes
 without --execute, which commits the plan in one OffsetCommit. The group must have no
 live members. A partition the group never committed is shown, and included only with
---include-uncommitted.`,
+--include-uncommitted. A --topic that does not exist, or a partition it does not have,
+is an error naming it (exit 1, nothing committed).`,
 		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
   kctl groups reset email-service --all-topics --by-duration 1h --execute
   kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
