@@ -33,7 +33,7 @@ func argCount(cmd *cobra.Command, err error) error {
 		return nil
 	}
 	usage := strings.TrimSuffix(cmd.UseLine(), " [flags]")
-	if give := argNames(cmd.Use); give != "" {
+	if give := argNames(cmd.Use); give != "" && !strings.HasPrefix(give, "[") {
 		return &FlagError{Err: fmt.Errorf("%v: give %s, as in: %s", err, give, usage)}
 	}
 	return &FlagError{Err: fmt.Errorf("%v: usage: %s", err, usage)}

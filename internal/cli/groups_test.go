@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -166,6 +168,30 @@ func TestGroupsCompletion(t *testing.T) {
 		_, out, _ := run(t, c, "", false, append([]string{"__complete"}, tc.args...)...)
 		if got := strings.Join(completions(t, out), ","); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+// A wrong number of arguments says what to give, from the usage line.
+func TestArgCountMessages(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"produce"}, "accepts 1 arg(s), received 0: give TOPIC, as in: kctl produce TOPIC"},
+		{[]string{"config", "use-context"}, "give NAME, as in: kctl config use-context NAME"},
+		{[]string{"smoke", "a", "b"}, "accepts at most 1 arg(s), received 2: usage: kctl smoke [FILE]"},
+		{[]string{"plan", "a", "b"}, "usage: kctl plan [-f FILE | FILE]"},
+		{[]string{"groups", "describe"}, "name the groups to describe, e.g. kctl groups describe email-service"},
+	} {
+		root := NewCmdRoot(testFactory())
+		root.SetArgs(tc.args)
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		_, err := root.ExecuteC()
+		var fe *FlagError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want a usage error containing %q", tc.args, err, tc.want)
 		}
 	}
 }
