@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
 //	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
+//	kfake groups N LEN TOPIC         commit offset 0 of TOPIC/0 for N groups named g000…, LEN characters long
 //	refusedport VAR...               set each VAR to a loopback port that refuses connections
 //	                                 (bound, never listening, held until the script ends)
 //	readport FILE REGEX VAR...       wait (60s at most) until FILE matches REGEX; set each VAR
@@ -142,6 +143,24 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		n, err := strconv.Atoi(args[3])
 		ts.Check(err)
 		ts.Check(consumeCommit(ctx, sc.c.Brokers(), args[1], args[2], n))
+	case "groups":
+		sc := clusters[ts]
+		if sc == nil || len(args) != 4 {
+			ts.Fatalf("usage: kfake groups N LEN TOPIC (after 'kfake start')")
+		}
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		size, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(sc.c.Brokers()...))
+		ts.Check(err)
+		defer cl.Close()
+		adm := kadm.NewClient(cl)
+		var o kadm.Offsets
+		o.Add(kadm.Offset{Topic: args[3], Partition: 0, At: 0, LeaderEpoch: -1})
+		for i := range n {
+			ts.Check(adm.CommitAllOffsets(ctx, fmt.Sprintf("g%0*d", max(size-1, 1), i), o))
+		}
 	default:
 		ts.Fatalf("kfake: unknown subcommand %q", args[0])
 	}

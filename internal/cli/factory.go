@@ -67,6 +67,9 @@ func NewFactory(streams IOStreams, getenv func(string) string) *Factory {
 		Getenv: getenv,
 		Global: &GlobalOptions{Timeout: kafka.DefaultTimeout},
 		IsTerminal: func(s any) bool {
+			if o, ok := s.(*Stdout); ok {
+				s = o.File()
+			}
 			if w, ok := s.(io.Writer); ok {
 				return ui.IsTerminal(w)
 			}
@@ -205,7 +208,11 @@ func (f *Factory) Styles() ui.Styles { return f.stylesFor(f.IO.Out) }
 func (f *Factory) stderrStyles() ui.Styles { return f.stylesFor(f.IO.ErrOut) }
 
 func (f *Factory) stylesFor(w io.Writer) ui.Styles {
-	return ui.StylesFor(w, f.IsTerminal(w), f.Global.NoColor, f.Getenv)
+	terminal := f.IsTerminal(w)
+	if o, ok := w.(*Stdout); ok {
+		w = o.File() // colour is the terminal's; the styles only render strings
+	}
+	return ui.StylesFor(w, terminal, f.Global.NoColor, f.Getenv)
 }
 
 // Print writes a view to stdout in the -o format.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +28,8 @@ func NewCmdGroups(f *Factory) *cobra.Command {
 type GroupsOptions struct {
 	f      *Factory
 	Groups []string
+	// Force deletes kctl dlt replay progress groups too (delete).
+	Force bool
 }
 
 // NewCmdGroupsList builds `kctl groups list`.
@@ -60,16 +63,27 @@ func runGroupsList(ctx context.Context, o *GroupsOptions) error {
 	return o.f.Print(v)
 }
 
-// NewCmdGroupsDescribe builds `kctl groups describe G`.
+// NewCmdGroupsDescribe builds `kctl groups describe G...`.
 func NewCmdGroupsDescribe(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
 	opts := &GroupsOptions{f: f}
 	return &cobra.Command{
-		Use:               "describe GROUP",
-		Short:             "A group's state, protocol and members: member ID, client ID, host, instance ID, assignment",
-		Example:           "  kctl groups describe email-service\n  kctl groups describe email-service -o yaml",
-		Args:              exactArgs(1),
+		Use:   "describe GROUP...",
+		Short: "Groups' state, protocol and members: member ID, client ID, host, instance ID, assignment",
+		Long: `Describes each group named: state, protocol, coordinator and each live member's
+member ID, client ID, host, instance ID and assignment. With one group -o json|yaml
+prints that group; with several, a list in the order given. A group that does not
+exist is an error (exit 1) after the others are printed.`,
+		Example:           "  kctl groups describe email-service\n  kctl groups describe email-service users-service -o yaml",
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return &FlagError{Err: errors.New("name the groups to describe, e.g. kctl groups describe email-service ('kctl groups list' lists them)")}
+			}
+			for _, a := range args {
+				if strings.TrimSpace(a) == "" {
+					return &FlagError{Err: errors.New("a group name is empty: name each group to describe")}
+				}
+			}
 			opts.Groups = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -85,20 +99,40 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 		return err
 	}
 	defer c.Close()
-	v, err := groups.Describe(ctx, c.Client, o.Groups[0])
-	if err != nil {
+	if len(o.Groups) == 1 {
+		v, err := groups.Describe(ctx, c.Client, o.Groups[0])
+		if err != nil {
+			return connectionError(err)
+		}
+		return o.f.Print(v)
+	}
+	vs, err := groups.DescribeAll(ctx, c.Client, o.Groups)
+	var nf *groups.NotFoundError
+	if err != nil && !errors.As(err, &nf) {
 		return connectionError(err)
 	}
-	return o.f.Print(v)
+	if vs == nil {
+		vs = groups.DescribeViews{}
+	}
+	if perr := o.f.Print(vs); perr != nil {
+		return perr
+	}
+	return err
 }
 
 // NewCmdGroupsDelete builds `kctl groups delete G...`.
 func NewCmdGroupsDelete(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
 	opts := &GroupsOptions{f: f}
-	return &cobra.Command{
-		Use:               "delete GROUP...",
-		Short:             "Delete consumer groups and their committed offsets (refused while a group has live members)",
-		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c",
+	cmd := &cobra.Command{
+		Use:   "delete GROUP...",
+		Short: "Delete consumer groups and their committed offsets (refused while a group has live members)",
+		Long: `Deletes consumer groups and their committed offsets, one outcome per group and a
+count of deleted and not deleted; exit 1 when any group was not deleted. A group with
+live members is refused. So is, without --force, a kctl dlt replay progress group (the
+default kctl-dlt-replay, any kctl-dlt-replay* group, or one whose commits carry replay
+progress): deleting it makes the next kctl dlt replay republish every dead letter it
+already replayed.`,
+		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c -o json",
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -116,6 +150,8 @@ func NewCmdGroupsDelete(f *Factory, runF func(context.Context, *GroupsOptions) e
 			return runGroupsDelete(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete kctl dlt replay progress groups (the next replay then republishes every dead letter)")
+	return cmd
 }
 
 func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
@@ -124,17 +160,17 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		return err
 	}
 	defer c.Close()
-	r, err := groups.Delete(ctx, c.Client, o.Groups)
+	r, err := groups.Delete(ctx, c.Client, o.Groups, o.Force)
 	if err != nil {
 		return connectionError(err)
 	}
-	if err := o.f.Print(r); err != nil {
-		return err
-	}
+	// The groups are deleted: the exit code is theirs, whether or not the
+	// outcome could be printed (a closed stdout ends nothing here).
+	perr := o.f.Print(r)
 	if r.Failed() > 0 {
 		return ErrSilentFailure
 	}
-	return nil
+	return perr
 }
 
 // GroupsResetOptions is `kctl groups reset`.
@@ -148,10 +184,10 @@ type GroupsResetOptions struct {
 	toEarliest bool
 	toLatest   bool
 	toCurrent  bool
-	toOffset   int64
+	toOffset   string
 	toDatetime string
 	byDuration string
-	shiftBy    int64
+	shiftBy    string
 }
 
 // NewCmdGroupsReset builds `kctl groups reset G`.
@@ -164,7 +200,8 @@ func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOption
 offset and the lag before and after, clamped to the log's bounds. Nothing changes
 without --execute, which commits the plan in one OffsetCommit. The group must have no
 live members. A partition the group never committed is shown, and included only with
---include-uncommitted.`,
+--include-uncommitted. A --topic that does not exist, or a partition it does not have,
+is an error naming it (exit 1, nothing committed).`,
 		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
   kctl groups reset email-service --all-topics --by-duration 1h --execute
   kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
@@ -186,10 +223,10 @@ live members. A partition the group never committed is shown, and included only 
 	fl.BoolVar(&opts.Request.AllTopics, "all-topics", false, "every topic the group has committed offsets for")
 	fl.BoolVar(&opts.toEarliest, "to-earliest", false, "to the log start")
 	fl.BoolVar(&opts.toLatest, "to-latest", false, "to the end (skip everything not yet consumed)")
-	fl.Int64Var(&opts.toOffset, "to-offset", 0, "to offset N (clamped to the log's bounds)")
+	fl.StringVar(&opts.toOffset, "to-offset", "", "to offset N (clamped to the log's bounds), e.g. --to-offset 42")
 	fl.StringVar(&opts.toDatetime, "to-datetime", "", "to the first record at or after an RFC 3339 time, e.g. 2026-12-03T08:00:00Z")
 	fl.StringVar(&opts.byDuration, "by-duration", "", "to the first record at or after this long ago, e.g. 1h or 30m")
-	fl.Int64Var(&opts.shiftBy, "shift-by", 0, "move each committed offset by ±N, e.g. --shift-by -10")
+	fl.StringVar(&opts.shiftBy, "shift-by", "", "move each committed offset by ±N, e.g. --shift-by -10")
 	fl.BoolVar(&opts.toCurrent, "to-current", false, "to the committed offset itself (clamped: fixes offsets out of range)")
 	fl.BoolVar(&opts.Request.IncludeUncommitted, "include-uncommitted", false, "also commit partitions the group never committed")
 	fl.BoolVar(&opts.Execute, "execute", false, "commit the plan (without it: a dry run)")
@@ -238,12 +275,21 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 			return usage("--%s=false: leave the flag out, or choose another --to-… flag", s.Kind)
 		}
 	case groups.ToOffset:
-		if o.toOffset < 0 {
-			return usage("--to-offset %d: an offset is 0 or more (to move back, use --shift-by %d)", o.toOffset, o.toOffset)
+		// Parsed here, not by pflag: its error would be strconv's.
+		n, err := strconv.ParseInt(strings.TrimSpace(o.toOffset), 10, 64)
+		if err != nil {
+			return usage("--to-offset %q is not an offset: give a whole number, e.g. --to-offset 42", o.toOffset)
 		}
-		s.Offset = o.toOffset
+		if n < 0 {
+			return usage("--to-offset %d: an offset is 0 or more (to move back, use --shift-by %d)", n, n)
+		}
+		s.Offset = n
 	case groups.ShiftBy:
-		s.Offset = o.shiftBy
+		n, err := strconv.ParseInt(strings.TrimSpace(o.shiftBy), 10, 64)
+		if err != nil {
+			return usage("--shift-by %q is not a whole number: give ±N, e.g. --shift-by -10 (10 back) or --shift-by 5", o.shiftBy)
+		}
+		s.Offset = n
 	case groups.ToDatetime:
 		t, err := time.Parse(time.RFC3339, strings.TrimSpace(o.toDatetime))
 		if err != nil {
@@ -301,9 +347,7 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	if len(plan.Members) > 0 {
 		if format == ui.Text {
-			if err := ui.Print(w, format, st, plan); err != nil {
-				return err
-			}
+			_ = ui.Print(w, format, st, plan) // the refusal below is the result
 		}
 		return &groups.LiveMembersError{Group: plan.Group, Members: plan.Members}
 	}
@@ -314,19 +358,19 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 		}
 		return err
 	}
+	// The offsets are committed: the exit code is the commit's, whether or
+	// not the outcome could be printed (a closed stdout ends nothing here).
+	var perr error
 	if format == ui.Text {
-		if err := ui.Print(w, format, st, plan); err != nil {
-			return err
+		if perr = ui.Print(w, format, st, plan); perr == nil {
+			fmt.Fprintln(w)
+			perr = res.WriteText(w, st)
 		}
-		fmt.Fprintln(w)
-		if err := res.WriteText(w, st); err != nil {
-			return err
-		}
-	} else if err := ui.Print(w, format, st, resetView{Plan: plan, Result: res}); err != nil {
-		return err
+	} else {
+		perr = ui.Print(w, format, st, resetView{Plan: plan, Result: res})
 	}
 	if res.Failed > 0 {
 		return ErrSilentFailure
 	}
-	return nil
+	return perr
 }

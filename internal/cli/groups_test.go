@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +49,9 @@ func TestGroupsResetFlags(t *testing.T) {
 		{[]string{"g", "--topic", "t", "--by-duration", "5"}, "has no unit"},
 		{[]string{"g", "--topic", "t:a", "--to-latest"}, `partition "a" is not a partition number`},
 		{[]string{"g", "--topic", "t", "--to-earliest=false"}, "leave the flag out"},
-		{[]string{"--topic", "t", "--to-earliest"}, "accepts 1 arg"},
+		{[]string{"--topic", "t", "--to-earliest"}, "accepts 1 arg(s), received 0: give GROUP, as in: reset GROUP (--topic"},
+		{[]string{"g", "--topic", "t", "--to-offset", "abc"}, `--to-offset "abc" is not an offset: give a whole number, e.g. --to-offset 42`},
+		{[]string{"g", "--topic", "t", "--shift-by", "ten"}, `--shift-by "ten" is not a whole number: give ±N, e.g. --shift-by -10`},
 	}
 	for _, tc := range tests {
 		var got *GroupsResetOptions
@@ -164,6 +168,30 @@ func TestGroupsCompletion(t *testing.T) {
 		_, out, _ := run(t, c, "", false, append([]string{"__complete"}, tc.args...)...)
 		if got := strings.Join(completions(t, out), ","); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
+
+// A wrong number of arguments says what to give, from the usage line.
+func TestArgCountMessages(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"produce"}, "accepts 1 arg(s), received 0: give TOPIC, as in: kctl produce TOPIC"},
+		{[]string{"config", "use-context"}, "give NAME, as in: kctl config use-context NAME"},
+		{[]string{"smoke", "a", "b"}, "accepts at most 1 arg(s), received 2: usage: kctl smoke [FILE]"},
+		{[]string{"plan", "a", "b"}, "usage: kctl plan [-f FILE | FILE]"},
+		{[]string{"groups", "describe"}, "name the groups to describe, e.g. kctl groups describe email-service"},
+	} {
+		root := NewCmdRoot(testFactory())
+		root.SetArgs(tc.args)
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		_, err := root.ExecuteC()
+		var fe *FlagError
+		if !errors.As(err, &fe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want a usage error containing %q", tc.args, err, tc.want)
 		}
 	}
 }

@@ -12,24 +12,33 @@ import (
 
 // Main runs kctl with args and returns the process exit code. It owns
 // signal handling: SIGINT/SIGTERM cancel the command's context, and a
-// cancelled command exits 130.
+// cancelled command exits 130. SIGPIPE is caught for the whole run, so a
+// closed stdout is a write error (EPIPE) that Run handles (pipe.go), not
+// death by signal (exit 141).
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	f := NewFactory(IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}, os.Getenv)
+	sigpipe := make(chan os.Signal, 1)
+	signal.Notify(sigpipe, syscall.SIGPIPE)
+	defer signal.Stop(sigpipe)
+	f := NewFactory(IOStreams{In: os.Stdin, Out: NewStdout(os.Stdout), ErrOut: os.Stderr}, os.Getenv)
 	f.TuneGC = tuneGC
 	return Run(ctx, f, args)
 }
 
-// Run executes the root command with args against f and returns the exit code.
+// Run executes the root command with args against f and returns the exit
+// code. When f.IO.Out is a *Stdout whose reader went away, a command that
+// stops on that write exits 0 quietly; one that changes things is not
+// stopped by it (see pipe.go).
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root := NewCmdRoot(f)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
+	prepareStdout(root, f.IO.Out, args)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil {
+	if err == nil || closedStdout(f.IO.Out, err) {
 		return ExitOK
 	}
 	code := ExitCode(err, ctx)

@@ -117,14 +117,53 @@ type TopicPartitions struct {
 // member's client ID, host, instance ID and assignment. It returns a
 // *NotFoundError when the group does not exist, or the cluster's error.
 func Describe(ctx context.Context, cl *kgo.Client, group string) (*DescribeView, error) {
-	ds, warns, err := describe(ctx, cl, []string{group})
+	vs, err := DescribeAll(ctx, cl, []string{group})
 	if err != nil {
 		return nil, err
 	}
-	if len(ds) == 0 {
-		return nil, &NotFoundError{Groups: []string{group}}
+	return vs[0], nil
+}
+
+// DescribeViews are several described groups, in the order asked.
+type DescribeViews []*DescribeView
+
+// DescribeAll describes the named groups (as Describe) with one round of
+// requests, in the order given, each once. Groups that do not exist are
+// left out and named by a *NotFoundError returned with the others' views;
+// on the cluster's error it returns no views.
+func DescribeAll(ctx context.Context, cl *kgo.Client, names []string) (DescribeViews, error) {
+	ds, warns, err := describe(ctx, cl, names)
+	var nf *NotFoundError
+	if err != nil && !errors.As(err, &nf) {
+		return nil, err
 	}
-	d := ds[0]
+	byName := map[string]lag.Description{}
+	for _, d := range ds {
+		byName[d.Group.Group] = d
+	}
+	var out DescribeViews
+	var missing []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		d, ok := byName[n]
+		if !ok {
+			missing = append(missing, n)
+			continue
+		}
+		out = append(out, describeView(d, warns))
+	}
+	if len(missing) > 0 {
+		return out, &NotFoundError{Groups: missing}
+	}
+	return out, nil
+}
+
+// describeView is the view of one description.
+func describeView(d lag.Description, warns []string) *DescribeView {
 	g := d.Group
 	v := &DescribeView{
 		Group: g.Group, State: g.State, Type: g.Type, ProtocolType: g.ProtocolType, Protocol: g.Protocol,
@@ -143,12 +182,40 @@ func Describe(ctx context.Context, cl *kgo.Client, group string) (*DescribeView,
 		}
 		v.Members = append(v.Members, mv)
 	}
-	return v, nil
+	return v
 }
 
 // DeleteResult is `kctl groups delete`: one outcome per group named.
 type DeleteResult struct {
 	Groups []DeleteOutcome `json:"groups" yaml:"groups"`
+	// Deleted and NotDeleted count the outcomes (set by Delete).
+	Deleted    int `json:"deleted" yaml:"deleted"`
+	NotDeleted int `json:"notDeleted" yaml:"notDeleted"`
+}
+
+// DLTReplayGroup is the default progress group of kctl dlt replay
+// (services/dlt.DefaultReplayGroup), and DLTReplayMarker starts the commit
+// metadata of every replay progress group (services/dlt's progress): a
+// group named DLTReplayGroup* or committed with that metadata is deleted
+// only with force.
+const (
+	DLTReplayGroup  = "kctl-dlt-replay"
+	DLTReplayMarker = "kctl-dlt-replay/v1"
+)
+
+// replayProgress reports whether d is a dlt replay progress group.
+func replayProgress(d lag.Description) bool {
+	if strings.HasPrefix(d.Group.Group, DLTReplayGroup) {
+		return true
+	}
+	for _, ps := range d.Committed {
+		for _, o := range ps {
+			if strings.HasPrefix(o.Metadata, DLTReplayMarker) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DeleteOutcome is what happened to one group.
@@ -174,11 +241,14 @@ func (r *DeleteResult) Failed() int {
 
 // Delete deletes the named groups that have no live members, in one
 // DeleteGroups request per coordinator. A group with live members is
-// refused (naming them) and not deleted; a group that does not exist or
-// that the broker refuses has its own error. It returns an error only when
-// the groups could not be described at all; otherwise every group named has
-// an outcome, in the order given.
-func Delete(ctx context.Context, cl *kgo.Client, names []string) (*DeleteResult, error) {
+// refused (naming them) and not deleted; so is, unless force, a kctl dlt
+// replay progress group (named DLTReplayGroup* or committed with
+// DLTReplayMarker metadata), whose deletion makes the next replay
+// republish every dead letter. A group that does not exist or that the
+// broker refuses has its own error. It returns an error only when the
+// groups could not be described at all; otherwise every group named has an
+// outcome, in the order given.
+func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*DeleteResult, error) {
 	ds, _, err := describe(ctx, cl, names)
 	var nf *NotFoundError
 	if err != nil && !errors.As(err, &nf) {
@@ -203,11 +273,15 @@ func Delete(ctx context.Context, cl *kgo.Client, names []string) (*DeleteResult,
 		case len(d.Group.Members) > 0:
 			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "refused", Members: memberNames(d.Group.Members),
 				Error: fmt.Sprintf("group %q has %d live member(s): %s; stop them first", n, len(d.Group.Members), strings.Join(memberNames(d.Group.Members), ", "))})
+		case !force && replayProgress(d):
+			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "refused",
+				Error: fmt.Sprintf("group %q holds kctl dlt replay's progress: without it the next replay republishes every dead letter it already replayed; add --force to delete it anyway", n)})
 		default:
 			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "pending"})
 			todo = append(todo, n)
 		}
 	}
+	defer res.count()
 	if len(todo) == 0 {
 		return res, nil
 	}
@@ -234,6 +308,12 @@ func Delete(ctx context.Context, cl *kgo.Client, names []string) (*DeleteResult,
 		}
 	}
 	return res, nil
+}
+
+// count sets Deleted and NotDeleted.
+func (r *DeleteResult) count() {
+	r.NotDeleted = r.Failed()
+	r.Deleted = len(r.Groups) - r.NotDeleted
 }
 
 // memberNames names members as client-id/host (member-id), sorted.

@@ -13,6 +13,7 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/groups"
+	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -159,11 +160,11 @@ func TestDelete(t *testing.T) {
 	commit(t, adm, "old", map[string]map[int32]int64{"orders": {0: 1}})
 	member(t, c, "live", "billing", false, "orders")
 
-	r, err := groups.Delete(ctxT(t), devclustertest.Client(t, c), []string{"old", "live", "missing"})
+	r, err := groups.Delete(ctxT(t), devclustertest.Client(t, c), []string{"old", "live", "missing"}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Groups) != 3 || r.Failed() != 2 {
+	if len(r.Groups) != 3 || r.Failed() != 2 || r.Deleted != 1 || r.NotDeleted != 2 {
 		t.Fatalf("result %+v, want 3 outcomes, 2 failed", r)
 	}
 	if o := r.Groups[0]; o.Group != "old" || o.Status != "deleted" {
@@ -181,6 +182,53 @@ func TestDelete(t *testing.T) {
 	ls, _ := adm.ListGroups(ctxT(t))
 	if !slices.Contains(ls.Groups(), "live") || slices.Contains(ls.Groups(), "old") {
 		t.Errorf("groups after delete: %v, want live kept and old gone", ls.Groups())
+	}
+}
+
+// A kctl dlt replay progress group (the default name, a kctl-dlt-replay*
+// name, or any group whose commits carry the replay marker) is deleted only
+// with force: without it the next replay republishes everything.
+func TestDeleteRefusesReplayProgress(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "orders.dlt", 1, nil)
+	produce(t, devclustertest.Client(t, c), "orders.dlt", 1, 3)
+	progress := dlt.Progress{Next: 1, Done: map[int64]bool{2: true}}.Metadata()
+	var o kadm.Offsets
+	o.Add(kadm.Offset{Topic: "orders.dlt", Partition: 0, At: 1, LeaderEpoch: -1, Metadata: progress})
+	for _, g := range []string{dlt.DefaultReplayGroup, "kctl-dlt-replay-orders", "my-replay", "plain"} {
+		md := o
+		if g == "plain" {
+			md = kadm.Offsets{}
+			md.Add(kadm.Offset{Topic: "orders.dlt", Partition: 0, At: 1, LeaderEpoch: -1, Metadata: "x"})
+		}
+		if err := adm.CommitAllOffsets(ctxT(t), g, md); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := devclustertest.Client(t, c)
+	names := []string{dlt.DefaultReplayGroup, "kctl-dlt-replay-orders", "my-replay", "plain"}
+	r, err := groups.Delete(ctxT(t), cl, names, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Deleted != 1 || r.NotDeleted != 3 {
+		t.Fatalf("without force: %+v, want only plain deleted", r)
+	}
+	for _, o := range r.Groups[:3] {
+		if o.Status != "refused" || !strings.Contains(o.Error, "republishes every dead letter") || !strings.Contains(o.Error, "--force") {
+			t.Errorf("%s: %+v, want refused naming the consequence and --force", o.Group, o)
+		}
+		if got := committed(t, adm, o.Group); got["orders.dlt"][0] != 1 {
+			t.Errorf("%s: committed %v after a refused delete", o.Group, got)
+		}
+	}
+	r, err = groups.Delete(ctxT(t), cl, names[:3], true)
+	if err != nil || r.Deleted != 3 {
+		t.Fatalf("with force: %+v, %v; want 3 deleted", r, err)
+	}
+	if !strings.HasPrefix(dlt.DefaultReplayGroup, groups.DLTReplayGroup) || !strings.HasPrefix(progress, groups.DLTReplayMarker) {
+		t.Errorf("services/dlt's group %q or progress %q no longer match groups' %q, %q", dlt.DefaultReplayGroup, progress, groups.DLTReplayGroup, groups.DLTReplayMarker)
 	}
 }
 
@@ -239,13 +287,20 @@ func TestResetExecute(t *testing.T) {
 		t.Fatalf("fresh committed %v, want orders/2 at 10 only", got)
 	}
 
-	// A partition that does not exist is an error naming it; a missing topic a warning.
-	if _, err := groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{7}}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}}); err == nil || !strings.Contains(err.Error(), "orders:7") {
-		t.Errorf("partition 7: %v, want an error naming orders:7", err)
+	// A partition or a --topic that does not exist is an error naming it
+	// (consume's wording), as in every other command.
+	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{7}}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
+	var pr *groups.PartitionRangeError
+	if !errors.As(err, &pr) || err.Error() != `partition 7 is out of range: topic "orders" has 3 partitions (0-2)` {
+		t.Errorf("partition 7: %v, want a *PartitionRangeError in consume's wording", err)
 	}
-	p = reset(t, cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "ghost"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
-	if !slices.Equal(p.MissingTopics, []string{"ghost"}) || len(p.Partitions) != 0 {
-		t.Errorf("ghost topic: %+v", p)
+	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders"}, {Topic: "ghost"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
+	var tn *groups.TopicNotFoundError
+	if !errors.As(err, &tn) || !slices.Equal(tn.Topics, []string{"ghost"}) || !strings.Contains(err.Error(), `topic "ghost" does not exist`) {
+		t.Errorf("ghost topic: %v, want a *TopicNotFoundError naming ghost", err)
+	}
+	if got := committed(t, adm, "g"); got["orders"][0] != 5 {
+		t.Errorf("after the refused reset, committed %v: changed", got)
 	}
 }
 

@@ -24,7 +24,8 @@ type Plan struct {
 	// cannot be executed.
 	Members    []string           `json:"members" yaml:"members"`
 	Partitions []PlannedPartition `json:"partitions" yaml:"partitions"`
-	// MissingTopics are selected topics that do not exist.
+	// MissingTopics are topics the group committed to (--all-topics) that
+	// do not exist any more. A --topic that does not exist is an error.
 	MissingTopics []string    `json:"missingTopics,omitempty" yaml:"missingTopics,omitempty"`
 	Summary       PlanSummary `json:"summary" yaml:"summary"`
 	Warnings      []string    `json:"warnings,omitempty" yaml:"warnings,omitempty"`

@@ -126,9 +126,12 @@ type ObservedPartition struct {
 // time, sent concurrently, one request each per partition leader. A group
 // that does not exist is observed as one without commits (a reset of named
 // topics can seed it with --include-uncommitted); with AllTopics it is a
-// *NotFoundError. It returns an error when the group or the
-// topics cannot be read at all, or a selected partition does not exist;
-// per-partition listing errors are kept on the partitions.
+// *NotFoundError. It returns a *TopicNotFoundError when a --topic does not
+// exist, a *PartitionRangeError when a selected partition does not (joined,
+// one per partition, when several do not), and an error when the group or
+// the topics cannot be read at all; per-partition listing errors are kept
+// on the partitions. A topic the group committed to that no longer exists
+// (--all-topics) is only listed in Missing.
 func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
 	ds, warns, err := describe(ctx, cl, []string{req.Group})
 	var nf *NotFoundError
@@ -182,8 +185,11 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 	if err != nil {
 		return nil, err
 	}
+	if len(missing) > 0 && !req.AllTopics {
+		return nil, &TopicNotFoundError{Topics: missing}
+	}
 	obs.Missing = missing
-	var bad []string
+	var bad []error
 	for _, t := range topics {
 		ps, ok := leaders[t]
 		if !ok {
@@ -198,7 +204,7 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		sel = uniq(sel)
 		for _, p := range sel {
 			if _, ok := ps[p]; !ok {
-				bad = append(bad, fmt.Sprintf("%s:%d", t, p))
+				bad = append(bad, &PartitionRangeError{Topic: t, Partition: p, Partitions: len(ps)})
 				continue
 			}
 			c := int64(-1)
@@ -214,8 +220,11 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 			obs.Partitions = append(obs.Partitions, op)
 		}
 	}
-	if len(bad) > 0 {
-		return nil, fmt.Errorf("no such partition: %s (see kctl describe topics)", strings.Join(bad, ", "))
+	if len(bad) == 1 {
+		return nil, bad[0]
+	}
+	if len(bad) > 1 {
+		return nil, errors.Join(bad...)
 	}
 
 	// One round of ListOffsets: start, end and, when needed, by time.
@@ -268,6 +277,32 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		}
 	}
 	return obs, nil
+}
+
+// TopicNotFoundError says --topic named topics that do not exist.
+type TopicNotFoundError struct{ Topics []string }
+
+func (e *TopicNotFoundError) Error() string {
+	q := make([]string, len(e.Topics))
+	for i, t := range e.Topics {
+		q[i] = strconv.Quote(t)
+	}
+	if len(q) == 1 {
+		return fmt.Sprintf("topic %s does not exist (kctl describe topics lists the topics); nothing was reset", q[0])
+	}
+	return fmt.Sprintf("topics %s do not exist (kctl describe topics lists the topics); nothing was reset", strings.Join(q, ", "))
+}
+
+// PartitionRangeError says a --topic T:P named a partition T does not
+// have. Its wording is kctl consume's.
+type PartitionRangeError struct {
+	Topic      string
+	Partition  int32
+	Partitions int
+}
+
+func (e *PartitionRangeError) Error() string {
+	return fmt.Sprintf("partition %d is out of range: topic %q has %d partitions (0-%d)", e.Partition, e.Topic, e.Partitions, e.Partitions-1)
 }
 
 // containsAll reports whether a selection names every partition of t.

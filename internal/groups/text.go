@@ -140,11 +140,14 @@ func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	fmt.Fprintf(w, "%s  %s\n", st.Bold("Reset group "+ui.Printable(p.Group)), st.Dim("("+ui.Printable(state)+", "+p.Strategy+")"))
 	for _, t := range p.MissingTopics {
-		fmt.Fprintln(w, st.Warn("warning: topic "+strconv.Quote(t)+" does not exist: nothing to reset there"))
+		fmt.Fprintln(w, st.Warn("warning: the group has committed offsets for topic "+strconv.Quote(t)+", which does not exist any more: nothing to reset there"))
 	}
-	if len(p.Partitions) == 0 {
-		fmt.Fprintln(w, "No partitions selected (with --all-topics: the group has no committed offsets).")
-	} else {
+	switch {
+	case len(p.Partitions) == 0 && len(p.MissingTopics) > 0:
+		fmt.Fprintln(w, "No partitions selected: the topics the group committed to do not exist any more.")
+	case len(p.Partitions) == 0:
+		fmt.Fprintln(w, "No partitions selected: the group has no committed offsets.")
+	default:
 		t := ui.Table{Header: []string{"", "TOPIC", "PARTITION", "CURRENT", "NEW", "LAG BEFORE", "LAG AFTER", "NOTE"}}
 		for _, pp := range p.Partitions {
 			mark := " "
@@ -182,4 +185,17 @@ func (r *Result) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	_, err := fmt.Fprintf(w, "Reset of group %s: %d committed, %d failed.\n", ui.Printable(r.Group), r.Committed, r.Failed)
 	return err
+}
+
+// WriteText prints each group as DescribeView does, a blank line between.
+func (vs DescribeViews) WriteText(w io.Writer, st ui.Styles) error {
+	for i, v := range vs {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := v.WriteText(w, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -83,6 +83,13 @@ func TestTextGolden(t *testing.T) {
 	}}).WriteText(&buf, ui.Styles{}); err != nil {
 		t.Fatal(err)
 	}
+	buf.WriteString("---\n")
+	// --all-topics of a group that has no committed offsets (it has members
+	// that never committed): the wording names no flag that was not given.
+	empty := BuildPlan(ResetRequest{Group: "g", AllTopics: true, Strategy: Strategy{Kind: ToEarliest}}, &Observed{Group: "g", Exists: true, State: "Empty", Members: []string{}})
+	if err := empty.WriteText(&buf, ui.Styles{}); err != nil {
+		t.Fatal(err)
+	}
 	golden(t, "text.golden", buf.Bytes())
 }
 

@@ -23,14 +23,19 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
-// Options returns the franz-go options for s: seeds, dial timeout, TLS and
-// SASL. It returns an error naming the file when a TLS file cannot be read
+// ClientID is the client ID of kctl's Kafka clients.
+const ClientID = "kctl"
+
+// Options returns the franz-go options for s: client ID "kctl" (what
+// kctl groups describe shows for kctl's own consumers; an option after it
+// may replace it), seeds, dial timeout, TLS and SASL. It returns an error naming the file when a TLS file cannot be read
 // and when a SASL mechanism lacks its user or secret.
 func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	opts := []kgo.Opt{
+		kgo.ClientID(ClientID),
 		kgo.SeedBrokers(s.Brokers...),
 		kgo.DialTimeout(min(s.Timeout, 5*time.Second)),
 		// The handshake (ApiVersions, SASL) and every read wait at most

@@ -251,12 +251,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 }
 
 func baseOpts(cfg Config) []kgo.Opt {
-	return append([]kgo.Opt{
+	return append(append([]kgo.Opt{
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RetryBackoffFn(svc.ClientBackoff.Func()),
 		kgo.MetadataMinAge(250 * time.Millisecond),
-	}, cfg.KafkaOpts...)
+	}, cfg.KafkaOpts...),
+		// After KafkaOpts, whose client ID (kctl's) it replaces: the
+		// group's members show as the email service.
+		kgo.ClientID(ClientID))
 }
+
+// ClientID is the email service's Kafka client ID.
+const ClientID = "kctl-email"
 
 // Handler returns the service's HTTP handler: GET /api/email-logs,
 // /healthz, /readyz, /metrics.

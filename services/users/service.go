@@ -168,6 +168,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		kgo.MetadataMinAge(250 * time.Millisecond),
 	}, cfg.KafkaOpts...)
 	opts = append(opts,
+		kgo.ClientID(ClientID), // after KafkaOpts, whose client ID (kctl's) it replaces
 		kgo.DefaultProduceTopic(cfg.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is on by default and needs acks=all
 		kgo.ProducerLinger(time.Millisecond),
@@ -302,3 +303,6 @@ func (s *Service) routes() http.Handler {
 }
 
 var _ io.Closer = (*Service)(nil)
+
+// ClientID is the users service's Kafka client ID.
+const ClientID = "kctl-users"
