@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/kctl/kctl/internal/human"
@@ -103,7 +105,9 @@ type produceView struct {
 	Topic  string `json:"topic"`
 	Sent   int64  `json:"sent"`
 	Failed int64  `json:"failed"`
-	Error  string `json:"error,omitempty"`
+	// Unknown: records whose acknowledgement was not awaited to the end.
+	Unknown int64  `json:"unknown,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 func runProduce(ctx context.Context, o *ProduceOptions) error {
@@ -144,6 +148,34 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		o.f.Warnf("%v; assuming Kafka's default %d", target.ConfigErr, target.MaxMessageBytes)
 	}
 	ro.DeliveryTimeout = max(3*c.Settings.Timeout, 30*time.Second)
+	// kgo does not bound a request sent and never answered (a cluster gone
+	// mid-produce): without an acknowledgement for this long, give up.
+	ro.StallTimeout = ro.DeliveryTimeout
+	// After Ctrl-C, wait this long for the outstanding acknowledgements; a
+	// second Ctrl-C (or SIGTERM) stops waiting at once.
+	ro.StopTimeout = c.Settings.Timeout
+	abort := make(chan struct{})
+	ro.Abort = abort
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	sigDone := make(chan struct{})
+	defer close(sigDone)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-sigDone:
+				return
+			case <-sigs:
+				if n++; n == 2 {
+					close(abort)
+					return
+				}
+				fmt.Fprintf(o.f.IO.ErrOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", ro.StopTimeout)
+			}
+		}
+	}()
 	if file != nil {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
 			// A file is checked whole before anything is sent.
@@ -168,18 +200,26 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
 	}
 	res, err := records.Produce(ctx, pcl, in, ro)
-	fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
+	if res.Unknown > 0 {
+		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s: %d acknowledged, %d not acknowledged (unknown: may or may not be written)\n", human.Plural(int(res.Sent), "record"), ro.Topic, res.Sent, res.Unknown)
+	} else {
+		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
+	}
 	if err == nil && res.FirstFailure != nil {
 		err = fmt.Errorf("%d of %d records failed; the first: %w", res.Failed, res.Lines, res.FirstFailure)
 	} else if err != nil && res.FirstFailure != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%w; %d records failed, the first: %v", err, res.Failed, res.FirstFailure)
+	}
+	var se *records.StalledError
+	if errors.As(err, &se) {
+		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
 	var tl *records.RecordTooLargeError
 	if errors.As(err, &tl) {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
 	}
 	if fm, ferr := o.f.Format(); ferr == nil && fm == ui.JSON {
-		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed}
+		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
 		if err != nil {
 			v.Error = err.Error()
 		}

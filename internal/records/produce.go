@@ -95,8 +95,30 @@ type ProduceOptions struct {
 	// would not fit in a batch of that size is refused.
 	MaxMessageBytes int
 	// DeliveryTimeout bounds how long a record may wait for its
-	// acknowledgement (retries included); 0: no bound.
+	// acknowledgement (retries included); 0: no bound. kgo does not enforce
+	// it for a request sent and never answered: StallTimeout does.
 	DeliveryTimeout time.Duration
+	// StallTimeout: when records are outstanding and not one of them was
+	// acknowledged or failed for this long, Produce gives up (a
+	// *StalledError): the cluster went away. 0: no bound.
+	StallTimeout time.Duration
+	// StopTimeout bounds the wait for outstanding acknowledgements once ctx
+	// ended (Ctrl-C); 0: no bound but StallTimeout.
+	StopTimeout time.Duration
+	// Abort, when closed (a second Ctrl-C), ends the wait for outstanding
+	// acknowledgements at once. nil: never.
+	Abort <-chan struct{}
+}
+
+// StalledError says no acknowledgement came for records outstanding for
+// the stall bound.
+type StalledError struct {
+	Outstanding int64
+	For         time.Duration
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("no acknowledgement from the brokers for %s with %d records outstanding", e.For, e.Outstanding)
 }
 
 // ParseSeparator parses a -k value: \t, \r, \0 and \\ stand for a tab,
@@ -256,12 +278,16 @@ func (o *ProduceOptions) Check(r io.Reader) error {
 // ProduceResult is what Produce did.
 type ProduceResult struct {
 	Topic string
-	Lines int64 // lines read and handed to the client
+	Lines int64 // lines read and handed to the client (not counting those stopped before they were sent)
 	Sent  int64 // records acknowledged by the brokers (acks=all)
 	// Failed is the number of records handed over that were not
 	// acknowledged; FirstFailure the first of them (line and error).
 	Failed       int64
 	FirstFailure error
+	// Unknown is the number of records handed over whose outcome is not
+	// known: the wait for them was cut short (Ctrl-C twice, StopTimeout,
+	// StallTimeout). Each may or may not have been written.
+	Unknown int64
 }
 
 // ProduceError is a record the brokers did not take.
@@ -329,9 +355,13 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 // over was acknowledged or failed. It stops reading at the first failure,
 // at a line whose record is over MaxMessageBytes (nothing from that line on
 // is sent; returned as a *RecordTooLargeError), at a read error, or when ctx
-// ends (then it still waits for what was handed over, and returns ctx's
-// error). The result counts exactly the records acknowledged; FirstFailure
-// is a *ProduceError naming the line.
+// ends (records not yet sent then fail; it waits at most StopTimeout for the
+// others, and returns ctx's error). The wait is bounded: when no record is
+// acknowledged or failed for StallTimeout while some are outstanding it
+// returns a *StalledError, and a closed Abort ends it at once; the records
+// still outstanding are then abandoned (kgo's UnsafeAbortBufferedRecords)
+// and counted in Unknown. The result counts exactly the records
+// acknowledged; FirstFailure is a *ProduceError naming the line.
 func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions) (ProduceResult, error) {
 	res := ProduceResult{Topic: o.Topic}
 	var (
@@ -339,10 +369,20 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		mu           sync.Mutex
 		first        *ProduceError
 		stopped      atomic.Bool
+		count        atomic.Int64 // records handed over
+		unsent       atomic.Int64 // of them, cancelled before they were buffered or sent
 	)
+	handCtx, cancelHand := context.WithCancel(ctx)
+	defer cancelHand()
 	promise := func(r *kgo.Record, err error) {
 		if err == nil {
 			sent.Add(1)
+			return
+		}
+		if errors.Is(err, context.Canceled) && handCtx.Err() != nil {
+			// Stopped (Ctrl-C, or given up): kgo fails a record whose
+			// context ended before it was sent. It was not written.
+			unsent.Add(1)
 			return
 		}
 		failed.Add(1)
@@ -355,12 +395,12 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		mu.Unlock()
 	}
 	// The lines are read and handed over in a goroutine, so that Ctrl-C
-	// ends the command even while a read of a terminal or a pipe blocks:
-	// from then on nothing more is handed over (closed, under handMu).
+	// ends the command even while a read of a terminal or a pipe blocks, or
+	// cl.Produce blocks on a full buffer: from then on nothing more is
+	// handed over (closed, under handMu).
 	var (
 		handMu sync.Mutex
 		closed bool
-		count  int64
 	)
 	done := make(chan error, 1)
 	go func() {
@@ -409,30 +449,107 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 				rec.Partition = o.Partition
 			}
 			handMu.Lock()
-			if closed || ctx.Err() != nil {
+			if closed || handCtx.Err() != nil {
 				handMu.Unlock()
 				break
 			}
-			cl.Produce(ctx, &rec.Record, promise)
-			count++
+			count.Add(1)
+			cl.Produce(handCtx, &rec.Record, promise)
 			handMu.Unlock()
 		}
 		done <- nil
 	}()
+
+	// stall returns a channel closed once records are outstanding and
+	// none was acknowledged or failed for StallTimeout.
+	stallCh := make(chan struct{})
+	var stallErr *StalledError
+	stopWatch := make(chan struct{})
+	defer close(stopWatch)
+	if o.StallTimeout > 0 {
+		go func() {
+			tick := time.NewTicker(min(o.StallTimeout/10, time.Second))
+			defer tick.Stop()
+			last, since := int64(-1), time.Now()
+			for {
+				select {
+				case <-stopWatch:
+					return
+				case <-tick.C:
+				}
+				progress := sent.Load() + failed.Load() + unsent.Load()
+				if progress != last || count.Load() == progress {
+					last, since = progress, time.Now()
+					continue
+				}
+				if d := time.Since(since); d >= o.StallTimeout {
+					stallErr = &StalledError{Outstanding: count.Load() - progress, For: d.Round(time.Second)}
+					close(stallCh)
+					return
+				}
+			}
+		}()
+	}
+
 	var stop error
 	select {
 	case stop = <-done:
 	case <-ctx.Done():
+	case <-stallCh:
+		stop = stallErr
+		cancelHand() // unblocks a cl.Produce waiting for buffer space
 	}
 	handMu.Lock()
 	closed = true
-	res.Lines = count
 	handMu.Unlock()
-	// Wait for everything handed over, even after Ctrl-C: a record in
-	// flight is either acknowledged or failed, never left unknown.
-	_ = cl.Flush(context.WithoutCancel(ctx))
-	res.Sent = sent.Load()
-	res.Failed = failed.Load()
+
+	// Wait for everything handed over, bounded: a record in flight is
+	// acknowledged or failed, or after the bound counted as unknown.
+	fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer fcancel()
+	go func() {
+		var stopBound <-chan time.Time
+		ctxDone := ctx.Done()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-o.Abort:
+				fcancel()
+				return
+			case <-stallCh:
+				fcancel()
+				return
+			case <-ctxDone:
+				ctxDone = nil
+				if o.StopTimeout > 0 {
+					stopBound = time.After(o.StopTimeout)
+				}
+			case <-stopBound:
+				fcancel()
+				return
+			}
+		}
+	}()
+	if err := cl.Flush(fctx); err != nil {
+		// Cut short: what is acknowledged now is what we report; the rest
+		// is abandoned, its outcome unknown.
+		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Lines = count.Load() - unsent.Load()
+		res.Unknown = max(res.Lines-res.Sent-res.Failed, 0)
+		cl.UnsafeAbortBufferedRecords()
+		select {
+		case <-stallCh:
+			stallErr.Outstanding = res.Unknown
+			if stop == nil && ctx.Err() == nil {
+				stop = stallErr
+			}
+		default:
+		}
+	} else {
+		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Lines = count.Load() - unsent.Load()
+	}
 	mu.Lock()
 	if first != nil {
 		res.FirstFailure = first
