@@ -144,6 +144,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		return &records.PartitionRangeError{Topic: ro.Topic, Partition: ro.Partition, Partitions: target.Partitions}
 	}
 	ro.MaxMessageBytes = target.MaxMessageBytes
+	ro.Compression = o.Compression
 	if target.ConfigErr != nil {
 		o.f.Warnf("%v; assuming Kafka's default %d", target.ConfigErr, target.MaxMessageBytes)
 	}

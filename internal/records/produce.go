@@ -94,6 +94,9 @@ type ProduceOptions struct {
 	// MaxMessageBytes is the topic's max.message.bytes: a line whose record
 	// would not fit in a batch of that size is refused.
 	MaxMessageBytes int
+	// Compression is the --compression codec (none, gzip, …), for the
+	// message about a line too large.
+	Compression string
 	// DeliveryTimeout bounds how long a record may wait for its
 	// acknowledgement (retries included); 0: no bound. kgo does not enforce
 	// it for a request sent and never answered: StallTimeout does.
@@ -170,10 +173,14 @@ func ParseHeaders(vals []string) ([]kgo.RecordHeader, error) {
 type RecordTooLargeError struct {
 	Topic string
 	Line  int64
-	Size  int // the record batch size in bytes
+	Size  int // the record batch size in bytes, uncompressed, as the broker counts it
 	Limit int // max.message.bytes
 	// AtLeast says Size is a lower bound: the line was not read to its end.
 	AtLeast bool
+	// Codec and Compressed: with compression, the codec and about how large
+	// the single-record batch is compressed (0: not computed).
+	Codec      string
+	Compressed int
 }
 
 func (e *RecordTooLargeError) Error() string {
@@ -181,14 +188,25 @@ func (e *RecordTooLargeError) Error() string {
 	if e.AtLeast {
 		atLeast = "at least "
 	}
-	return fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+	msg := fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+	switch {
+	case e.Compressed > 0 && e.Compressed <= e.Limit:
+		msg += fmt.Sprintf("; %s-compressed it is about %d bytes, which the broker would take, but kctl's Kafka client (franz-go) bounds a record by its size before compression: raise the topic's max.message.bytes, or send such lines with kcat -z %s", e.Codec, e.Compressed, e.Codec)
+	case e.Compressed > 0:
+		msg += fmt.Sprintf(" (%s-compressed still about %d bytes)", e.Codec, e.Compressed)
+	}
+	return msg
 }
 
-// batchOverhead is the size of a v2 record batch header (61 bytes), which
-// the broker counts against max.message.bytes, plus the 4-byte length before
-// the batch that the producer (kgo) counts too: a batch the producer builds
-// within max.message.bytes is one the broker takes.
-const batchOverhead = 61 + 4
+// batchHeader is the size of a v2 record batch header (61 bytes), counted
+// by the broker against max.message.bytes with the records after it.
+const batchHeader = 61
+
+// kgoBatchExtra is what the producer (kgo) counts on top of the broker's
+// size of a batch: the 4-byte records array length before it. kgo's
+// ProducerBatchMaxBytes is set to max.message.bytes plus this, so that a
+// batch the producer builds is exactly one the broker takes.
+const kgoBatchExtra = 4
 
 func varlen(v int64) int {
 	u := uint64(v<<1) ^ uint64(v>>63)
@@ -201,8 +219,8 @@ func varlen(v int64) int {
 }
 
 // BatchSize returns the size of a record batch holding just this record,
-// uncompressed, as the producer counts it against max.message.bytes (4 bytes
-// more than the broker does).
+// uncompressed, as the broker counts it against max.message.bytes: the
+// 61-byte header, then the record's varint length and body.
 func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int {
 	body := 1 + 1 + 1 // attributes, timestamp delta 0, offset delta 0
 	if keyNull {
@@ -215,7 +233,46 @@ func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int 
 	for _, h := range headers {
 		body += varlen(int64(len(h.Key))) + len(h.Key) + varlen(int64(len(h.Value))) + len(h.Value)
 	}
-	return batchOverhead + varlen(int64(body)) + body
+	return batchHeader + varlen(int64(body)) + body
+}
+
+// compressedSize returns about how large the single-record batch of key,
+// value and headers is compressed with codec (the header stays
+// uncompressed); 0 when there is no codec.
+func compressedSize(codec string, key, value []byte, headers []kgo.RecordHeader) int {
+	c, ok := codecOf(codec)
+	if !ok {
+		return 0
+	}
+	comp, err := kgo.DefaultCompressor(c)
+	if err != nil || comp == nil {
+		return 0
+	}
+	raw := make([]byte, 0, len(key)+len(value)+16)
+	raw = append(raw, key...)
+	raw = append(raw, value...)
+	for _, h := range headers {
+		raw = append(raw, h.Key...)
+		raw = append(raw, h.Value...)
+	}
+	var buf bytes.Buffer
+	out, _ := comp.Compress(&buf, raw)
+	// The record's framing varints (lengths, deltas): at most ~20 bytes.
+	return batchHeader + len(out) + 20 + 5*len(headers)
+}
+
+func codecOf(name string) (kgo.CompressionCodec, bool) {
+	switch strings.ToLower(name) {
+	case "gzip":
+		return kgo.GzipCompression(), true
+	case "snappy":
+		return kgo.SnappyCompression(), true
+	case "lz4":
+		return kgo.Lz4Compression(), true
+	case "zstd":
+		return kgo.ZstdCompression(), true
+	}
+	return kgo.NoCompression(), false
 }
 
 // split returns a line's key and value; keyNull when it has no key.
@@ -235,7 +292,11 @@ func (o *ProduceOptions) check(lineNo int64, line []byte) error {
 	}
 	k, v, null := o.split(line)
 	if n := BatchSize(k, v, null, o.Headers); n > o.MaxMessageBytes {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+		e := &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+		if c := compressedSize(o.Compression, k, v, o.Headers); c > 0 {
+			e.Codec, e.Compressed = strings.ToLower(o.Compression), c
+		}
+		return e
 	}
 	return nil
 }
@@ -244,6 +305,10 @@ func (o *ProduceOptions) lineLimit() int {
 	if o.MaxMessageBytes <= 0 {
 		return 1 << 30
 	}
+	if _, ok := codecOf(o.Compression); ok {
+		// Read a longer line whole, to say how large it is compressed.
+		return max(o.MaxMessageBytes, min(100*o.MaxMessageBytes, 64<<20))
+	}
 	return o.MaxMessageBytes
 }
 
@@ -251,7 +316,7 @@ func (o *ProduceOptions) lineLimit() int {
 func (o *ProduceOptions) lineError(err error) error {
 	var lt *LineTooLongError
 	if errors.As(err, &lt) {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchOverhead, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
+		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchHeader, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
 	}
 	return err
 }
@@ -329,7 +394,7 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 	}
 	maxBatch := int32(1 << 20)
 	if o.MaxMessageBytes > 0 {
-		maxBatch = int32(o.MaxMessageBytes)
+		maxBatch = int32(min(o.MaxMessageBytes+kgoBatchExtra, 1<<30))
 	}
 	opts := []kgo.Opt{
 		kgo.DefaultProduceTopic(o.Topic),
