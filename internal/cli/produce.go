@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,7 +32,7 @@ func NewCmdProduce(f *Factory, runF func(context.Context, *ProduceOptions) error
 	opts := &ProduceOptions{f: f}
 	var keySep string
 	var headers []string
-	var partition int32
+	var partition string
 	cmd := &cobra.Command{
 		Use:   "produce TOPIC",
 		Short: "Write one record per line of stdin or a file to a topic (as kcat -P), acks=all",
@@ -64,13 +66,17 @@ and reports exactly how many records the brokers acknowledged.`,
 			}
 			o.Partition = -1
 			if cmd.Flags().Changed("partition") {
-				if partition < 0 {
-					return &FlagError{Err: fmt.Errorf("--partition %d: want a partition number, 0 or more", partition)}
+				n, err := strconv.ParseInt(strings.TrimSpace(partition), 10, 32)
+				if err != nil || n < 0 {
+					return &FlagError{Err: fmt.Errorf("--partition %q: want a partition number, 0 or more (e.g. -p 2)", partition)}
 				}
-				o.Partition = partition
+				o.Partition = int32(n)
 			}
 			if cmd.Flags().Changed("key-separator") && keySep == "" {
 				return &FlagError{Err: errors.New("-k: the key separator is empty; give one, e.g. -k ':' or -k '\\t'")}
+			}
+			if strings.Contains(keySep, "\n") || strings.Contains(keySep, `\n`) {
+				return &FlagError{Err: fmt.Errorf("-k '%s': lines are split at newlines, so a key separator with a newline (or \\n) never matches; give one within a line, e.g. -k ':' or -k '\\t'", keySep)}
 			}
 			o.KeySeparator = records.ParseSeparator(keySep)
 			hs, err := records.ParseHeaders(headers)
@@ -81,9 +87,6 @@ and reports exactly how many records the brokers acknowledged.`,
 			if _, err := o.ClientOptions(opts.Compression); err != nil {
 				return &FlagError{Err: err}
 			}
-			if fm, err := f.Format(); err == nil && fm == ui.YAML {
-				return &FlagError{Err: errors.New("kctl produce reports in text (on stderr) or -o json, not -o yaml")}
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -93,21 +96,26 @@ and reports exactly how many records the brokers acknowledged.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value (\\t is a tab)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "add header `key=value` to every record (repeatable)")
-	fl.Int32Var(&partition, "partition", 0, "write every record to partition `P` (default: by key, spread without one)")
+	fl.StringVarP(&partition, "partition", "p", "", "write every record to partition `P` (default: by key, spread without one)")
 	fl.StringVar(&opts.File, "file", "", "read lines from `FILE` instead of stdin")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// produceView is what kctl produce did (-o json on stdout).
+// produceView is what kctl produce did (-o json or -o yaml on stdout), printed
+// once producing started; an error before (a missing topic, a file line too
+// large) goes to stderr only, as with every command.
 type produceView struct {
-	Topic  string `json:"topic"`
-	Sent   int64  `json:"sent"`
-	Failed int64  `json:"failed"`
-	// Unknown: records whose acknowledgement was not awaited to the end.
-	Unknown int64  `json:"unknown,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Topic string `json:"topic" yaml:"topic"`
+	Sent  int64  `json:"sent" yaml:"sent"` // acknowledged
+	// Failed: lines not written because of an error (refused by the
+	// brokers, or a line refused for its size).
+	Failed int64 `json:"failed" yaml:"failed"`
+	// Unknown: records whose acknowledgement was not awaited to the end:
+	// each may or may not have been written.
+	Unknown int64  `json:"unknown,omitempty" yaml:"unknown,omitempty"`
+	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 func runProduce(ctx context.Context, o *ProduceOptions) error {
@@ -115,11 +123,16 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	in := o.f.IO.In
 	var file *os.File
 	if o.File != "" && o.File != "-" {
+		// Checked before connecting: a missing file or a directory is
+		// refused before anything is produced.
 		fh, err := os.Open(o.File)
 		if err != nil {
-			return fmt.Errorf("--file: %w", err)
+			return fmt.Errorf("--file %s: %w", o.File, errors.Unwrap(err))
 		}
 		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return fmt.Errorf("--file %s: is a directory; give a file of lines (or - for stdin)", o.File)
+		}
 		in, file = fh, fh
 	}
 	c, err := o.f.Connect(ctx, nil, "")
@@ -181,7 +194,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
 			// A file is checked whole before anything is sent.
 			if err := ro.Check(file); err != nil {
-				return fmt.Errorf("%s: %w; nothing was sent", o.File, err)
+				return fmt.Errorf("--file %s: %w; nothing was sent", o.File, err)
 			}
 			if _, err := file.Seek(0, io.SeekStart); err != nil {
 				return fmt.Errorf("--file: %w", err)
@@ -216,11 +229,16 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
 	var tl *records.RecordTooLargeError
-	if errors.As(err, &tl) {
+	if !errors.As(err, &tl) {
+		tl = nil
+	} else {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
 	}
-	if fm, ferr := o.f.Format(); ferr == nil && fm == ui.JSON {
+	if fm, ferr := o.f.Format(); ferr == nil && fm != ui.Text {
 		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
+		if tl != nil {
+			v.Failed++ // the line refused
+		}
 		if err != nil {
 			v.Error = err.Error()
 		}

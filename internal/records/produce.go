@@ -397,6 +397,7 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 		maxBatch = int32(min(o.MaxMessageBytes+kgoBatchExtra, 1<<30))
 	}
 	opts := []kgo.Opt{
+		kgo.ClientID("kctl"),
 		kgo.DefaultProduceTopic(o.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(codec),
