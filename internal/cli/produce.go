@@ -45,11 +45,23 @@ partition, otherwise records with a key go to the key's partition and the others
 
 The topic must exist: kctl produce never creates one. A line whose record is larger than the
 topic's max.message.bytes is refused with its line number: for a file before anything is
-sent, for stdin with nothing from that line on sent. At the first failure kctl stops reading
-and reports exactly how many records the brokers acknowledged.`,
+sent, for stdin with nothing from that line on sent. The size is counted as the broker counts
+a batch (61-byte header + the record). With --compression the broker checks the compressed
+batch, but franz-go bounds a record by its size before compression, so a line over the limit
+is still refused, saying how large it would be compressed. At the first failure kctl stops
+reading and reports exactly how many records the brokers acknowledged.
+
+Ctrl-C (or SIGTERM) stops reading and waits up to --timeout for the outstanding
+acknowledgements; a second Ctrl-C stops waiting at once. When the brokers acknowledge nothing
+for 3 × --timeout (at least 30s) while records are outstanding, kctl gives up (exit 1). Either
+way it reports "N acknowledged, M not acknowledged (unknown: may or may not be written)".
+
+-o json or -o yaml prints a summary on stdout once producing started (topic, sent, failed,
+unknown, error); an error before that (a missing topic, a file line too large) goes to
+stderr only.`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
-  kctl produce user.signed-up --partition 2 --compression zstd < lines.txt`,
+  kctl produce user.signed-up -p 2 --compression zstd < lines.txt`,
 		Annotations: longRunning, // streams: Go's default GC keeps the heap small
 		Args:        exactArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {

@@ -60,7 +60,10 @@ func ParseFrom(s string, now time.Time) (From, error) {
 	if strings.HasPrefix(in, "+") {
 		// +1h would read as "an hour ago" (or +5 as offset 5), yet looks
 		// like "an hour from now": refuse it rather than guess.
-		return f, fmt.Errorf("--from %q: a leading + is ambiguous; for a duration ago write it with - or without a sign (-%s), for an offset without a sign (%s); accepted: %s", in, in[1:], in[1:], FromForms)
+		if _, err := strconv.ParseInt(in[1:], 10, 64); err == nil {
+			return f, fmt.Errorf("--from %q: a leading + is ambiguous; for offset %s write --from %s, for the last %s records --from -%s", in, in[1:], in[1:], in[1:], in[1:])
+		}
+		return f, fmt.Errorf("--from %q: a leading + is ambiguous (kctl reads no future); for %s ago write --from -%s; accepted: %s", in, in[1:], in[1:], FromForms)
 	}
 	if n, err := strconv.ParseInt(in, 10, 64); err == nil {
 		if strings.HasPrefix(in, "-") {
