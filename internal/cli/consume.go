@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,7 +30,7 @@ func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error
 	var partitions []string
 	cmd := &cobra.Command{
 		Use:   "consume TOPIC...",
-		Short: "Print the records of topics (as kcat -C): from an offset, a time or the end; text or JSON",
+		Short: "Print the records of topics (as kcat -C): from an offset, a time or the end; text, JSON or YAML",
 		Long: `Print the records of one or more topics on stdout, one per line, until Ctrl-C,
 -n N records, or with -e the end offsets seen at start.
 
@@ -45,7 +46,8 @@ committed offsets win, and --from says where a partition it never committed star
 -f FORMAT prints each record with kcat's placeholders: %t topic, %p partition, %o offset,
 %k key, %s value, %h headers (k=v,k=v), %T timestamp (ms since the epoch), %K and %S key and
 value length, %% a percent sign; escapes \n \t \r \\ \0. The default prints the value.
--o json prints one JSON object per record (topic, partition, offset, timestamp, key, value,
+-o json prints one JSON object per record on a line of its own, -o yaml one YAML document per record
+("---" before each), with the same fields (topic, partition, offset, timestamp, key, value,
 headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
 "base64". Transactions are read read_committed.`,
 		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
@@ -56,7 +58,10 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
   kctl consume user.signed-up --group audit           # as a member of group audit`,
 		Annotations: longRunning, // streams: Go's default GC keeps the heap small
 		Args: func(cmd *cobra.Command, args []string) error {
-			return asUsage(cobra.MinimumNArgs(1)(cmd, args))
+			if len(args) == 0 {
+				return &FlagError{Err: errors.New("give the topic(s) to read: kctl consume TOPIC... (kctl describe topics lists them)")}
+			}
+			return nil
 		},
 		ValidArgsFunction: completeTopics(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -84,17 +89,19 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 			}
 			o.Partitions = ps
 			if o.Max < 0 {
-				return &FlagError{Err: fmt.Errorf("-n %d: give a number of records, 1 or more (0: no limit)", o.Max)}
+				return &FlagError{Err: fmt.Errorf("-n %d: the count cannot be negative; give 1 or more to stop after that many records (without -n there is no limit)", o.Max)}
 			}
 			fm, err := f.Format()
 			if err != nil {
-				return &FlagError{Err: err}
+				return &FlagError{Err: consumeOutputHint(cmd, args, f.Global.Output, err)}
 			}
 			switch {
-			case fm == ui.JSON && cmd.Flags().Changed("format"):
-				return &FlagError{Err: errors.New("-f FORMAT and -o json do not go together: -f is for text output")}
+			case fm != ui.Text && cmd.Flags().Changed("format"):
+				return &FlagError{Err: fmt.Errorf("-f FORMAT and -o %s do not go together: -f is for text output", fm)}
 			case fm == ui.JSON:
 				opts.Encoder = records.JSON{}
+			case fm == ui.YAML:
+				opts.Encoder = records.YAML{}
 			case fm == ui.Text:
 				tf, err := records.ParseFormat(format)
 				if err != nil {
@@ -115,7 +122,8 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 	fl.StringSliceVarP(&partitions, "partition", "p", nil, "only these partitions `P[,P]` (comma-separated or repeated)")
 	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
 	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")
-	fl.StringVarP(&format, "format", "f", records.DefaultFormat, "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
+	format = records.DefaultFormat
+	fl.VarP((*rawString)(&format), "format", "f", "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
 	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
 	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
@@ -142,7 +150,9 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		return connectionError(err)
 	}
 	for _, pp := range plan.Partitions {
-		if pp.Clamped {
+		if pp.Clamped && pp.LogStart == pp.End {
+			o.f.Warnf("%s/%d: --from %s: the partition is empty (next offset %d): starting there", pp.Topic, pp.Partition, ro.From.Input, pp.End)
+		} else if pp.Clamped {
 			o.f.Warnf("%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
 		}
 	}
@@ -169,4 +179,24 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// rawString is a string flag whose default the help shows as typed
+// (pflag quotes a "string" flag's default with Go's %q: "%s\\n").
+type rawString string
+
+func (s *rawString) String() string     { return string(*s) }
+func (s *rawString) Set(v string) error { *s = rawString(v); return nil }
+func (s *rawString) Type() string       { return "format" }
+
+// consumeOutputHint returns err, or for kctl consume given kcat's -o OFFSET
+// (-o beginning, -o -5) an error saying that is --from here.
+func consumeOutputHint(cmd *cobra.Command, args []string, output string, err error) error {
+	if cmd.Name() != "consume" {
+		return err
+	}
+	if _, ferr := records.ParseFrom(output, time.Now()); ferr != nil {
+		return err
+	}
+	return fmt.Errorf("-o is the output format here (text, json or yaml); kcat's -o OFFSET is --from in kctl: kctl consume %s --from %s", strings.Join(args, " "), output)
 }

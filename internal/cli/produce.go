@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kctl/kctl/internal/human"
@@ -28,7 +32,7 @@ func NewCmdProduce(f *Factory, runF func(context.Context, *ProduceOptions) error
 	opts := &ProduceOptions{f: f}
 	var keySep string
 	var headers []string
-	var partition int32
+	var partition string
 	cmd := &cobra.Command{
 		Use:   "produce TOPIC",
 		Short: "Write one record per line of stdin or a file to a topic (as kcat -P), acks=all",
@@ -41,11 +45,23 @@ partition, otherwise records with a key go to the key's partition and the others
 
 The topic must exist: kctl produce never creates one. A line whose record is larger than the
 topic's max.message.bytes is refused with its line number: for a file before anything is
-sent, for stdin with nothing from that line on sent. At the first failure kctl stops reading
-and reports exactly how many records the brokers acknowledged.`,
+sent, for stdin with nothing from that line on sent. The size is counted as the broker counts
+a batch (61-byte header + the record). With --compression the broker checks the compressed
+batch, but franz-go bounds a record by its size before compression, so a line over the limit
+is still refused, saying how large it would be compressed. At the first failure kctl stops
+reading and reports exactly how many records the brokers acknowledged.
+
+Ctrl-C (or SIGTERM) stops reading and waits up to --timeout for the outstanding
+acknowledgements; a second Ctrl-C stops waiting at once. When the brokers acknowledge nothing
+for 3 × --timeout (at least 30s) while records are outstanding, kctl gives up (exit 1). Either
+way it reports "N acknowledged, M not acknowledged (unknown: may or may not be written)".
+
+-o json or -o yaml prints a summary on stdout once producing started (topic, sent, failed,
+unknown, error); an error before that (a missing topic, a file line too large) goes to
+stderr only.`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
-  kctl produce user.signed-up --partition 2 --compression zstd < lines.txt`,
+  kctl produce user.signed-up -p 2 --compression zstd < lines.txt`,
 		Annotations: longRunning, // streams: Go's default GC keeps the heap small
 		Args:        exactArgs(1),
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -62,13 +78,17 @@ and reports exactly how many records the brokers acknowledged.`,
 			}
 			o.Partition = -1
 			if cmd.Flags().Changed("partition") {
-				if partition < 0 {
-					return &FlagError{Err: fmt.Errorf("--partition %d: want a partition number, 0 or more", partition)}
+				n, err := strconv.ParseInt(strings.TrimSpace(partition), 10, 32)
+				if err != nil || n < 0 {
+					return &FlagError{Err: fmt.Errorf("--partition %q: want a partition number, 0 or more (e.g. -p 2)", partition)}
 				}
-				o.Partition = partition
+				o.Partition = int32(n)
 			}
 			if cmd.Flags().Changed("key-separator") && keySep == "" {
 				return &FlagError{Err: errors.New("-k: the key separator is empty; give one, e.g. -k ':' or -k '\\t'")}
+			}
+			if strings.Contains(keySep, "\n") || strings.Contains(keySep, `\n`) {
+				return &FlagError{Err: fmt.Errorf("-k '%s': lines are split at newlines, so a key separator with a newline (or \\n) never matches; give one within a line, e.g. -k ':' or -k '\\t'", keySep)}
 			}
 			o.KeySeparator = records.ParseSeparator(keySep)
 			hs, err := records.ParseHeaders(headers)
@@ -79,9 +99,6 @@ and reports exactly how many records the brokers acknowledged.`,
 			if _, err := o.ClientOptions(opts.Compression); err != nil {
 				return &FlagError{Err: err}
 			}
-			if fm, err := f.Format(); err == nil && fm == ui.YAML {
-				return &FlagError{Err: errors.New("kctl produce reports in text (on stderr) or -o json, not -o yaml")}
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -91,19 +108,26 @@ and reports exactly how many records the brokers acknowledged.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value (\\t is a tab)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "add header `key=value` to every record (repeatable)")
-	fl.Int32Var(&partition, "partition", 0, "write every record to partition `P` (default: by key, spread without one)")
+	fl.StringVarP(&partition, "partition", "p", "", "write every record to partition `P` (default: by key, spread without one)")
 	fl.StringVar(&opts.File, "file", "", "read lines from `FILE` instead of stdin")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
-// produceView is what kctl produce did (-o json on stdout).
+// produceView is what kctl produce did (-o json or -o yaml on stdout), printed
+// once producing started; an error before (a missing topic, a file line too
+// large) goes to stderr only, as with every command.
 type produceView struct {
-	Topic  string `json:"topic"`
-	Sent   int64  `json:"sent"`
-	Failed int64  `json:"failed"`
-	Error  string `json:"error,omitempty"`
+	Topic string `json:"topic" yaml:"topic"`
+	Sent  int64  `json:"sent" yaml:"sent"` // acknowledged
+	// Failed: lines not written because of an error (refused by the
+	// brokers, or a line refused for its size).
+	Failed int64 `json:"failed" yaml:"failed"`
+	// Unknown: records whose acknowledgement was not awaited to the end:
+	// each may or may not have been written.
+	Unknown int64  `json:"unknown,omitempty" yaml:"unknown,omitempty"`
+	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 func runProduce(ctx context.Context, o *ProduceOptions) error {
@@ -111,11 +135,16 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	in := o.f.IO.In
 	var file *os.File
 	if o.File != "" && o.File != "-" {
+		// Checked before connecting: a missing file or a directory is
+		// refused before anything is produced.
 		fh, err := os.Open(o.File)
 		if err != nil {
-			return fmt.Errorf("--file: %w", err)
+			return fmt.Errorf("--file %s: %w", o.File, errors.Unwrap(err))
 		}
 		defer fh.Close()
+		if st, err := fh.Stat(); err == nil && st.IsDir() {
+			return fmt.Errorf("--file %s: is a directory; give a file of lines (or - for stdin)", o.File)
+		}
 		in, file = fh, fh
 	}
 	c, err := o.f.Connect(ctx, nil, "")
@@ -140,15 +169,44 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		return &records.PartitionRangeError{Topic: ro.Topic, Partition: ro.Partition, Partitions: target.Partitions}
 	}
 	ro.MaxMessageBytes = target.MaxMessageBytes
+	ro.Compression = o.Compression
 	if target.ConfigErr != nil {
 		o.f.Warnf("%v; assuming Kafka's default %d", target.ConfigErr, target.MaxMessageBytes)
 	}
 	ro.DeliveryTimeout = max(3*c.Settings.Timeout, 30*time.Second)
+	// kgo does not bound a request sent and never answered (a cluster gone
+	// mid-produce): without an acknowledgement for this long, give up.
+	ro.StallTimeout = ro.DeliveryTimeout
+	// After Ctrl-C, wait this long for the outstanding acknowledgements; a
+	// second Ctrl-C (or SIGTERM) stops waiting at once.
+	ro.StopTimeout = c.Settings.Timeout
+	abort := make(chan struct{})
+	ro.Abort = abort
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	sigDone := make(chan struct{})
+	defer close(sigDone)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-sigDone:
+				return
+			case <-sigs:
+				if n++; n == 2 {
+					close(abort)
+					return
+				}
+				fmt.Fprintf(o.f.IO.ErrOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", ro.StopTimeout)
+			}
+		}
+	}()
 	if file != nil {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
 			// A file is checked whole before anything is sent.
 			if err := ro.Check(file); err != nil {
-				return fmt.Errorf("%s: %w; nothing was sent", o.File, err)
+				return fmt.Errorf("--file %s: %w; nothing was sent", o.File, err)
 			}
 			if _, err := file.Seek(0, io.SeekStart); err != nil {
 				return fmt.Errorf("--file: %w", err)
@@ -168,18 +226,31 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
 	}
 	res, err := records.Produce(ctx, pcl, in, ro)
-	fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
+	if res.Unknown > 0 {
+		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s: %d acknowledged, %d not acknowledged (unknown: may or may not be written)\n", human.Plural(int(res.Sent), "record"), ro.Topic, res.Sent, res.Unknown)
+	} else {
+		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
+	}
 	if err == nil && res.FirstFailure != nil {
 		err = fmt.Errorf("%d of %d records failed; the first: %w", res.Failed, res.Lines, res.FirstFailure)
 	} else if err != nil && res.FirstFailure != nil && ctx.Err() == nil {
 		err = fmt.Errorf("%w; %d records failed, the first: %v", err, res.Failed, res.FirstFailure)
 	}
+	var se *records.StalledError
+	if errors.As(err, &se) {
+		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
+	}
 	var tl *records.RecordTooLargeError
-	if errors.As(err, &tl) {
+	if !errors.As(err, &tl) {
+		tl = nil
+	} else {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
 	}
-	if fm, ferr := o.f.Format(); ferr == nil && fm == ui.JSON {
-		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed}
+	if fm, ferr := o.f.Format(); ferr == nil && fm != ui.Text {
+		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
+		if tl != nil {
+			v.Failed++ // the line refused
+		}
 		if err != nil {
 			v.Error = err.Error()
 		}

@@ -90,6 +90,14 @@ func TestConsumeProduceFlags(t *testing.T) {
 	if err != nil || string(po.Records.KeySeparator) != "\t" || len(po.Records.Headers) != 2 || po.Records.Partition != 2 || po.Compression != "lz4" || po.File != "x" {
 		t.Fatalf("%+v %v", po, err)
 	}
+	_, po, err = run("produce", "t", "-p", "1", "-o", "yaml")
+	if err != nil || po.Records.Partition != 1 {
+		t.Fatalf("produce -p 1 -o yaml: %+v %v", po, err)
+	}
+	co, _, err = run("consume", "a", "-o", "yaml")
+	if _, ok := co.Encoder.(records.YAML); err != nil || !ok {
+		t.Errorf("-o yaml encoder %T, %v", co.Encoder, err)
+	}
 	_, po, err = run("produce", "t")
 	if err != nil || po.Records.Partition != -1 || len(po.Records.KeySeparator) != 0 {
 		t.Fatalf("produce defaults: %+v %v", po.Records, err)
@@ -98,18 +106,24 @@ func TestConsumeProduceFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"consume"}, "requires at least 1 arg"},
+		{[]string{"consume"}, "give the topic(s) to read: kctl consume TOPIC..."},
+		{[]string{"consume", "a", "-o", "beginning"}, "kcat's -o OFFSET is --from in kctl: kctl consume a --from beginning"},
+		{[]string{"consume", "a", "-o", "-5"}, "kctl consume a --from -5"},
+		{[]string{"consume", "a", "-o", "xml"}, `unknown output format "xml"`},
+		{[]string{"consume", "a", "--from", "+1h"}, `--from "+1h": a leading + is ambiguous`},
+		{[]string{"consume", "a", "-f", "%z %s\\n"}, `format '%z %s\n': unknown placeholder %z`},
+		{[]string{"consume", "a", "-f", "%s", "-o", "yaml"}, "-f FORMAT and -o yaml do not go together"},
 		{[]string{"consume", "a", "--from", "yesterday"}, `--from "yesterday" is not understood`},
 		{[]string{"consume", "a", "-f", "%s", "-o", "json"}, "-f FORMAT and -o json do not go together"},
-		{[]string{"consume", "a", "-n", "-1"}, "-n -1: give a number of records"},
+		{[]string{"consume", "a", "-n", "-1"}, "-n -1: the count cannot be negative; give 1 or more"},
 		{[]string{"consume", "a", "-p", "x"}, `--partition "x"`},
-		{[]string{"consume", "a", "-o", "yaml"}, "not -o yaml"},
 		{[]string{"produce"}, "accepts 1 arg"},
 		{[]string{"produce", "t", "-k", ""}, "the key separator is empty"},
-		{[]string{"produce", "t", "--partition", "-2"}, "--partition -2"},
+		{[]string{"produce", "t", "--partition", "-2"}, `--partition "-2": want a partition number, 0 or more`},
+		{[]string{"produce", "t", "--partition", "x"}, `--partition "x": want a partition number, 0 or more`},
+		{[]string{"produce", "t", "-k", `\n`}, "never matches"},
 		{[]string{"produce", "t", "-H", "x"}, "key=value"},
 		{[]string{"produce", "t", "--compression", "lzma"}, `--compression "lzma"`},
-		{[]string{"produce", "t", "-o", "yaml"}, "not -o yaml"},
 	} {
 		_, _, err := run(bad.args[0], bad.args[1:]...)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {

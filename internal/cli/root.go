@@ -60,7 +60,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
 	_ = root.RegisterFlagCompletionFunc("env", completeEnvs)
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if cmd.Flags().Changed("brokers") && cmd.Flags().Changed("bootstrap-server") {
 			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
 		}
@@ -69,7 +69,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 			return err
 		}
 		if _, err := f.Format(); err != nil {
-			return &FlagError{Err: err}
+			return &FlagError{Err: consumeOutputHint(cmd, args, g.Output, err)}
 		}
 		if g.Timeout <= 0 {
 			return &FlagError{Err: errors.New("--timeout must be positive, e.g. --timeout 10s")}

@@ -58,11 +58,21 @@ type Plan struct {
 	assigned *assignment // with a group: what this member holds (GroupOptions)
 }
 
-// TopicNotFoundError says a topic does not exist.
-type TopicNotFoundError struct{ Topic string }
+// TopicNotFoundError says a topic (and the More after it) does not exist.
+type TopicNotFoundError struct {
+	Topic string
+	More  []string
+}
 
 func (e *TopicNotFoundError) Error() string {
-	return fmt.Sprintf("topic %q does not exist (kctl describe topics lists the topics)", e.Topic)
+	if len(e.More) == 0 {
+		return fmt.Sprintf("topic %q does not exist (kctl describe topics lists the topics)", e.Topic)
+	}
+	q := make([]string, 0, 1+len(e.More))
+	for _, t := range append([]string{e.Topic}, e.More...) {
+		q = append(q, strconv.Quote(t))
+	}
+	return fmt.Sprintf("topics %s do not exist (kctl describe topics lists the topics)", strings.Join(q, ", "))
 }
 
 // PartitionRangeError says a --partition is not a partition of a topic.
@@ -73,6 +83,12 @@ type PartitionRangeError struct {
 }
 
 func (e *PartitionRangeError) Error() string {
+	switch e.Partitions {
+	case 0:
+		return fmt.Sprintf("partition %d is out of range: topic %q has no partitions", e.Partition, e.Topic)
+	case 1:
+		return fmt.Sprintf("partition %d is out of range: topic %q has 1 partition (0)", e.Partition, e.Topic)
+	}
 	return fmt.Sprintf("partition %d is out of range: topic %q has %d partitions (0-%d)", e.Partition, e.Topic, e.Partitions, e.Partitions-1)
 }
 
@@ -94,11 +110,17 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 		return nil, fmt.Errorf("metadata for %s: %w", strings.Join(o.Topics, ", "), err)
 	}
 	p := &Plan{Options: o}
-	for _, t := range o.Topics {
-		td, ok := md.Topics[t]
-		if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
-			return nil, &TopicNotFoundError{Topic: t}
+	var missing []string
+	for _, t := range uniq(o.Topics) {
+		if td, ok := md.Topics[t]; !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+			missing = append(missing, t)
 		}
+	}
+	if len(missing) > 0 {
+		return nil, &TopicNotFoundError{Topic: missing[0], More: missing[1:]}
+	}
+	for _, t := range o.Topics {
+		td := md.Topics[t]
 		if td.Err != nil {
 			return nil, fmt.Errorf("metadata for topic %q: %w", t, td.Err)
 		}
@@ -238,6 +260,7 @@ func uniq(s []string) []string {
 // see the offsets of transaction markers), large fetches.
 func (o ConsumeOptions) FetchOptions() []kgo.Opt {
 	opts := []kgo.Opt{
+		kgo.ClientID("kctl"),
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxBytes(16 << 20),
 		kgo.FetchMaxPartitionBytes(1 << 20),

@@ -64,7 +64,7 @@ func ParseFormat(s string) (*TextFormat, error) {
 		switch c {
 		case '%':
 			if i+1 == len(s) {
-				return nil, fmt.Errorf("format %q ends with a lone %%: write %%%% for a percent sign; placeholders: %s", s, FormatHelp)
+				return nil, fmt.Errorf("format '%s' ends with a lone %%: write %%%% for a percent sign; placeholders: %s", s, FormatHelp)
 			}
 			i++
 			var f field
@@ -91,7 +91,7 @@ func ParseFormat(s string) (*TextFormat, error) {
 			case 'S':
 				f = fValueLen
 			default:
-				return nil, fmt.Errorf("format %q: unknown placeholder %%%c; placeholders: %s", s, s[i], FormatHelp)
+				return nil, fmt.Errorf("format '%s': unknown placeholder %%%c; placeholders: %s", s, s[i], FormatHelp)
 			}
 			flush()
 			tf.pieces = append(tf.pieces, piece{f: f})
@@ -113,7 +113,7 @@ func ParseFormat(s string) (*TextFormat, error) {
 			case '0':
 				lit = append(lit, 0)
 			default:
-				return nil, fmt.Errorf("format %q: unknown escape \\%c; escapes: \\n \\t \\r \\\\ \\0", s, s[i])
+				return nil, fmt.Errorf("format '%s': unknown escape \\%c; escapes: \\n \\t \\r \\\\ \\0", s, s[i])
 			}
 		default:
 			lit = append(lit, c)

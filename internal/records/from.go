@@ -38,8 +38,8 @@ type From struct {
 // FromForms lists the accepted --from forms, for help and errors.
 const FromForms = "beginning, end, stored, an offset (42), -N (the last N records of each partition), an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d)"
 
-// ParseFrom parses a --from value. A duration (-1h, 1h30m, 7d; the sign is
-// optional) is resolved against now. It returns an error naming the value and
+// ParseFrom parses a --from value. A duration (-1h, 1h30m, 7d; the - is
+// optional, a + refused) is resolved against now. It returns an error naming the value and
 // the accepted forms when s is none of them.
 func ParseFrom(s string, now time.Time) (From, error) {
 	in := strings.TrimSpace(s)
@@ -56,6 +56,14 @@ func ParseFrom(s string, now time.Time) (From, error) {
 		return f, nil
 	case "":
 		return f, errors.New("--from is empty: give " + FromForms)
+	}
+	if strings.HasPrefix(in, "+") {
+		// +1h would read as "an hour ago" (or +5 as offset 5), yet looks
+		// like "an hour from now": refuse it rather than guess.
+		if _, err := strconv.ParseInt(in[1:], 10, 64); err == nil {
+			return f, fmt.Errorf("--from %q: a leading + is ambiguous; for offset %s write --from %s, for the last %s records --from -%s", in, in[1:], in[1:], in[1:], in[1:])
+		}
+		return f, fmt.Errorf("--from %q: a leading + is ambiguous (kctl reads no future); for %s ago write --from -%s; accepted: %s", in, in[1:], in[1:], FromForms)
 	}
 	if n, err := strconv.ParseInt(in, 10, 64); err == nil {
 		if strings.HasPrefix(in, "-") {
@@ -76,7 +84,7 @@ func ParseFrom(s string, now time.Time) (From, error) {
 	if strings.Contains(in, "T") || strings.Count(in, "-") >= 2 {
 		return f, fmt.Errorf("--from %q: not an RFC 3339 time (write e.g. 2026-01-02T15:04:05Z or 2026-01-02T15:04:05+09:00); accepted: %s", in, FromForms)
 	}
-	d := strings.TrimPrefix(strings.TrimPrefix(in, "-"), "+")
+	d := strings.TrimPrefix(in, "-")
 	if ms, err := topology.ParseDurationMillis(d); err == nil && d != "" {
 		f.Kind, f.Time = FromTime, now.Add(-time.Duration(ms)*time.Millisecond)
 		return f, nil

@@ -94,9 +94,34 @@ type ProduceOptions struct {
 	// MaxMessageBytes is the topic's max.message.bytes: a line whose record
 	// would not fit in a batch of that size is refused.
 	MaxMessageBytes int
+	// Compression is the --compression codec (none, gzip, …), for the
+	// message about a line too large.
+	Compression string
 	// DeliveryTimeout bounds how long a record may wait for its
-	// acknowledgement (retries included); 0: no bound.
+	// acknowledgement (retries included); 0: no bound. kgo does not enforce
+	// it for a request sent and never answered: StallTimeout does.
 	DeliveryTimeout time.Duration
+	// StallTimeout: when records are outstanding and not one of them was
+	// acknowledged or failed for this long, Produce gives up (a
+	// *StalledError): the cluster went away. 0: no bound.
+	StallTimeout time.Duration
+	// StopTimeout bounds the wait for outstanding acknowledgements once ctx
+	// ended (Ctrl-C); 0: no bound but StallTimeout.
+	StopTimeout time.Duration
+	// Abort, when closed (a second Ctrl-C), ends the wait for outstanding
+	// acknowledgements at once. nil: never.
+	Abort <-chan struct{}
+}
+
+// StalledError says no acknowledgement came for records outstanding for
+// the stall bound.
+type StalledError struct {
+	Outstanding int64
+	For         time.Duration
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("no acknowledgement from the brokers for %s with %d records outstanding", e.For, e.Outstanding)
 }
 
 // ParseSeparator parses a -k value: \t, \r, \0 and \\ stand for a tab,
@@ -148,10 +173,14 @@ func ParseHeaders(vals []string) ([]kgo.RecordHeader, error) {
 type RecordTooLargeError struct {
 	Topic string
 	Line  int64
-	Size  int // the record batch size in bytes
+	Size  int // the record batch size in bytes, uncompressed, as the broker counts it
 	Limit int // max.message.bytes
 	// AtLeast says Size is a lower bound: the line was not read to its end.
 	AtLeast bool
+	// Codec and Compressed: with compression, the codec and about how large
+	// the single-record batch is compressed (0: not computed).
+	Codec      string
+	Compressed int
 }
 
 func (e *RecordTooLargeError) Error() string {
@@ -159,14 +188,25 @@ func (e *RecordTooLargeError) Error() string {
 	if e.AtLeast {
 		atLeast = "at least "
 	}
-	return fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+	msg := fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+	switch {
+	case e.Compressed > 0 && e.Compressed <= e.Limit:
+		msg += fmt.Sprintf("; %s-compressed it is about %d bytes, which the broker would take, but kctl's Kafka client (franz-go) bounds a record by its size before compression: raise the topic's max.message.bytes, or send such lines with kcat -z %s", e.Codec, e.Compressed, e.Codec)
+	case e.Compressed > 0:
+		msg += fmt.Sprintf(" (%s-compressed still about %d bytes)", e.Codec, e.Compressed)
+	}
+	return msg
 }
 
-// batchOverhead is the size of a v2 record batch header (61 bytes), which
-// the broker counts against max.message.bytes, plus the 4-byte length before
-// the batch that the producer (kgo) counts too: a batch the producer builds
-// within max.message.bytes is one the broker takes.
-const batchOverhead = 61 + 4
+// batchHeader is the size of a v2 record batch header (61 bytes), counted
+// by the broker against max.message.bytes with the records after it.
+const batchHeader = 61
+
+// kgoBatchExtra is what the producer (kgo) counts on top of the broker's
+// size of a batch: the 4-byte records array length before it. kgo's
+// ProducerBatchMaxBytes is set to max.message.bytes plus this, so that a
+// batch the producer builds is exactly one the broker takes.
+const kgoBatchExtra = 4
 
 func varlen(v int64) int {
 	u := uint64(v<<1) ^ uint64(v>>63)
@@ -179,8 +219,8 @@ func varlen(v int64) int {
 }
 
 // BatchSize returns the size of a record batch holding just this record,
-// uncompressed, as the producer counts it against max.message.bytes (4 bytes
-// more than the broker does).
+// uncompressed, as the broker counts it against max.message.bytes: the
+// 61-byte header, then the record's varint length and body.
 func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int {
 	body := 1 + 1 + 1 // attributes, timestamp delta 0, offset delta 0
 	if keyNull {
@@ -193,7 +233,46 @@ func BatchSize(key, value []byte, keyNull bool, headers []kgo.RecordHeader) int 
 	for _, h := range headers {
 		body += varlen(int64(len(h.Key))) + len(h.Key) + varlen(int64(len(h.Value))) + len(h.Value)
 	}
-	return batchOverhead + varlen(int64(body)) + body
+	return batchHeader + varlen(int64(body)) + body
+}
+
+// compressedSize returns about how large the single-record batch of key,
+// value and headers is compressed with codec (the header stays
+// uncompressed); 0 when there is no codec.
+func compressedSize(codec string, key, value []byte, headers []kgo.RecordHeader) int {
+	c, ok := codecOf(codec)
+	if !ok {
+		return 0
+	}
+	comp, err := kgo.DefaultCompressor(c)
+	if err != nil || comp == nil {
+		return 0
+	}
+	raw := make([]byte, 0, len(key)+len(value)+16)
+	raw = append(raw, key...)
+	raw = append(raw, value...)
+	for _, h := range headers {
+		raw = append(raw, h.Key...)
+		raw = append(raw, h.Value...)
+	}
+	var buf bytes.Buffer
+	out, _ := comp.Compress(&buf, raw)
+	// The record's framing varints (lengths, deltas): at most ~20 bytes.
+	return batchHeader + len(out) + 20 + 5*len(headers)
+}
+
+func codecOf(name string) (kgo.CompressionCodec, bool) {
+	switch strings.ToLower(name) {
+	case "gzip":
+		return kgo.GzipCompression(), true
+	case "snappy":
+		return kgo.SnappyCompression(), true
+	case "lz4":
+		return kgo.Lz4Compression(), true
+	case "zstd":
+		return kgo.ZstdCompression(), true
+	}
+	return kgo.NoCompression(), false
 }
 
 // split returns a line's key and value; keyNull when it has no key.
@@ -213,7 +292,11 @@ func (o *ProduceOptions) check(lineNo int64, line []byte) error {
 	}
 	k, v, null := o.split(line)
 	if n := BatchSize(k, v, null, o.Headers); n > o.MaxMessageBytes {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+		e := &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+		if c := compressedSize(o.Compression, k, v, o.Headers); c > 0 {
+			e.Codec, e.Compressed = strings.ToLower(o.Compression), c
+		}
+		return e
 	}
 	return nil
 }
@@ -222,6 +305,10 @@ func (o *ProduceOptions) lineLimit() int {
 	if o.MaxMessageBytes <= 0 {
 		return 1 << 30
 	}
+	if _, ok := codecOf(o.Compression); ok {
+		// Read a longer line whole, to say how large it is compressed.
+		return max(o.MaxMessageBytes, min(100*o.MaxMessageBytes, 64<<20))
+	}
 	return o.MaxMessageBytes
 }
 
@@ -229,7 +316,7 @@ func (o *ProduceOptions) lineLimit() int {
 func (o *ProduceOptions) lineError(err error) error {
 	var lt *LineTooLongError
 	if errors.As(err, &lt) {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchOverhead, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
+		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchHeader, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
 	}
 	return err
 }
@@ -256,12 +343,16 @@ func (o *ProduceOptions) Check(r io.Reader) error {
 // ProduceResult is what Produce did.
 type ProduceResult struct {
 	Topic string
-	Lines int64 // lines read and handed to the client
+	Lines int64 // lines read and handed to the client (not counting those stopped before they were sent)
 	Sent  int64 // records acknowledged by the brokers (acks=all)
 	// Failed is the number of records handed over that were not
 	// acknowledged; FirstFailure the first of them (line and error).
 	Failed       int64
 	FirstFailure error
+	// Unknown is the number of records handed over whose outcome is not
+	// known: the wait for them was cut short (Ctrl-C twice, StopTimeout,
+	// StallTimeout). Each may or may not have been written.
+	Unknown int64
 }
 
 // ProduceError is a record the brokers did not take.
@@ -303,9 +394,10 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 	}
 	maxBatch := int32(1 << 20)
 	if o.MaxMessageBytes > 0 {
-		maxBatch = int32(o.MaxMessageBytes)
+		maxBatch = int32(min(o.MaxMessageBytes+kgoBatchExtra, 1<<30))
 	}
 	opts := []kgo.Opt{
+		kgo.ClientID("kctl"),
 		kgo.DefaultProduceTopic(o.Topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(codec),
@@ -329,9 +421,13 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 // over was acknowledged or failed. It stops reading at the first failure,
 // at a line whose record is over MaxMessageBytes (nothing from that line on
 // is sent; returned as a *RecordTooLargeError), at a read error, or when ctx
-// ends (then it still waits for what was handed over, and returns ctx's
-// error). The result counts exactly the records acknowledged; FirstFailure
-// is a *ProduceError naming the line.
+// ends (records not yet sent then fail; it waits at most StopTimeout for the
+// others, and returns ctx's error). The wait is bounded: when no record is
+// acknowledged or failed for StallTimeout while some are outstanding it
+// returns a *StalledError, and a closed Abort ends it at once; the records
+// still outstanding are then abandoned (kgo's UnsafeAbortBufferedRecords)
+// and counted in Unknown. The result counts exactly the records
+// acknowledged; FirstFailure is a *ProduceError naming the line.
 func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions) (ProduceResult, error) {
 	res := ProduceResult{Topic: o.Topic}
 	var (
@@ -339,10 +435,20 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		mu           sync.Mutex
 		first        *ProduceError
 		stopped      atomic.Bool
+		count        atomic.Int64 // records handed over
+		unsent       atomic.Int64 // of them, cancelled before they were buffered or sent
 	)
+	handCtx, cancelHand := context.WithCancel(ctx)
+	defer cancelHand()
 	promise := func(r *kgo.Record, err error) {
 		if err == nil {
 			sent.Add(1)
+			return
+		}
+		if errors.Is(err, context.Canceled) && handCtx.Err() != nil {
+			// Stopped (Ctrl-C, or given up): kgo fails a record whose
+			// context ended before it was sent. It was not written.
+			unsent.Add(1)
 			return
 		}
 		failed.Add(1)
@@ -355,12 +461,12 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		mu.Unlock()
 	}
 	// The lines are read and handed over in a goroutine, so that Ctrl-C
-	// ends the command even while a read of a terminal or a pipe blocks:
-	// from then on nothing more is handed over (closed, under handMu).
+	// ends the command even while a read of a terminal or a pipe blocks, or
+	// cl.Produce blocks on a full buffer: from then on nothing more is
+	// handed over (closed, under handMu).
 	var (
 		handMu sync.Mutex
 		closed bool
-		count  int64
 	)
 	done := make(chan error, 1)
 	go func() {
@@ -409,30 +515,107 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 				rec.Partition = o.Partition
 			}
 			handMu.Lock()
-			if closed || ctx.Err() != nil {
+			if closed || handCtx.Err() != nil {
 				handMu.Unlock()
 				break
 			}
-			cl.Produce(ctx, &rec.Record, promise)
-			count++
+			count.Add(1)
+			cl.Produce(handCtx, &rec.Record, promise)
 			handMu.Unlock()
 		}
 		done <- nil
 	}()
+
+	// stall returns a channel closed once records are outstanding and
+	// none was acknowledged or failed for StallTimeout.
+	stallCh := make(chan struct{})
+	var stallErr *StalledError
+	stopWatch := make(chan struct{})
+	defer close(stopWatch)
+	if o.StallTimeout > 0 {
+		go func() {
+			tick := time.NewTicker(min(o.StallTimeout/10, time.Second))
+			defer tick.Stop()
+			last, since := int64(-1), time.Now()
+			for {
+				select {
+				case <-stopWatch:
+					return
+				case <-tick.C:
+				}
+				progress := sent.Load() + failed.Load() + unsent.Load()
+				if progress != last || count.Load() == progress {
+					last, since = progress, time.Now()
+					continue
+				}
+				if d := time.Since(since); d >= o.StallTimeout {
+					stallErr = &StalledError{Outstanding: count.Load() - progress, For: d.Round(time.Second)}
+					close(stallCh)
+					return
+				}
+			}
+		}()
+	}
+
 	var stop error
 	select {
 	case stop = <-done:
 	case <-ctx.Done():
+	case <-stallCh:
+		stop = stallErr
+		cancelHand() // unblocks a cl.Produce waiting for buffer space
 	}
 	handMu.Lock()
 	closed = true
-	res.Lines = count
 	handMu.Unlock()
-	// Wait for everything handed over, even after Ctrl-C: a record in
-	// flight is either acknowledged or failed, never left unknown.
-	_ = cl.Flush(context.WithoutCancel(ctx))
-	res.Sent = sent.Load()
-	res.Failed = failed.Load()
+
+	// Wait for everything handed over, bounded: a record in flight is
+	// acknowledged or failed, or after the bound counted as unknown.
+	fctx, fcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer fcancel()
+	go func() {
+		var stopBound <-chan time.Time
+		ctxDone := ctx.Done()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-o.Abort:
+				fcancel()
+				return
+			case <-stallCh:
+				fcancel()
+				return
+			case <-ctxDone:
+				ctxDone = nil
+				if o.StopTimeout > 0 {
+					stopBound = time.After(o.StopTimeout)
+				}
+			case <-stopBound:
+				fcancel()
+				return
+			}
+		}
+	}()
+	if err := cl.Flush(fctx); err != nil {
+		// Cut short: what is acknowledged now is what we report; the rest
+		// is abandoned, its outcome unknown.
+		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Lines = count.Load() - unsent.Load()
+		res.Unknown = max(res.Lines-res.Sent-res.Failed, 0)
+		cl.UnsafeAbortBufferedRecords()
+		select {
+		case <-stallCh:
+			stallErr.Outstanding = res.Unknown
+			if stop == nil && ctx.Err() == nil {
+				stop = stallErr
+			}
+		default:
+		}
+	} else {
+		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Lines = count.Load() - unsent.Load()
+	}
 	mu.Lock()
 	if first != nil {
 		res.FirstFailure = first
