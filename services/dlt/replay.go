@@ -251,6 +251,12 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	defer rd.Close()
 
 	r := &replayer{opts: opts, out: out, producer: producer, adm: adm, progress: progress, exists: map[string]error{}}
+	if opts.Execute {
+		if r.txn, err = newTxnProducer(opts); err != nil {
+			return nil, err
+		}
+		defer r.txn.Close()
+	}
 	remaining := len(from)
 	reached := map[int32]bool{}
 	idle := time.Now()
@@ -317,6 +323,8 @@ type replayer struct {
 	opts     ReplayOptions
 	out      *ReplayPlan
 	producer *kgo.Client
+	txn      *kgo.Client // transactional producer (Execute)
+	dltID    [16]byte    // topic id of the DLT, once known
 	adm      *kadm.Client
 	progress map[int32]*Progress
 	exists   map[string]error // destination topic → nil when it exists
@@ -424,34 +432,38 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 	for i, s := range sends {
 		recs[i] = republish(r.opts.DLT, r.out.Records[s.idx].To, s.rec)
 	}
-	var failed, unknown int
-	var firstErr error
 	if len(recs) > 0 {
-		res := r.producer.ProduceSync(ctx, recs...)
-		for i, pr := range res {
-			e := &r.out.Records[sends[i].idx]
-			if pr.Err != nil {
-				failed++
-				unknown++
-				e.Status, e.Error = "failed", "produce: "+pr.Err.Error()+" (may or may not have been written)"
-				if firstErr == nil {
-					firstErr = fmt.Errorf("republish %s/%d/%d to %q: %w", r.opts.DLT, sends[i].rec.Partition, sends[i].rec.Offset, e.To, pr.Err)
-				}
-				continue
+		// The batch and its progress commit in one transaction: a crash
+		// (kill -9) before the commit leaves neither, after it both.
+		if err := r.sendTxn(ctx, recs, touched); err != nil {
+			unknown := 0
+			state := "not written: transaction aborted"
+			var ue *unknownError
+			if errors.As(err, &ue) {
+				unknown = len(recs)
+				state = "transaction commit outcome unknown"
 			}
-			e.Status = "replayed"
-			r.out.Replayed++
-			r.progress[sends[i].rec.Partition].Mark(sends[i].rec.Offset)
+			for _, s := range sends {
+				e := &r.out.Records[s.idx]
+				e.Status, e.Error = "failed", state+": "+err.Error()
+			}
+			return &ReplayError{Err: err, Unknown: unknown}
 		}
+		for _, s := range sends {
+			r.out.Records[s.idx].Status = "replayed"
+			r.out.Replayed++
+		}
+		for p, pr := range touched {
+			pr := pr
+			r.progress[p] = &pr
+		}
+		return nil
 	}
 	for _, rec := range skipped {
 		r.progress[rec.Partition].Mark(rec.Offset)
 	}
 	if err := r.commit(ctx, touched); err != nil {
-		return &ReplayError{Err: err, Unknown: unknown}
-	}
-	if failed > 0 {
-		return &ReplayError{Err: firstErr, Unknown: unknown}
+		return &ReplayError{Err: err}
 	}
 	return nil
 }

@@ -62,7 +62,10 @@ func opts(c *devcluster.Cluster, execute bool) dlt.ReplayOptions {
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, IdleTimeout: 10 * time.Second}
 }
 
-// readAll reads every record of topic.
+// readAll reads every committed record of topic (read_committed, as the
+// replay's destinations are written in transactions), up to the end
+// offsets: control records (transaction markers) count towards the end
+// and are dropped.
 func readAll(t *testing.T, c *devcluster.Cluster, topic string) []*kgo.Record {
 	t.Helper()
 	adm := devclustertest.Admin(t, c)
@@ -70,20 +73,32 @@ func readAll(t *testing.T, c *devcluster.Cluster, topic string) []*kgo.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := int64(0)
-	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
-	if total == 0 {
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
 		return nil
 	}
-	cl := devclustertest.Client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := devclustertest.Client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	var out []*kgo.Record
 	ctx := ctxT(t)
-	for int64(len(out)) < total {
+	for len(left) > 0 {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d records of %s", len(out), total, topic)
+			t.Fatalf("read %d records of %s, partitions not read to the end: %v", len(out), topic, left)
 		}
-		out = append(out, fs.Records()...)
+		for _, r := range fs.Records() {
+			if end, ok := left[r.Partition]; ok && r.Offset >= end-1 {
+				delete(left, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		}
 	}
 	return out
 }
@@ -220,19 +235,19 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 func TestReplayCommitFails(t *testing.T) {
 	c, cl := setup(t, 3)
 	var failed atomic.Int32
-	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		r := req.(*kmsg.OffsetCommitRequest)
-		if r.Group != dlt.DefaultReplayGroup {
+	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.TxnOffsetCommitRequest)
+		if r.Group != dlt.DefaultReplayGroup || failed.Load() > 0 {
 			c.KeepControl()
 			return nil, nil, false
 		}
 		failed.Add(1)
-		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 		for _, t := range r.Topics {
-			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt := kmsg.NewTxnOffsetCommitResponseTopic()
 			rt.Topic, rt.TopicID = t.Topic, t.TopicID
 			for _, p := range t.Partitions {
-				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 				rp.Partition = p.Partition
 				rp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 				rt.Partitions = append(rt.Partitions, rp)
@@ -241,20 +256,25 @@ func TestReplayCommitFails(t *testing.T) {
 		}
 		return resp, nil, true
 	})
+	// The batch and its progress are one transaction: a failing progress
+	// commit aborts the records too, so nothing is replayed twice.
 	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
 	var re *dlt.ReplayError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "will be replayed again") || plan.Replayed != 3 {
-		t.Fatalf("replay with a failing commit: %v (replayed %d), want a ReplayError after 3 replayed", err, plan.Replayed)
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "aborted") && !strings.Contains(plan.Records[0].Error, "aborted") || plan.Replayed != 0 || re.Unknown != 0 {
+		t.Fatalf("replay with a failing commit: %v (replayed %d), want a ReplayError and nothing replayed", err, plan.Replayed)
 	}
 	if failed.Load() == 0 {
 		t.Fatal("the commit was not attempted")
 	}
+	if got := readAll(t, c, "orders"); len(got) != 0 {
+		t.Fatalf("%d committed records on orders after an aborted replay, want 0", len(got))
+	}
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 3 {
-		t.Fatalf("rerun: %v, replayed %d; want the 3 again", err, plan.Replayed)
+		t.Fatalf("rerun: %v, replayed %d; want the 3", err, plan.Replayed)
 	}
-	if got := readAll(t, c, "orders"); len(got) != 6 {
-		t.Fatalf("%d records on orders, want 6 (3 replayed twice)", len(got))
+	if got := readAll(t, c, "orders"); len(got) != 3 {
+		t.Fatalf("%d records on orders, want 3 (each once)", len(got))
 	}
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 0 {
