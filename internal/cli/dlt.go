@@ -46,8 +46,9 @@ not replayed before: original topic/partition/offset, when it was dead-lettered,
 exception class and message (Spring Kafka's kafka_dlt-* headers). Nothing is sent without
 --execute, which republishes key, value and the record's own headers (not the kafka_dlt-*
 ones) to the original topic (or --to), adding a kctl-replayed-from header naming the dead
-letter. Once every record is acknowledged (acks=all, idempotent), the progress is committed
-in the group --group, so no run replays a record twice. Records the filters leave out stay
+letter. Each batch and its progress (in the group --group) are committed in one Kafka
+transaction (transactional id kctl-dlt-replay/<group>/<dlt>), so no run, not even one after
+a kill -9, replays a record twice to a read_committed consumer. Records the filters leave out stay
 replayable by a later run; records without a kafka_dlt-original-topic header are never sent.`,
 		Example: `  kctl dlt replay
   kctl dlt replay --exception PermanentError --since 1h
