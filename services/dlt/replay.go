@@ -33,7 +33,7 @@ type ReplayOptions struct {
 	// or after Since and before Until; zero means no bound.
 	Since, Until time.Time
 	// Exception keeps records whose exception class (or cause class)
-	// contains it.
+	// contains it, ignoring case.
 	Exception string
 	// OriginalPartition keeps records from that original partition; nil
 	// keeps every partition.
@@ -148,7 +148,7 @@ func (o *ReplayOptions) keep(r *kgo.Record, in Info) bool {
 	if !o.Until.IsZero() && !r.Timestamp.Before(o.Until) {
 		return false
 	}
-	if o.Exception != "" && !strings.Contains(in.ExceptionFQCN, o.Exception) && !strings.Contains(in.ExceptionCauseFQCN, o.Exception) {
+	if ex := strings.ToLower(o.Exception); ex != "" && !strings.Contains(strings.ToLower(in.ExceptionFQCN), ex) && !strings.Contains(strings.ToLower(in.ExceptionCauseFQCN), ex) {
 		return false
 	}
 	if o.OriginalPartition != nil && in.OriginalPartition != *o.OriginalPartition {

@@ -181,7 +181,7 @@ func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	c, cl := setup(t, 9)
 	o := opts(c, true)
-	o.Exception = "sendErr"             // offsets 0,2,4,6,8
+	o.Exception = "SENDERR"             // offsets 0,2,4,6,8 (case ignored)
 	o.OriginalPartition = new(int32(0)) // offsets 0,3,6 → 0,6
 	plan, err := dlt.Replay(ctxT(t), cl, o)
 	if err != nil {
