@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/records"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -82,8 +83,11 @@ type Entry struct {
 	Partition int32     `json:"partition" yaml:"partition"`
 	Offset    int64     `json:"offset" yaml:"offset"`
 	Timestamp time.Time `json:"timestamp" yaml:"timestamp"`
-	Key       string    `json:"key" yaml:"key"`
-	Info      Info      `json:"original" yaml:"original"`
+	// Key is as kctl consume -o json writes it: nil for a null key,
+	// base64 (KeyEncoding "base64") when it is not UTF-8.
+	Key         *string `json:"key" yaml:"key"`
+	KeyEncoding string  `json:"keyEncoding,omitempty" yaml:"keyEncoding,omitempty"`
+	Info        Info    `json:"original" yaml:"original"`
 	// To is the topic it is (or would be) republished to.
 	To string `json:"to" yaml:"to"`
 	// Status is planned (dry run), replayed, or failed.
@@ -365,7 +369,8 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 			r.out.FilteredOut++
 			continue
 		}
-		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Key: string(rec.Key), Info: in, To: in.OriginalTopic, Status: "planned"}
+		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: in, To: in.OriginalTopic, Status: "planned"}
+		e.Key, e.KeyEncoding = records.EncodeBytes(rec.Key)
 		if r.opts.To != "" {
 			e.To = r.opts.To
 		}

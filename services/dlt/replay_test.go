@@ -350,3 +350,29 @@ func TestProgress(t *testing.T) {
 		t.Fatal("a corrupt progress parsed")
 	}
 }
+
+// Keys in the plan are encoded as kctl consume -o json does: a null key is
+// nil, a key that is not UTF-8 is base64 with KeyEncoding "base64".
+func TestReplayKeyEncoding(t *testing.T) {
+	c, cl := setup(t, 0)
+	for _, k := range [][]byte{nil, {0xff, 0xfe}, []byte("k")} {
+		rec := dlt.Record("orders.dlt", &kgo.Record{Topic: "orders", Key: k, Value: []byte("v")}, "svc", errors.New("x"))
+		if err := cl.ProduceSync(ctxT(t), rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := dlt.Replay(ctxT(t), cl, opts(c, false))
+	if err != nil || len(plan.Records) != 3 {
+		t.Fatalf("dry run: %v, %+v", err, plan)
+	}
+	r := plan.Records
+	if r[0].Key != nil || r[0].KeyEncoding != "" {
+		t.Errorf("null key: %+v, want nil", r[0])
+	}
+	if r[1].Key == nil || *r[1].Key != "//4=" || r[1].KeyEncoding != "base64" {
+		t.Errorf("binary key: %+v, want //4= base64", r[1])
+	}
+	if r[2].Key == nil || *r[2].Key != "k" || r[2].KeyEncoding != "" {
+		t.Errorf("text key: %+v, want k", r[2])
+	}
+}
