@@ -114,7 +114,7 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	if cmd.Flags().Changed("original-partition") {
 		p, err := strconv.ParseInt(strings.TrimSpace(o.origPart), 10, 32)
 		if err != nil || p < 0 {
-			return usage("--original-partition %q: give a partition number, 0 or more, e.g. --original-partition 2", o.origPart)
+			return usage("--original-partition %q: give a partition number; a partition is 0 or more, e.g. --original-partition 2", o.origPart)
 		}
 		r.OriginalPartition = new(int32(p))
 	}
