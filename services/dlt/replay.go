@@ -306,6 +306,9 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	if r.full() && remaining > 0 {
 		out.Truncated = true
 	}
+	if r.destErr != nil {
+		return out, &ReplayError{Err: fmt.Errorf("%d dead letter(s) not sent, the others replayed: %w", r.notSent, r.destErr)}
+	}
 	return out, nil
 }
 
@@ -329,6 +332,8 @@ type replayer struct {
 	producer *kgo.Client
 	txn      *kgo.Client // transactional producer (Execute)
 	dltID    [16]byte    // topic id of the DLT, once known
+	notSent  int         // records whose destination does not exist
+	destErr  error       // the first such destination's error
 	adm      *kadm.Client
 	progress map[int32]*Progress
 	exists   map[string]error // destination topic → nil when it exists
@@ -393,17 +398,24 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 		return nil
 	}
 	// Destinations must exist: kgo would wait for a missing topic until
-	// the produce timeout.
+	// the produce timeout. A record whose destination is missing fails on
+	// its own (not marked done, so a later run can replay it); the others
+	// are sent.
+	kept := sends[:0]
 	for _, s := range sends {
 		to := r.out.Records[s.idx].To
 		if err := r.destination(ctx, to); err != nil {
-			for _, s := range sends {
-				r.out.Records[s.idx].Status = "failed"
-				r.out.Records[s.idx].Error = "not sent: " + err.Error()
+			r.out.Records[s.idx].Status = "failed"
+			r.out.Records[s.idx].Error = "not sent: " + err.Error()
+			r.notSent++
+			if r.destErr == nil {
+				r.destErr = err
 			}
-			return &ReplayError{Err: err}
+			continue
 		}
+		kept = append(kept, s)
 	}
+	sends = kept
 	// Check the progress would fit the commit before sending anything.
 	touched := map[int32]Progress{}
 	for _, s := range sends {
