@@ -32,7 +32,7 @@ type DLTReplayOptions struct {
 	Now  func() time.Time
 
 	since, until, offsets string
-	origPart              int32
+	origPart, limit       string
 }
 
 // NewCmdDLTReplay builds `kctl dlt replay`.
@@ -46,8 +46,9 @@ not replayed before: original topic/partition/offset, when it was dead-lettered,
 exception class and message (Spring Kafka's kafka_dlt-* headers). Nothing is sent without
 --execute, which republishes key, value and the record's own headers (not the kafka_dlt-*
 ones) to the original topic (or --to), adding a kctl-replayed-from header naming the dead
-letter. Once every record is acknowledged (acks=all, idempotent), the progress is committed
-in the group --group, so no run replays a record twice. Records the filters leave out stay
+letter. Each batch and its progress (in the group --group) are committed in one Kafka
+transaction (transactional id kctl-dlt-replay/<group>/<dlt>), so no run, not even one after
+a kill -9, replays a record twice to a read_committed consumer. Records the filters leave out stay
 replayable by a later run; records without a kafka_dlt-original-topic header are never sent.`,
 		Example: `  kctl dlt replay
   kctl dlt replay --exception PermanentError --since 1h
@@ -71,10 +72,10 @@ replayable by a later run; records without a kafka_dlt-original-topic header are
 	fl.StringVar(&o.Group, "group", dlt.DefaultReplayGroup, "consumer group recording the replay's progress")
 	fl.StringVar(&opts.since, "since", "", "only dead letters written at or after: RFC 3339 time or a duration ago (1h, 7d)")
 	fl.StringVar(&opts.until, "until", "", "only dead letters written before: RFC 3339 time or a duration ago")
-	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class contains this")
-	fl.Int32Var(&opts.origPart, "original-partition", 0, "only dead letters from this partition of the original topic")
+	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class (or cause class) contains this, ignoring case")
+	fl.StringVar(&opts.origPart, "original-partition", "", "only dead letters from this partition of the original topic")
 	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
-	fl.IntVarP(&o.Limit, "limit", "n", 0, "at most N dead letters")
+	fl.StringVarP(&opts.limit, "limit", "n", "", "at most N dead letters")
 	fl.BoolVar(&o.Execute, "execute", false, "republish them (without it: a dry run)")
 	_ = cmd.RegisterFlagCompletionFunc("dlt", completeTopics(f))
 	_ = cmd.RegisterFlagCompletionFunc("to", completeTopics(f))
@@ -111,10 +112,11 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 		return usage("--since %s is not before --until %s: nothing could match", r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339))
 	}
 	if cmd.Flags().Changed("original-partition") {
-		if o.origPart < 0 {
-			return usage("--original-partition %d: a partition is 0 or more", o.origPart)
+		p, err := strconv.ParseInt(strings.TrimSpace(o.origPart), 10, 32)
+		if err != nil || p < 0 {
+			return usage("--original-partition %q: give a partition number; a partition is 0 or more, e.g. --original-partition 2", o.origPart)
 		}
-		r.OriginalPartition = new(o.origPart)
+		r.OriginalPartition = new(int32(p))
 	}
 	if o.offsets != "" {
 		a, b, ok := strings.Cut(o.offsets, "-")
@@ -136,8 +138,12 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 			return bad
 		}
 	}
-	if r.Limit < 0 {
-		return usage("-n %d: give a positive number of dead letters, or leave -n out for all", r.Limit)
+	if cmd.Flags().Changed("limit") {
+		n, err := strconv.Atoi(strings.TrimSpace(o.limit))
+		if err != nil || n < 0 {
+			return usage("-n %q: give a positive number of dead letters, or leave -n out for all", o.limit)
+		}
+		r.Limit = n
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/records"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -33,7 +34,7 @@ type ReplayOptions struct {
 	// or after Since and before Until; zero means no bound.
 	Since, Until time.Time
 	// Exception keeps records whose exception class (or cause class)
-	// contains it.
+	// contains it, ignoring case.
 	Exception string
 	// OriginalPartition keeps records from that original partition; nil
 	// keeps every partition.
@@ -82,8 +83,11 @@ type Entry struct {
 	Partition int32     `json:"partition" yaml:"partition"`
 	Offset    int64     `json:"offset" yaml:"offset"`
 	Timestamp time.Time `json:"timestamp" yaml:"timestamp"`
-	Key       string    `json:"key" yaml:"key"`
-	Info      Info      `json:"original" yaml:"original"`
+	// Key is as kctl consume -o json writes it: nil for a null key,
+	// base64 (KeyEncoding "base64") when it is not UTF-8.
+	Key         *string `json:"key" yaml:"key"`
+	KeyEncoding string  `json:"keyEncoding,omitempty" yaml:"keyEncoding,omitempty"`
+	Info        Info    `json:"original" yaml:"original"`
 	// To is the topic it is (or would be) republished to.
 	To string `json:"to" yaml:"to"`
 	// Status is planned (dry run), replayed, or failed.
@@ -148,7 +152,7 @@ func (o *ReplayOptions) keep(r *kgo.Record, in Info) bool {
 	if !o.Until.IsZero() && !r.Timestamp.Before(o.Until) {
 		return false
 	}
-	if o.Exception != "" && !strings.Contains(in.ExceptionFQCN, o.Exception) && !strings.Contains(in.ExceptionCauseFQCN, o.Exception) {
+	if ex := strings.ToLower(o.Exception); ex != "" && !strings.Contains(strings.ToLower(in.ExceptionFQCN), ex) && !strings.Contains(strings.ToLower(in.ExceptionCauseFQCN), ex) {
 		return false
 	}
 	if o.OriginalPartition != nil && in.OriginalPartition != *o.OriginalPartition {
@@ -251,6 +255,12 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	defer rd.Close()
 
 	r := &replayer{opts: opts, out: out, producer: producer, adm: adm, progress: progress, exists: map[string]error{}}
+	if opts.Execute {
+		if r.txn, err = newTxnProducer(opts); err != nil {
+			return nil, err
+		}
+		defer r.txn.Close()
+	}
 	remaining := len(from)
 	reached := map[int32]bool{}
 	idle := time.Now()
@@ -296,6 +306,9 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	if r.full() && remaining > 0 {
 		out.Truncated = true
 	}
+	if r.destErr != nil {
+		return out, &ReplayError{Err: fmt.Errorf("%d dead letter(s) not sent, the others replayed: %w", r.notSent, r.destErr)}
+	}
 	return out, nil
 }
 
@@ -317,6 +330,10 @@ type replayer struct {
 	opts     ReplayOptions
 	out      *ReplayPlan
 	producer *kgo.Client
+	txn      *kgo.Client // transactional producer (Execute)
+	dltID    [16]byte    // topic id of the DLT, once known
+	notSent  int         // records whose destination does not exist
+	destErr  error       // the first such destination's error
 	adm      *kadm.Client
 	progress map[int32]*Progress
 	exists   map[string]error // destination topic → nil when it exists
@@ -357,7 +374,8 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 			r.out.FilteredOut++
 			continue
 		}
-		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Key: string(rec.Key), Info: in, To: in.OriginalTopic, Status: "planned"}
+		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: in, To: in.OriginalTopic, Status: "planned"}
+		e.Key, e.KeyEncoding = records.EncodeBytes(rec.Key)
 		if r.opts.To != "" {
 			e.To = r.opts.To
 		}
@@ -380,17 +398,24 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 		return nil
 	}
 	// Destinations must exist: kgo would wait for a missing topic until
-	// the produce timeout.
+	// the produce timeout. A record whose destination is missing fails on
+	// its own (not marked done, so a later run can replay it); the others
+	// are sent.
+	kept := sends[:0]
 	for _, s := range sends {
 		to := r.out.Records[s.idx].To
 		if err := r.destination(ctx, to); err != nil {
-			for _, s := range sends {
-				r.out.Records[s.idx].Status = "failed"
-				r.out.Records[s.idx].Error = "not sent: " + err.Error()
+			r.out.Records[s.idx].Status = "failed"
+			r.out.Records[s.idx].Error = "not sent: " + err.Error()
+			r.notSent++
+			if r.destErr == nil {
+				r.destErr = err
 			}
-			return &ReplayError{Err: err}
+			continue
 		}
+		kept = append(kept, s)
 	}
+	sends = kept
 	// Check the progress would fit the commit before sending anything.
 	touched := map[int32]Progress{}
 	for _, s := range sends {
@@ -424,34 +449,38 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 	for i, s := range sends {
 		recs[i] = republish(r.opts.DLT, r.out.Records[s.idx].To, s.rec)
 	}
-	var failed, unknown int
-	var firstErr error
 	if len(recs) > 0 {
-		res := r.producer.ProduceSync(ctx, recs...)
-		for i, pr := range res {
-			e := &r.out.Records[sends[i].idx]
-			if pr.Err != nil {
-				failed++
-				unknown++
-				e.Status, e.Error = "failed", "produce: "+pr.Err.Error()+" (may or may not have been written)"
-				if firstErr == nil {
-					firstErr = fmt.Errorf("republish %s/%d/%d to %q: %w", r.opts.DLT, sends[i].rec.Partition, sends[i].rec.Offset, e.To, pr.Err)
-				}
-				continue
+		// The batch and its progress commit in one transaction: a crash
+		// (kill -9) before the commit leaves neither, after it both.
+		if err := r.sendTxn(ctx, recs, touched); err != nil {
+			unknown := 0
+			state := "not written: transaction aborted"
+			var ue *unknownError
+			if errors.As(err, &ue) {
+				unknown = len(recs)
+				state = "transaction commit outcome unknown"
 			}
-			e.Status = "replayed"
-			r.out.Replayed++
-			r.progress[sends[i].rec.Partition].Mark(sends[i].rec.Offset)
+			for _, s := range sends {
+				e := &r.out.Records[s.idx]
+				e.Status, e.Error = "failed", state+": "+err.Error()
+			}
+			return &ReplayError{Err: err, Unknown: unknown}
 		}
+		for _, s := range sends {
+			r.out.Records[s.idx].Status = "replayed"
+			r.out.Replayed++
+		}
+		for p, pr := range touched {
+			pr := pr
+			r.progress[p] = &pr
+		}
+		return nil
 	}
 	for _, rec := range skipped {
 		r.progress[rec.Partition].Mark(rec.Offset)
 	}
 	if err := r.commit(ctx, touched); err != nil {
-		return &ReplayError{Err: err, Unknown: unknown}
-	}
-	if failed > 0 {
-		return &ReplayError{Err: firstErr, Unknown: unknown}
+		return &ReplayError{Err: err}
 	}
 	return nil
 }

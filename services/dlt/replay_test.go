@@ -62,7 +62,10 @@ func opts(c *devcluster.Cluster, execute bool) dlt.ReplayOptions {
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, IdleTimeout: 10 * time.Second}
 }
 
-// readAll reads every record of topic.
+// readAll reads every committed record of topic (read_committed, as the
+// replay's destinations are written in transactions), up to the end
+// offsets: control records (transaction markers) count towards the end
+// and are dropped.
 func readAll(t *testing.T, c *devcluster.Cluster, topic string) []*kgo.Record {
 	t.Helper()
 	adm := devclustertest.Admin(t, c)
@@ -70,20 +73,32 @@ func readAll(t *testing.T, c *devcluster.Cluster, topic string) []*kgo.Record {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := int64(0)
-	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
-	if total == 0 {
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	if len(left) == 0 {
 		return nil
 	}
-	cl := devclustertest.Client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := devclustertest.Client(t, c, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	var out []*kgo.Record
 	ctx := ctxT(t)
-	for int64(len(out)) < total {
+	for len(left) > 0 {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatalf("read %d of %d records of %s", len(out), total, topic)
+			t.Fatalf("read %d records of %s, partitions not read to the end: %v", len(out), topic, left)
 		}
-		out = append(out, fs.Records()...)
+		for _, r := range fs.Records() {
+			if end, ok := left[r.Partition]; ok && r.Offset >= end-1 {
+				delete(left, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		}
 	}
 	return out
 }
@@ -166,7 +181,7 @@ func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	c, cl := setup(t, 9)
 	o := opts(c, true)
-	o.Exception = "sendErr"             // offsets 0,2,4,6,8
+	o.Exception = "SENDERR"             // offsets 0,2,4,6,8 (case ignored)
 	o.OriginalPartition = new(int32(0)) // offsets 0,3,6 → 0,6
 	plan, err := dlt.Replay(ctxT(t), cl, o)
 	if err != nil {
@@ -220,19 +235,19 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 func TestReplayCommitFails(t *testing.T) {
 	c, cl := setup(t, 3)
 	var failed atomic.Int32
-	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		r := req.(*kmsg.OffsetCommitRequest)
-		if r.Group != dlt.DefaultReplayGroup {
+	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		r := req.(*kmsg.TxnOffsetCommitRequest)
+		if r.Group != dlt.DefaultReplayGroup || failed.Load() > 0 {
 			c.KeepControl()
 			return nil, nil, false
 		}
 		failed.Add(1)
-		resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+		resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 		for _, t := range r.Topics {
-			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt := kmsg.NewTxnOffsetCommitResponseTopic()
 			rt.Topic, rt.TopicID = t.Topic, t.TopicID
 			for _, p := range t.Partitions {
-				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 				rp.Partition = p.Partition
 				rp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 				rt.Partitions = append(rt.Partitions, rp)
@@ -241,20 +256,25 @@ func TestReplayCommitFails(t *testing.T) {
 		}
 		return resp, nil, true
 	})
+	// The batch and its progress are one transaction: a failing progress
+	// commit aborts the records too, so nothing is replayed twice.
 	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
 	var re *dlt.ReplayError
-	if !errors.As(err, &re) || !strings.Contains(err.Error(), "will be replayed again") || plan.Replayed != 3 {
-		t.Fatalf("replay with a failing commit: %v (replayed %d), want a ReplayError after 3 replayed", err, plan.Replayed)
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "aborted") && !strings.Contains(plan.Records[0].Error, "aborted") || plan.Replayed != 0 || re.Unknown != 0 {
+		t.Fatalf("replay with a failing commit: %v (replayed %d), want a ReplayError and nothing replayed", err, plan.Replayed)
 	}
 	if failed.Load() == 0 {
 		t.Fatal("the commit was not attempted")
 	}
+	if got := readAll(t, c, "orders"); len(got) != 0 {
+		t.Fatalf("%d committed records on orders after an aborted replay, want 0", len(got))
+	}
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 3 {
-		t.Fatalf("rerun: %v, replayed %d; want the 3 again", err, plan.Replayed)
+		t.Fatalf("rerun: %v, replayed %d; want the 3", err, plan.Replayed)
 	}
-	if got := readAll(t, c, "orders"); len(got) != 6 {
-		t.Fatalf("%d records on orders, want 6 (3 replayed twice)", len(got))
+	if got := readAll(t, c, "orders"); len(got) != 3 {
+		t.Fatalf("%d records on orders, want 3 (each once)", len(got))
 	}
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 0 {
@@ -281,7 +301,9 @@ func TestReplayErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
-	if err != nil || plan.Replayed != 2 || len(plan.Skipped) != 2 || !strings.Contains(plan.Skipped[1].Reason, "dead-letter topic itself") {
+	// (The header-less dead letter was marked done, as skipped, by the
+	// --to nowhere run: only the records to nowhere failed there.)
+	if err != nil || plan.Replayed != 2 || len(plan.Skipped) != 1 || !strings.Contains(plan.Skipped[0].Reason, "dead-letter topic itself") {
 		t.Fatalf("replay with a self-referencing dead letter: %v, replayed %d, skipped %+v", err, plan.Replayed, plan.Skipped)
 	}
 	o = opts(c, true)
@@ -328,5 +350,59 @@ func TestProgress(t *testing.T) {
 	}
 	if _, err := dlt.ParseProgress(3, "kctl-dlt-replay/v1 done=9-x"); err == nil {
 		t.Fatal("a corrupt progress parsed")
+	}
+}
+
+// Keys in the plan are encoded as kctl consume -o json does: a null key is
+// nil, a key that is not UTF-8 is base64 with KeyEncoding "base64".
+func TestReplayKeyEncoding(t *testing.T) {
+	c, cl := setup(t, 0)
+	for _, k := range [][]byte{nil, {0xff, 0xfe}, []byte("k")} {
+		rec := dlt.Record("orders.dlt", &kgo.Record{Topic: "orders", Key: k, Value: []byte("v")}, "svc", errors.New("x"))
+		if err := cl.ProduceSync(ctxT(t), rec).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := dlt.Replay(ctxT(t), cl, opts(c, false))
+	if err != nil || len(plan.Records) != 3 {
+		t.Fatalf("dry run: %v, %+v", err, plan)
+	}
+	r := plan.Records
+	if r[0].Key != nil || r[0].KeyEncoding != "" {
+		t.Errorf("null key: %+v, want nil", r[0])
+	}
+	if r[1].Key == nil || *r[1].Key != "//4=" || r[1].KeyEncoding != "base64" {
+		t.Errorf("binary key: %+v, want //4= base64", r[1])
+	}
+	if r[2].Key == nil || *r[2].Key != "k" || r[2].KeyEncoding != "" {
+		t.Errorf("text key: %+v, want k", r[2])
+	}
+}
+
+// One dead letter whose destination does not exist fails alone: the others
+// are replayed, it keeps its own error and stays replayable.
+func TestReplayMissingDestinationFailsAlone(t *testing.T) {
+	c, cl := setup(t, 2) // two dead letters of orders
+	bad := dlt.Record("orders.dlt", &kgo.Record{Topic: "nope", Value: []byte("lost")}, "svc", errors.New("x"))
+	if err := cl.ProduceSync(ctxT(t), bad).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
+	var re *dlt.ReplayError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), `destination topic "nope" does not exist`) || plan.Replayed != 2 {
+		t.Fatalf("replay: %v, replayed %d; want the 2 replayed and an error naming nope", err, plan.Replayed)
+	}
+	for _, e := range plan.Records {
+		failed := e.To == "nope"
+		if failed != (e.Status == "failed") || failed != strings.Contains(e.Error, `"nope"`) {
+			t.Errorf("record %d to %s: status %s, error %q", e.Offset, e.To, e.Status, e.Error)
+		}
+	}
+	if got := readAll(t, c, "orders"); len(got) != 2 {
+		t.Fatalf("%d records on orders, want 2", len(got))
+	}
+	plan, err = dlt.Replay(ctxT(t), cl, opts(c, false))
+	if err != nil || len(plan.Records) != 1 || plan.Records[0].To != "nope" {
+		t.Fatalf("rerun: %v, %+v; want only the nope record left", err, plan)
 	}
 }

@@ -104,41 +104,45 @@ func TestDLTReplayEmailsEachOnce(t *testing.T) {
 	if err != nil || plan.Replayed != 0 || len(plan.Records) != 0 {
 		t.Fatalf("second replay: %v, %+v; want nothing", err, plan)
 	}
-	if after := sumCommitted(endOffsets(t, c, event.Topic)); after != before || after != 2*n {
-		t.Fatalf("%s holds %d records after the second replay (%d before), want %d", event.Topic, after, before, 2*n)
+	// (The end offsets count the replay's transaction markers too.)
+	after := sumCommitted(endOffsets(t, c, event.Topic))
+	if after != before {
+		t.Fatalf("%s end offsets sum to %d after the second replay (%d before): it wrote", event.Topic, after, before)
 	}
+	// Each partition may end with a commit marker the consumer's commit
+	// does not cover: the consumer is at the end within one per partition.
+	markers := int64(len(endOffsets(t, c, event.Topic)))
 	waitFor(t, 15*time.Second, "the consumer to reach the end", func() bool {
-		return sumCommitted(committed(t, c, event.ConsumerGroup, event.Topic)) == 2*n
+		return sumCommitted(committed(t, c, event.ConsumerGroup, event.Topic))+markers >= after
 	})
 	if fs.sentCount() != n {
 		t.Fatalf("%d emails sent, want %d", fs.sentCount(), n)
 	}
 }
 
-// A replay killed after its records were acknowledged but before its
-// progress was committed replays them again on the next run: the topic
-// then holds each event twice, and the email service, unique on the event
-// ID, emails and logs each once and counts the copies as duplicates.
+// A replay whose progress commit fails (as when the process dies between
+// the produce and the commit) aborts its transaction: the email service,
+// reading read_committed, never sees those records; the next run replays
+// them and each event is emailed once, with no duplicate on the topic.
 func TestDLTReplayCrashBeforeCommitEmailsOnce(t *testing.T) {
 	c := newFlowCluster(t)
 	const n = 4
 	r, fs, fixed, evs := deadLettered(t, c, n)
 	fixed.Store(true)
 
-	// The first replay's progress commit fails, as if the process died
-	// right after the produce.
-	c.ControlKey(int16(kmsg.OffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		rq := req.(*kmsg.OffsetCommitRequest)
+	// The first replay's progress commit fails, after the produce.
+	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		rq := req.(*kmsg.TxnOffsetCommitRequest)
 		if rq.Group != dlt.DefaultReplayGroup {
 			c.KeepControl()
 			return nil, nil, false
 		}
-		resp := rq.ResponseKind().(*kmsg.OffsetCommitResponse)
+		resp := rq.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 		for _, t := range rq.Topics {
-			rt := kmsg.NewOffsetCommitResponseTopic()
+			rt := kmsg.NewTxnOffsetCommitResponseTopic()
 			rt.Topic, rt.TopicID = t.Topic, t.TopicID
 			for _, p := range t.Partitions {
-				rp := kmsg.NewOffsetCommitResponseTopicPartition()
+				rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
 				rp.Partition, rp.ErrorCode = p.Partition, kerr.GroupAuthorizationFailed.Code
 				rt.Partitions = append(rt.Partitions, rp)
 			}
@@ -150,22 +154,16 @@ func TestDLTReplayCrashBeforeCommitEmailsOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	plan, err := dlt.Replay(ctx, cl, replayOpts(c))
-	if err == nil || plan.Replayed != n {
-		t.Fatalf("replay with a lost commit: %v, replayed %d; want an error after %d", err, plan.Replayed, n)
+	if err == nil || plan.Replayed != 0 {
+		t.Fatalf("replay with a lost commit: %v, replayed %d; want an error and nothing replayed", err, plan.Replayed)
 	}
 	plan, err = dlt.Replay(ctx, cl, replayOpts(c))
 	if err != nil || plan.Replayed != n {
-		t.Fatalf("rerun: %v, replayed %d; want the %d again", err, plan.Replayed, n)
+		t.Fatalf("rerun: %v, replayed %d; want the %d", err, plan.Replayed, n)
 	}
-	if got := sumCommitted(endOffsets(t, c, event.Topic)); got != 3*n {
-		t.Fatalf("%s holds %d records, want %d: the originals and each replayed twice", event.Topic, got, 3*n)
-	}
-	waitFor(t, 20*time.Second, "the consumer to reach the end", func() bool {
-		return sumCommitted(committed(t, c, event.ConsumerGroup, event.Topic)) == 3*n
-	})
 	sentOnce(t, r, fs, evs)
-	if v := metric(t, r.url, "kctl_email_duplicates_skipped_total"); v != "4" {
-		t.Errorf("duplicates skipped = %q, want 4 (the second copies)", v)
+	if v := metric(t, r.url, "kctl_email_duplicates_skipped_total"); v != "0" {
+		t.Errorf("duplicates skipped = %q, want 0 (the aborted copies are never read)", v)
 	}
 	if plan, err := dlt.Replay(ctx, cl, replayOpts(c)); err != nil || plan.Replayed != 0 {
 		t.Fatalf("third replay: %v, replayed %d; want none", err, plan.Replayed)

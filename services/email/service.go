@@ -302,6 +302,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		kgo.InstanceID(s.cfg.InstanceID),
 		kgo.ConsumeTopics(s.cfg.Topic, s.cfg.DLTTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// kctl dlt replay republishes in transactions: only committed
+		// records are events (kgo's default is read_uncommitted).
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// A paused partition resumes only with the broker's next fetch;
 		// Kafka's 500ms (not kgo's 5s) bounds that wait.
 		kgo.FetchMaxWait(500*time.Millisecond),
