@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kctl/kctl/services/internal/svc"
 )
@@ -291,16 +292,70 @@ type outcomeLine struct {
 	Resend     bool   `json:"re,omitempty"`
 }
 
+// encodeOutcome renders r as a journal line. It appends the JSON by hand
+// (the fields of outcomeLine, in order): json.Marshal costs more than the
+// write(2) of the line.
 func encodeOutcome(r *logRow) []byte {
-	js, _ := json.Marshal(outcomeLine{
-		EventID: r.EventID, UserID: r.UserID, Recipient: r.Recipient, Subject: r.Subject, Topic: r.Topic,
-		Partition: r.Partition, Offset: r.Offset, OccurredAt: r.OccurredAt, Status: r.status,
-		Attempts: r.attempts, Err: r.err, SentAt: r.sentAt, Resend: r.resend,
-	})
-	b := make([]byte, 0, len(js)+10)
-	b = fmt.Appendf(b, "%08x ", crc32.ChecksumIEEE(js))
-	b = append(b, js...)
+	b := make([]byte, 9, 400)
+	b = append(b, `{"e":`...)
+	b = appendJSONString(b, r.EventID)
+	b = append(b, `,"u":`...)
+	b = strconv.AppendInt(b, r.UserID, 10)
+	b = append(b, `,"to":`...)
+	b = appendJSONString(b, r.Recipient)
+	b = append(b, `,"sub":`...)
+	b = appendJSONString(b, r.Subject)
+	b = append(b, `,"t":`...)
+	b = appendJSONString(b, r.Topic)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendInt(b, int64(r.Partition), 10)
+	b = append(b, `,"o":`...)
+	b = strconv.AppendInt(b, r.Offset, 10)
+	b = append(b, `,"at":`...)
+	b = appendJSONString(b, r.OccurredAt)
+	b = append(b, `,"s":`...)
+	b = appendJSONString(b, r.status)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, int64(r.attempts), 10)
+	if r.err != "" {
+		b = append(b, `,"err":`...)
+		b = appendJSONString(b, r.err)
+	}
+	if r.sentAt != 0 {
+		b = append(b, `,"sent":`...)
+		b = strconv.AppendInt(b, r.sentAt, 10)
+	}
+	if r.resend {
+		b = append(b, `,"re":true`...)
+	}
+	b = append(b, '}')
+	const digits = "0123456789abcdef"
+	sum := crc32.ChecksumIEEE(b[9:])
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[sum&0xf]
+		sum >>= 4
+	}
+	b[8] = ' '
 	return append(b, '\n')
+}
+
+// appendJSONString appends s as a JSON string: as is when it is valid
+// UTF-8 without control characters, quotes or backslashes (the usual
+// case), else escaped by encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			plain = false
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	js, _ := json.Marshal(s)
+	return append(b, js...)
 }
 
 // readJournal returns the outcomes in the journal file at path, skipping
