@@ -441,6 +441,7 @@ loop:
 				s.log.Error("stopped before the outcome journal was written; the event will be re-sent at the next start",
 					"event_id", it.ev.EventID)
 				s.m.sent.Add(float64(sent))
+				s.unreserveUnstarted(reserved, done)
 				return
 			}
 			done = append(done, row)
@@ -458,6 +459,7 @@ loop:
 		}) {
 			s.log.Error("stopped before the batch's outcomes were logged; the next start logs them", "events", len(done))
 			s.m.sent.Add(float64(sent))
+			s.unreserveUnstarted(reserved, done)
 			return
 		}
 	}
@@ -488,6 +490,19 @@ func (s *Service) reserve(items []item) []string {
 		ids = append(ids, it.ev.EventID)
 	}
 	return ids
+}
+
+// unreserveUnstarted releases the reservations of ids except the events of
+// done, whose outcomes are only in the batch's journal until the next
+// start: a redelivery in this process skips those, and sends the others
+// (never started, or the one whose outcome could not be written: at least
+// once).
+func (s *Service) unreserveUnstarted(ids []string, done []logRow) {
+	keep := make(map[string]bool, len(done))
+	for i := range done {
+		keep[done[i].EventID] = true
+	}
+	s.unreserve(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return keep[id] }))
 }
 
 func (s *Service) unreserve(ids []string) {
