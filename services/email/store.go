@@ -21,19 +21,21 @@ import (
 // schema is the email database. email_log has one row per event, unique on
 // event_id, holding the email's outcome (sent or failed). Before a batch's
 // emails are sent, the batch is recorded in email_inflight (one row listing
-// its events in the order they will be sent); then each outcome is written
-// (and made durable) as soon as it is known, before the partition's next
-// send starts and before the send's concurrency slot is freed; the
-// in-flight row is deleted once the batch is done. So a redelivered event
-// finds its log row and is neither sent nor logged again, and after a crash
-// the only events whose fate is unknown are the sends that were in progress
-// — at most one per partition and at most --concurrency in all: the first
-// event of each unfinished batch without an outcome. Those are recorded in
-// email_resend at the next start and sent again (at least once: the same
-// event ID, so the same SMTP Message-ID) when their records are redelivered
-// — they were never committed. The batch's later events were never started
-// and are sent normally. Only a "failed" row (dead-lettered) can be sent
-// again otherwise, when the event is replayed.
+// its events in the order they will be sent); then each outcome is appended
+// to the batch's outcome journal (see journalSuffix) as soon as it is known,
+// before the partition's next send starts and before the send's concurrency
+// slot is freed; when the batch ends its outcomes go into email_log and the
+// in-flight row is deleted, in one fsynced commit, before its offset is
+// marked. So a redelivered event finds its log row and is neither sent nor
+// logged again, and after a crash the only events whose fate is unknown are
+// the sends that were in progress — at most one per partition and at most
+// --concurrency in all: the first event of each unfinished batch without an
+// outcome in its journal. Those are recorded in email_resend at the next
+// start (which also logs the journals' outcomes) and sent again (at least
+// once: the same event ID, so the same SMTP Message-ID) when their records
+// are redelivered — they were never committed. The batch's later events
+// were never started and are sent normally. Only a "failed" row
+// (dead-lettered) can be sent again otherwise, when the event is replayed.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS email_log (
 		id          INTEGER PRIMARY KEY AUTOINCREMENT,
