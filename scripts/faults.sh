@@ -109,7 +109,7 @@ signups() {
 answered() { wc -l <"$WORK/answers" 2>/dev/null || echo 0; }
 
 start_cluster
-"$KCTL" apply -f topics.yaml -b "$B" --yes >"$WORK/apply.log" 2>&1
+"$KCTL" apply -f topics.yaml --env replicated -b "$B" --yes >"$WORK/apply.log" 2>&1
 start_users
 start_email
 wait_until 30 'ready "$U"'

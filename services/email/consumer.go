@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 	"time"
@@ -369,6 +370,18 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 		s.unreserve(reserved)
 		return
 	}
+	var journal *os.File
+	if inflight != 0 {
+		if !s.retryDB(w, "create the batch's outcome journal", func() (err error) {
+			journal, err = s.openJournal(inflight)
+			return err
+		}) {
+			s.unreserve(reserved)
+			return
+		}
+		defer journal.Close()
+	}
+	done := make([]logRow, 0, len(toSend)) // outcomes, in the journal
 
 	next := 0 // index in toSend of the next event to send
 	last, sent := -1, 0
@@ -396,10 +409,10 @@ loop:
 			recorded := false
 			attempts, err := s.sendWithRetry(w, it, func(attempts int) {
 				// Still holding the concurrency slot: the send is known
-				// done only once its outcome is durable.
+				// done only once its outcome survives a crash.
 				now := s.cfg.Now()
 				row.attempts, row.status, row.sentAt = attempts, StatusSent, now.UnixNano()
-				recorded = s.record(w, row)
+				recorded = s.record(w, journal, row)
 			})
 			if errors.Is(err, errStopped) {
 				break loop // never attempted to the end: left for redelivery
@@ -410,7 +423,7 @@ loop:
 					break loop
 				}
 				row.attempts, row.status, row.err = attempts, StatusFailed, err.Error()
-				recorded = s.record(w, row)
+				recorded = s.record(w, journal, row)
 			} else {
 				sent++
 				if row.resend {
@@ -422,29 +435,35 @@ loop:
 			}
 			next++
 			if !recorded {
-				// Stopped before the outcome was written: the event stays
-				// reserved and in flight; the next start re-sends it.
-				s.log.Error("stopped before the email log was written; the event will be re-sent at the next start",
+				// Stopped before the outcome was written: the batch stays
+				// in flight (with its journal) and the event reserved; the
+				// next start logs the outcomes written and re-sends it.
+				s.log.Error("stopped before the outcome journal was written; the event will be re-sent at the next start",
 					"event_id", it.ev.EventID)
 				s.m.sent.Add(float64(sent))
+				s.unreserveUnstarted(reserved, done)
 				return
 			}
+			done = append(done, row)
 		}
 		s.m.processing.Observe(time.Since(start).Seconds())
 		last = i
 	}
-	s.m.sent.Add(float64(sent))
 	if inflight != 0 {
-		// Events left unsent when stopping were never started: they are
-		// redelivered (not committed) and sent then, so the in-flight
-		// record goes in every case.
-		if !s.retryDB(w, "forget the in-flight batch", func() error {
-			return s.forget(context.WithoutCancel(s.hard), inflight)
+		// The outcomes go into the log, fsynced, before the batch's
+		// offset is marked for commit. Events left unsent when stopping
+		// were never started: they are redelivered (not committed) and
+		// sent then, so the in-flight record goes in every case.
+		if !s.retryDB(w, "write the email log", func() error {
+			return s.finishBatch(context.WithoutCancel(s.hard), inflight, done, s.cfg.Now())
 		}) {
-			s.log.Error("stopped before the in-flight batch was forgotten", "events", len(toSend))
+			s.log.Error("stopped before the batch's outcomes were logged; the next start logs them", "events", len(done))
+			s.m.sent.Add(float64(sent))
+			s.unreserveUnstarted(reserved, done)
 			return
 		}
 	}
+	s.m.sent.Add(float64(sent))
 	s.unreserve(reserved)
 	if last >= 0 {
 		s.consumer.MarkCommitRecords(items[last].rec)
@@ -471,6 +490,19 @@ func (s *Service) reserve(items []item) []string {
 		ids = append(ids, it.ev.EventID)
 	}
 	return ids
+}
+
+// unreserveUnstarted releases the reservations of ids except the events of
+// done, whose outcomes are only in the batch's journal until the next
+// start: a redelivery in this process skips those, and sends the others
+// (never started, or the one whose outcome could not be written: at least
+// once).
+func (s *Service) unreserveUnstarted(ids []string, done []logRow) {
+	keep := make(map[string]bool, len(done))
+	for i := range done {
+		keep[done[i].EventID] = true
+	}
+	s.unreserve(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return keep[id] }))
 }
 
 func (s *Service) unreserve(ids []string) {
@@ -552,6 +584,16 @@ func (s *Service) deadLetter(w *worker, rec *kgo.Record, cause error, reason str
 			return false
 		}
 	}
+}
+
+// record appends an outcome to the batch's journal (retrying a failed
+// write) and returns once it would survive the process's crash; false if
+// the worker was told to stop before it could be written (the event then
+// stays ambiguous for the next start).
+func (s *Service) record(w *worker, journal *os.File, row logRow) bool {
+	return s.retryDB(w, "write the outcome journal", func() error {
+		return appendOutcome(journal, &row)
+	})
 }
 
 // retryDB runs fn until it succeeds, backing off; false if the worker was

@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -31,21 +32,27 @@ func TestCrashResendsOnlyTheSendInProgress(t *testing.T) {
 		rows = append(rows, logRow{EventID: ev.EventID, UserID: ev.UserID, Recipient: ev.Email, Subject: "s", Topic: event.Topic, OccurredAt: ev.OccurredAt.Format(time.RFC3339Nano)})
 	}
 	now := time.Now()
-	if _, err := dead.begin(context.Background(), rows, now); err != nil {
+	id, err := dead.begin(context.Background(), rows, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first outcome is in the batch's journal (as a crash leaves it:
+	// not yet in email_log), followed by a line torn by a power loss.
+	journal, err := dead.openJournal(id)
+	if err != nil {
 		t.Fatal(err)
 	}
 	first := rows[0]
 	first.status, first.attempts, first.sentAt = StatusSent, 1, now.UnixNano()
-	tx, err := dead.db.W.Begin()
-	if err != nil {
+	if err := appendOutcome(journal, &first); err != nil {
 		t.Fatal(err)
 	}
-	if err := dead.insertRows(context.Background(), tx, []logRow{first}, now.Add(time.Millisecond)); err != nil {
+	torn := rows[1]
+	torn.status, torn.attempts, torn.sentAt = StatusSent, 1, now.UnixNano()
+	if _, err := journal.Write(encodeOutcome(&torn)[:40]); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	journal.Close()
 	if err := dead.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,6 +73,36 @@ func TestCrashResendsOnlyTheSendInProgress(t *testing.T) {
 	if got := getLogs(t, r.url, "?eventId="+evs[1].EventID); len(got) != 1 || got[0].Status != StatusSent {
 		t.Errorf("log of the re-sent event = %+v", got)
 	}
+	if got := getLogs(t, r.url, "?eventId="+evs[0].EventID); len(got) != 1 || got[0].Status != StatusSent || got[0].Attempts != 1 {
+		t.Errorf("log of the event sent before the crash = %+v, want the journal's outcome", got)
+	}
+	if left := journals(t, cfg.DBPath); len(left) != 0 {
+		t.Errorf("outcome journals left after recovery: %v", left)
+	}
+}
+
+// journals returns the outcome journal files beside the database at db.
+func journals(t *testing.T, db string) []string {
+	t.Helper()
+	m, err := filepath.Glob(db + journalSuffix + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// journalOutcomes returns the outcomes in every journal beside db.
+func journalOutcomes(t *testing.T, db string) []logRow {
+	t.Helper()
+	var out []logRow
+	for _, p := range journals(t, db) {
+		rows, err := readJournal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, rows...)
+	}
+	return out
 }
 
 // blockingSender blocks the send of one event until released.
@@ -90,8 +127,9 @@ func (b *blockingSender) Send(ctx context.Context, m Message) error {
 }
 
 // TestEachOutcomeIsDurableBeforeTheNextSend: while the fifth event of a
-// partition is being sent, the four before it are already in the email log,
-// so a crash then leaves only the send in progress ambiguous.
+// partition is being sent, the four before it are already written (to the
+// batch's outcome journal, which a crash of the process does not lose), so
+// a crash then leaves only the send in progress ambiguous.
 func TestEachOutcomeIsDurableBeforeTheNextSend(t *testing.T) {
 	c := newCluster(t)
 	adm := devclustertest.Admin(t, c)
@@ -99,16 +137,30 @@ func TestEachOutcomeIsDurableBeforeTheNextSend(t *testing.T) {
 	devclustertest.CreateTopic(t, adm, event.DLTTopic(event.Topic), 1, nil)
 	evs := produceEvents(t, c, 1, 8)
 	bs := &blockingSender{blockID: evs[4].EventID, blocked: make(chan struct{}), release: make(chan struct{})}
-	r := start(t, testConfig(t, c, bs))
+	cfg := testConfig(t, c, bs)
+	r := start(t, cfg)
 	select {
 	case <-bs.blocked:
 	case <-time.After(30 * time.Second):
 		t.Fatal("the fifth event was never sent")
 	}
-	got := getLogs(t, r.url, "?status=sent")
+	written := map[string]bool{}
+	for _, row := range journalOutcomes(t, cfg.DBPath) {
+		if row.status == StatusSent {
+			written[row.EventID] = true
+		}
+	}
+	for _, row := range getLogs(t, r.url, "?status=sent") {
+		written[row.EventID] = true
+	}
 	close(bs.release)
-	if len(got) != 4 {
-		t.Fatalf("while the fifth send is in progress the log holds %d sent rows, want the 4 before it", len(got))
+	if len(written) != 4 {
+		t.Fatalf("while the fifth send is in progress %d outcomes are written, want the 4 before it", len(written))
+	}
+	for _, ev := range evs[:4] {
+		if !written[ev.EventID] {
+			t.Errorf("event of user %d sent but its outcome not written before the next send", ev.UserID)
+		}
 	}
 	waitFor(t, 20*time.Second, "all eight logged", func() bool { return len(getLogs(t, r.url, "?status=sent")) == 8 })
 }

@@ -179,8 +179,6 @@ type Service struct {
 
 	stmts stmts
 
-	outcomes chan outcomeReq // to the journal
-
 	resMu    sync.Mutex
 	reserved map[string]struct{} // events being handled by a worker
 
@@ -204,7 +202,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("--subject-template: %w", err)
 	}
 	body, _ := ParseTemplate(defaultBody)
-	db, err := svc.OpenDB(ctx, cfg.DBPath, schema)
+	// Commits reach the OS, not the disk (survive kill -9); handleEvents
+	// fsyncs once per batch, before the batch's offsets may be committed.
+	db, err := svc.OpenDBSync(ctx, cfg.DBPath, schema, svc.SyncOS)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		sem:      make(chan struct{}, cfg.Concurrency),
 		workers:  map[tp]*worker{},
 		reserved: map[string]struct{}{},
-		outcomes: make(chan outcomeReq),
 	}
 	s.m = newMetrics(s.reg)
 	s.handler = s.routes()
@@ -324,11 +323,6 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	s.consumer = consumer
 	s.warnMissingTopics(ctx)
 
-	journalStop, journalDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(journalDone)
-		s.journal(journalStop)
-	}()
 	pollCtx, stopPoll := context.WithCancel(context.Background())
 	pollDone := make(chan struct{})
 	go func() {
@@ -356,8 +350,6 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	stopPoll()
 	<-pollDone
 	s.stopWorkers(stopCtx, nil)
-	close(journalStop)
-	<-journalDone
 	cctx, ccancel := context.WithTimeout(context.WithoutCancel(stopCtx), 5*time.Second)
 	if err := consumer.CommitMarkedOffsets(cctx); err != nil {
 		s.log.Error("email service: commit offsets at shutdown; handled records will be redelivered and skipped as duplicates", "err", err)

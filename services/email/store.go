@@ -1,14 +1,19 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kctl/kctl/services/internal/svc"
 )
@@ -16,19 +21,21 @@ import (
 // schema is the email database. email_log has one row per event, unique on
 // event_id, holding the email's outcome (sent or failed). Before a batch's
 // emails are sent, the batch is recorded in email_inflight (one row listing
-// its events in the order they will be sent); then each outcome is written
-// (and made durable) as soon as it is known, before the partition's next
-// send starts and before the send's concurrency slot is freed; the
-// in-flight row is deleted once the batch is done. So a redelivered event
-// finds its log row and is neither sent nor logged again, and after a crash
-// the only events whose fate is unknown are the sends that were in progress
-// — at most one per partition and at most --concurrency in all: the first
-// event of each unfinished batch without an outcome. Those are recorded in
-// email_resend at the next start and sent again (at least once: the same
-// event ID, so the same SMTP Message-ID) when their records are redelivered
-// — they were never committed. The batch's later events were never started
-// and are sent normally. Only a "failed" row (dead-lettered) can be sent
-// again otherwise, when the event is replayed.
+// its events in the order they will be sent); then each outcome is appended
+// to the batch's outcome journal (see journalSuffix) as soon as it is known,
+// before the partition's next send starts and before the send's concurrency
+// slot is freed; when the batch ends its outcomes go into email_log and the
+// in-flight row is deleted, in one fsynced commit, before its offset is
+// marked. So a redelivered event finds its log row and is neither sent nor
+// logged again, and after a crash the only events whose fate is unknown are
+// the sends that were in progress — at most one per partition and at most
+// --concurrency in all: the first event of each unfinished batch without an
+// outcome in its journal. Those are recorded in email_resend at the next
+// start (which also logs the journals' outcomes) and sent again (at least
+// once: the same event ID, so the same SMTP Message-ID) when their records
+// are redelivered — they were never committed. The batch's later events
+// were never started and are sent normally. Only a "failed" row
+// (dead-lettered) can be sent again otherwise, when the event is replayed.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS email_log (
 		id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -250,36 +257,190 @@ func decodeInflight(b []byte) ([]logRow, error) {
 	return rows, nil
 }
 
-// forget deletes the in-flight record of a batch whose outcomes are all
-// written.
-func (s *Service) forget(ctx context.Context, inflight int64) error {
-	if _, err := s.db.W.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, inflight); err != nil {
-		return fmt.Errorf("forget in-flight batch: %w", err)
+// The outcome journal of a batch is a file beside the database,
+// <db>-outcomes-<batch id>, created when the batch begins: each outcome
+// (sent, or failed and dead-lettered) is appended to it as one line, with
+// one write(2) and no fsync, before the partition's next send starts and
+// before the send frees its concurrency slot. A write that returned is in
+// the operating system's page cache, so it survives the process's crash
+// (kill -9). When the batch ends, its outcomes go into email_log in one
+// fsynced transaction that also deletes the in-flight row (finishBatch);
+// then the file is removed and the batch's offsets may be committed. A power
+// loss (or OS crash) may take the lines not yet fsynced, never an outcome
+// whose offset was committed: those events are redelivered and sent again
+// (at least once, same Message-ID). Each line is
+// "<crc32 of the JSON, 8 hex digits> <JSON of outcomeLine>\n"; a torn or
+// damaged line fails its checksum and is skipped.
+const journalSuffix = "-outcomes-"
+
+func (s *Service) journalPath(inflight int64) string {
+	return s.cfg.DBPath + journalSuffix + strconv.FormatInt(inflight, 10)
+}
+
+// outcomeLine is one outcome in a batch's journal: the whole email_log row.
+type outcomeLine struct {
+	EventID    string `json:"e"`
+	UserID     int64  `json:"u"`
+	Recipient  string `json:"to"`
+	Subject    string `json:"sub"`
+	Topic      string `json:"t"`
+	Partition  int32  `json:"p"`
+	Offset     int64  `json:"o"`
+	OccurredAt string `json:"at"`
+	Status     string `json:"s"`
+	Attempts   int    `json:"n"`
+	Err        string `json:"err,omitempty"`
+	SentAt     int64  `json:"sent,omitempty"`
+	Resend     bool   `json:"re,omitempty"`
+}
+
+// encodeOutcome renders r as a journal line. It appends the JSON by hand
+// (the fields of outcomeLine, in order): json.Marshal costs more than the
+// write(2) of the line.
+func encodeOutcome(r *logRow) []byte {
+	b := make([]byte, 9, 400)
+	b = append(b, `{"e":`...)
+	b = appendJSONString(b, r.EventID)
+	b = append(b, `,"u":`...)
+	b = strconv.AppendInt(b, r.UserID, 10)
+	b = append(b, `,"to":`...)
+	b = appendJSONString(b, r.Recipient)
+	b = append(b, `,"sub":`...)
+	b = appendJSONString(b, r.Subject)
+	b = append(b, `,"t":`...)
+	b = appendJSONString(b, r.Topic)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendInt(b, int64(r.Partition), 10)
+	b = append(b, `,"o":`...)
+	b = strconv.AppendInt(b, r.Offset, 10)
+	b = append(b, `,"at":`...)
+	b = appendJSONString(b, r.OccurredAt)
+	b = append(b, `,"s":`...)
+	b = appendJSONString(b, r.status)
+	b = append(b, `,"n":`...)
+	b = strconv.AppendInt(b, int64(r.attempts), 10)
+	if r.err != "" {
+		b = append(b, `,"err":`...)
+		b = appendJSONString(b, r.err)
+	}
+	if r.sentAt != 0 {
+		b = append(b, `,"sent":`...)
+		b = strconv.AppendInt(b, r.sentAt, 10)
+	}
+	if r.resend {
+		b = append(b, `,"re":true`...)
+	}
+	b = append(b, '}')
+	const digits = "0123456789abcdef"
+	sum := crc32.ChecksumIEEE(b[9:])
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[sum&0xf]
+		sum >>= 4
+	}
+	b[8] = ' '
+	return append(b, '\n')
+}
+
+// appendJSONString appends s as a JSON string: as is when it is valid
+// UTF-8 without control characters, quotes or backslashes (the usual
+// case), else escaped by encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	plain := utf8.ValidString(s)
+	for i := 0; plain && i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			plain = false
+		}
+	}
+	if plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	js, _ := json.Marshal(s)
+	return append(b, js...)
+}
+
+// readJournal returns the outcomes in the journal file at path, skipping
+// lines that fail their checksum (torn by a power loss); none when the file
+// does not exist. It returns the error of reading the file.
+func readJournal(path string) ([]logRow, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read outcome journal: %w", err)
+	}
+	var rows []logRow
+	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
+		if len(line) < 10 || line[8] != ' ' {
+			continue
+		}
+		sum, err := strconv.ParseUint(string(line[:8]), 16, 32)
+		if err != nil || uint32(sum) != crc32.ChecksumIEEE(line[9:]) {
+			continue
+		}
+		var o outcomeLine
+		if json.Unmarshal(line[9:], &o) != nil {
+			continue
+		}
+		rows = append(rows, logRow{
+			EventID: o.EventID, UserID: o.UserID, Recipient: o.Recipient, Subject: o.Subject, Topic: o.Topic,
+			Partition: o.Partition, Offset: o.Offset, OccurredAt: o.OccurredAt, status: o.Status,
+			attempts: o.Attempts, err: o.Err, sentAt: o.SentAt, resend: o.Resend,
+		})
+	}
+	return rows, nil
+}
+
+// openJournal creates (or empties) the outcome journal of a batch.
+func (s *Service) openJournal(inflight int64) (*os.File, error) {
+	f, err := os.OpenFile(s.journalPath(inflight), os.O_CREATE|os.O_TRUNC|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("create outcome journal: %w", err)
+	}
+	return f, nil
+}
+
+// appendOutcome writes one outcome line to a batch's journal; when it
+// returns nil the outcome survives the process's crash.
+func appendOutcome(f *os.File, r *logRow) error {
+	if _, err := f.Write(encodeOutcome(r)); err != nil {
+		return fmt.Errorf("write outcome journal: %w", err)
 	}
 	return nil
 }
 
-// writeOutcomes writes outcome rows (one transaction) and clears their
-// re-send marks.
-func (s *Service) writeOutcomes(ctx context.Context, rows []logRow, now time.Time) error {
-	tx, err := s.db.W.BeginTx(ctx, nil)
+// finishBatch writes a batch's outcomes into email_log, clears their
+// re-send marks and deletes the batch's in-flight row, in one fsynced
+// transaction: when it returns nil the outcomes are on disk and the batch's
+// offsets may be committed. It then removes the batch's journal. It returns
+// the database's error (nothing is then written).
+func (s *Service) finishBatch(ctx context.Context, inflight int64, rows []logRow, now time.Time) error {
+	err := s.db.DurableTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertRows(ctx, tx, rows, now); err != nil {
+			return err
+		}
+		for i := range rows {
+			if !rows[i].resend {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM email_resend WHERE event_id = ?`, rows[i].EventID); err != nil {
+				return fmt.Errorf("clear re-send mark: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, inflight); err != nil {
+			return fmt.Errorf("forget in-flight batch: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("write email log: %w", err)
 	}
-	defer tx.Rollback() //nolint:errcheck // no-op after Commit
-	if err := s.insertRows(ctx, tx, rows, now); err != nil {
-		return err
-	}
-	for i := range rows {
-		if !rows[i].resend {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM email_resend WHERE event_id = ?`, rows[i].EventID); err != nil {
-			return fmt.Errorf("clear re-send mark: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("write email log: %w", err)
+	if err := os.Remove(s.journalPath(inflight)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		// Harmless: the next start ignores the journal of a batch that
+		// is no longer in flight, and removes it.
+		s.log.Warn("remove outcome journal", "err", err)
 	}
 	return nil
 }
@@ -306,75 +467,28 @@ func (s *Service) insertRows(ctx context.Context, tx *sql.Tx, rows []logRow, now
 	return nil
 }
 
-// outcomeReq asks the journal to write one outcome.
-type outcomeReq struct {
-	row  logRow
-	done chan error
-}
-
-// journal writes the outcomes workers hand it, gathering those that arrive
-// together into one transaction (group commit: one fsync for many sends),
-// until stop is closed.
-func (s *Service) journal(stop <-chan struct{}) {
-	for {
-		var reqs []outcomeReq
-		select {
-		case r := <-s.outcomes:
-			reqs = append(reqs, r)
-		case <-stop:
-			return
-		}
-	more:
-		for len(reqs) < rowsPerStatement {
-			select {
-			case r := <-s.outcomes:
-				reqs = append(reqs, r)
-			default:
-				break more
-			}
-		}
-		rows := make([]logRow, len(reqs))
-		for i := range reqs {
-			rows[i] = reqs[i].row
-		}
-		err := s.writeOutcomes(context.WithoutCancel(s.hard), rows, s.cfg.Now())
-		for _, r := range reqs {
-			r.done <- err
-		}
-	}
-}
-
-// record writes one outcome through the journal and returns once it is
-// durable; false if the worker was told to stop before it could be written
-// (the event then stays ambiguous for the next start).
-func (s *Service) record(w *worker, row logRow) bool {
-	return s.retryDB(w, "write the email log", func() error {
-		done := make(chan error, 1)
-		s.outcomes <- outcomeReq{row: row, done: done}
-		return <-done
-	})
-}
-
 // recoverInflight handles the batches a previous run left unfinished (it
 // died while sending them). Their events were sent in order, each outcome
-// logged before the next send, so in each batch the first event without a
-// log row written after the batch began was the send in progress: maybe
-// sent. It is marked for re-sending (email_resend); the events after it
-// were never started. It returns how many events it marked.
+// appended to the batch's journal before the next send, so the first event
+// of a batch without an outcome was the send in progress: maybe sent. The
+// journal's outcomes are written into email_log and that event is marked
+// for re-sending (email_resend), in one fsynced transaction per batch; the
+// events after it were never started. Then every journal file left beside
+// the database is removed. It returns how many events it marked.
 func (s *Service) recoverInflight(ctx context.Context) (int, error) {
-	rows, err := s.db.R.QueryContext(ctx, `SELECT id, events, created_at FROM email_inflight ORDER BY id`)
+	rows, err := s.db.R.QueryContext(ctx, `SELECT id, events FROM email_inflight ORDER BY id`)
 	if err != nil {
 		return 0, fmt.Errorf("read in-flight batches: %w", err)
 	}
 	type batch struct {
-		id, created int64
-		rows        []logRow
+		id   int64
+		rows []logRow
 	}
 	var bs []batch
 	for rows.Next() {
 		var b batch
 		var events string
-		if err := rows.Scan(&b.id, &events, &b.created); err != nil {
+		if err := rows.Scan(&b.id, &events); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("read in-flight batches: %w", err)
 		}
@@ -387,39 +501,72 @@ func (s *Service) recoverInflight(ctx context.Context) (int, error) {
 	rows.Close()
 	n := 0
 	for _, b := range bs {
-		var ambiguous *logRow
-		for i := range b.rows {
-			var loggedAt int64
-			err := s.db.R.QueryRowContext(ctx, `SELECT logged_at FROM email_log WHERE event_id = ?`, b.rows[i].EventID).Scan(&loggedAt)
-			if errors.Is(err, sql.ErrNoRows) || (err == nil && loggedAt < b.created) {
-				ambiguous = &b.rows[i]
-				break
-			}
-			if err != nil {
-				return n, fmt.Errorf("read email log: %w", err)
-			}
-		}
-		tx, err := s.db.W.BeginTx(ctx, nil)
+		outcomes, err := readJournal(s.journalPath(b.id))
 		if err != nil {
 			return n, err
 		}
-		if ambiguous != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO email_resend (event_id, user_id, recipient, created_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT(event_id) DO NOTHING`, ambiguous.EventID, ambiguous.UserID, ambiguous.Recipient, s.cfg.Now().UnixNano()); err != nil {
-				tx.Rollback() //nolint:errcheck
-				return n, fmt.Errorf("mark event %s for re-sending: %w", ambiguous.EventID, err)
+		decided := make(map[string]bool, len(outcomes))
+		for i := range outcomes {
+			decided[outcomes[i].EventID] = true
+		}
+		var ambiguous *logRow
+		for i := range b.rows {
+			if !decided[b.rows[i].EventID] {
+				ambiguous = &b.rows[i]
+				break
 			}
+		}
+		err = s.db.DurableTx(ctx, func(tx *sql.Tx) error {
+			if err := s.insertRows(ctx, tx, outcomes, s.cfg.Now()); err != nil {
+				return err
+			}
+			for i := range outcomes {
+				if !outcomes[i].resend {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, `DELETE FROM email_resend WHERE event_id = ?`, outcomes[i].EventID); err != nil {
+					return fmt.Errorf("clear re-send mark: %w", err)
+				}
+			}
+			if ambiguous != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO email_resend (event_id, user_id, recipient, created_at) VALUES (?, ?, ?, ?)
+					ON CONFLICT(event_id) DO NOTHING`, ambiguous.EventID, ambiguous.UserID, ambiguous.Recipient, s.cfg.Now().UnixNano()); err != nil {
+					return fmt.Errorf("mark event %s for re-sending: %w", ambiguous.EventID, err)
+				}
+			}
+			_, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, b.id)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("recover in-flight batch %d: %w", b.id, err)
+		}
+		if ambiguous != nil {
 			n++
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM email_inflight WHERE id = ?`, b.id); err != nil {
-			tx.Rollback() //nolint:errcheck
-			return n, err
-		}
-		if err := tx.Commit(); err != nil {
-			return n, err
+	}
+	return n, s.removeJournals()
+}
+
+// removeJournals removes every outcome journal beside the database: called
+// when no batch is in flight.
+func (s *Service) removeJournals() error {
+	dir, base := filepath.Split(s.cfg.DBPath)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list outcome journals: %w", err)
+	}
+	var errs []error
+	for _, e := range ents {
+		if rest, ok := strings.CutPrefix(e.Name(), base+journalSuffix); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
 		}
 	}
-	return n, nil
+	return errors.Join(errs...)
 }
 
 // toResend returns which of ids are marked for re-sending after a crash.

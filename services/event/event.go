@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -199,11 +201,32 @@ func mayHoldSecretName(value []byte) bool {
 	if bytes.IndexByte(value, '\\') >= 0 {
 		return true
 	}
-	lower := bytes.ToLower(value)
-	for _, c := range []string{"_", "-", "."} {
-		if bytes.Contains(lower, []byte(c)) {
-			lower = bytes.ReplaceAll(lower, []byte(c), nil)
+	// One pass (this runs for every event): lowercased, '_', '-' and '.'
+	// dropped. The words are ASCII, so a rune whose lower case is not
+	// ASCII only has to break a match (0x80 stands for it); one whose lower
+	// case is (the Kelvin sign's is 'k') must match as that letter.
+	lower := make([]byte, 0, len(value))
+	for i := 0; i < len(value); {
+		c := value[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRune(value[i:])
+			i += n
+			if l := unicode.ToLower(r); l < utf8.RuneSelf {
+				c = byte(l)
+			} else {
+				lower = append(lower, 0x80)
+				continue
+			}
+		} else {
+			i++
 		}
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
 	}
 	for _, w := range secretWords {
 		if bytes.Contains(lower, []byte(w)) {

@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -95,6 +96,38 @@ func TestCheckNoSecrets(t *testing.T) {
 	} {
 		if err := CheckNoSecrets([]byte(in)); err != nil {
 			t.Errorf("CheckNoSecrets(%s) = %v, want nil (only field names count)", in, err)
+		}
+	}
+}
+
+// TestMayHoldSecretNameMatchesLowercasing: the one-pass pre-check answers
+// as lowercasing the whole value (bytes.ToLower, Unicode rules) and
+// dropping '_', '-', '.' does, non-ASCII letters whose lower case is
+// ASCII included (the Kelvin sign K is a 'k').
+func TestMayHoldSecretNameMatchesLowercasing(t *testing.T) {
+	reference := func(v []byte) bool {
+		if bytes.IndexByte(v, '\\') >= 0 {
+			return true
+		}
+		l := bytes.ToLower(v)
+		for _, c := range []string{"_", "-", "."} {
+			l = bytes.ReplaceAll(l, []byte(c), nil)
+		}
+		for _, w := range secretWords {
+			if bytes.Contains(l, []byte(w)) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range []string{
+		`{"eventId":"0192e0c4-7b1a","email":"user1@test.com","name":"이름1"}`,
+		`{"PassWord":"x"}`, `{"pass_word":"x"}`, `{"p.a-s_sword":"x"}`, "{\"to\u212Aen\":\"x\"}",
+		`{"toKen":"x"}`, `{"tok이en":"x"}`, `{"API-Key":"x"}`, `{"name":"Private.Key holder"}`,
+		"{\"x\":\"\u0130\"}", "{\"bad\":\"\xff\xfetoken\"}", `{"a":"b\\"}`, ``, `{}`,
+	} {
+		if got, want := mayHoldSecretName([]byte(v)), reference([]byte(v)); got != want {
+			t.Errorf("mayHoldSecretName(%s) = %v, lowercasing says %v", v, got, want)
 		}
 	}
 }

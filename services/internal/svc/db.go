@@ -25,7 +25,25 @@ type DB struct {
 	R    *sql.DB // readers
 
 	created bool // OpenDB created the file: Discard may remove it
+	sync    Sync
 }
+
+// Sync says how far a commit goes before it returns.
+type Sync int
+
+const (
+	// SyncFull: every commit is fsynced (synchronous=FULL): a committed
+	// row survives a process crash and a power loss.
+	SyncFull Sync = iota
+	// SyncOS: a commit is written to the operating system (the WAL append)
+	// but not fsynced (synchronous=NORMAL in WAL mode): a committed row
+	// survives the process's crash (kill -9), not a power loss or an OS
+	// crash, which may roll back the commits made since the last fsync
+	// (never corrupting the database: the WAL's frames are checksummed in
+	// a chain, so what survives is a prefix of the commits). DB.DurableTx
+	// makes every earlier commit durable.
+	SyncOS
+)
 
 // OpenDB opens (creating if needed) the SQLite database at path, applies the
 // schema statements in one write transaction, and so proves the file is
@@ -34,6 +52,12 @@ type DB struct {
 // the likely fix when the directory does not exist or the file cannot be
 // written.
 func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
+	return OpenDBSync(ctx, path, schema, SyncFull)
+}
+
+// OpenDBSync is OpenDB with the commits' durability given by sync. It
+// returns OpenDB's errors.
+func OpenDBSync(ctx context.Context, path string, schema []string, sync Sync) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("database path is empty: give a file, e.g. --db users.db")
 	}
@@ -52,7 +76,13 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	level := "FULL"
+	if sync == SyncOS {
+		level = "NORMAL"
+	}
+	// Pragmas are per connection: the DSN applies them to every connection
+	// the pools open.
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + level + ")&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -83,7 +113,45 @@ func OpenDB(ctx context.Context, path string, schema []string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
 	}
-	return &DB{Path: path, W: w, R: r, created: created}, nil
+	return &DB{Path: path, W: w, R: r, created: created, sync: sync}, nil
+}
+
+// DurableTx runs fn in a write transaction on the writer connection and
+// commits it fsynced (synchronous=FULL for this one commit): when it returns
+// nil, the transaction and every commit before it are on disk — the fsync
+// of the WAL covers all the frames written before it. On a SyncFull
+// database every commit is so anyway. It returns fn's error (the
+// transaction is then rolled back), the commit's, or the error of switching
+// the connection's synchronous setting.
+func (d *DB) DurableTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	// The writer pool has one connection; holding it makes sure the
+	// pragma, the transaction and the restore run on the same one.
+	conn, err := d.W.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if d.sync != SyncFull {
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+			return fmt.Errorf("set synchronous=FULL: %w", err)
+		}
+		defer func() {
+			// Restored even when ctx is done: a connection left at FULL
+			// would only be slower; every commit would still be durable.
+			if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous=NORMAL"); rerr != nil && err == nil {
+				err = fmt.Errorf("restore synchronous=NORMAL: %w", rerr)
+			}
+		}()
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback() //nolint:errcheck // fn's error is the one to report
+		return err
+	}
+	return tx.Commit()
 }
 
 func migrate(ctx context.Context, db *sql.DB, schema []string) error {
