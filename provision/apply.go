@@ -531,19 +531,13 @@ func (a *applier) reassign(ctx context.Context, cs []Change) {
 		func(c Change) int { return len(c.Reassignments) },
 		a.opts.MaxRequestBytes, a.opts.MaxRecordsPerRequest)
 	for _, part := range parts {
-		req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
-		req.TimeoutMillis = a.timeoutMillis()
+		as := newAssignments(a.timeoutMillis())
 		for _, c := range part {
-			t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
-			t.Topic = c.Topic
 			for _, m := range c.Reassignments {
-				p := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
-				p.Partition = m.Partition
-				p.Replicas = m.To
-				t.Partitions = append(t.Partitions, p)
+				as.add(c.Topic, m.Partition, m.To)
 			}
-			req.Topics = append(req.Topics, t)
 		}
+		req := as.req
 		a.res.Requests["AlterPartitionAssignments"]++
 		resp, err := req.RequestWith(ctx, a.cl)
 		if err == nil && resp.ErrorCode != 0 {

@@ -247,24 +247,12 @@ func (e *Executor) list(ctx context.Context) (map[TopicPartition]bool, error) {
 // each started, or failed with Kafka's error.
 func (e *Executor) start(ctx context.Context, idx []int) error {
 	st := e.State
-	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
-	req.TimeoutMillis = int32(e.Timeout / time.Millisecond)
-	byTopic := map[string]int{}
+	as := newAssignments(int32(e.Timeout / time.Millisecond))
 	for _, i := range idx {
 		m := st.Moves[i]
-		ti, ok := byTopic[m.Topic]
-		if !ok {
-			ti = len(req.Topics)
-			byTopic[m.Topic] = ti
-			t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
-			t.Topic = m.Topic
-			req.Topics = append(req.Topics, t)
-		}
-		p := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
-		p.Partition = m.Partition
-		p.Replicas = m.To
-		req.Topics[ti].Partitions = append(req.Topics[ti].Partitions, p)
+		as.add(m.Topic, m.Partition, m.To)
 	}
+	req := as.req
 	rctx, cancel := context.WithTimeout(ctx, e.Timeout)
 	defer cancel()
 	resp, err := req.RequestWith(rctx, e.Client)
@@ -573,26 +561,14 @@ func CancelReassignments(ctx context.Context, cl kmsg.Requestor, keep func(Topic
 	if err != nil {
 		return nil, err
 	}
-	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
-	req.TimeoutMillis = 30000
-	byTopic := map[string]int{}
+	as := newAssignments(30000)
 	for _, r := range rs {
 		if keep != nil && !keep(TopicPartition{r.Topic, r.Partition}) {
 			continue
 		}
-		i, ok := byTopic[r.Topic]
-		if !ok {
-			i = len(req.Topics)
-			byTopic[r.Topic] = i
-			t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
-			t.Topic = r.Topic
-			req.Topics = append(req.Topics, t)
-		}
-		p := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
-		p.Partition = r.Partition
-		p.Replicas = nil // cancel
-		req.Topics[i].Partitions = append(req.Topics[i].Partitions, p)
+		as.add(r.Topic, r.Partition, nil) // null replicas: cancel
 	}
+	req := as.req
 	if len(req.Topics) == 0 {
 		return []TopicPartition{}, nil
 	}
@@ -620,4 +596,33 @@ func CancelReassignments(ctx context.Context, cl kmsg.Requestor, keep func(Topic
 		return done, fmt.Errorf("cancel reassignments: %s", strings.Join(fails, "; "))
 	}
 	return done, nil
+}
+
+// assignments builds one AlterPartitionAssignments request, each partition
+// under its topic, topics in the order first added. Replicas nil cancel the
+// partition's reassignment in progress.
+type assignments struct {
+	req     *kmsg.AlterPartitionAssignmentsRequest
+	byTopic map[string]int
+}
+
+func newAssignments(timeoutMillis int32) *assignments {
+	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+	req.TimeoutMillis = timeoutMillis
+	return &assignments{req: req, byTopic: map[string]int{}}
+}
+
+func (a *assignments) add(topic string, partition int32, replicas []int32) {
+	ti, ok := a.byTopic[topic]
+	if !ok {
+		ti = len(a.req.Topics)
+		a.byTopic[topic] = ti
+		t := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+		t.Topic = topic
+		a.req.Topics = append(a.req.Topics, t)
+	}
+	p := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+	p.Partition = partition
+	p.Replicas = replicas
+	a.req.Topics[ti].Partitions = append(a.req.Topics[ti].Partitions, p)
 }
