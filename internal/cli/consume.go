@@ -73,7 +73,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 				}
 			}
 			if cmd.Flags().Changed("from") {
-				fr, err := records.ParseFrom(from, time.Now())
+				fr, err := records.ParseFrom(from, f.Now())
 				if err != nil {
 					return &FlagError{Err: err}
 				}

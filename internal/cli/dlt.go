@@ -37,7 +37,7 @@ type DLTReplayOptions struct {
 
 // NewCmdDLTReplay builds `kctl dlt replay`.
 func NewCmdDLTReplay(f *Factory, runF func(context.Context, *DLTReplayOptions) error) *cobra.Command {
-	opts := &DLTReplayOptions{f: f, Now: time.Now}
+	opts := &DLTReplayOptions{f: f, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "List dead letters and, with --execute, republish them to their original topic, each at most once",

@@ -55,6 +55,9 @@ type Factory struct {
 	// TuneGC, when set (by Main, not by tests), is called before a command
 	// runs with whether it is long-running.
 	TuneGC func(longRunning bool)
+	// Now is the clock that relative times (--since 2h, --from -1h) are
+	// measured from; tests set a fixed one.
+	Now func() time.Time
 }
 
 // NewFactory returns a factory for the given streams and environment.
@@ -66,6 +69,7 @@ func NewFactory(streams IOStreams, getenv func(string) string) *Factory {
 		IO:     streams,
 		Getenv: getenv,
 		Global: &GlobalOptions{Timeout: kafka.DefaultTimeout},
+		Now:    time.Now,
 		IsTerminal: func(s any) bool {
 			if o, ok := s.(*Stdout); ok {
 				s = o.File()

@@ -192,7 +192,7 @@ type GroupsResetOptions struct {
 
 // NewCmdGroupsReset builds `kctl groups reset G`.
 func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOptions) error) *cobra.Command {
-	opts := &GroupsResetOptions{f: f, Now: time.Now}
+	opts := &GroupsResetOptions{f: f, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "reset GROUP (--topic T[:P,P]... | --all-topics) --to-…",
 		Short: "Move a group's committed offsets: a dry-run plan per partition, committed with --execute",

@@ -124,11 +124,14 @@ func TestDLTReplayFlags(t *testing.T) {
 	}
 	// --since as a duration is that long ago; as a time, that time.
 	var got *DLTReplayOptions
-	if err := parseWith(NewCmdDLTReplay(testFactory(), func(_ context.Context, o *DLTReplayOptions) error { got = o; return nil }),
+	f := testFactory()
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	f.Now = func() time.Time { return now }
+	if err := parseWith(NewCmdDLTReplay(f, func(_ context.Context, o *DLTReplayOptions) error { got = o; return nil }),
 		[]string{"--since", "2h", "--until", "2026-12-03T08:00:00Z"}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(got.Opts.Since); d < 2*time.Hour || d > 2*time.Hour+time.Minute {
+	if d := now.Sub(got.Opts.Since); d != 2*time.Hour {
 		t.Errorf("--since 2h = %s ago", d)
 	}
 	if !got.Opts.Until.Equal(time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)) {
