@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -32,7 +33,14 @@ func TestMain(m *testing.M) {
 	}))
 }
 
-// TestScripts runs testdata/script/*.txtar. Custom commands:
+// TestScripts runs testdata/script/*.txtar. Conditions besides testscript's own:
+//
+//	[py:MODULE]     /usr/bin/python3 can import MODULE (confluent_kafka, kafka): the
+//	                independent Python clients of the interop tests. Under CI=true a
+//	                missing module is an error, not a skip (.ci/run installs them).
+//	[kcat]          kcat is installed; under CI=true, missing is an error.
+//
+// Custom commands:
 //
 //	kfake start                      start an in-process 3-broker cluster; sets KCTL_BROKERS, BROKER0..2
 //	kfake start VAR                  start another one; sets only VAR to its bootstrap list
@@ -58,6 +66,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
+		Condition:           condition,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("NO_COLOR", "1")
 			env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
@@ -258,6 +267,26 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("%s did not accept connections in time", args[0])
+}
+
+// condition answers [py:MODULE] and [kcat]; see TestScripts.
+func condition(cond string) (bool, error) {
+	ci := os.Getenv("CI") == "true"
+	if mod, ok := strings.CutPrefix(cond, "py:"); ok {
+		err := exec.Command("/usr/bin/python3", "-c", "import "+mod).Run()
+		if err != nil && ci {
+			return false, fmt.Errorf("[%s]: python module %s is missing under CI (Debian package python3-%s; .ci/run installs it): %v", cond, mod, strings.ReplaceAll(mod, "_", "-"), err)
+		}
+		return err == nil, nil
+	}
+	if cond == "kcat" {
+		_, err := exec.LookPath("kcat")
+		if err != nil && ci {
+			return false, fmt.Errorf("[kcat]: kcat is missing under CI (.ci/run installs it)")
+		}
+		return err == nil, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 func cmdWaitfile(ts *testscript.TestScript, _ bool, args []string) {
