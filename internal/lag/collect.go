@@ -54,9 +54,12 @@ func Collect(ctx context.Context, cl *kgo.Client, o Options) (*Snapshot, error) 
 // Total returns one group's total lag on the given topics (every topic it
 // consumes when none are given): 0 once it has consumed everything. It
 // returns an error when the group does not exist, cannot be read, or a
-// partition's lag is unknown (a deleted topic, an offline partition).
+// partition's lag is unknown (a deleted topic, an offline partition). Its
+// lag is `kctl lag`'s: transaction markers and aborted records between the
+// commit and the end are not lag (so it reads the record at each lagging
+// committed offset, as Collect does).
 func Total(ctx context.Context, cl *kgo.Client, group string, topics ...string) (int64, error) {
-	s, err := Collect(ctx, cl, Options{Groups: []string{group}, Topics: topics, NoTimeLag: true})
+	s, err := Collect(ctx, cl, Options{Groups: []string{group}, Topics: topics})
 	if err != nil {
 		return 0, err
 	}

@@ -427,6 +427,10 @@ func TestTransactionsAndClamp(t *testing.T) {
 	if lagOf(t, p) != 0 || !p.MarkersOnly || p.End != 10 {
 		t.Fatalf("after an aborted transaction: %+v, want end 10, lag 0, markers only", p)
 	}
+	// Total (kctl smoke's lag step) uses the same definition.
+	if n, err := lag.Total(ctx, cl, "txg", "tx"); n != 0 || err != nil {
+		t.Fatalf("Total after the aborted transaction: %d, %v; want 0 as kctl lag says", n, err)
+	}
 
 	// An open transaction: its records are past the last stable offset.
 	if err := txn.BeginTransaction(); err != nil {
