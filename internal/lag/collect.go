@@ -132,7 +132,7 @@ func (c *collector) collect(ctx context.Context) (*Snapshot, error) {
 	}
 	s := c.snapshot(groups, order, times)
 	if len(missing) > 0 {
-		return s, &NotFoundError{Groups: missing}
+		return s, c.notFound(ctx, missing)
 	}
 	return s, nil
 }
