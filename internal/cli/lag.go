@@ -38,6 +38,8 @@ type LagOptions struct {
 	Watch      time.Duration // 0: no watch
 	Window     time.Duration // 0: no status
 	Thresholds lag.Thresholds
+	// Exclude are --exclude globs: groups left out.
+	Exclude []string
 }
 
 // minSampleInterval is the shortest time between two samples of kctl lag
@@ -165,7 +167,9 @@ groups with no live members are shown. A named group that does not exist is an e
 --watch refreshes (in place on a terminal) and adds a status per group (OK, WARN, STALL, STOP),
 the consumption rate and an estimate of the time to catch up. --window DUR samples 6 times over
 DUR, then prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions
-over them.
+over them; kctl's own groups (kctl dlt replay progress, labelled as such: their lag is the dead
+letters the replay filtered out) are not checked unless --include-kctl-groups. --exclude GLOB
+leaves groups out.
 
 Durations are written as in topics.yaml (500ms, 90s, 5m, 1h30m, 7d) or as Go's 1.5s.
 --watch INTERVAL: the argument right after --watch is the interval when it reads as a duration,
@@ -224,6 +228,11 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
 					return &FlagError{Err: errors.New("empty group name")}
 				}
 			}
+			for _, x := range opts.Exclude {
+				if err := lag.ValidGlob(x); err != nil || strings.TrimSpace(x) == "" {
+					return &FlagError{Err: fmt.Errorf("--exclude %q is not a glob: write e.g. --exclude 'test-*' (* ? [a-z] match group names)", x)}
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -238,6 +247,8 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
 	fl.Var(durationValue{&opts.Window}, "window", "status window `DUR`: alone, sample for DUR (at least 500ms) then print once; with --watch, evaluate over it (default 10 intervals)")
 	fl.Int64Var(&maxLag, "max-lag", 0, "exit 1 when any partition's lag is above `N` records")
 	fl.Var(durationValue{&maxTimeLag}, "max-time-lag", "exit 1 when any partition's time lag is above `DUR`")
+	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out the groups matching `GLOB` (repeatable; * ? [a-z]), e.g. --exclude 'test-*'")
+	fl.BoolVar(&opts.Thresholds.IncludeKctl, "include-kctl-groups", false, "check --max-lag/--max-time-lag on kctl's own groups too (kctl dlt replay progress, labelled; skipped by default)")
 	return cmd
 }
 
@@ -285,7 +296,7 @@ type lagRun struct {
 func (l *lagRun) collect(ctx context.Context) (*lag.Snapshot, error) {
 	cctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	s, err := lag.Collect(cctx, l.cl, lag.Options{Groups: l.o.Groups, Topics: l.o.Topics})
+	s, err := lag.Collect(cctx, l.cl, lag.Options{Groups: l.o.Groups, Topics: l.o.Topics, Exclude: l.o.Exclude})
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}

@@ -209,23 +209,14 @@ type DeleteResult struct {
 // group named DLTReplayGroup* or committed with that metadata is deleted
 // only with force.
 const (
-	DLTReplayGroup  = "kctl-dlt-replay"
-	DLTReplayMarker = "kctl-dlt-replay/v1"
+	DLTReplayGroup  = lag.ReplayGroupPrefix
+	DLTReplayMarker = lag.ReplayMarker
 )
 
-// replayProgress reports whether d is a dlt replay progress group.
+// replayProgress reports whether d is a dlt replay progress group (as
+// kctl lag labels it).
 func replayProgress(d lag.Description) bool {
-	if strings.HasPrefix(d.Group.Group, DLTReplayGroup) {
-		return true
-	}
-	for _, ps := range d.Committed {
-		for _, o := range ps {
-			if strings.HasPrefix(o.Metadata, DLTReplayMarker) {
-				return true
-			}
-		}
-	}
-	return false
+	return lag.IsReplayProgress(d.Group.Group, d.Committed)
 }
 
 // DeleteOutcome is what happened to one group.

@@ -24,6 +24,9 @@ type Options struct {
 	NoTimeLag bool
 	// Now is the clock time lags are measured against (time.Now if nil).
 	Now func() time.Time
+	// Exclude leaves out the groups whose names match one of these globs
+	// (path.Match: *, ?, [a-z]).
+	Exclude []string
 }
 
 // Collect observes the consumer groups once. The requests are batched: one

@@ -47,7 +47,11 @@ type Group struct {
 	Status *Evaluation `json:"status,omitempty" yaml:"status,omitempty"`
 	// Breaches are the partitions over a threshold (Check).
 	Breaches []Breach `json:"breaches,omitempty" yaml:"breaches,omitempty"`
-	Error    string   `json:"error,omitempty" yaml:"error,omitempty"`
+	// Kctl labels kctl's own groups: "dlt-replay-progress" for a kctl dlt
+	// replay progress group (its lag is the dead letters it filtered out).
+	// Thresholds skip them unless Thresholds.IncludeKctl.
+	Kctl  string `json:"kctl,omitempty" yaml:"kctl,omitempty"`
+	Error string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // Member is a live member of a group.
