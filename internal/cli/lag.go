@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/term"
 )
 
 const (
@@ -40,6 +42,9 @@ type LagOptions struct {
 	Thresholds lag.Thresholds
 	// Exclude are --exclude globs: groups left out.
 	Exclude []string
+	// TermSize returns the terminal's width and height for --watch (ok
+	// false when unknown); tests set a fixed one.
+	TermSize func() (width, height int, ok bool)
 }
 
 // minSampleInterval is the shortest time between two samples of kctl lag
@@ -152,7 +157,7 @@ func checkInterval(d time.Duration, tok string, positional bool) error {
 
 // NewCmdLag builds `kctl lag [GROUP...]`.
 func NewCmdLag(f *Factory, runF func(context.Context, *LagOptions) error) *cobra.Command {
-	opts := &LagOptions{f: f}
+	opts := &LagOptions{f: f, TermSize: func() (int, int, bool) { return termSize(f.IO.Out) }}
 	var maxLag int64
 	var maxTimeLag time.Duration
 	wf := &watchFlag{d: &opts.Watch}
@@ -164,7 +169,8 @@ committed offset, the end offset (last stable offset), the lag, the time lag (th
 record at the committed offset) and the member that owns it. Every group when none is named;
 groups with no live members are shown. A named group that does not exist is an error.
 
---watch refreshes (in place on a terminal) and adds a status per group (OK, WARN, STALL, STOP),
+--watch refreshes (on a terminal: in place, fitted to its height, worst groups first, with a
+count of those that did not fit) and adds a status per group (OK, WARN, STALL, STOP),
 the consumption rate and an estimate of the time to catch up. --window DUR samples 6 times over
 DUR, then prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions
 over them; kctl's own groups (kctl dlt replay progress, labelled as such: their lag is the dead
@@ -392,8 +398,38 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-// clearScreen moves the cursor home and clears the screen (ANSI).
-const clearScreen = "\x1b[H\x1b[2J"
+// Terminal control (ANSI/xterm) for --watch in place.
+const (
+	enterAltScreen = "\x1b[?1049h\x1b[?25l" // alternate screen, cursor hidden
+	leaveAltScreen = "\x1b[?25h\x1b[?1049l" // cursor shown, main screen back
+	cursorHome     = "\x1b[H"
+	clearLineRest  = "\x1b[K"
+	clearBelow     = "\x1b[J"
+)
+
+// termSize returns the size of the terminal w is, if it is one.
+func termSize(w io.Writer) (width, height int, ok bool) {
+	if o, isStdout := w.(*Stdout); isStdout {
+		w = o.File()
+	}
+	f, isFile := w.(*os.File)
+	if !isFile {
+		return 0, 0, false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	return width, height, err == nil && height > 0
+}
+
+// drawFrame writes a frame in place: from the top-left corner, each line
+// cleared to its end, then everything below cleared.
+func drawFrame(buf *bytes.Buffer, lines []string) {
+	buf.WriteString(cursorHome)
+	for _, l := range lines {
+		buf.WriteString(l)
+		buf.WriteString(clearLineRest + "\r\n")
+	}
+	buf.WriteString(clearBelow)
+}
 
 // watch refreshes every interval until Ctrl-C: redrawn in place on a
 // terminal (text), appended when piped or with -o json|yaml. After Ctrl-C
@@ -407,6 +443,23 @@ func (l *lagRun) watch(ctx context.Context) error {
 	out := l.o.f.IO.Out
 	inPlace := l.format == ui.Text && l.o.f.IsTerminal(out)
 	var last *lag.Snapshot
+	var lastFrame []string
+	if inPlace {
+		// Drawn on the alternate screen within the terminal's height; on
+		// the way out (Ctrl-C) the cursor is shown, the main screen comes
+		// back and the last frame is printed there, so it stays.
+		if _, err := io.WriteString(out, enterAltScreen); err != nil {
+			return err
+		}
+		defer func() {
+			var b strings.Builder
+			b.WriteString(leaveAltScreen)
+			for _, line := range lastFrame {
+				b.WriteString(line + "\n")
+			}
+			_, _ = io.WriteString(out, b.String())
+		}()
+	}
 	next := time.Now()
 	for n := 0; ; n++ {
 		if n > 0 {
@@ -431,16 +484,26 @@ func (l *lagRun) watch(ctx context.Context) error {
 		l.check(s)
 		last = s
 		var buf bytes.Buffer
-		if l.format == ui.Text {
-			if inPlace {
-				buf.WriteString(clearScreen)
-			} else if n > 0 {
+		header := fmt.Sprintf("Every %s: kctl lag, %s (window %s; Ctrl-C to stop)", l.o.Watch, s.Time.Local().Format("15:04:05"), window)
+		switch {
+		case inPlace:
+			width, height, ok := l.o.TermSize()
+			if !ok {
+				width, height = 0, 0
+			}
+			fr := s.WatchFrame([]string{header, ""}, width, height, l.o.f.Styles())
+			lastFrame = fr.Lines
+			drawFrame(&buf, fr.Lines)
+		case l.format == ui.Text:
+			if n > 0 {
 				buf.WriteString("\n")
 			}
-			fmt.Fprintf(&buf, "Every %s: kctl lag, %s (window %s; Ctrl-C to stop)\n\n", l.o.Watch, s.Time.Local().Format("15:04:05"), window)
-		}
-		if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
-			return err
+			fmt.Fprintf(&buf, "%s\n\n", header)
+			fallthrough
+		default:
+			if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
+				return err
+			}
 		}
 		if _, err := io.Copy(out, &buf); err != nil {
 			return err
