@@ -184,10 +184,13 @@ type GroupsResetOptions struct {
 	toEarliest bool
 	toLatest   bool
 	toCurrent  bool
-	toOffset   string
-	toDatetime string
-	byDuration string
-	shiftBy    string
+	// includeUncommitted is the deprecated --include-uncommitted: a
+	// named topic positions every partition named now.
+	includeUncommitted bool
+	toOffset           string
+	toDatetime         string
+	byDuration         string
+	shiftBy            string
 }
 
 // NewCmdGroupsReset builds `kctl groups reset G`.
@@ -199,9 +202,12 @@ func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOption
 		Long: `Plans new committed offsets for a consumer group: per partition the current and new
 offset and the lag before and after, clamped to the log's bounds. Nothing changes
 without --execute, which commits the plan in one OffsetCommit. The group must have no
-live members. A partition the group never committed is shown, and included only with
---include-uncommitted. A --topic that does not exist, or a partition it does not have,
-is an error naming it (exit 1, nothing committed).`,
+live members. As kafka-consumer-groups.sh --reset-offsets: --topic T (or T:P,P)
+positions every partition named, whether the group committed there before or not;
+--all-topics resets the partitions the group has offsets for. A group that does not
+exist is an error naming the closest existing group; --create-group creates a new
+group's offsets on purpose (with --topic). A --topic that does not exist, or a
+partition it does not have, is an error naming it (exit 1, nothing committed).`,
 		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
   kctl groups reset email-service --all-topics --by-duration 1h --execute
   kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
@@ -228,7 +234,9 @@ is an error naming it (exit 1, nothing committed).`,
 	fl.StringVar(&opts.byDuration, "by-duration", "", "to the first record at or after this long ago, e.g. 1h or 30m")
 	fl.StringVar(&opts.shiftBy, "shift-by", "", "move each committed offset by ±N, e.g. --shift-by -10")
 	fl.BoolVar(&opts.toCurrent, "to-current", false, "to the committed offset itself (clamped: fixes offsets out of range)")
-	fl.BoolVar(&opts.Request.IncludeUncommitted, "include-uncommitted", false, "also commit partitions the group never committed")
+	fl.BoolVar(&opts.Request.CreateGroup, "create-group", false, "allow creating the offsets of a group that does not exist yet (with --topic)")
+	fl.BoolVar(&opts.includeUncommitted, "include-uncommitted", false, "no effect: --topic T positions every partition named")
+	_ = fl.MarkHidden("include-uncommitted") // deprecated: complete warns on stderr
 	fl.BoolVar(&opts.Execute, "execute", false, "commit the plan (without it: a dry run)")
 	return cmd
 }
@@ -246,6 +254,12 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 		return usage("say which offsets to reset: --topic T (repeatable, T:0,1 for some partitions) or --all-topics")
 	case len(o.topics) > 0 && o.Request.AllTopics:
 		return usage("--topic and --all-topics exclude each other: give one")
+	case o.Request.CreateGroup && o.Request.AllTopics:
+		return usage("--create-group needs --topic: --all-topics of a new group names no topic")
+	}
+	if fl.Changed("include-uncommitted") {
+		// Not cobra's MarkDeprecated: it writes to stdout, into -o json.
+		fmt.Fprintln(o.f.IO.ErrOut, "Warning: --include-uncommitted is deprecated and has no effect: --topic T positions every partition named, as kafka-consumer-groups.sh does (to create a new group's offsets, use --create-group)")
 	}
 	for _, t := range o.topics {
 		s, err := groups.ParseSelection(t)

@@ -154,7 +154,7 @@ func TestGroupsCompletion(t *testing.T) {
 	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders.dlt", 1, nil)
 	// Seed two groups through the command itself.
 	for _, g := range []string{"billing", "email-service"} {
-		if code, out, errOut := run(t, c, "", false, "groups", "reset", g, "--topic", "orders", "--to-earliest", "--include-uncommitted", "--execute"); code != 0 {
+		if code, out, errOut := run(t, c, "", false, "groups", "reset", g, "--topic", "orders", "--to-earliest", "--create-group", "--execute"); code != 0 {
 			t.Fatalf("seed %s: exit %d %s %s", g, code, out, errOut)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/term"
 )
 
 const (
@@ -38,6 +40,11 @@ type LagOptions struct {
 	Watch      time.Duration // 0: no watch
 	Window     time.Duration // 0: no status
 	Thresholds lag.Thresholds
+	// Exclude are --exclude globs: groups left out.
+	Exclude []string
+	// TermSize returns the terminal's width and height for --watch (ok
+	// false when unknown); tests set a fixed one.
+	TermSize func() (width, height int, ok bool)
 }
 
 // minSampleInterval is the shortest time between two samples of kctl lag
@@ -150,7 +157,7 @@ func checkInterval(d time.Duration, tok string, positional bool) error {
 
 // NewCmdLag builds `kctl lag [GROUP...]`.
 func NewCmdLag(f *Factory, runF func(context.Context, *LagOptions) error) *cobra.Command {
-	opts := &LagOptions{f: f}
+	opts := &LagOptions{f: f, TermSize: func() (int, int, bool) { return termSize(f.IO.Out) }}
 	var maxLag int64
 	var maxTimeLag time.Duration
 	wf := &watchFlag{d: &opts.Watch}
@@ -162,10 +169,13 @@ committed offset, the end offset (last stable offset), the lag, the time lag (th
 record at the committed offset) and the member that owns it. Every group when none is named;
 groups with no live members are shown. A named group that does not exist is an error.
 
---watch refreshes (in place on a terminal) and adds a status per group (OK, WARN, STALL, STOP),
+--watch refreshes (on a terminal: in place, fitted to its height, worst groups first, with a
+count of those that did not fit) and adds a status per group (OK, WARN, STALL, STOP),
 the consumption rate and an estimate of the time to catch up. --window DUR samples 6 times over
 DUR, then prints once with the status. --max-lag and --max-time-lag exit 1 naming the partitions
-over them.
+over them; kctl's own groups (kctl dlt replay progress, labelled as such: their lag is the dead
+letters the replay filtered out) are not checked unless --include-kctl-groups. --exclude GLOB
+leaves groups out.
 
 Durations are written as in topics.yaml (500ms, 90s, 5m, 1h30m, 7d) or as Go's 1.5s.
 --watch INTERVAL: the argument right after --watch is the interval when it reads as a duration,
@@ -224,6 +234,11 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
 					return &FlagError{Err: errors.New("empty group name")}
 				}
 			}
+			for _, x := range opts.Exclude {
+				if err := lag.ValidGlob(x); err != nil || strings.TrimSpace(x) == "" {
+					return &FlagError{Err: fmt.Errorf("--exclude %q is not a glob: write e.g. --exclude 'test-*' (* ? [a-z] match group names)", x)}
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -238,6 +253,8 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
 	fl.Var(durationValue{&opts.Window}, "window", "status window `DUR`: alone, sample for DUR (at least 500ms) then print once; with --watch, evaluate over it (default 10 intervals)")
 	fl.Int64Var(&maxLag, "max-lag", 0, "exit 1 when any partition's lag is above `N` records")
 	fl.Var(durationValue{&maxTimeLag}, "max-time-lag", "exit 1 when any partition's time lag is above `DUR`")
+	fl.StringArrayVar(&opts.Exclude, "exclude", nil, "leave out the groups matching `GLOB` (repeatable; * ? [a-z]), e.g. --exclude 'test-*'")
+	fl.BoolVar(&opts.Thresholds.IncludeKctl, "include-kctl-groups", false, "check --max-lag/--max-time-lag on kctl's own groups too (kctl dlt replay progress, labelled; skipped by default)")
 	return cmd
 }
 
@@ -285,7 +302,7 @@ type lagRun struct {
 func (l *lagRun) collect(ctx context.Context) (*lag.Snapshot, error) {
 	cctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	s, err := lag.Collect(cctx, l.cl, lag.Options{Groups: l.o.Groups, Topics: l.o.Topics})
+	s, err := lag.Collect(cctx, l.cl, lag.Options{Groups: l.o.Groups, Topics: l.o.Topics, Exclude: l.o.Exclude})
 	if err != nil && ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -381,8 +398,38 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 	}
 }
 
-// clearScreen moves the cursor home and clears the screen (ANSI).
-const clearScreen = "\x1b[H\x1b[2J"
+// Terminal control (ANSI/xterm) for --watch in place.
+const (
+	enterAltScreen = "\x1b[?1049h\x1b[?25l" // alternate screen, cursor hidden
+	leaveAltScreen = "\x1b[?25h\x1b[?1049l" // cursor shown, main screen back
+	cursorHome     = "\x1b[H"
+	clearLineRest  = "\x1b[K"
+	clearBelow     = "\x1b[J"
+)
+
+// termSize returns the size of the terminal w is, if it is one.
+func termSize(w io.Writer) (width, height int, ok bool) {
+	if o, isStdout := w.(*Stdout); isStdout {
+		w = o.File()
+	}
+	f, isFile := w.(*os.File)
+	if !isFile {
+		return 0, 0, false
+	}
+	width, height, err := term.GetSize(int(f.Fd()))
+	return width, height, err == nil && height > 0
+}
+
+// drawFrame writes a frame in place: from the top-left corner, each line
+// cleared to its end, then everything below cleared.
+func drawFrame(buf *bytes.Buffer, lines []string) {
+	buf.WriteString(cursorHome)
+	for _, l := range lines {
+		buf.WriteString(l)
+		buf.WriteString(clearLineRest + "\r\n")
+	}
+	buf.WriteString(clearBelow)
+}
 
 // watch refreshes every interval until Ctrl-C: redrawn in place on a
 // terminal (text), appended when piped or with -o json|yaml. After Ctrl-C
@@ -396,6 +443,23 @@ func (l *lagRun) watch(ctx context.Context) error {
 	out := l.o.f.IO.Out
 	inPlace := l.format == ui.Text && l.o.f.IsTerminal(out)
 	var last *lag.Snapshot
+	var lastFrame []string
+	if inPlace {
+		// Drawn on the alternate screen within the terminal's height; on
+		// the way out (Ctrl-C) the cursor is shown, the main screen comes
+		// back and the last frame is printed there, so it stays.
+		if _, err := io.WriteString(out, enterAltScreen); err != nil {
+			return err
+		}
+		defer func() {
+			var b strings.Builder
+			b.WriteString(leaveAltScreen)
+			for _, line := range lastFrame {
+				b.WriteString(line + "\n")
+			}
+			_, _ = io.WriteString(out, b.String())
+		}()
+	}
 	next := time.Now()
 	for n := 0; ; n++ {
 		if n > 0 {
@@ -420,16 +484,26 @@ func (l *lagRun) watch(ctx context.Context) error {
 		l.check(s)
 		last = s
 		var buf bytes.Buffer
-		if l.format == ui.Text {
-			if inPlace {
-				buf.WriteString(clearScreen)
-			} else if n > 0 {
+		header := fmt.Sprintf("Every %s: kctl lag, %s (window %s; Ctrl-C to stop)", l.o.Watch, s.Time.Local().Format("15:04:05"), window)
+		switch {
+		case inPlace:
+			width, height, ok := l.o.TermSize()
+			if !ok {
+				width, height = 0, 0
+			}
+			fr := s.WatchFrame([]string{header, ""}, width, height, l.o.f.Styles())
+			lastFrame = fr.Lines
+			drawFrame(&buf, fr.Lines)
+		case l.format == ui.Text:
+			if n > 0 {
 				buf.WriteString("\n")
 			}
-			fmt.Fprintf(&buf, "Every %s: kctl lag, %s (window %s; Ctrl-C to stop)\n\n", l.o.Watch, s.Time.Local().Format("15:04:05"), window)
-		}
-		if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
-			return err
+			fmt.Fprintf(&buf, "%s\n\n", header)
+			fallthrough
+		default:
+			if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
+				return err
+			}
 		}
 		if _, err := io.Copy(out, &buf); err != nil {
 			return err

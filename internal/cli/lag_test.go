@@ -123,12 +123,26 @@ func TestLagWatchTerminal(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d after Ctrl-C, want 0; stderr %s", code, errOut)
 	}
-	if n := strings.Count(out, clearScreen); n < 3 {
+	// On the alternate screen, cursor hidden; each frame from the top
+	// left; on the way out the cursor is shown, the main screen is back
+	// and the last frame is printed there.
+	if !strings.HasPrefix(out, enterAltScreen) {
+		t.Fatalf("does not start on the alternate screen:\n%q", out)
+	}
+	if n := strings.Count(out, cursorHome); n < 3 {
 		t.Fatalf("%d redraws in 450ms at 100ms, want at least 3:\n%q", n, out)
 	}
-	last := out[strings.LastIndex(out, clearScreen)+len(clearScreen):]
+	i := strings.LastIndex(out, cursorHome)
+	j := strings.LastIndex(out, leaveAltScreen)
+	if j < i {
+		t.Fatalf("the terminal is not restored after the last frame:\n%q", out)
+	}
+	last, kept := out[i+len(cursorHome):j], out[j+len(leaveAltScreen):]
 	if !strings.HasPrefix(last, "Every 100ms: kctl lag") || !strings.Contains(last, "Status: STOP") || !strings.Contains(last, "Lag: 3,") {
 		t.Errorf("last frame:\n%s", last)
+	}
+	if !strings.HasPrefix(kept, "Every 100ms: kctl lag") || !strings.Contains(kept, "Lag: 3,") || strings.Contains(kept, "\x1b") {
+		t.Errorf("the last frame is not kept on the main screen:\n%q", kept)
 	}
 
 	// Over a threshold: exit 1 after Ctrl-C, the breach printed once on

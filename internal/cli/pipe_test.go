@@ -83,7 +83,7 @@ func TestClosedStdoutChangesFinish(t *testing.T) {
 
 	// groups reset --execute commits; groups delete deletes, and a group
 	// not found still fails the run.
-	if code, errOut := runClosedStdout(t, c, "groups", "reset", "g", "--topic", "a", "--to-latest", "--include-uncommitted", "--execute"); code != ExitOK || errOut != "" {
+	if code, errOut := runClosedStdout(t, c, "groups", "reset", "g", "--topic", "a", "--to-latest", "--create-group", "--execute"); code != ExitOK || errOut != "" {
 		t.Fatalf("reset into a closed pipe: exit %d, stderr %q", code, errOut)
 	}
 	offs, err := adm.FetchOffsets(context.Background(), "g")

@@ -21,7 +21,13 @@ import (
 )
 
 // NotFoundError names consumer groups that do not exist.
-type NotFoundError struct{ Groups []string }
+type NotFoundError struct {
+	Groups []string
+	// Closest maps a missing group to the closest existing group name.
+	Closest map[string]string
+	// Hint replaces the pointer to 'kctl groups list' when set.
+	Hint string
+}
 
 func (e *NotFoundError) Error() string {
 	q := make([]string, len(e.Groups))
@@ -32,7 +38,11 @@ func (e *NotFoundError) Error() string {
 	if len(q) > 1 {
 		word = "consumer groups"
 	}
-	return fmt.Sprintf("%s %s not found: 'kctl groups list' lists every group", word, strings.Join(q, ", "))
+	hint := "'kctl groups list' lists every group"
+	if e.Hint != "" {
+		hint = "'kctl groups list' lists every group; " + e.Hint
+	}
+	return fmt.Sprintf("%s %s not found%s: %s", word, strings.Join(q, ", "), lag.Suggestion(e.Groups, e.Closest), hint)
 }
 
 // describe wraps lag.Describe, turning its not-found error into ours.
@@ -40,7 +50,7 @@ func describe(ctx context.Context, cl *kgo.Client, names []string) ([]lag.Descri
 	ds, warns, err := lag.Describe(ctx, cl, names)
 	var nf *lag.NotFoundError
 	if errors.As(err, &nf) {
-		err = &NotFoundError{Groups: nf.Groups}
+		err = &NotFoundError{Groups: nf.Groups, Closest: nf.Closest}
 	}
 	return ds, warns, err
 }
@@ -157,7 +167,7 @@ func DescribeAll(ctx context.Context, cl *kgo.Client, names []string) (DescribeV
 		out = append(out, describeView(d, warns))
 	}
 	if len(missing) > 0 {
-		return out, &NotFoundError{Groups: missing}
+		return out, &NotFoundError{Groups: missing, Closest: closestOf(nf)}
 	}
 	return out, nil
 }
@@ -199,23 +209,14 @@ type DeleteResult struct {
 // group named DLTReplayGroup* or committed with that metadata is deleted
 // only with force.
 const (
-	DLTReplayGroup  = "kctl-dlt-replay"
-	DLTReplayMarker = "kctl-dlt-replay/v1"
+	DLTReplayGroup  = lag.ReplayGroupPrefix
+	DLTReplayMarker = lag.ReplayMarker
 )
 
-// replayProgress reports whether d is a dlt replay progress group.
+// replayProgress reports whether d is a dlt replay progress group (as
+// kctl lag labels it).
 func replayProgress(d lag.Description) bool {
-	if strings.HasPrefix(d.Group.Group, DLTReplayGroup) {
-		return true
-	}
-	for _, ps := range d.Committed {
-		for _, o := range ps {
-			if strings.HasPrefix(o.Metadata, DLTReplayMarker) {
-				return true
-			}
-		}
-	}
-	return false
+	return lag.IsReplayProgress(d.Group.Group, d.Committed)
 }
 
 // DeleteOutcome is what happened to one group.
@@ -269,7 +270,7 @@ func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*D
 		d, ok := byName[n]
 		switch {
 		case !ok:
-			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "not-found", Error: (&NotFoundError{Groups: []string{n}}).Error()})
+			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "not-found", Error: (&NotFoundError{Groups: []string{n}, Closest: closestOf(nf)}).Error()})
 		case len(d.Group.Members) > 0:
 			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "refused", Members: memberNames(d.Group.Members),
 				Error: fmt.Sprintf("group %q has %d live member(s): %s; stop them first", n, len(d.Group.Members), strings.Join(memberNames(d.Group.Members), ", "))})
@@ -324,4 +325,12 @@ func memberNames(ms []lag.Member) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// closestOf returns a not-found error's suggestions, nil without one.
+func closestOf(nf *NotFoundError) map[string]string {
+	if nf == nil {
+		return nil
+	}
+	return nf.Closest
 }

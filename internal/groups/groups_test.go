@@ -271,11 +271,34 @@ func TestResetExecute(t *testing.T) {
 		t.Fatalf("committed %v, want orders 0→5 1→6, other 0→1", got)
 	}
 	if _, ok := got["orders"][2]; ok {
-		t.Fatalf("orders/2 was committed without --include-uncommitted")
+		t.Fatalf("orders/2 was committed by --all-topics (the group has no offset there)")
 	}
 
-	// --topic T:P with --include-uncommitted seeds a new group.
-	req = groups.ResetRequest{Group: "fresh", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{2}}}, IncludeUncommitted: true, Strategy: groups.Strategy{Kind: groups.ToLatest}}
+	// A named topic positions every partition named, as
+	// kafka-consumer-groups.sh does: orders/2 too, never committed before.
+	req = groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}}
+	p = reset(t, cl, req)
+	if p.Summary.Reset != 3 || !p.Partitions[2].Included {
+		t.Fatalf("--topic orders: %+v, want all 3 partitions reset", p.Summary)
+	}
+	if _, err := groups.Execute(ctxT(t), cl, p); err != nil {
+		t.Fatal(err)
+	}
+	if got := committed(t, adm, "g"); len(got["orders"]) != 3 || got["orders"][0] != 0 || got["orders"][1] != 0 || got["orders"][2] != 0 {
+		t.Fatalf("after --topic orders --to-earliest, committed %v; want every partition at 0", got)
+	}
+
+	// A group that does not exist is refused, naming the closest group;
+	// --create-group creates it on purpose.
+	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "gg", Topics: []groups.Selection{{Topic: "orders"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
+	var nf *groups.NotFoundError
+	if !errors.As(err, &nf) || nf.Closest["gg"] != "g" || !strings.Contains(err.Error(), `(did you mean "g"?)`) || !strings.Contains(err.Error(), "--create-group") {
+		t.Fatalf("unknown group: %v, want a *NotFoundError suggesting g and --create-group", err)
+	}
+	if got := committed(t, adm, "gg"); len(got) != 0 {
+		t.Fatalf("refused reset created group gg: %v", got)
+	}
+	req = groups.ResetRequest{Group: "fresh", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{2}}}, CreateGroup: true, Strategy: groups.Strategy{Kind: groups.ToLatest}}
 	p = reset(t, cl, req)
 	if p.Exists || len(p.Partitions) != 1 || !p.Partitions[0].Included {
 		t.Fatalf("plan for a new group: %+v", p)
@@ -299,7 +322,7 @@ func TestResetExecute(t *testing.T) {
 	if !errors.As(err, &tn) || !slices.Equal(tn.Topics, []string{"ghost"}) || !strings.Contains(err.Error(), `topic "ghost" does not exist`) {
 		t.Errorf("ghost topic: %v, want a *TopicNotFoundError naming ghost", err)
 	}
-	if got := committed(t, adm, "g"); got["orders"][0] != 5 {
+	if got := committed(t, adm, "g"); got["orders"][0] != 0 || len(got["orders"]) != 3 {
 		t.Errorf("after the refused reset, committed %v: changed", got)
 	}
 }

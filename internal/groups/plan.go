@@ -38,7 +38,7 @@ type PlanSummary struct {
 	// Unchanged partitions are already at their new offset.
 	Unchanged int `json:"unchanged" yaml:"unchanged"`
 	// Excluded partitions are shown but not committed: never committed
-	// (without --include-uncommitted), nothing to shift from, or an error.
+	// (--all-topics), nothing to shift from, or an error.
 	Excluded int `json:"excluded" yaml:"excluded"`
 }
 
@@ -70,9 +70,11 @@ type PlannedPartition struct {
 func (p *Plan) Executable() bool { return len(p.Members) == 0 && p.Summary.Reset > 0 }
 
 // BuildPlan computes a reset plan from an observation. It does no I/O. A
-// partition's asked offset is clamped to the log's bounds (noted); a
-// partition without a commit is shown but included only when
-// req.IncludeUncommitted; --shift-by and --to-current need a commit to
+// partition's asked offset is clamped to the log's bounds (noted). As
+// kafka-consumer-groups.sh --reset-offsets does, a named topic (or T:P)
+// positions every partition named, committed before or not; --all-topics
+// resets the partitions the group has offsets for (others of those topics
+// are shown, not included). --shift-by and --to-current need a commit to
 // start from; a partition with an observation error is excluded with it.
 func BuildPlan(req ResetRequest, obs *Observed) *Plan {
 	p := &Plan{
@@ -154,8 +156,8 @@ func planPartition(req ResetRequest, op ObservedPartition) PlannedPartition {
 	pp.New = new(target)
 	pp.LagAfter = new(op.End - target)
 	switch {
-	case !committed && !req.IncludeUncommitted:
-		notes = append(notes, "never committed: not included (add --include-uncommitted)")
+	case !committed && req.AllTopics:
+		notes = append(notes, "never committed: not included (--all-topics resets committed partitions; --topic "+op.Topic+" includes it)")
 	case committed && target == op.Committed:
 		notes = append(notes, "unchanged")
 	default:

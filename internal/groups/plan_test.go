@@ -36,61 +36,61 @@ func TestBuildPlan(t *testing.T) {
 	tests := []struct {
 		name      string
 		s         Strategy
-		uncommit  bool
+		allTopics bool  // else the topic is named (--topic t)
 		want      []row // p0..p3
 		reset     int
 		unchanged int
 		excluded  int
 	}{
-		{"earliest", Strategy{Kind: ToEarliest}, false, []row{
+		{"earliest, --all-topics", Strategy{Kind: ToEarliest}, true, []row{
 			{"10", "90", true, false, ""},
-			{"0", "20", false, false, "--include-uncommitted"},
+			{"0", "20", false, false, "--all-topics resets committed partitions; --topic t includes it"},
 			{"10", "20", true, false, ""},
 			{"nil", "nil", false, false, "cannot be read"},
 		}, 2, 0, 2},
-		{"earliest with uncommitted", Strategy{Kind: ToEarliest}, true, []row{
+		{"earliest, --topic t: every partition named", Strategy{Kind: ToEarliest}, false, []row{
 			{"10", "90", true, false, ""},
 			{"0", "20", true, false, "never committed: included"},
 			{"10", "20", true, false, ""},
 			{"nil", "nil", false, false, ""},
 		}, 3, 0, 1},
-		{"latest", Strategy{Kind: ToLatest}, false, []row{
+		{"latest", Strategy{Kind: ToLatest}, true, []row{
 			{"100", "0", true, false, ""},
 			{"20", "0", false, false, "not included"},
 			{"30", "0", true, false, ""},
 			{"nil", "nil", false, false, ""},
 		}, 2, 0, 2},
-		{"offset clamped both ways", Strategy{Kind: ToOffset, Offset: 25}, false, []row{
+		{"offset clamped both ways", Strategy{Kind: ToOffset, Offset: 25}, true, []row{
 			{"25", "75", true, false, ""},
 			{"20", "0", false, true, "clamped to the end (asked 25)"},
 			{"25", "5", true, false, ""},
 			{"nil", "nil", false, false, ""},
 		}, 2, 0, 2},
-		{"offset below start", Strategy{Kind: ToOffset, Offset: 3}, false, []row{
+		{"offset below start", Strategy{Kind: ToOffset, Offset: 3}, true, []row{
 			{"10", "90", true, true, "clamped to the log start (asked 3)"},
 			{"3", "17", false, false, ""},
 			{"10", "20", true, true, "clamped to the log start"},
 			{"nil", "nil", false, false, ""},
 		}, 2, 0, 2},
-		{"shift back", Strategy{Kind: ShiftBy, Offset: -45}, true, []row{
+		{"shift back", Strategy{Kind: ShiftBy, Offset: -45}, false, []row{
 			{"10", "90", true, true, "clamped to the log start (asked 5)"},
 			{"nil", "nil", false, false, "no committed offset to start from"},
 			{"10", "20", true, true, "asked -40"},
 			{"nil", "nil", false, false, ""},
 		}, 2, 0, 2},
-		{"shift forward", Strategy{Kind: ShiftBy, Offset: 10}, false, []row{
+		{"shift forward", Strategy{Kind: ShiftBy, Offset: 10}, true, []row{
 			{"60", "40", true, false, ""},
 			{"nil", "nil", false, false, ""},
 			{"15", "15", true, false, ""},
 			{"nil", "nil", false, false, ""},
 		}, 2, 0, 2},
-		{"current", Strategy{Kind: ToCurrent}, false, []row{
+		{"current", Strategy{Kind: ToCurrent}, true, []row{
 			{"50", "50", false, false, "unchanged"},
 			{"nil", "nil", false, false, ""},
 			{"10", "20", true, true, "clamped to the log start (asked 5)"},
 			{"nil", "nil", false, false, ""},
 		}, 1, 1, 2},
-		{"datetime", Strategy{Kind: ToDatetime, Time: at}, false, []row{
+		{"datetime", Strategy{Kind: ToDatetime, Time: at}, true, []row{
 			{"70", "30", true, false, ""},
 			{"20", "0", false, false, "no record at or after 2026-12-03T08:00:00Z: the end"},
 			{"12", "18", true, false, ""},
@@ -99,7 +99,7 @@ func TestBuildPlan(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := BuildPlan(ResetRequest{Group: "g", Strategy: tc.s, IncludeUncommitted: tc.uncommit}, obs)
+			p := BuildPlan(ResetRequest{Group: "g", Strategy: tc.s, AllTopics: tc.allTopics}, obs)
 			if len(p.Partitions) != 4 {
 				t.Fatalf("%d partitions, want 4", len(p.Partitions))
 			}

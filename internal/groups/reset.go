@@ -85,10 +85,13 @@ type ResetRequest struct {
 	Group string
 	// Topics are the --topic selections; AllTopics means every topic the
 	// group has committed offsets for.
-	Topics             []Selection
-	AllTopics          bool
-	Strategy           Strategy
-	IncludeUncommitted bool
+	Topics    []Selection
+	AllTopics bool
+	Strategy  Strategy
+	// CreateGroup allows a reset of named topics to create the offsets of
+	// a group that does not exist (--create-group); without it an unknown
+	// group is a *NotFoundError, as in describe, delete and lag.
+	CreateGroup bool
 }
 
 // Observed is what Observe read for a reset: the group and, for each
@@ -124,9 +127,9 @@ type ObservedPartition struct {
 // Metadata request for the selected topics, then one round of ListOffsets
 // — log start, end and (for --to-datetime, --by-duration) the offset at a
 // time, sent concurrently, one request each per partition leader. A group
-// that does not exist is observed as one without commits (a reset of named
-// topics can seed it with --include-uncommitted); with AllTopics it is a
-// *NotFoundError. It returns a *TopicNotFoundError when a --topic does not
+// that does not exist is a *NotFoundError (naming the closest existing
+// group), unless req.CreateGroup and topics are named: then it is observed
+// as one without commits, which the reset creates. It returns a *TopicNotFoundError when a --topic does not
 // exist, a *PartitionRangeError when a selected partition does not (joined,
 // one per partition, when several do not), and an error when the group or
 // the topics cannot be read at all; per-partition listing errors are kept
@@ -150,10 +153,16 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		obs.commits = d.Committed
 	}
 	if !obs.Exists {
-		if req.AllTopics {
-			// --all-topics of a group without commits names nothing:
-			// most likely a mistyped group.
-			return nil, &NotFoundError{Groups: []string{req.Group}}
+		// Most likely a mistyped group; --all-topics of a group without
+		// commits names nothing, even with --create-group.
+		if req.AllTopics || !req.CreateGroup {
+			if nf == nil {
+				nf = &NotFoundError{Groups: []string{req.Group}}
+			}
+			if !req.AllTopics {
+				nf.Hint = "to create its offsets on purpose, add --create-group"
+			}
+			return nil, nf
 		}
 		obs.State = "Dead"
 	}

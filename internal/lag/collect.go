@@ -24,6 +24,9 @@ type Options struct {
 	NoTimeLag bool
 	// Now is the clock time lags are measured against (time.Now if nil).
 	Now func() time.Time
+	// Exclude leaves out the groups whose names match one of these globs
+	// (path.Match: *, ?, [a-z]).
+	Exclude []string
 }
 
 // Collect observes the consumer groups once. The requests are batched: one
@@ -54,9 +57,12 @@ func Collect(ctx context.Context, cl *kgo.Client, o Options) (*Snapshot, error) 
 // Total returns one group's total lag on the given topics (every topic it
 // consumes when none are given): 0 once it has consumed everything. It
 // returns an error when the group does not exist, cannot be read, or a
-// partition's lag is unknown (a deleted topic, an offline partition).
+// partition's lag is unknown (a deleted topic, an offline partition). Its
+// lag is `kctl lag`'s: transaction markers and aborted records between the
+// commit and the end are not lag (so it reads the record at each lagging
+// committed offset, as Collect does).
 func Total(ctx context.Context, cl *kgo.Client, group string, topics ...string) (int64, error) {
-	s, err := Collect(ctx, cl, Options{Groups: []string{group}, Topics: topics, NoTimeLag: true})
+	s, err := Collect(ctx, cl, Options{Groups: []string{group}, Topics: topics})
 	if err != nil {
 		return 0, err
 	}
@@ -129,7 +135,7 @@ func (c *collector) collect(ctx context.Context) (*Snapshot, error) {
 	}
 	s := c.snapshot(groups, order, times)
 	if len(missing) > 0 {
-		return s, &NotFoundError{Groups: missing}
+		return s, c.notFound(ctx, missing)
 	}
 	return s, nil
 }

@@ -328,6 +328,52 @@ func TestThresholds(t *testing.T) {
 	}
 }
 
+// kctl's own groups (dlt replay progress: by name, or by the metadata of
+// their commits) are labelled and not checked unless asked; --exclude
+// leaves groups out.
+func TestKctlGroupsAndExclude(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "t", 1, nil)
+	produce(t, producer(t, c), "t", 40, to(0), nil)
+	commit(t, adm, "kctl-dlt-replay", map[string]map[int32]int64{"t": {0: 5}})
+	os := kadm.Offsets{}
+	os.Add(kadm.Offset{Topic: "t", Partition: 0, At: 5, LeaderEpoch: -1, Metadata: lag.ReplayMarker + " progress"})
+	if err := adm.CommitAllOffsets(ctxT(t), "my-replay", os); err != nil {
+		t.Fatal(err)
+	}
+	commit(t, adm, "app", map[string]map[int32]int64{"t": {0: 5}})
+	commit(t, adm, "test-1", map[string]map[int32]int64{"t": {0: 5}})
+
+	cl := devclustertest.Client(t, c)
+	s := collect(t, cl, lag.Options{})
+	for name, want := range map[string]string{"kctl-dlt-replay": lag.KctlReplayProgress, "my-replay": lag.KctlReplayProgress, "app": "", "test-1": ""} {
+		if g := group(t, s, name); g.Kctl != want {
+			t.Errorf("group %s labelled %q, want %q", name, g.Kctl, want)
+		}
+	}
+	maxLag := int64(10)
+	if got := s.Check(lag.Thresholds{MaxLag: &maxLag}); strings.Join(got, ",") != "app,test-1" {
+		t.Errorf("offending %v, want [app test-1]: kctl's groups are not alerted on", got)
+	}
+	if got := s.Check(lag.Thresholds{MaxLag: &maxLag, IncludeKctl: true}); len(got) != 4 {
+		t.Errorf("with IncludeKctl: offending %v, want all 4", got)
+	}
+	var buf bytes.Buffer
+	if err := s.WriteText(&buf, ui.Styles{}); err != nil || !strings.Contains(buf.String(), "Group my-replay  (kctl dlt replay progress, Empty") {
+		t.Errorf("text (%v) does not label my-replay:\n%s", err, buf.String())
+	}
+
+	s = collect(t, cl, lag.Options{Exclude: []string{"test-*", "kctl-*"}})
+	var names []string
+	for _, g := range s.Groups {
+		names = append(names, g.Group)
+	}
+	if strings.Join(names, ",") != "app,my-replay" {
+		t.Errorf("--exclude 'test-*' 'kctl-*': groups %v, want [app my-replay]", names)
+	}
+}
+
 // Status from real samples: a consumer that keeps up (OK), falls behind while
 // consuming (WARN), stops committing while alive (STALL), leaves (STOP), and
 // a new member that catches up (OK again).
@@ -426,6 +472,10 @@ func TestTransactionsAndClamp(t *testing.T) {
 	p = partition(t, group(t, collect(t, cl, lag.Options{Groups: []string{"txg"}}), "txg"), "tx", 0)
 	if lagOf(t, p) != 0 || !p.MarkersOnly || p.End != 10 {
 		t.Fatalf("after an aborted transaction: %+v, want end 10, lag 0, markers only", p)
+	}
+	// Total (kctl smoke's lag step) uses the same definition.
+	if n, err := lag.Total(ctx, cl, "txg", "tx"); n != 0 || err != nil {
+		t.Fatalf("Total after the aborted transaction: %d, %v; want 0 as kctl lag says", n, err)
 	}
 
 	// An open transaction: its records are past the last stable offset.

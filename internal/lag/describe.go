@@ -96,7 +96,7 @@ func Describe(ctx context.Context, cl *kgo.Client, groups []string) ([]Descripti
 		out = append(out, d)
 	}
 	if len(missing) > 0 {
-		return out, c.warn, &NotFoundError{Groups: missing}
+		return out, c.warn, c.notFound(ctx, missing)
 	}
 	return out, c.warn, nil
 }

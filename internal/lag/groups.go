@@ -53,12 +53,15 @@ func (c *collector) groupsToObserve(ctx context.Context) (map[string]*groupInfo,
 			return nil, nil, err
 		}
 		for _, g := range listed {
+			if excluded(g.name, c.o.Exclude) {
+				continue
+			}
 			groups[g.name] = g
 			order = append(order, g.name)
 		}
 	} else {
 		for _, n := range c.o.Groups {
-			if _, dup := groups[n]; dup {
+			if _, dup := groups[n]; dup || excluded(n, c.o.Exclude) {
 				continue
 			}
 			groups[n] = &groupInfo{name: n}

@@ -47,7 +47,11 @@ type Group struct {
 	Status *Evaluation `json:"status,omitempty" yaml:"status,omitempty"`
 	// Breaches are the partitions over a threshold (Check).
 	Breaches []Breach `json:"breaches,omitempty" yaml:"breaches,omitempty"`
-	Error    string   `json:"error,omitempty" yaml:"error,omitempty"`
+	// Kctl labels kctl's own groups: "dlt-replay-progress" for a kctl dlt
+	// replay progress group (its lag is the dead letters it filtered out).
+	// Thresholds skip them unless Thresholds.IncludeKctl.
+	Kctl  string `json:"kctl,omitempty" yaml:"kctl,omitempty"`
+	Error string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // Member is a live member of a group.
@@ -151,7 +155,11 @@ func (g Group) Live() bool { return len(g.Members) > 0 }
 
 // NotFoundError names consumer groups that do not exist, as
 // kafka-consumer-groups.sh reports "Consumer group 'x' does not exist.".
-type NotFoundError struct{ Groups []string }
+type NotFoundError struct {
+	Groups []string
+	// Closest maps a missing group to the closest existing group name.
+	Closest map[string]string
+}
 
 func (e *NotFoundError) Error() string {
 	q := make([]string, len(e.Groups))
@@ -162,7 +170,7 @@ func (e *NotFoundError) Error() string {
 	if len(q) > 1 {
 		word = "consumer groups"
 	}
-	return fmt.Sprintf("%s %s not found: 'kctl lag' with no group lists every group", word, strings.Join(q, ", "))
+	return fmt.Sprintf("%s %s not found%s: 'kctl lag' with no group lists every group", word, strings.Join(q, ", "), Suggestion(e.Groups, e.Closest))
 }
 
 // finish computes the totals and sorts a group.

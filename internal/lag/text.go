@@ -41,6 +41,9 @@ func (g Group) describeLine() string {
 		state = "state unknown"
 	}
 	parts := []string{state}
+	if g.Kctl == KctlReplayProgress {
+		parts = []string{"kctl dlt replay progress", state}
+	}
 	if g.Type == "consumer" {
 		parts = append(parts, "KIP-848 consumer protocol")
 	}

@@ -12,6 +12,8 @@ import (
 type Thresholds struct {
 	MaxLag     *int64         // a partition's lag above this breaches
 	MaxTimeLag *time.Duration // a partition's time lag above this breaches
+	// IncludeKctl checks kctl's own groups (Group.Kctl) too.
+	IncludeKctl bool
 }
 
 // Any reports whether a threshold is set.
@@ -28,12 +30,16 @@ type Breach struct {
 
 // Check sets each group's Breaches (partitions whose lag is above MaxLag or
 // whose time lag is above MaxTimeLag; unknown lags never breach) and
-// returns the names of the groups with any, in order.
+// returns the names of the groups with any, in order. kctl's own groups
+// (Group.Kctl) are not checked unless t.IncludeKctl.
 func (s *Snapshot) Check(t Thresholds) []string {
 	var offending []string
 	for i := range s.Groups {
 		g := &s.Groups[i]
 		g.Breaches = nil
+		if g.Kctl != "" && !t.IncludeKctl {
+			continue
+		}
 		for _, tv := range g.Topics {
 			for _, p := range tv.Partitions {
 				if p.Lag == nil {

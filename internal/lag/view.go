@@ -47,6 +47,9 @@ func (c *collector) snapshot(groups map[string]*groupInfo, order []string, times
 			}
 		}
 		g.view.finish()
+		if IsReplayProgress(n, g.commits) {
+			g.view.Kctl = KctlReplayProgress
+		}
 		s.Groups = append(s.Groups, g.view)
 	}
 	s.Warnings = c.warn

@@ -451,9 +451,14 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 				if o.Exit && ps != nil && r.Offset >= ps.end {
 					break
 				}
+				// A control record (a transaction's commit or abort
+				// marker) is marked too: the group commits the
+				// consumer's position past it, as librdkafka and the
+				// Java consumer do, not the last data record's offset
+				// + 1 (a permanent lag of 1 to other tools).
+				last = r
 				if !r.Attrs.IsControl() {
 					buf = enc.Append(buf, r)
-					last = r
 					n++
 					if len(buf) >= 192<<10 {
 						if err := write(); err != nil {

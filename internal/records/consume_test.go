@@ -233,6 +233,32 @@ func TestConsumeTransactions(t *testing.T) {
 	if err != nil || len(lines) != 12 || !strings.Contains(strings.Join(lines, ","), "txn-false") {
 		t.Fatalf("read_uncommitted: %q, %v", lines, err)
 	}
+
+	// With a group, the commit is the consumer's position: past the last
+	// commit marker (offset 13), the end, as librdkafka commits; not the
+	// last record's offset + 1 (13, a permanent lag of 1 to other tools).
+	lines, _, err = fx.consume(t, ConsumeOptions{Topics: []string{"t"}, Group: "txg", From: From{Kind: FromStored}, Exit: true})
+	if err != nil || len(lines) != 31 {
+		t.Fatalf("group: %d lines, %v", len(lines), err)
+	}
+	offs, err := fx.adm.FetchOffsets(ctx, "txg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := fx.adm.ListEndOffsets(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 3; p++ {
+		o, _ := offs.Lookup("t", p)
+		e, _ := ends.Lookup("t", p)
+		if o.Err != nil || e.Err != nil || o.At != e.Offset {
+			t.Errorf("partition %d: committed %d (%v), end %d (%v): want the end", p, o.At, o.Err, e.Offset, e.Err)
+		}
+	}
+	if o, _ := offs.Lookup("t", 0); o.At != 14 {
+		t.Errorf("partition 0 committed %d, want 14 (past the commit marker at 13)", o.At)
+	}
 }
 
 // With a group: joins, commits what it printed, and a second run starts
