@@ -568,11 +568,19 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
-	if p.IsRefused() {
-		if err := finish(); err != nil {
-			return err
+	// The one gate: what the flags allow, and the rebalance markers.
+	allow := provision.AllowancesFor(o.Diff)
+	allow.Risky, allow.DryRun = o.AllowRisky, o.DryRun
+	markers := markerStore(f)
+	d := provision.Gate(p, allow, markers)
+	var ge *provision.GateError
+	// Risky changes alone may be allowed by a "yes" to a prompt naming them.
+	ask := errors.As(d.Err(), &ge) && ge.Only(provision.RefusalRisky) && !o.Yes && f.IsTerminal(f.IO.In)
+	if err := d.Err(); err != nil && !ask {
+		if ferr := finish(); ferr != nil {
+			return ferr
 		}
-		return refusedError(p, format, "nothing was applied")
+		return gateError(err, p, format)
 	}
 	if !p.HasChanges() {
 		return finish()
@@ -585,23 +593,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
-	marker := rebalanceStatePath(f, p.ClusterID)
-	if p.HasReassignments() {
-		if err := refuseOverMarker(marker, p.ClusterID, "changing a replicationFactor"); err != nil {
-			if ferr := finish(); ferr != nil {
-				return ferr
-			}
-			return err
-		}
-	}
-	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
-	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
-		if err := finish(); err != nil {
-			return err
-		}
-		return riskyError(p, format)
-	}
-	if risky {
+	if ask {
 		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
 	}
 	if !o.Yes && !o.DryRun {
@@ -616,15 +608,21 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return errors.New("apply cancelled: nothing was changed")
 		}
 	}
+	if ask { // "yes" answered for the risks named above
+		allow.Risky = true
+		if d = provision.Gate(p, allow, markers); d.Err() != nil {
+			return gateError(d.Err(), p, format)
+		}
+	}
 	if text {
 		fmt.Fprintln(f.IO.Out)
 	}
 	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
 	if throttled {
-		exec = throttledReassignment(f, c, p, o, marker)
+		exec = throttledReassignment(f, c, d, o, markers)
 	}
-	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
+	res, applyErr := provision.Apply(ctx, c.Client, d, provision.ApplyOptions{
 		DryRun:            o.DryRun,
 		BrokerTimeout:     f.Global.Timeout,
 		LeaderWait:        max(f.Global.Timeout, provision.DefaultLeaderWait),
@@ -643,41 +641,46 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := exec.Save(exec.State); err != nil {
 			return err
 		}
-		return executeRebalance(ctx, f, exec, marker, format, "Replication-factor change", !text)
+		return executeRebalance(ctx, f, exec, markers, format, "Replication-factor change", !text)
 	}
 	return applyErr
 }
 
 // throttledReassignment prepares `apply --throttle` (or --max-moves): the
-// replication-factor changes become a recorded rebalance (the marker at
-// path), carried out after the rest of the plan by the rebalance executor,
-// batched and throttled. The caller has checked that no rebalance is
-// recorded (refuseOverMarker).
-func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions, path string) *provision.Executor {
+// replication-factor changes of the plan d allows become a recorded
+// rebalance (the marker in m), carried out after the rest of the plan by
+// the rebalance executor, batched and throttled. The gate has checked that
+// no rebalance is recorded.
+func throttledReassignment(f *Factory, c *Clients, d provision.Decision, o *ApplyOptions, m *provision.Markers) *provision.Executor {
 	var rate int64
 	if o.Throttle != "" {
 		rate, _ = provision.ParseRate(o.Throttle)
 	}
 	return &provision.Executor{
 		Client:   c.Client,
-		State:    p.ReassignmentState(rate, o.MaxMoves, time.Now()),
-		Save:     func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
+		State:    d.ReassignmentState(rate, o.MaxMoves, f.Now()),
+		Save:     m.Save,
 		Interval: max(o.Interval, 10*time.Millisecond),
 		Timeout:  f.Global.Timeout,
 	}
 }
 
-// refuseOverMarker returns an error when a rebalance (or a throttled
-// replication-factor change) is recorded at path: it names the marker,
-// how far it got and the ways out; doing is what is refused ("changing a
-// replicationFactor"). An unreadable marker is an error too.
-func refuseOverMarker(path, clusterID, doing string) error {
-	st, err := loadRebalanceState(path)
-	if err != nil || st == nil {
-		return err
+// gateError is the error of a plan the gate refused: the plan's own
+// refusals (refusedError), a rebalance in progress (its *MarkerError),
+// risky changes (riskyError), or the *GateError naming each refusal and
+// the flag that allows it.
+func gateError(err error, p *provision.Plan, format ui.Format) error {
+	var ge *provision.GateError
+	var me *provision.MarkerError
+	switch {
+	case p.IsRefused():
+		return refusedError(p, format, "nothing was applied")
+	case errors.As(err, &me):
+		return me
+	case errors.As(err, &ge) && ge.Only(provision.RefusalRisky):
+		return riskyError(p, format)
 	}
-	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
-		st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path, doing)
+	return err
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.
