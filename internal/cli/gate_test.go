@@ -19,9 +19,9 @@ import (
 // without the allowance.
 func TestEveryEntryPointIsGated(t *testing.T) {
 	want := map[string]string{
-		// apply (and a saved plan): TestApplyRiskyPrompt, testscripts provision and gate
+		// apply (and a saved plan): TestApplyRiskyChanges, testscripts provision, gate and saved_plan
 		"internal/cli/provision.go": "provision.Apply provision.Executor",
-		// rebalance --execute/--cancel: TestRebalance*, provision's TestGateMarkers
+		// rebalance --execute/--cancel: TestRebalance*, rf_guard_test.go, provision's TestGateMarkers
 		"internal/cli/rebalance.go": "provision.Executor",
 		// reassignments --cancel (undoes a recorded rebalance; starts nothing)
 		"internal/cli/reassignments.go": "provision.Executor",
