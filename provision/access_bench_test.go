@@ -52,7 +52,7 @@ func BenchmarkAccessApply1000(b *testing.B) {
 			b.Fatalf("plan creates %d, want 7000", p.Summary.Create)
 		}
 		k.reset()
-		if _, err := Apply(ctx(b), cl, p, ApplyOptions{Getenv: env}); err != nil {
+		if _, err := Apply(ctx(b), cl, gated(p), ApplyOptions{Getenv: env}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()

@@ -118,7 +118,7 @@ func TestAccessApplyIsEnforced(t *testing.T) {
 		t.Errorf("summary %+v", p.Summary)
 	}
 	k := countRequests(c)
-	res, err := Apply(ctx(t), admin, p, ApplyOptions{Getenv: getenv(accessEnv)})
+	res, err := Apply(ctx(t), admin, gated(p), ApplyOptions{Getenv: getenv(accessEnv)})
 	if err != nil {
 		t.Fatalf("apply: %v (%+v)", err, res)
 	}
@@ -184,7 +184,7 @@ func TestAccessPrune(t *testing.T) {
 	c := aclCluster(t)
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
-	if _, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
 		t.Fatal(err)
 	}
 	// ACLs of a principal the file does not manage are never touched.
@@ -225,7 +225,7 @@ func TestAccessPrune(t *testing.T) {
 		t.Fatalf("prune plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	k := countRequests(c)
-	if _, err := Apply(ctx(t), admin, p, ApplyOptions{}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(p), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if k.get(kmsg.DeleteACLs) != 1 || k.get(kmsg.AlterUserSCRAMCredentials) != 1 || k.get(kmsg.AlterClientQuotas) != 1 {
@@ -276,7 +276,7 @@ func TestAccessSelfDenyRefused(t *testing.T) {
 	if !p.IsRefused() || len(p.Access) != 1 || !strings.Contains(p.Access[0].Reasons[0], "would take from User:admin, the principal kctl connects as, a right it needs") {
 		t.Fatalf("plan %v %+v", accessLines(p), p.Access)
 	}
-	if _, err := Apply(context.Background(), nil, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
+	if _, err := Apply(context.Background(), nil, gated(p), ApplyOptions{}); !errors.Is(err, ErrRefused) {
 		t.Errorf("apply of a refused plan: %v", err)
 	}
 }
@@ -288,7 +288,7 @@ func TestAccessPartialFailure(t *testing.T) {
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
 	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.CreateACLs}, Resource: "email-service"})
-	res, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)})
+	res, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)})
 	var ae *ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) != 1 || ae.Failed[0].Name != "User:email-service allow read on group email-service" {
 		t.Fatalf("err = %v", err)
@@ -313,7 +313,7 @@ func TestAccessPasswordMissing(t *testing.T) {
 	f := parse(t, accessFile)
 	p := planFor(t, admin, f, Options{})
 	k := countRequests(c)
-	_, err := Apply(ctx(t), admin, p, ApplyOptions{Getenv: getenv(map[string]string{"USERS_PW": "x"})})
+	_, err := Apply(ctx(t), admin, gated(p), ApplyOptions{Getenv: getenv(map[string]string{"USERS_PW": "x"})})
 	var pe *PasswordError
 	if !errors.As(err, &pe) || len(pe.Errs) != 2 || !strings.Contains(err.Error(), "environment variable EMAIL_PW is not set") || !strings.HasSuffix(err.Error(), "nothing was applied") {
 		t.Fatalf("err = %v", err)
@@ -331,7 +331,7 @@ func TestAccessRotatePasswords(t *testing.T) {
 	c := aclCluster(t)
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
-	if _, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
 		t.Fatal(err)
 	}
 	p := planFor(t, admin, f, Options{RotatePasswords: true})
@@ -339,7 +339,7 @@ func TestAccessRotatePasswords(t *testing.T) {
 		t.Fatalf("rotate plan %v", accessLines(p))
 	}
 	env := map[string]string{"USERS_PW": "new-users-pw", "EMAIL_PW": "new-email-pw", "STRANGER_PW": "s"}
-	if _, err := Apply(ctx(t), admin, p, ApplyOptions{Getenv: getenv(env)}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(p), ApplyOptions{Getenv: getenv(env)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := topicAuthErr(t, saslClient(t, c, "users-service", "new-users-pw"), "user.signed-up"); err != nil {
@@ -425,7 +425,7 @@ func TestAccessDryRun(t *testing.T) {
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
 	p := planFor(t, admin, f, Options{})
-	res, err := Apply(ctx(t), admin, p, ApplyOptions{DryRun: true, Getenv: getenv(nil)})
+	res, err := Apply(ctx(t), admin, gated(p), ApplyOptions{DryRun: true, Getenv: getenv(nil)})
 	if err != nil {
 		t.Fatalf("dry run: %v", err)
 	}
@@ -452,7 +452,7 @@ func TestAccessExportRoundTrip(t *testing.T) {
 	c := aclCluster(t)
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
-	if _, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := ObserveAccess(ctx(t), admin, ReadAll)

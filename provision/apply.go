@@ -154,14 +154,24 @@ var ErrRefused = errors.New("the plan has refused changes: nothing was applied")
 // credentials it sets are read first, and a *PasswordError (nothing sent)
 // names each one that cannot be read.
 //
-// It returns ErrRefused (sending nothing) for a refused plan, and an
-// *ApplyError naming each failed change when any fails; the Result holds
-// every item either way.
-func Apply(ctx context.Context, cl kmsg.Requestor, plan *Plan, opts ApplyOptions) (Result, error) {
+// It carries out only the plan of a Decision of Gate that allows it:
+// it returns ErrRefused (sending nothing) for a refused plan, the
+// decision's *GateError when the gate refused it, ErrNotGated for a plan
+// changed since the decision (or one allowed for a dry run only, applied
+// for real), and an *ApplyError naming each failed change when any fails;
+// the Result holds every item either way.
+func Apply(ctx context.Context, cl kmsg.Requestor, d Decision, opts ApplyOptions) (Result, error) {
 	opts = opts.withDefaults()
 	res := Result{DryRun: opts.DryRun, Items: []ItemResult{}, Requests: map[string]int{}}
+	plan := d.Plan()
+	if plan == nil {
+		return res, ErrNotGated
+	}
 	if plan.IsRefused() {
 		return res, ErrRefused
+	}
+	if err := d.check(plan, opts.DryRun); err != nil {
+		return res, err
 	}
 	var passwords map[string]string
 	if !opts.DryRun {

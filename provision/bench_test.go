@@ -57,7 +57,7 @@ func benchApply(b *testing.B, cl *kgo.Client, data []byte, aopts ApplyOptions) *
 		b.Fatal(err)
 	}
 	p := Diff(f, st, Options{})
-	if _, err := Apply(context.Background(), cl, p, aopts); err != nil {
+	if _, err := Apply(context.Background(), cl, gated(p), aopts); err != nil {
 		b.Fatal(err)
 	}
 	return p

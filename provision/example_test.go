@@ -11,7 +11,8 @@ import (
 )
 
 // The flow `kctl apply --yes` (and `kctl smoke`) runs: load and check the
-// file, observe the cluster, diff, and apply a plan that refuses nothing.
+// file, observe the cluster, diff, pass the plan through the gate (the
+// operator's allowances and the rebalance markers), and apply what it allows.
 func Example() {
 	cl, err := kgo.NewClient(kgo.SeedBrokers("localhost:9092"))
 	if err != nil {
@@ -32,10 +33,11 @@ func Example() {
 		panic(err)
 	}
 	plan := provision.Diff(file, state, provision.Options{})
-	if plan.IsRefused() {
-		panic("refused: see plan.Changes[i].Reasons")
+	decision := provision.Gate(plan, provision.Allowances{}, &provision.Markers{Dir: "/var/lib/kctl/rebalance"})
+	if err := decision.Err(); err != nil {
+		panic(err) // *provision.GateError: each refusal with the flag that allows it
 	}
-	res, err := provision.Apply(ctx, cl, plan, provision.ApplyOptions{})
+	res, err := provision.Apply(ctx, cl, decision, provision.ApplyOptions{})
 	var failed *provision.ApplyError
 	if errors.As(err, &failed) {
 		fmt.Println(len(failed.Failed), "changes failed")

@@ -47,6 +47,9 @@ type RebalanceState struct {
 	// says they were sent.
 	Throttles   []SavedConfig `json:"throttles"`
 	ThrottleSet bool          `json:"throttleSet"`
+	// gated: made by a Decision of Gate, or loaded from the marker
+	// store (gated when it was recorded); Executor.Run runs no other.
+	gated bool
 }
 
 // StateMove is one move and how far it got.
@@ -65,7 +68,8 @@ type SavedConfig struct {
 	Old    *string `json:"old"`
 }
 
-// NewRebalanceState returns the state of a plan about to be executed.
+// NewRebalanceState returns the state of a plan about to be executed. An
+// Executor runs it only when it comes from Decision.RebalanceState.
 func NewRebalanceState(p *RebalancePlan, maxMoves int, now time.Time) *RebalanceState {
 	st := &RebalanceState{ClusterID: p.ClusterID, Started: now.UTC(), Goal: p.Goal, Throttle: p.Throttle, MaxMoves: maxMoves, Throttles: []SavedConfig{}}
 	for _, m := range p.Moves {
@@ -74,10 +78,10 @@ func NewRebalanceState(p *RebalancePlan, maxMoves int, now time.Time) *Rebalance
 	return st
 }
 
-// ReassignmentState returns the state that carries out the replica lists
+// reassignmentState returns the state that carries out the replica lists
 // of a plan's replication-factor changes with a throttle of rate bytes/s
-// (its goal names the topics).
-func (p *Plan) ReassignmentState(rate int64, maxMoves int, now time.Time) *RebalanceState {
+// (its goal names the topics); Decision.ReassignmentState gates it.
+func (p *Plan) reassignmentState(rate int64, maxMoves int, now time.Time) *RebalanceState {
 	rp := &RebalancePlan{ClusterID: p.ClusterID, Throttle: rate}
 	for _, c := range p.Changes {
 		if c.Action != Update || len(c.Reassignments) == 0 {
@@ -145,8 +149,15 @@ var ErrMovesFailed = errors.New("some moves failed")
 // leaders. On ctx's end it returns ctx's error with the moves left running
 // and the state saved, so Run can resume them. It returns ErrMovesFailed
 // (wrapped, naming them) when Kafka refused moves; the others carry on.
+//
+// It runs only a state from a Decision of Gate (Decision.RebalanceState,
+// Decision.ReassignmentState) or from the marker store (Markers.Load): any
+// other returns ErrNotGated, changing nothing.
 func (e *Executor) Run(ctx context.Context) error {
 	st := e.State
+	if st == nil || !st.gated {
+		return ErrNotGated
+	}
 	if e.Timeout <= 0 {
 		e.Timeout = 30 * time.Second
 	}

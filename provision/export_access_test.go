@@ -58,7 +58,7 @@ func TestExportAccessRoundTrip(t *testing.T) {
 	c := aclCluster(t)
 	admin := saslClient(t, c, "admin", "admin-pw")
 	f := parse(t, accessFile)
-	if _, err := Apply(ctx(t), admin, planFor(t, admin, f, Options{}), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
+	if _, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
 		t.Fatal(err)
 	}
 	// Another tool's: a long-form ACL of a principal without a user, a

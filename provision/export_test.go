@@ -143,7 +143,7 @@ topics:
 	// cluster exports the same file (less the config kctl refuses).
 	dst := newCluster(t)
 	dcl := client(t, dst)
-	if _, err := Apply(ctx(t), dcl, planFor(t, dcl, f, Options{}), ApplyOptions{}); err != nil {
+	if _, err := Apply(ctx(t), dcl, gated(planFor(t, dcl, f, Options{})), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, again := exportOf(t, dcl, ExportOptions{ManagedPrefixes: []string{"orders"}})

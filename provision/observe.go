@@ -99,6 +99,13 @@ type Config struct {
 // file has access sections it also reads the cluster's ACLs, SCRAM users
 // and quotas (ObserveAccess, one request each), and returns its error.
 func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*State, error) {
+	return ObserveScope(ctx, cl, ScopeOf(file, Options{}))
+}
+
+// ObserveScope is Observe for what a plan depends on (ScopeOf): a saved
+// plan re-observes its scope, without the topics file, to check that the
+// cluster still matches.
+func ObserveScope(ctx context.Context, cl kmsg.Requestor, scope Scope) (*State, error) {
 	meta := kmsg.NewPtrMetadataRequest()
 	meta.Topics = nil // every topic
 	mresp, err := meta.RequestWith(ctx, cl)
@@ -141,8 +148,8 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 		}
 	}
 
-	if file.HasAccess() {
-		acc, err := ObserveAccess(ctx, cl, AccessParts(file))
+	if scope.Access {
+		acc, err := ObserveAccess(ctx, cl, scope.AccessParts)
 		if err != nil {
 			return nil, err
 		}
@@ -150,9 +157,9 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 	}
 
 	var names []string
-	for _, t := range file.Topics {
-		if ts, ok := st.Topics[t.Name]; ok && ts.Err == "" {
-			names = append(names, t.Name)
+	for _, t := range scope.Topics {
+		if ts, ok := st.Topics[t]; ok && ts.Err == "" {
+			names = append(names, t)
 		}
 	}
 	if len(names) == 0 {

@@ -165,7 +165,7 @@ func TestApplyCreatesAndReapplyPlansNothing(t *testing.T) {
 	if p.Summary != (Summary{Create: 2}) {
 		t.Fatalf("summary = %+v", p.Summary)
 	}
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +227,7 @@ topics:
 		t.Fatalf("plan:\n got %q\nwant %q", got, want)
 	}
 	reqs.reset()
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestUnmanagedConfigs(t *testing.T) {
 	if len(p.Changes) != 0 || len(p.Unmanaged) != 1 || p.Unmanaged[0].Name != "segment.ms" || *p.Unmanaged[0].Value != "60000" {
 		t.Fatalf("plan %v unmanaged %+v", describe(p), p.Unmanaged)
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); err != nil {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if v, src := topicConfig(t, adm, "user.a", "segment.ms"); v != "60000" || src != SourceTopic {
@@ -272,7 +272,7 @@ func TestUnmanagedConfigs(t *testing.T) {
 	if got := describe(p); len(got) != 1 || got[0] != "update user.a delete:segment.ms:60000(topic)→604800000" {
 		t.Fatalf("plan %q", got)
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); err != nil {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, src := topicConfig(t, adm, "user.a", "segment.ms"); src == SourceTopic {
@@ -296,7 +296,7 @@ func TestRefusedPlanChangesNothing(t *testing.T) {
 	if p.Summary != (Summary{Create: 1, Refused: 1}) {
 		t.Fatalf("summary %+v", p.Summary)
 	}
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	if !errors.Is(err, ErrRefused) || len(res.Items) != 0 {
 		t.Fatalf("Apply = %+v, %v; want ErrRefused and nothing done", res, err)
 	}
@@ -329,7 +329,7 @@ func TestPruneGuards(t *testing.T) {
 	if p.Summary != (Summary{Refused: 2}) {
 		t.Fatalf("summary %+v: %v", p.Summary, describe(p))
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("err = %v", err)
 	}
 	// Internal topics under a managed prefix are refused too.
@@ -342,7 +342,7 @@ func TestPruneGuards(t *testing.T) {
 	if got := describe(p); fmt.Sprint(got) != "[delete user.old delete user.older]" {
 		t.Fatalf("plan %q", got)
 	}
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	if err != nil || res.Count(Delete) != 2 {
 		t.Fatalf("apply %+v %v", res, err)
 	}
@@ -364,7 +364,7 @@ func TestClusterIDMismatch(t *testing.T) {
 	if len(p.Changes) != 1 || p.Changes[0].Action != Refused || !strings.Contains(p.Changes[0].Reasons[0], `"prod-1"`) || !strings.Contains(p.Changes[0].Reasons[0], `"staging-7"`) {
 		t.Fatalf("plan %+v", p.Changes)
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("err = %v", err)
 	}
 	if has(t, cl, "user.a") {
@@ -384,7 +384,7 @@ func TestPartialFailure(t *testing.T) {
 	c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.CreateTopics}, Topic: "user.b"})
 	f := parse(t, "topics:\n  - {name: user.a, partitions: 1, replicationFactor: 3}\n  - {name: user.b, partitions: 1, replicationFactor: 3}\n  - {name: user.c, partitions: 2, replicationFactor: 3}\n")
 	p := planFor(t, cl, f, Options{})
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	var ae *ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) != 1 || ae.Failed[0].Topic != "user.b" {
 		t.Fatalf("err = %v", err)
@@ -414,7 +414,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	reqs := countRequests(c)
 	f := parse(t, "managedPrefixes: [user.]\ntopics:\n  - {name: user.a, partitions: 4, replicationFactor: 3, config: {retention.ms: 1h}}\n  - {name: user.new, partitions: 1, replicationFactor: 3}\n")
 	p := planFor(t, cl, f, Options{Prune: true, MaxDeletes: 1})
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestObserveRequestsConstant(t *testing.T) {
 		fmt.Fprintf(&src, "  - {name: t%03d, partitions: 2, replicationFactor: 3, config: {min.insync.replicas: 2}}\n", i)
 	}
 	f := parse(t, src.String())
-	if _, err := Apply(ctx(t), cl, planFor(t, cl, f, Options{}), ApplyOptions{}); err != nil {
+	if _, err := Apply(ctx(t), cl, gated(planFor(t, cl, f, Options{})), ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	reqs := countRequests(c)

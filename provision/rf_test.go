@@ -85,7 +85,7 @@ func TestApplyReplicationFactor(t *testing.T) {
 		}
 		want = append(want, m.Topic+"/"+string(rune('0'+m.Partition))+"→"+ReplicaList(m.To))
 	}
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestApplyReplicationFactor(t *testing.T) {
 
 	// A dry run sends no reassignment and says it was not checked.
 	rec.reqs = nil
-	res, err = Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	res, err = Apply(ctx(t), cl, gated(p), ApplyOptions{DryRun: true})
 	if err != nil || res.Items[0].Skipped == "" || len(rec.sent()) != 0 {
 		t.Fatalf("dry run: %+v %v, sent %v", res, err, rec.sent())
 	}
@@ -141,7 +141,7 @@ func TestApplyReplicationFactorPartitionError(t *testing.T) {
 		return resp, nil, true
 	})
 	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 2, replicationFactor: 2}\n"), Options{})
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{})
 	var ae *ApplyError
 	if !errors.As(err, &ae) || len(ae.Failed) != 1 || !strings.Contains(ae.Failed[0].Error, "reassign: partition 1: REASSIGNMENT_IN_PROGRESS") {
 		t.Fatalf("err %v", err)
@@ -161,7 +161,7 @@ func TestPlanReplicationFactorTooHigh(t *testing.T) {
 	if !p.IsRefused() || !strings.Contains(strings.Join(p.Changes[0].Reasons, ";"), "replicationFactor 4 is more than the cluster's 3 brokers") {
 		t.Fatalf("plan %+v", p.Changes)
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); !errors.Is(err, ErrRefused) {
 		t.Fatalf("apply: %v", err)
 	}
 }
@@ -228,7 +228,7 @@ func TestPlanReplicationFactorDuringReassignment(t *testing.T) {
 	if !strings.Contains(reasons, "a reassignment is in progress for 3 partitions of this topic (orders/0, orders/1, orders/2)") || !strings.Contains(reasons, "kctl reassignments") {
 		t.Fatalf("reasons %q", reasons)
 	}
-	if _, err := Apply(ctx(t), cl, p, ApplyOptions{}); !errors.Is(err, ErrRefused) || len(rec.sent()) != 0 {
+	if _, err := Apply(ctx(t), cl, gated(p), ApplyOptions{}); !errors.Is(err, ErrRefused) || len(rec.sent()) != 0 {
 		t.Fatalf("apply: %v, sent %v", err, rec.sent())
 	}
 
@@ -251,7 +251,7 @@ func TestDryRunReplicationFactorWithConfigs(t *testing.T) {
 	createRF(t, c, "orders", 3, 1)
 	rec := recordReassignments(c)
 	p := planFor(t, cl, parse(t, "topics:\n  - {name: orders, partitions: 3, replicationFactor: 3, config: {retention.ms: 30d}}\n"), Options{})
-	res, err := Apply(ctx(t), cl, p, ApplyOptions{DryRun: true})
+	res, err := Apply(ctx(t), cl, gated(p), ApplyOptions{DryRun: true})
 	if err != nil || len(res.Items) != 1 || !res.Items[0].OK || res.Items[0].Skipped != "" || len(rec.sent()) != 0 {
 		t.Fatalf("dry run: %+v %v, sent %v", res, err, rec.sent())
 	}

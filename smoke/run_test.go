@@ -69,7 +69,7 @@ func setupTB(t testing.TB, brokers []string, file *topology.File, noApply bool) 
 	fx.opts = Options{
 		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts, Brokers: brokers,
 		Count: 3, Timeout: 5 * time.Second,
-		Topics: TopicsStep(cl, file, noApply),
+		Topics: TopicsStep(cl, file, TopicsOptions{NoApply: noApply}),
 		StartServices: func(ctx context.Context) (Services, error) {
 			return StartInProcess(ctx, InProcess{Brokers: brokers, ConnectTimeout: 5 * time.Second})
 		},

@@ -10,11 +10,24 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// TopicsOptions are what the topics step may do.
+type TopicsOptions struct {
+	// NoApply only checks that the plan is empty.
+	NoApply bool
+	// Allow are the operator's allowances (smoke --allow-risky); smoke
+	// never prunes, so Prune and MaxDeletes stay off.
+	Allow provision.Allowances
+	// Markers are the rebalance markers the gate consults (nil: none).
+	Markers *provision.Markers
+}
+
 // TopicsStep returns the Options.Topics hook for a validated file: it
-// observes the cluster and applies the plan, or with noApply only checks
-// that the plan is empty. It never prunes. The hook returns an error naming
-// each refused change or difference.
-func TopicsStep(cl kmsg.Requestor, file *topology.File, noApply bool) func(context.Context) (string, error) {
+// observes the cluster and applies the plan through provision.Gate (a
+// risky change needs o.Allow.Risky, as for kctl apply), or with o.NoApply
+// only checks that the plan is empty. It never prunes. The hook returns an
+// error naming each refused change or difference, and for a refused risky
+// change the flag that allows it.
+func TopicsStep(cl kmsg.Requestor, file *topology.File, o TopicsOptions) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		st, err := provision.Observe(ctx, cl, file)
 		if err != nil {
@@ -27,10 +40,16 @@ func TopicsStep(cl kmsg.Requestor, file *topology.File, noApply bool) func(conte
 		if !plan.HasChanges() {
 			return fmt.Sprintf("%d topics match %s", plan.Topics, file.Path), nil
 		}
-		if noApply {
+		if o.NoApply {
 			return "", fmt.Errorf("expected the cluster to match %s (--no-apply), saw differences: %s", file.Path, describeChanges(plan, ""))
 		}
-		res, err := provision.Apply(ctx, cl, plan, provision.ApplyOptions{})
+		allow := o.Allow
+		allow.Prune, allow.MaxDeletes, allow.DryRun = false, 0, false
+		d := provision.Gate(plan, allow, o.Markers)
+		if err := d.Err(); err != nil {
+			return "", fmt.Errorf("%s not applied: %w", file.Path, err)
+		}
+		res, err := provision.Apply(ctx, cl, d, provision.ApplyOptions{})
 		if err != nil {
 			return "", fmt.Errorf("apply %s: %w", file.Path, err)
 		}

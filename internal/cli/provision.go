@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -261,6 +262,7 @@ func runValidate(o *ValidateOptions) error {
 type PlanOptions struct {
 	f                *Factory
 	File             string
+	Out              string
 	Diff             provision.Options
 	MaxPartitions    int32
 	DetailedExitCode bool
@@ -293,9 +295,16 @@ credential set only when new (or with --rotate-passwords), deletes only with --p
 principals the file manages. A credential it would set whose passwordFrom cannot be read (an
 unset variable, a missing or empty file) is "! refused" naming it: apply would fail on it.
 
+--out FILE also saves the plan with what it was computed against: the cluster ID, the hash (and
+values) of the observed state it depends on (the declared topics' metadata and configs, the
+access sections, every topic with --prune), the file's hash and environment. 'kctl show FILE'
+prints it; 'kctl apply FILE' carries out exactly that plan once the cluster is checked to still
+match, else refuses naming what changed. A plan with a refused change is not saved.
+
 Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a refused change,
 2 changes pending (only with --detailed-exitcode).`,
 		Example: `  kctl plan
+  kctl plan --out plan.json && kctl show plan.json && kctl apply plan.json --yes
   kctl plan -f topics.yaml --detailed-exitcode
   kctl plan --prune --max-deletes 3 -o json`,
 		Args: maximumNArgs(1),
@@ -312,6 +321,7 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 	fl := cmd.Flags()
 	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error or refusal")
+	fl.StringVar(&opts.Out, "out", "", "also save the plan to `FILE` (JSON, mode 0600) for kctl show FILE and kctl apply FILE")
 	return cmd
 }
 
@@ -337,31 +347,66 @@ func checkMaxPartitions(n int32) error {
 	return nil
 }
 
+// planInputs are what a plan was computed from (plan --out saves them).
+type planInputs struct {
+	file  *topology.File
+	state *provision.State
+}
+
 // computePlan loads the file (see loadTopics), connects, observes and
 // diffs; a SCRAM credential whose password cannot be read is refused
 // (provision.RefuseUnreadablePasswords). The caller closes the clients.
-func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, error) {
+func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, *planInputs, error) {
 	file, err := loadTopics(f, path, format, apply, maxPartitions)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	c, err := f.Connect(ctx, file.Cluster.Brokers, file.Path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	opts.Self = selfPrincipal(f, file)
 	octx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
-	st, err := provision.Observe(octx, c.Client, file)
+	st, err := provision.ObserveScope(octx, c.Client, provision.ScopeOf(file, opts))
 	if err != nil {
 		c.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	plan := provision.Diff(file, st, opts)
 	// A credential whose password cannot be read would fail apply: the
 	// plan refuses it, so plan and apply --dry-run do not pass.
 	provision.RefuseUnreadablePasswords(plan, f.Getenv)
-	return c, plan, nil
+	return c, plan, &planInputs{file: file, state: st}, nil
+}
+
+// savedPlan reads the saved plan at path (already known to be one),
+// connects as plan did, re-observes what the plan depends on and refuses
+// it (*provision.StaleError) when the cluster changed since, or is another
+// cluster. The caller closes the clients.
+func savedPlan(ctx context.Context, f *Factory, sp *provision.SavedPlan, path string) (*Clients, *provision.Plan, error) {
+	if env, from := f.explicitEnv(); env != "" && env != sp.Environment {
+		planned := "no environment"
+		if sp.Environment != "" {
+			planned = "environment " + sp.Environment
+		}
+		return nil, nil, fmt.Errorf("%s selects environment %s but %s was planned for %s: drop %s, or plan again for %s", from, env, path, planned, from, env)
+	}
+	c, err := f.Connect(ctx, sp.Brokers, sp.File)
+	if err != nil {
+		return nil, nil, err
+	}
+	octx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
+	defer cancel()
+	st, err := provision.ObserveScope(octx, c.Client, sp.Scope)
+	if err == nil {
+		err = sp.Check(path, st)
+	}
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, sp.Plan, nil
 }
 
 // refusedError says how many changes of p are refused and where the
@@ -428,7 +473,7 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, o.f, o.File, format, false, o.MaxPartitions, o.Diff)
+	c, p, in, err := computePlan(ctx, o.f, o.File, format, false, o.MaxPartitions, o.Diff)
 	if err != nil {
 		return err
 	}
@@ -436,12 +481,32 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	if err := o.f.Print(planView(p)); err != nil {
 		return err
 	}
+	if o.Out != "" && !p.IsRefused() {
+		if err := writeSavedPlan(o.f, o.Out, in, p); err != nil {
+			return err
+		}
+	}
 	switch {
+	case p.IsRefused() && o.Out != "":
+		return refusedError(p, format, "apply would change nothing; the plan was not saved to "+o.Out)
 	case p.IsRefused():
 		return refusedError(p, format, "apply would change nothing")
 	case o.DetailedExitCode && p.HasChanges():
 		return ErrChangesPending
 	}
+	return nil
+}
+
+// writeSavedPlan saves p, computed from in, to path (plan --out).
+func writeSavedPlan(f *Factory, path string, in *planInputs, p *provision.Plan) error {
+	src, err := os.ReadFile(in.file.Path)
+	if err != nil {
+		return fmt.Errorf("--out: read %s for its hash: %w", in.file.Path, err)
+	}
+	if err := provision.NewSavedPlan(in.file, src, in.state, p, f.Now()).Write(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.ErrOut, "Saved the plan to %s: review it with kctl show %s, carry it out with kctl apply %s.\n", path, path, path)
 	return nil
 }
 
@@ -458,6 +523,9 @@ type ApplyOptions struct {
 	MaxMoves      int
 	Interval      time.Duration
 	maxMovesSet   bool
+	// savedFlags names the plan-changing flags given ("--prune"), which a
+	// saved plan refuses.
+	savedFlags string
 }
 
 // applyView is what `kctl apply -o json|yaml` prints.
@@ -471,7 +539,7 @@ func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *c
 	opts := &ApplyOptions{f: f}
 	var flag string
 	cmd := &cobra.Command{
-		Use:   "apply [-f FILE | FILE]",
+		Use:   "apply [-f FILE | FILE | SAVED-PLAN]",
 		Short: "Make the cluster match topics.yaml: plan, confirm, then batched changes",
 		Long: `Compute the same plan as 'kctl plan', print it, ask for confirmation on a terminal (without a
 terminal --yes is required and no prompt is printed), then send one CreateTopics, one
@@ -504,8 +572,16 @@ deleted only with --prune, only under managedPrefixes, never internal ones, and 
 Access sections are applied with one AlterUserScramCredentials, one CreateAcls, one
 AlterClientQuotas and one DeleteAcls. Every password is read from its passwordFrom (env or file;
 a relative file is relative to the topics file's directory) before anything is sent, --dry-run
-included: a credential whose password cannot be read is refused naming it, and nothing is applied.`,
+included: a credential whose password cannot be read is refused naming it, and nothing is applied.
+
+Given a plan saved by 'kctl plan --out FILE' (recognised by its content, a JSON document with a
+"kctlPlan" key), apply carries out exactly that plan, without planning again, after re-reading
+what it depends on: a different cluster ID, or any change since (each named: "topic t:
+retention.ms was 604800000 when planned, now 3600000"), refuses it and changes nothing. It
+goes through the same checks: a risky change still needs --allow-risky (or a "yes"); its
+--prune/--max-deletes are those it was planned with.`,
 		Example: `  kctl apply
+  kctl apply plan.json --yes
   kctl apply -f topics.yaml --yes
   kctl apply --dry-run
   kctl apply --prune --max-deletes 2 --yes`,
@@ -519,6 +595,13 @@ included: a credential whose password cannot be read is refused naming it, and n
 					return &FlagError{Err: err}
 				}
 			}
+			var planFlags []string
+			for _, name := range []string{"prune", "prune-configs", "max-deletes", "rotate-passwords", "max-partitions"} {
+				if cmd.Flags().Changed(name) {
+					planFlags = append(planFlags, "--"+name)
+				}
+			}
+			opts.savedFlags = strings.Join(planFlags, " ")
 			opts.maxMovesSet = cmd.Flags().Changed("max-moves")
 			if !opts.maxMovesSet {
 				opts.MaxMoves = defaultMaxMoves
@@ -550,7 +633,20 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	c, p, err := computePlan(ctx, f, o.File, format, true, o.MaxPartitions, o.Diff)
+	var c *Clients
+	var p *provision.Plan
+	sp, err := provision.ReadSavedPlanFile(o.File)
+	switch {
+	case err != nil:
+		return err
+	case sp != nil:
+		if o.savedFlags != "" {
+			return &FlagError{Err: fmt.Errorf("%s is a saved plan: it carries out exactly what was planned, so %s cannot change it; drop it (or plan again with it)", o.File, o.savedFlags)}
+		}
+		c, p, err = savedPlan(ctx, f, sp, o.File)
+	default:
+		c, p, _, err = computePlan(ctx, f, o.File, format, true, o.MaxPartitions, o.Diff)
+	}
 	if err != nil {
 		return err
 	}
@@ -568,11 +664,20 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
-	if p.IsRefused() {
-		if err := finish(); err != nil {
-			return err
+	// The one gate: what the flags allow (a saved plan's --prune and
+	// --max-deletes are those it was planned with), and the rebalance markers.
+	allow := provision.AllowancesFor(p.Options)
+	allow.Risky, allow.DryRun = o.AllowRisky, o.DryRun
+	markers := markerStore(f)
+	d := provision.Gate(p, allow, markers)
+	var ge *provision.GateError
+	// Risky changes alone may be allowed by a "yes" to a prompt naming them.
+	ask := errors.As(d.Err(), &ge) && ge.Only(provision.RefusalRisky) && !o.Yes && f.IsTerminal(f.IO.In)
+	if err := d.Err(); err != nil && !ask {
+		if ferr := finish(); ferr != nil {
+			return ferr
 		}
-		return refusedError(p, format, "nothing was applied")
+		return gateError(err, p, format)
 	}
 	if !p.HasChanges() {
 		return finish()
@@ -585,23 +690,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return err
 		}
 	}
-	marker := rebalanceStatePath(f, p.ClusterID)
-	if p.HasReassignments() {
-		if err := refuseOverMarker(marker, p.ClusterID, "changing a replicationFactor"); err != nil {
-			if ferr := finish(); ferr != nil {
-				return ferr
-			}
-			return err
-		}
-	}
-	risky := p.IsRisky() && !o.AllowRisky && !o.DryRun
-	if risky && (o.Yes || !f.IsTerminal(f.IO.In)) {
-		if err := finish(); err != nil {
-			return err
-		}
-		return riskyError(p, format)
-	}
-	if risky {
+	if ask {
 		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
 	}
 	if !o.Yes && !o.DryRun {
@@ -616,15 +705,21 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return errors.New("apply cancelled: nothing was changed")
 		}
 	}
+	if ask { // "yes" answered for the risks named above
+		allow.Risky = true
+		if d = provision.Gate(p, allow, markers); d.Err() != nil {
+			return gateError(d.Err(), p, format)
+		}
+	}
 	if text {
 		fmt.Fprintln(f.IO.Out)
 	}
 	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
 	if throttled {
-		exec = throttledReassignment(f, c, p, o, marker)
+		exec = throttledReassignment(f, c, d, o, markers)
 	}
-	res, applyErr := provision.Apply(ctx, c.Client, p, provision.ApplyOptions{
+	res, applyErr := provision.Apply(ctx, c.Client, d, provision.ApplyOptions{
 		DryRun:            o.DryRun,
 		BrokerTimeout:     f.Global.Timeout,
 		LeaderWait:        max(f.Global.Timeout, provision.DefaultLeaderWait),
@@ -643,41 +738,46 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := exec.Save(exec.State); err != nil {
 			return err
 		}
-		return executeRebalance(ctx, f, exec, marker, format, "Replication-factor change", !text)
+		return executeRebalance(ctx, f, exec, markers, format, "Replication-factor change", !text)
 	}
 	return applyErr
 }
 
 // throttledReassignment prepares `apply --throttle` (or --max-moves): the
-// replication-factor changes become a recorded rebalance (the marker at
-// path), carried out after the rest of the plan by the rebalance executor,
-// batched and throttled. The caller has checked that no rebalance is
-// recorded (refuseOverMarker).
-func throttledReassignment(f *Factory, c *Clients, p *provision.Plan, o *ApplyOptions, path string) *provision.Executor {
+// replication-factor changes of the plan d allows become a recorded
+// rebalance (the marker in m), carried out after the rest of the plan by
+// the rebalance executor, batched and throttled. The gate has checked that
+// no rebalance is recorded.
+func throttledReassignment(f *Factory, c *Clients, d provision.Decision, o *ApplyOptions, m *provision.Markers) *provision.Executor {
 	var rate int64
 	if o.Throttle != "" {
 		rate, _ = provision.ParseRate(o.Throttle)
 	}
 	return &provision.Executor{
 		Client:   c.Client,
-		State:    p.ReassignmentState(rate, o.MaxMoves, time.Now()),
-		Save:     func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
+		State:    d.ReassignmentState(rate, o.MaxMoves, f.Now()),
+		Save:     m.Save,
 		Interval: max(o.Interval, 10*time.Millisecond),
 		Timeout:  f.Global.Timeout,
 	}
 }
 
-// refuseOverMarker returns an error when a rebalance (or a throttled
-// replication-factor change) is recorded at path: it names the marker,
-// how far it got and the ways out; doing is what is refused ("changing a
-// replicationFactor"). An unreadable marker is an error too.
-func refuseOverMarker(path, clusterID, doing string) error {
-	st, err := loadRebalanceState(path)
-	if err != nil || st == nil {
-		return err
+// gateError is the error of a plan the gate refused: the plan's own
+// refusals (refusedError), a rebalance in progress (its *MarkerError),
+// risky changes (riskyError), or the *GateError naming each refusal and
+// the flag that allows it.
+func gateError(err error, p *provision.Plan, format ui.Format) error {
+	var ge *provision.GateError
+	var me *provision.MarkerError
+	switch {
+	case p.IsRefused():
+		return refusedError(p, format, "nothing was applied")
+	case errors.As(err, &me):
+		return me
+	case errors.As(err, &ge) && ge.Only(provision.RefusalRisky):
+		return riskyError(p, format)
 	}
-	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
-		st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path, doing)
+	return err
 }
 
 // confirm asks on a terminal and reads the answer; only "yes" applies.

@@ -168,12 +168,11 @@ func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format 
 	if err != nil {
 		return err
 	}
-	path := rebalanceStatePath(f, id)
-	st, err := loadRebalanceState(path)
+	markers := markerStore(f)
+	st, err := markers.Load(id)
 	if err != nil {
 		return err
 	}
-	exec := &provision.Executor{Client: c.Client, State: st, Timeout: f.Global.Timeout,
-		Save: func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) }}
-	return finishCancel(cctx, f, exec, path, format, len(done))
+	exec := &provision.Executor{Client: c.Client, State: st, Timeout: f.Global.Timeout, Save: markers.Save}
+	return finishCancel(cctx, f, exec, markers, format, len(done))
 }

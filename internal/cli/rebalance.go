@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -20,10 +18,9 @@ import (
 )
 
 const (
-	defaultMaxMoves        = 10
-	defaultRebalancePoll   = 5 * time.Second
-	rebalanceStateDirName  = "rebalance"
-	rebalanceStateFileMode = 0o600
+	defaultMaxMoves       = 10
+	defaultRebalancePoll  = 5 * time.Second
+	rebalanceStateDirName = "rebalance"
 )
 
 // RebalanceOptions is `kctl rebalance`.
@@ -138,61 +135,10 @@ func (b *brokerIDs) Set(s string) error {
 
 func (b *brokerIDs) Type() string { return "IDS" }
 
-// rebalanceStatePath is the marker file of a rebalance on clusterID.
-func rebalanceStatePath(f *Factory, clusterID string) string {
-	return filepath.Join(StateDir(f.Getenv), rebalanceStateDirName, fileSafe(clusterID)+".json")
-}
-
-func fileSafe(s string) string {
-	out := []rune{}
-	for _, r := range s {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
-			out = append(out, r)
-		default:
-			out = append(out, '_')
-		}
-	}
-	if len(out) == 0 {
-		return "cluster"
-	}
-	return string(out)
-}
-
-// loadRebalanceState returns the recorded rebalance of clusterID, nil when
-// there is none; an unreadable file is an error naming it.
-func loadRebalanceState(path string) (*provision.RebalanceState, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read the rebalance marker %s: %w", path, err)
-	}
-	var st provision.RebalanceState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return nil, fmt.Errorf("read the rebalance marker %s: %w (delete it only after checking kctl reassignments and the throttle configs)", path, err)
-	}
-	return &st, nil
-}
-
-// saveRebalanceState writes the marker atomically.
-func saveRebalanceState(path string, st *provision.RebalanceState) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("write the rebalance marker: %w", err)
-	}
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), rebalanceStateFileMode); err != nil {
-		return fmt.Errorf("write the rebalance marker %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write the rebalance marker %s: %w", path, err)
-	}
-	return nil
+// markerStore is where rebalance markers live:
+// $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json.
+func markerStore(f *Factory) *provision.Markers {
+	return &provision.Markers{Dir: filepath.Join(StateDir(f.Getenv), rebalanceStateDirName)}
 }
 
 func runRebalance(ctx context.Context, o *RebalanceOptions) error {
@@ -212,21 +158,22 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if err != nil {
 		return err
 	}
-	path := rebalanceStatePath(f, a.ClusterID)
-	st, err := loadRebalanceState(path)
+	markers := markerStore(f)
+	path := markers.Path(a.ClusterID)
+	st, err := markers.Load(a.ClusterID)
 	if err != nil {
 		return err
 	}
 	exec := &provision.Executor{
 		Client:       c.Client,
 		State:        st,
-		Save:         func(s *provision.RebalanceState) error { return saveRebalanceState(path, s) },
+		Save:         markers.Save,
 		Interval:     o.Interval,
 		ElectLeaders: o.ElectLeaders,
 		Timeout:      f.Global.Timeout,
 	}
 	if o.Cancel {
-		return cancelRebalance(ctx, f, exec, path, format)
+		return cancelRebalance(ctx, f, exec, markers, a.ClusterID, format)
 	}
 	throttle := int64(0)
 	if o.Throttle != "" {
@@ -261,7 +208,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		if o.maxMovesSet {
 			st.MaxMoves = o.MaxMoves
 		}
-		return executeRebalance(ctx, f, exec, path, format, "Rebalance", false)
+		return executeRebalance(ctx, f, exec, markers, format, "Rebalance", false)
 	}
 	if len(a.InProgress) > 0 {
 		return fmt.Errorf("%s already in progress on cluster %q, not started by this kctl (no marker at %s): wait for them (kctl reassignments --watch) or cancel them (kctl reassignments --cancel), then plan again",
@@ -301,19 +248,28 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		}
 		return nil
 	}
-	exec.State = provision.NewRebalanceState(plan, o.MaxMoves, time.Now())
+	d := provision.Gate(plan, provision.Allowances{}, markers)
+	if err := d.Err(); err != nil {
+		var me *provision.MarkerError
+		if errors.As(err, &me) {
+			return me
+		}
+		return err
+	}
+	exec.State = d.RebalanceState(o.MaxMoves, f.Now())
 	if err := exec.Save(exec.State); err != nil {
 		return err
 	}
-	return executeRebalance(ctx, f, exec, path, format, "Rebalance", false)
+	return executeRebalance(ctx, f, exec, markers, format, "Rebalance", false)
 }
 
 // executeRebalance runs the executor, printing progress on stderr, and
 // removes the marker when every move is done.
 // label starts the closing line ("Rebalance"); with silent nothing is
 // printed on stdout (apply -o json has printed its result).
-func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, path string, format ui.Format, label string, silent bool) error {
+func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, label string, silent bool) error {
 	st := exec.State
+	path := markers.Path(st.ClusterID)
 	last := ""
 	exec.Progress = func(s *provision.RebalanceState) {
 		line := fmt.Sprintf("%d/%d", s.Count(provision.MoveDone), s.Count(provision.MoveStarted))
@@ -333,8 +289,8 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 	if err != nil && !errors.Is(err, provision.ErrMovesFailed) {
 		return fmt.Errorf("%w (the rebalance is recorded in %s: run kctl rebalance --execute to resume, or --cancel)", err, path)
 	}
-	if rmErr := os.Remove(path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-		return fmt.Errorf("remove the rebalance marker: %w", rmErr)
+	if rmErr := markers.Remove(st.ClusterID); rmErr != nil {
+		return rmErr
 	}
 	if silent {
 		return err
@@ -359,9 +315,10 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 
 // cancelRebalance cancels the recorded rebalance's running moves, removes
 // the throttle it set and the marker.
-func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, path string, format ui.Format) error {
+func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format ui.Format) error {
 	st := exec.State
 	if st == nil {
+		path := markers.Path(clusterID)
 		return fmt.Errorf("no rebalance started by kctl is recorded for this cluster (%s): kctl reassignments --cancel cancels every reassignment in progress", path)
 	}
 	mine := map[provision.TopicPartition]bool{}
@@ -374,16 +331,17 @@ func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, 
 	defer cancel()
 	done, err := provision.CancelReassignments(cctx, exec.Client, func(tp provision.TopicPartition) bool { return mine[tp] })
 	if err != nil {
-		return fmt.Errorf("%w; the marker %s is kept: run kctl rebalance --cancel again", err, path)
+		return fmt.Errorf("%w; the marker %s is kept: run kctl rebalance --cancel again", err, markers.Path(st.ClusterID))
 	}
-	return finishCancel(cctx, f, exec, path, format, len(done))
+	return finishCancel(cctx, f, exec, markers, format, len(done))
 }
 
 // finishCancel removes the throttle of the recorded rebalance (if any) and
 // the marker, and says what was done.
-func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, path string, format ui.Format, cancelled int) error {
+func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, cancelled int) error {
 	removed := ""
 	if st := exec.State; st != nil {
+		path := markers.Path(st.ClusterID)
 		removed = provision.ThrottleSummary(st.Throttles)
 		n := len(st.Throttles)
 		if err := exec.RemoveThrottle(ctx); err != nil {
@@ -392,8 +350,8 @@ func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, pat
 		if n == 0 {
 			removed = ""
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("remove the rebalance marker: %w", err)
+		if err := markers.Remove(st.ClusterID); err != nil {
+			return err
 		}
 	}
 	v := cancelView{Cancelled: cancelled, ThrottleRemoved: removed}

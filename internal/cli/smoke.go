@@ -11,6 +11,7 @@ import (
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/smoke"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
@@ -26,8 +27,11 @@ type SmokeOptions struct {
 	Count    int
 	JUnit    string
 	NoApply  bool
-	UsersURL string
-	EmailURL string
+	// AllowRisky lets the topics step apply changes marked ⚠, as
+	// apply --allow-risky does; without it smoke refuses them.
+	AllowRisky bool
+	UsersURL   string
+	EmailURL   string
 	// UsersAs and EmailAs name SCRAM users declared in the file that the
 	// in-process services connect as (passwords from their passwordFrom).
 	UsersAs string
@@ -49,6 +53,11 @@ in-process on free ports (or tests deployed ones given by --users-url/--email-ur
 --count users over HTTP, and checks: each UserSignedUp event without password data, each email
 log, a poison record on the dead-letter topic with Spring's kafka_dlt-* headers, the
 email-service group's lag back to 0, and no under-replicated or offline partition.
+
+The topics step applies the plan through the same gate as 'kctl apply --yes': a refused change
+fails it, and so does a change marked ⚠ (lower retention, compact → delete, …) unless
+--allow-risky is given; smoke never deletes topics. A failed topics step exits 1 with nothing
+changed.
 
 Every wait is bounded by --timeout. With --embedded it starts the 3-broker cluster in-process
 on free ports and stops everything at the end; it then uses the file's local environment when the
@@ -105,6 +114,7 @@ that may apply the file and read the DLT and the group's lag, e.g. the admin), a
 	fl.IntVar(&opts.Count, "count", 1, "sign-ups to make")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to FILE")
 	fl.BoolVar(&opts.NoApply, "no-apply", false, "only check that the topics match the file; change nothing")
+	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability), as kctl apply --allow-risky; without it the topics step refuses them")
 	fl.StringVar(&opts.UsersURL, "users-url", "", "a deployed users service, e.g. http://users:8080")
 	fl.StringVar(&opts.EmailURL, "email-url", "", "a deployed email service, e.g. http://email:8081")
 	fl.BoolVar(&opts.ACLs, "acls", false, "with --embedded: the cluster enforces ACLs (smoke connects as its super user; give the services users with --users-as/--email-as)")
@@ -185,7 +195,9 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	rep := smoke.Run(ctx, smoke.Options{
 		Client: cl, Admin: kadm.NewClient(cl), ClientOpts: kopts,
 		Brokers: settings.Brokers, Embedded: o.Embedded, Count: o.Count, Timeout: settings.Timeout,
-		Topics:        smoke.TopicsStep(cl, file, o.NoApply),
+		Topics: smoke.TopicsStep(cl, file, smoke.TopicsOptions{
+			NoApply: o.NoApply, Allow: provision.Allowances{Risky: o.AllowRisky}, Markers: markerStore(f),
+		}),
 		TopicsFile:    o.File,
 		StartServices: o.services(settings, kopts, svcOpts, svcLog),
 		Logger:        svcLog,

@@ -48,7 +48,7 @@ func TestDescribeAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := provision.Apply(ctx(t), cl, provision.Diff(f, st, provision.Options{}), provision.ApplyOptions{Getenv: func(string) string { return "pw" }}); err != nil {
+	if _, err := provision.Apply(ctx(t), cl, provision.Gate(provision.Diff(f, st, provision.Options{}), provision.Allowances{}, nil), provision.ApplyOptions{Getenv: func(string) string { return "pw" }}); err != nil {
 		t.Fatal(err)
 	}
 
