@@ -17,7 +17,7 @@ import (
 func NewCmdGroups(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
-		Short: "List, describe, delete consumer groups and reset their offsets (dry run until --execute)",
+		Short: "List, describe, delete consumer groups and reset their offsets (reset asks first; --yes, --dry-run)",
 		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil))
@@ -177,8 +177,8 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 type GroupsResetOptions struct {
 	f       *Factory
 	Request groups.ResetRequest
-	Execute bool
-	Now     func() time.Time
+	ChangeFlags
+	Now func() time.Time
 
 	topics     []string
 	toEarliest bool
@@ -195,16 +195,17 @@ func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOption
 	opts := &GroupsResetOptions{f: f, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "reset GROUP (--topic T[:P,P]... | --all-topics) --to-…",
-		Short: "Move a group's committed offsets: a dry-run plan per partition, committed with --execute",
+		Short: "Move a group's committed offsets: a plan per partition, confirmed, then committed",
 		Long: `Plans new committed offsets for a consumer group: per partition the current and new
-offset and the lag before and after, clamped to the log's bounds. Nothing changes
-without --execute, which commits the plan in one OffsetCommit. The group must have no
+offset and the lag before and after, clamped to the log's bounds. The plan is printed, then
+kctl asks on a terminal (without a terminal --yes is required and no prompt is printed) and
+commits it in one OffsetCommit; --dry-run stops after the plan. The group must have no
 live members. A partition the group never committed is shown, and included only with
 --include-uncommitted. A --topic that does not exist, or a partition it does not have,
 is an error naming it (exit 1, nothing committed).`,
 		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
-  kctl groups reset email-service --all-topics --by-duration 1h --execute
-  kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
+  kctl groups reset email-service --all-topics --by-duration 1h --yes
+  kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 --dry-run -o json`,
 		Args:              exactArgs(1),
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -229,7 +230,7 @@ is an error naming it (exit 1, nothing committed).`,
 	fl.StringVar(&opts.shiftBy, "shift-by", "", "move each committed offset by ±N, e.g. --shift-by -10")
 	fl.BoolVar(&opts.toCurrent, "to-current", false, "to the committed offset itself (clamped: fixes offsets out of range)")
 	fl.BoolVar(&opts.Request.IncludeUncommitted, "include-uncommitted", false, "also commit partitions the group never committed")
-	fl.BoolVar(&opts.Execute, "execute", false, "commit the plan (without it: a dry run)")
+	addChangeFlags(cmd, &opts.ChangeFlags, "print the plan and commit nothing", true)
 	return cmd
 }
 
@@ -238,6 +239,9 @@ is an error naming it (exit 1, nothing committed).`,
 func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 	fl := cmd.Flags()
 	usage := func(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
+	if err := checkChangeFlags(o.ChangeFlags); err != nil {
+		return err
+	}
 	if strings.TrimSpace(o.Request.Group) == "" {
 		return usage("the group name is empty: name the group to reset")
 	}
@@ -332,18 +336,30 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	st := o.f.Styles()
 	w := o.f.IO.Out
-	if !o.Execute {
+	if o.DryRun || !o.Yes && plan.Summary.Reset == 0 {
 		if err := ui.Print(w, format, st, plan); err != nil {
 			return err
 		}
 		if format == ui.Text {
-			msg := "Dry run: nothing committed. Run again with --execute to commit these offsets."
+			msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
 			if plan.Summary.Reset == 0 {
-				msg = "Dry run: nothing to commit."
+				msg = "Nothing to commit."
 			}
 			fmt.Fprintln(w, st.Dim(msg))
 		}
 		return nil
+	}
+	printed := false // the plan, before the question
+	if !o.Yes && len(plan.Members) == 0 {
+		if format == ui.Text {
+			if err := ui.Print(w, format, st, plan); err != nil {
+				return err
+			}
+			printed = true
+		}
+		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups reset", "Commit these offsets?"); err != nil {
+			return err
+		}
 	}
 	if len(plan.Members) > 0 {
 		if format == ui.Text {
@@ -353,7 +369,7 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	res, err := groups.Execute(ctx, c.Client, plan)
 	if err != nil {
-		if format == ui.Text {
+		if format == ui.Text && !printed {
 			_ = ui.Print(w, format, st, plan)
 		}
 		return err
@@ -362,7 +378,10 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	// not the outcome could be printed (a closed stdout ends nothing here).
 	var perr error
 	if format == ui.Text {
-		if perr = ui.Print(w, format, st, plan); perr == nil {
+		if !printed {
+			perr = ui.Print(w, format, st, plan)
+		}
+		if perr == nil {
 			fmt.Fprintln(w)
 			perr = res.WriteText(w, st)
 		}

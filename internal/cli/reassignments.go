@@ -35,7 +35,7 @@ adding replica's bytes over the leader's, from DescribeLogDirs).
 --watch refreshes every --interval until nothing is moving (a progress bar per partition on a
 terminal, a listing per refresh otherwise). --cancel cancels every reassignment in progress
 (Kafka puts back each partition's replicas as they were) and removes the throttle a
-'kctl rebalance --execute' recorded for this cluster.`,
+'kctl rebalance' recorded for this cluster.`,
 		Example: `  kctl reassignments
   kctl reassignments --watch
   kctl reassignments --cancel`,
