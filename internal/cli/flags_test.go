@@ -83,6 +83,7 @@ func TestFlagSuggestions(t *testing.T) {
 		"groups reset g --topc t --to-earliest": "unknown flag: --topc; did you mean --topic?",
 		"describe topics --brokrs x:1":          "unknown flag: --brokrs; did you mean --brokers?",
 		"apply --dryrun":                        "did you mean --dry-run?",
+		"apply --yes --dry-run":                 "--yes and --dry-run contradict each other",
 		"plan --timout=3s":                      "did you mean --timeout?",
 		"consume t -f %k":                       "-f is always a file in kctl, and consume reads none; the record format (kcat's -f) is --format",
 		"describe cluster --env prod":           "unknown flag: --env",

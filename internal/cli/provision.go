@@ -511,6 +511,9 @@ included: a credential whose password cannot be read is refused naming it, and n
   kctl apply --prune --max-deletes 2 --yes`,
 		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
+			}
 			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
 			}
