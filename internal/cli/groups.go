@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kctl/kctl/internal/groups"
+	"github.com/kctl/kctl/internal/human"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -17,7 +20,7 @@ import (
 func NewCmdGroups(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
-		Short: "List, describe, delete consumer groups and reset their offsets (reset asks first; --yes, --dry-run)",
+		Short: "List, describe, delete consumer groups and reset their offsets (delete and reset ask first: --yes, --dry-run)",
 		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil))
@@ -30,6 +33,8 @@ type GroupsOptions struct {
 	Groups []string
 	// Force deletes kctl dlt replay progress groups too (delete).
 	Force bool
+	// ChangeFlags: delete's --yes and --dry-run.
+	ChangeFlags
 }
 
 // NewCmdGroupsList builds `kctl groups list`.
@@ -131,8 +136,9 @@ count of deleted and not deleted; exit 1 when any group was not deleted. A group
 live members is refused. So is, without --force, a kctl dlt replay progress group (the
 default kctl-dlt-replay, any kctl-dlt-replay* group, or one whose commits carry replay
 progress): deleting it makes the next kctl dlt replay republish every dead letter it
-already replayed.`,
-		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c -o json",
+already replayed. The groups to delete are listed first, then kctl asks on a terminal (without
+a terminal --yes is required; --dry-run stops after the list).`,
+		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c --yes -o json",
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -143,6 +149,9 @@ already replayed.`,
 					return &FlagError{Err: errors.New("a group name is empty: name each group to delete")}
 				}
 			}
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
+			}
 			opts.Groups = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -151,6 +160,7 @@ already replayed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete kctl dlt replay progress groups (the next replay then republishes every dead letter)")
+	addChangeFlags(cmd, &opts.ChangeFlags, "list the groups that would be deleted and delete nothing", false)
 	return cmd
 }
 
@@ -160,6 +170,22 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		return err
 	}
 	defer c.Close()
+	if !o.Yes {
+		// As apply: the plan in text before the question; as JSON/YAML
+		// only for --dry-run (one document on stdout).
+		v := deletePlanView{Groups: slices.Compact(slices.Sorted(slices.Values(o.Groups))), Force: o.Force}
+		if format, _ := o.f.Format(); format == ui.Text || o.DryRun {
+			if err := o.f.Print(v); err != nil {
+				return err
+			}
+		}
+		if o.DryRun {
+			return nil
+		}
+		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups delete", "Delete these groups?"); err != nil {
+			return err
+		}
+	}
 	r, err := groups.Delete(ctx, c.Client, o.Groups, o.Force)
 	if err != nil {
 		return connectionError(err)
@@ -171,6 +197,26 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		return ErrSilentFailure
 	}
 	return perr
+}
+
+// deletePlanView is what `groups delete` would do (its plan): the groups
+// named. Each is checked again (live members, replay progress) when deleted.
+type deletePlanView struct {
+	Groups []string `json:"groups" yaml:"groups"`
+	Force  bool     `json:"force" yaml:"force"`
+}
+
+func (v deletePlanView) WriteText(w io.Writer, st ui.Styles) error {
+	fmt.Fprintf(w, "kctl would delete %s and their committed offsets:\n", human.Plural(len(v.Groups), "consumer group"))
+	for _, g := range v.Groups {
+		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), ui.Printable(g))
+	}
+	msg := "A group with live members, or holding kctl dlt replay's progress (without --force), is refused then."
+	if v.Force {
+		msg = "A group with live members is refused then; --force: replay progress groups are deleted too."
+	}
+	_, err := fmt.Fprintln(w, st.Dim(msg))
+	return err
 }
 
 // GroupsResetOptions is `kctl groups reset`.

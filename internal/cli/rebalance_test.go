@@ -579,7 +579,22 @@ func TestReassignments(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, `"adding": [`) || !strings.Contains(out, `"progress": `) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
+	// --cancel is a change: --dry-run lists, no terminal and no --yes refuses.
+	code, out, errOut = s.run("reassignments", "--cancel", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "1 partition reassignment in progress:\n  orders/3 ") || errOut != "" {
+		t.Fatalf("--dry-run: exit %d\n%s%s", code, out, errOut)
+	}
 	code, out, errOut = s.run("reassignments", "--cancel")
+	if code != ExitError || !strings.Contains(out, "orders/3") || !strings.Contains(errOut, "then run kctl reassignments --cancel --yes") {
+		t.Fatalf("no --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, cancelled := r.sent(); len(cancelled) != 0 {
+		t.Fatalf("cancelled %v without --yes", cancelled)
+	}
+	if code, _, errOut := s.run("reassignments", "--yes"); code != ExitError || !strings.Contains(errOut, "--yes and --dry-run apply to --cancel") {
+		t.Fatalf("--yes alone: exit %d %s", code, errOut)
+	}
+	code, out, errOut = s.run("reassignments", "--cancel", "--yes")
 	if code != ExitOK || out != "✓ Cancelled 1 reassignment (Kafka restores their replicas as they were).\n" {
 		t.Fatalf("exit %d\n%q%s", code, out, errOut)
 	}
