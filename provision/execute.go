@@ -34,7 +34,7 @@ const (
 // RebalanceState is a rebalance being carried out: the plan's moves with
 // their state, and every config kctl set for the throttle with the value it
 // had before (nil: none, so undoing deletes it). kctl stores it (the
-// marker) so that a second `rebalance --execute` resumes, and so that
+// marker) so that a second `rebalance --yes` resumes, and so that
 // --cancel and the end of the moves remove exactly what was set.
 type RebalanceState struct {
 	ClusterID string        `json:"clusterId"`

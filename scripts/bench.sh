@@ -158,7 +158,7 @@ export_bench() {
       echo "  - {name: bench.t$i, partitions: 3, replicationFactor: 3, config: {min.insync.replicas: 2, retention.ms: $(( (10#$i % 7 + 1) ))d}}"
     done; } >"$dir/t10000.yaml"
   "$kctl" apply -f "$dir/t10000.yaml" --yes >/dev/null
-  "$kctl" export -o "$dir/exported.yaml"
+  "$kctl" export -f "$dir/exported.yaml"
   "$kctl" plan -f "$dir/exported.yaml" --detailed-exitcode | tail -1
   if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 1 --runs 10 "$kctl export" "$kctl export --no-access"

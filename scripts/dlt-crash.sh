@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dlt-crash.sh: kill -9 `kctl dlt replay --execute` several times mid-run,
+# dlt-crash.sh: kill -9 `kctl dlt replay --yes` several times mid-run,
 # then let a run finish, and count the records on the destination
 # (read_committed, as kctl consume reads) against the distinct
 # kctl-replayed-from headers: duplicates must be 0, none lost.
@@ -28,15 +28,15 @@ YAML
 "$KCTL" -b $B apply -f "$TMP/topics.yaml" --yes >/dev/null
 seq "$N" | "$KCTL" -b $B produce bigdlt -H kafka_dlt-original-topic=dest2 -H kafka_dlt-exception-fqcn=x.SendError >/dev/null
 for i in $(seq "$KILLS"); do
-	"$KCTL" -b $B dlt replay --dlt bigdlt --group crash2 --to dest2 --execute >/dev/null 2>&1 &
+	"$KCTL" -b $B dlt replay --dlt bigdlt --group crash2 --to dest2 --yes >/dev/null 2>&1 &
 	pid=$!
 	sleep "$(printf 0.%02d $(( RANDOM % 40 + 5 )))"
 	kill -9 $pid 2>/dev/null || true
 	wait $pid 2>/dev/null || true
 done
-echo "after the kills: $("$KCTL" -b $B consume dest2 -e -f "%o\n" | wc -l) records on dest2"
-"$KCTL" -b $B dlt replay --dlt bigdlt --group crash2 --to dest2 --execute >"$TMP/final.txt" 2>&1 || { tail -5 "$TMP/final.txt"; exit 1; }
-"$KCTL" -b $B consume dest2 -e -f '%h\n' >"$TMP/dest.txt"
+echo "after the kills: $("$KCTL" -b $B consume dest2 -e --format "%o\n" | wc -l) records on dest2"
+"$KCTL" -b $B dlt replay --dlt bigdlt --group crash2 --to dest2 --yes >"$TMP/final.txt" 2>&1 || { tail -5 "$TMP/final.txt"; exit 1; }
+"$KCTL" -b $B consume dest2 -e --format '%h\n' >"$TMP/dest.txt"
 total=$(wc -l <"$TMP/dest.txt")
 distinct=$(grep -o 'kctl-replayed-from=[^,]*' "$TMP/dest.txt" | sort -u | wc -l)
 echo "dead letters: $N; on dest2 (read_committed): $total records, $distinct distinct kctl-replayed-from; duplicates: $((total - distinct))"

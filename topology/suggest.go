@@ -49,3 +49,8 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the candidate nearest to s by case-insensitive edit
+// distance, or "" when none is close enough to be a likely typo (the rule
+// of the file's own did-you-mean hints, for kctl's flags too).
+func Closest(s string, candidates []string) string { return closest(s, candidates) }

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )
 
@@ -20,8 +23,197 @@ plan, apply and smoke use with it for files that define environments. Secrets ar
 'config view' masks them.`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(NewCmdConfigView(f, nil), NewCmdConfigUseContext(f, nil), NewCmdConfigSetContext(f, nil))
+	cmd.AddCommand(NewCmdConfigView(f, nil), NewCmdConfigUseContext(f, nil), NewCmdConfigSetContext(f, nil),
+		NewCmdConfigGetContexts(f, nil), NewCmdConfigCurrentContext(f, nil),
+		NewCmdConfigDeleteContext(f, nil), NewCmdConfigRenameContext(f, nil))
 	return cmd
+}
+
+// knownContext returns the context name of cfg, or an error naming the
+// closest known one (did you mean) and the contexts there are.
+func knownContext(cfg *kafka.ConfigFile, path, name string) (*kafka.Context, error) {
+	if ctx, ok := cfg.Contexts[name]; ok {
+		return ctx, nil
+	}
+	if len(cfg.Contexts) == 0 {
+		return nil, fmt.Errorf("no context %q: %s has no contexts; create one with kctl config set-context %s --brokers host:port", name, path, name)
+	}
+	msg := fmt.Sprintf("no context %q in %s", name, path)
+	if m := topology.Closest(name, cfg.Names()); m != "" {
+		msg += fmt.Sprintf("; did you mean %q?", m)
+	}
+	return nil, fmt.Errorf("%s (known: %s; kctl config get-contexts lists them)", msg, strings.Join(cfg.Names(), ", "))
+}
+
+// contextsView is what `config get-contexts` prints.
+type contextsView struct {
+	Current  string        `json:"current" yaml:"current"`
+	Contexts []contextLine `json:"contexts" yaml:"contexts"`
+}
+
+type contextLine struct {
+	Name    string   `json:"name" yaml:"name"`
+	Current bool     `json:"current" yaml:"current"`
+	Brokers []string `json:"brokers" yaml:"brokers"`
+	Env     string   `json:"env,omitempty" yaml:"env,omitempty"`
+	Auth    string   `json:"auth,omitempty" yaml:"auth,omitempty"`
+}
+
+func (v contextsView) WriteText(w io.Writer, st ui.Styles) error {
+	if len(v.Contexts) == 0 {
+		_, err := fmt.Fprintln(w, "No contexts: create one with kctl config set-context NAME --brokers host:port.")
+		return err
+	}
+	t := ui.Table{Header: []string{"CURRENT", "NAME", "BROKERS", "ENV", "AUTH"}}
+	for _, c := range v.Contexts {
+		mark := ""
+		if c.Current {
+			mark = "*"
+		}
+		t.Rows = append(t.Rows, []string{mark, ui.Printable(c.Name), ui.Printable(strings.Join(c.Brokers, ",")), ui.Printable(c.Env), c.Auth})
+	}
+	return t.Write(w, st)
+}
+
+// NewCmdConfigGetContexts builds `kctl config get-contexts`.
+func NewCmdConfigGetContexts(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{f: f}
+	return &cobra.Command{
+		Use:   "get-contexts",
+		Short: "List the contexts, the current one marked *",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			cfg, err := kafka.LoadConfig(f.ConfigPath())
+			if err != nil {
+				return err
+			}
+			v := contextsView{Current: cfg.CurrentContext, Contexts: []contextLine{}}
+			for _, n := range cfg.Names() {
+				c := cfg.Contexts[n]
+				auth := []string{}
+				if c.TLS.Enabled {
+					auth = append(auth, "tls")
+				}
+				if c.SASL.Mechanism != "" {
+					auth = append(auth, c.SASL.Mechanism)
+				}
+				v.Contexts = append(v.Contexts, contextLine{Name: n, Current: n == cfg.CurrentContext, Brokers: c.Brokers, Env: c.Env, Auth: strings.Join(auth, "+")})
+			}
+			return f.Print(v)
+		},
+	}
+}
+
+// NewCmdConfigCurrentContext builds `kctl config current-context`.
+func NewCmdConfigCurrentContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{f: f}
+	return &cobra.Command{
+		Use:   "current-context",
+		Short: "Print the name of the current context",
+		Args:  noArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if runF != nil {
+				return runF(opts)
+			}
+			path := f.ConfigPath()
+			cfg, err := kafka.LoadConfig(path)
+			if err != nil {
+				return err
+			}
+			if cfg.CurrentContext == "" {
+				return fmt.Errorf("no current context in %s: choose one with kctl config use-context NAME", path)
+			}
+			_, err = fmt.Fprintln(f.IO.Out, cfg.CurrentContext)
+			return err
+		},
+	}
+}
+
+// NewCmdConfigDeleteContext builds `kctl config delete-context NAME`.
+func NewCmdConfigDeleteContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{f: f}
+	return &cobra.Command{
+		Use:               "delete-context NAME",
+		Short:             "Remove context NAME from the config file (the current context too: then none is current)",
+		ValidArgsFunction: completeContexts(f),
+		Args:              exactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			path := f.ConfigPath()
+			cfg, err := kafka.LoadConfig(path)
+			if err != nil {
+				return err
+			}
+			if _, err := knownContext(cfg, path, opts.Name); err != nil {
+				return err
+			}
+			delete(cfg.Contexts, opts.Name)
+			note := ""
+			if cfg.CurrentContext == opts.Name {
+				cfg.CurrentContext = ""
+				note = " It was the current context: none is current now (kctl config use-context NAME)."
+			}
+			if err := cfg.Save(path); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "Deleted context %q from %s.%s\n", opts.Name, path, note)
+			return nil
+		},
+	}
+}
+
+// NewCmdConfigRenameContext builds `kctl config rename-context OLD NEW`.
+func NewCmdConfigRenameContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
+	opts := &ConfigOptions{f: f}
+	return &cobra.Command{
+		Use:   "rename-context OLD NEW",
+		Short: "Rename context OLD to NEW (the current context stays current)",
+		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return completeContexts(f)(cmd, args, toComplete)
+		},
+		Args: exactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(opts)
+			}
+			old, name := args[0], args[1]
+			if strings.TrimSpace(name) == "" {
+				return &FlagError{Err: errors.New("the new name is empty: give a name, e.g. kctl config rename-context " + old + " prod")}
+			}
+			path := f.ConfigPath()
+			cfg, err := kafka.LoadConfig(path)
+			if err != nil {
+				return err
+			}
+			ctx, err := knownContext(cfg, path, old)
+			if err != nil {
+				return err
+			}
+			if _, exists := cfg.Contexts[name]; exists && name != old {
+				return fmt.Errorf("context %q exists already in %s: delete it first (kctl config delete-context %s) or choose another name", name, path, name)
+			}
+			delete(cfg.Contexts, old)
+			cfg.Contexts[name] = ctx
+			if cfg.CurrentContext == old {
+				cfg.CurrentContext = name
+			}
+			if err := cfg.Save(path); err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "Renamed context %q to %q.\n", old, name)
+			return nil
+		},
+	}
 }
 
 // ConfigOptions serves the config subcommands.
@@ -112,7 +304,7 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			if err != nil {
 				return err
 			}
-			if _, _, err := cfg.Select(opts.Name); err != nil {
+			if _, err := knownContext(cfg, path, opts.Name); err != nil {
 				return err
 			}
 			cfg.CurrentContext = opts.Name
@@ -208,5 +400,7 @@ narrows validate, which checks every environment. --env '' clears it.`,
 		},
 	}
 	cmd.Flags().BoolVar(&use, "use", false, "also make it the current context")
+	cmd.Flags().StringVar(&f.Global.Env, "env", "", "store env: NAME, the topics.yaml environment used with this context ('' clears it)")
+	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 	return cmd
 }

@@ -43,9 +43,9 @@ Without --group no consumer group is used and nothing is committed. With --group
 joins G and commits each record once printed, as any consumer of the group; the group's
 committed offsets win, and --from says where a partition it never committed starts.
 
--f FORMAT prints each record with kcat's placeholders: %t topic, %p partition, %o offset,
-%k key, %s value, %h headers (k=v,k=v), %T timestamp (ms since the epoch), %K and %S key and
-value length, %% a percent sign; escapes \n \t \r \\ \0. The default prints the value.
+--format FORMAT (kcat's -f; in kctl -f is always a file) prints each record with kcat's
+placeholders: %t topic, %p partition, %o offset, %k key, %s value, %h headers (k=v,k=v),
+%T timestamp (ms since the epoch), %K and %S key and value length, %% a percent sign; escapes \n \t \r \\ \0. The default prints the value.
 -o json prints one JSON object per record on a line of its own, -o yaml one YAML document per record
 ("---" before each), with the same fields (topic, partition, offset, timestamp, key, value,
 headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
@@ -54,7 +54,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
   kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
   kctl consume user.signed-up --from -1h -o json      # the last hour, then follow
   kctl consume user.signed-up --from 2026-01-02T15:04:05Z -n 5
-  kctl consume user.signed-up -p 0,2 -f '%p/%o %k=%s\n'
+  kctl consume user.signed-up -p 0,2 --format '%p/%o %k=%s\n'
   kctl consume user.signed-up --group audit           # as a member of group audit`,
 		Annotations: longRunning, // streams: Go's default GC keeps the heap small
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -93,11 +93,11 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 			}
 			fm, err := f.Format()
 			if err != nil {
-				return &FlagError{Err: consumeOutputHint(cmd, args, f.Global.Output, err)}
+				return &FlagError{Err: outputHint(cmd, args, f.Global.Output, err)}
 			}
 			switch {
 			case fm != ui.Text && cmd.Flags().Changed("format"):
-				return &FlagError{Err: fmt.Errorf("-f FORMAT and -o %s do not go together: -f is for text output", fm)}
+				return &FlagError{Err: fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)}
 			case fm == ui.JSON:
 				opts.Encoder = records.JSON{}
 			case fm == ui.YAML:
@@ -109,7 +109,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 				}
 				opts.Encoder = tf
 			default:
-				return &FlagError{Err: fmt.Errorf("kctl consume prints text (-f FORMAT) or -o json, not -o %s", fm)}
+				return &FlagError{Err: fmt.Errorf("kctl consume prints text (--format FORMAT) or -o json, not -o %s", fm)}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -123,7 +123,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
 	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")
 	format = records.DefaultFormat
-	fl.VarP((*rawString)(&format), "format", "f", "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
+	fl.Var((*rawString)(&format), "format", "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
 	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
 	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
@@ -189,9 +189,14 @@ func (s *rawString) String() string     { return string(*s) }
 func (s *rawString) Set(v string) error { *s = rawString(v); return nil }
 func (s *rawString) Type() string       { return "format" }
 
-// consumeOutputHint returns err, or for kctl consume given kcat's -o OFFSET
-// (-o beginning, -o -5) an error saying that is --from here.
-func consumeOutputHint(cmd *cobra.Command, args []string, output string, err error) error {
+// outputHint returns err, the error of an -o that is no output format:
+// for kctl export given a file (-o topics.yaml) one saying the file is
+// -f; for kctl consume given kcat's -o OFFSET (-o beginning, -o -5) one
+// saying that is --from here.
+func outputHint(cmd *cobra.Command, args []string, output string, err error) error {
+	if cmd.Name() == "export" {
+		return fmt.Errorf("%w; export writes its file with -f FILE: kctl export -f %s", err, output)
+	}
 	if cmd.Name() != "consume" {
 		return err
 	}

@@ -30,6 +30,7 @@ type DLTReplayOptions struct {
 	f    *Factory
 	Opts dlt.ReplayOptions
 	Now  func() time.Time
+	ChangeFlags
 
 	since, until, offsets string
 	origPart, limit       string
@@ -40,20 +41,23 @@ func NewCmdDLTReplay(f *Factory, runF func(context.Context, *DLTReplayOptions) e
 	opts := &DLTReplayOptions{f: f, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "replay",
-		Short: "List dead letters and, with --execute, republish them to their original topic, each at most once",
+		Short: "List dead letters and, once confirmed, republish them to their original topic, each at most once",
 		Long: `Reads the dead-letter topic up to its end offsets seen at start and lists the dead letters
 not replayed before: original topic/partition/offset, when it was dead-lettered, the
-exception class and message (Spring Kafka's kafka_dlt-* headers). Nothing is sent without
---execute, which republishes key, value and the record's own headers (not the kafka_dlt-*
+exception class and message (Spring Kafka's kafka_dlt-* headers). Then kctl asks on a
+terminal (without a terminal --yes is required and no prompt is printed; --dry-run stops
+after the list) and republishes key, value and the record's own headers (not the kafka_dlt-*
 ones) to the original topic (or --to), adding a kctl-replayed-from header naming the dead
 letter. Each batch and its progress (in the group --group) are committed in one Kafka
 transaction (transactional id kctl-dlt-replay/<group>/<dlt>), so no run, not even one after
 a kill -9, replays a record twice to a read_committed consumer. Records the filters leave out stay
-replayable by a later run; records without a kafka_dlt-original-topic header are never sent.`,
-		Example: `  kctl dlt replay
+replayable by a later run; records without a kafka_dlt-original-topic header are never sent.
+After a "yes" the dead-letter topic is read again and at most as many dead letters as listed
+are republished (one dead-lettered in between may take the place of a listed one).`,
+		Example: `  kctl dlt replay --dry-run
   kctl dlt replay --exception PermanentError --since 1h
-  kctl dlt replay --offsets 10-20 --execute
-  kctl dlt replay --dlt orders.dlt --to orders.retry -n 100 --execute -o json`,
+  kctl dlt replay --offsets 10-20 --yes
+  kctl dlt replay --dlt orders.dlt --to orders.retry -n 100 --yes -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.complete(cmd); err != nil {
@@ -76,7 +80,7 @@ replayable by a later run; records without a kafka_dlt-original-topic header are
 	fl.StringVar(&opts.origPart, "original-partition", "", "only dead letters from this partition of the original topic")
 	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
 	fl.StringVarP(&opts.limit, "limit", "n", "", "at most N dead letters")
-	fl.BoolVar(&o.Execute, "execute", false, "republish them (without it: a dry run)")
+	addChangeFlags(cmd, &opts.ChangeFlags, "list the dead letters and send nothing", true)
 	_ = cmd.RegisterFlagCompletionFunc("dlt", completeTopics(f))
 	_ = cmd.RegisterFlagCompletionFunc("to", completeTopics(f))
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
@@ -88,6 +92,9 @@ replayable by a later run; records without a kafka_dlt-original-topic header are
 func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	usage := func(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
 	r := &o.Opts
+	if err := checkChangeFlags(o.ChangeFlags); err != nil {
+		return err
+	}
 	if strings.TrimSpace(r.DLT) == "" {
 		return usage("--dlt is empty: name the dead-letter topic, e.g. --dlt user.signed-up.dlt")
 	}
@@ -176,9 +183,29 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 		return err
 	}
 	o.Opts.ClientOpts = copts
+	o.Opts.Execute = o.Yes
 	plan, rerr := dlt.Replay(ctx, c.Client, o.Opts)
 	if plan == nil {
 		return connectionError(rerr)
+	}
+	if !o.Yes && !o.DryRun && rerr == nil && len(plan.Records) > 0 {
+		// The list was a dry run: ask, then replay for real, at most as
+		// many as were listed.
+		if format, _ := o.f.Format(); format == ui.Text {
+			if err := writeReplayList(o.f.IO.Out, o.f.Styles(), plan, false); err != nil {
+				return err
+			}
+		}
+		if err := confirmChange(ctx, o.f, o.ChangeFlags, "dlt replay", "Republish these dead letters?"); err != nil {
+			return err
+		}
+		if o.Opts.Limit == 0 || o.Opts.Limit > len(plan.Records) {
+			o.Opts.Limit = len(plan.Records)
+		}
+		o.Opts.Execute = true
+		if plan, rerr = dlt.Replay(ctx, c.Client, o.Opts); plan == nil {
+			return connectionError(rerr)
+		}
 	}
 	if err := o.f.Print(ui.WithText(plan, func(w io.Writer, st ui.Styles) error { return writeReplayText(w, st, plan) })); err != nil {
 		return err
@@ -189,6 +216,13 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 // writeReplayText prints a replay: one row per dead letter selected, the
 // skipped ones, the counts, and what was (or would be) done.
 func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
+	return writeReplayList(w, st, p, true)
+}
+
+// writeReplayList is writeReplayText; without dryRunNote a plan that was
+// not executed is printed without the closing "Dry run" line (the
+// question follows it).
+func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bool) error {
 	fmt.Fprintf(w, "%s  %s\n", st.Bold("Dead letters on "+ui.Printable(p.DLT)), st.Dim("(progress in group "+ui.Printable(p.Group)+")"))
 	if len(p.Records) == 0 {
 		fmt.Fprintln(w, "Nothing to replay.")
@@ -231,8 +265,8 @@ func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
 		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
 	}
 	if !p.Execute {
-		if len(p.Records) > 0 {
-			fmt.Fprintln(w, st.Dim("Dry run: nothing sent. Run again with --execute to republish them."))
+		if len(p.Records) > 0 && dryRunNote {
+			fmt.Fprintln(w, st.Dim("Dry run: nothing sent. Run again with --yes to republish them."))
 		}
 		return nil
 	}

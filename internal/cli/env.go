@@ -132,38 +132,3 @@ func completeEnvs(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 	}
 	return matching(f.EnvironmentNames(), nil, toComplete), cobra.ShellCompDirectiveNoFileComp
 }
-
-// envFileCommands are the commands that read a topics file, for which
-// --env selects its environment (config set-context stores it).
-var envFileCommands = map[string]bool{
-	"kctl validate": true, "kctl plan": true, "kctl apply": true, "kctl smoke": true,
-	"kctl config set-context": true,
-}
-
-// checkEnvFlag returns a *FlagError when --env was given to a command that
-// reads no topics file and ./topics.yaml does not define that environment
-// either: there --env would be silently ignored. When the file does define
-// it, --env may pick the file's cluster.brokers, and Settings checks that
-// it does (checkEnvBrokers). KCTL_ENV and a context's env: are ambient and
-// never refused here.
-func (f *Factory) checkEnvFlag(cmd *cobra.Command) error {
-	f.Global.EnvCommand = ""
-	if !cmd.Flags().Changed("env") || envFileCommands[cmd.CommandPath()] {
-		return nil
-	}
-	f.Global.EnvCommand = cmd.CommandPath()
-	if file, _, err := topology.Load(DefaultTopicsFile); err == nil && file != nil && file.Environments[f.Global.Env] != nil {
-		return nil
-	}
-	return &FlagError{Err: fmt.Errorf("--env selects an environment of topics.yaml; %s reads no file: drop --env (the environment matters to validate, plan, apply and smoke)", f.Global.EnvCommand)}
-}
-
-// checkEnvBrokers returns a *FlagError when --env was given to a command
-// that reads no topics file and the brokers resolved in s do not come from
-// ./topics.yaml's cluster.brokers, the one thing --env could choose there.
-func (f *Factory) checkEnvBrokers(s kafka.Settings) error {
-	if f.Global.EnvCommand == "" || s.BrokersFrom == DefaultTopicsFile+" cluster.brokers" {
-		return nil
-	}
-	return &FlagError{Err: fmt.Errorf("--env selects an environment of topics.yaml; %s reads no file, and its brokers come from %s, not from the file's cluster.brokers: drop --env", f.Global.EnvCommand, s.BrokersFrom)}
-}

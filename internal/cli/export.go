@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
@@ -24,9 +25,9 @@ type ExportOptions struct {
 	Patterns        []string
 	All             bool
 	ManagedPrefixes []string
-	// Output is the file to write; "" or "-" is stdout.
-	Output string
-	Force  bool
+	// File is the file to write (-f); "" or "-" is stdout.
+	File  string
+	Force bool
 	// Access, NoAccess: --access, --no-access (see accessWanted).
 	Access, NoAccess bool
 }
@@ -42,11 +43,11 @@ func (o *ExportOptions) accessWanted() bool {
 }
 
 // NewCmdExport builds `kctl export [TOPIC|PREFIX*...] [--all]
-// [--managed-prefix P] [-o FILE] [--force]`.
+// [--managed-prefix P] [-f FILE] [--force]`.
 func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
 	opts := &ExportOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "export [TOPIC|PREFIX*...] [-o FILE]",
+		Use:   "export [TOPIC|PREFIX*...] [-f FILE]",
 		Short: "Write a topics.yaml for the live cluster's topics and access (adopt an existing cluster)",
 		Long: `Read the cluster (one Metadata and one DescribeConfigs request, whatever the number of topics)
 and write a topics.yaml that declares its topics, or those named (TOPIC) or under a prefix
@@ -75,19 +76,20 @@ left out with a note. With TOPIC or PREFIX* arguments access is exported only wi
 live topics the export leaves out, since plan --prune would then delete them: name them too
 (or export P*), or drop the prefix.
 
-On this command -o/--output names the file to write (export always writes YAML); without it,
-or with -o -, the file goes to stdout. An existing file is overwritten only with --force.`,
-		Example: `  kctl export -o topics.yaml
-  kctl export 'user.*' --managed-prefix user. -o topics.yaml
+-f/--file names the file to write; without it, or with -f -, the file goes to stdout. An
+existing file is overwritten only with --force. A topics.yaml is YAML: -o is the output format
+as everywhere, and only text (the default) and yaml are accepted; both write the file.`,
+		Example: `  kctl export -f topics.yaml
+  kctl export 'user.*' --managed-prefix user. -f topics.yaml
   kctl export orders payments > topics.yaml
-  kctl export --all -o everything.yaml --force
-  kctl export --no-access -o topics.yaml`,
+  kctl export --all -f everything.yaml --force
+  kctl export --no-access -f topics.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Patterns = args
 			if opts.Access && opts.NoAccess {
 				return &FlagError{Err: errors.New("--access and --no-access contradict each other: give one")}
 			}
-			if err := checkExportOutput(opts.Output); err != nil {
+			if err := checkExportOutput(f, opts.File); err != nil {
 				return err
 			}
 			for _, p := range opts.ManagedPrefixes {
@@ -102,13 +104,10 @@ or with -o -, the file goes to stdout. An existing file is overwritten only with
 		},
 	}
 	fl := cmd.Flags()
-	// Named "output" so that it shadows the global -o/--output (the
-	// format) on this command: cobra adds a parent's persistent flag only
-	// when the command has no flag of that name.
-	fl.StringVarP(&opts.Output, "output", "o", "", "file to write (default, or -, stdout); export always writes YAML")
+	fl.StringVarP(&opts.File, "file", "f", "", "`FILE` to write (default, or -, stdout)")
 	fl.BoolVar(&opts.All, "all", false, "include internal topics (__*, _schemas, _confluent*, connect-*)")
 	fl.StringSliceVar(&opts.ManagedPrefixes, "managed-prefix", nil, "write managedPrefixes: P (repeatable, or comma-separated)")
-	fl.BoolVar(&opts.Force, "force", false, "overwrite the -o file if it exists")
+	fl.BoolVar(&opts.Force, "force", false, "overwrite the -f file if it exists")
 	fl.BoolVar(&opts.Access, "access", false, "write the cluster's users, ACLs and quotas even with TOPIC arguments (the default without)")
 	fl.BoolVar(&opts.NoAccess, "no-access", false, "write topics only: no users, ACLs or quotas")
 	return cmd
@@ -116,16 +115,15 @@ or with -o -, the file goes to stdout. An existing file is overwritten only with
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
-// checkExportOutput refuses -o text|json|yaml (the global flag's formats:
-// on export -o is the file) and a directory.
-func checkExportOutput(out string) error {
-	switch out {
-	case "text", "json", "yaml":
-		return &FlagError{Err: fmt.Errorf("-o %s: on export, -o names the file to write (export always writes YAML); to write a file named %s, give -o ./%s", out, out, out)}
+// checkExportOutput refuses -o json (a topics.yaml is YAML) and a
+// directory as the -f file.
+func checkExportOutput(f *Factory, file string) error {
+	if format, err := f.Format(); err == nil && format == ui.JSON {
+		return &FlagError{Err: errors.New("-o json: export writes a topics.yaml, which is YAML: leave -o out (or give -o yaml)")}
 	}
-	if out != "" && out != "-" {
-		if st, err := os.Stat(out); err == nil && st.IsDir() {
-			return &FlagError{Err: fmt.Errorf("-o %s is a directory: give a file, e.g. -o %s", out, filepath.Join(out, "topics.yaml"))}
+	if file != "" && file != "-" {
+		if st, err := os.Stat(file); err == nil && st.IsDir() {
+			return &FlagError{Err: fmt.Errorf("-f %s is a directory: give a file, e.g. -f %s", file, filepath.Join(file, "topics.yaml"))}
 		}
 	}
 	return nil
@@ -133,10 +131,10 @@ func checkExportOutput(out string) error {
 
 func runExport(ctx context.Context, o *ExportOptions) error {
 	f := o.f
-	toStdout := o.Output == "" || o.Output == "-"
+	toStdout := o.File == "" || o.File == "-"
 	if !toStdout && !o.Force {
-		if _, err := os.Stat(o.Output); err == nil {
-			return fmt.Errorf("%s exists: kctl export does not overwrite it without --force (or write elsewhere with -o FILE); nothing was written", o.Output)
+		if _, err := os.Stat(o.File); err == nil {
+			return fmt.Errorf("%s exists: kctl export does not overwrite it without --force (or write elsewhere with -f FILE); nothing was written", o.File)
 		}
 	}
 	c, err := f.Connect(ctx, nil, "")
@@ -154,7 +152,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 	if err := ex.Spec.Encode(&buf); err != nil {
 		return err
 	}
-	name := o.Output
+	name := o.File
 	if toStdout {
 		name = "(stdout)"
 	}
@@ -164,7 +162,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 		if _, err := f.IO.Out.Write(buf.Bytes()); err != nil {
 			return err
 		}
-	} else if err := writeExport(o.Output, buf.Bytes(), o.Force); err != nil {
+	} else if err := writeExport(o.File, buf.Bytes(), o.Force); err != nil {
 		return err
 	}
 	writeExportNotes(f, ex)
@@ -177,7 +175,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 		if ex.Internal > 0 {
 			internal = fmt.Sprintf(" (%s left out; --all includes them)", human.Plural(ex.Internal, "internal topic"))
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Exported %s from cluster %q to %s%s.\n", exportedWhat(ex), ex.ClusterID, o.Output, internal)
+		fmt.Fprintf(f.IO.ErrOut, "Exported %s from cluster %q to %s%s.\n", exportedWhat(ex), ex.ClusterID, o.File, internal)
 	}
 	if len(ex.Failed) > 0 {
 		var names []string

@@ -80,9 +80,9 @@ func TestEnvSelection(t *testing.T) {
 	}
 }
 
-// TestExportOutputFlag: on export -o is the file (shadowing the global
-// format flag), - is stdout, and the format names are refused; elsewhere -o
-// is still the format.
+// TestExportOutputFlag: on export -f is the file, - is stdout, and -o is
+// the output format as everywhere: yaml (or the default) writes the file,
+// json and a file name given to -o are refused naming -f.
 func TestExportOutputFlag(t *testing.T) {
 	c := newCluster(t)
 	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 3, map[string]*string{"retention.ms": new("86400000")})
@@ -90,7 +90,7 @@ func TestExportOutputFlag(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "out.yaml")
 
-	for _, args := range [][]string{{"export", "-o", file}, {"export", "--output", file, "--force"}} {
+	for _, args := range [][]string{{"export", "-f", file}, {"export", "--file", file, "--force", "-o", "yaml"}} {
 		code, out, errOut := runWith(t, c, env, args...)
 		if code != ExitOK || out != "" || !strings.Contains(errOut, "Exported 1 topic from cluster") {
 			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
@@ -100,22 +100,26 @@ func TestExportOutputFlag(t *testing.T) {
 			t.Fatalf("%v: %v %v %+v", args, err, diags, f)
 		}
 	}
-	code, out, _ := runWith(t, c, env, "export", "-o", "-")
+	code, out, _ := runWith(t, c, env, "export", "-f", "-")
 	if code != ExitOK || !strings.Contains(out, "      retention.ms: 1d\n") {
-		t.Errorf("-o -: exit %d\n%s", code, out)
+		t.Errorf("-f -: exit %d\n%s", code, out)
 	}
-	for _, format := range []string{"json", "yaml", "text"} {
-		code, out, errOut := runWith(t, c, env, "export", "-o", format)
-		if code != ExitError || out != "" || !strings.Contains(errOut, "-o "+format+": on export, -o names the file to write") {
-			t.Errorf("-o %s: exit %d\n%s%s", format, code, out, errOut)
-		}
-		if _, err := os.Stat(format); err == nil {
-			t.Errorf("-o %s wrote a file", format)
+	for args, want := range map[string]string{
+		"-o json":        "-o json: export writes a topics.yaml, which is YAML: leave -o out (or give -o yaml)",
+		"-o out.yaml":    `unknown output format "out.yaml": use -o text, -o json or -o yaml; export writes its file with -f FILE: kctl export -f out.yaml`,
+		"--output=x.yml": "kctl export -f x.yml",
+	} {
+		code, out, errOut := runWith(t, c, env, append([]string{"export"}, strings.Fields(args)...)...)
+		if code != ExitError || out != "" || !strings.Contains(errOut, want) {
+			t.Errorf("%s: exit %d\n%s%s", args, code, out, errOut)
 		}
 	}
-	code, out, errOut := runWith(t, c, env, "export", "-o", dir)
+	if _, err := os.Stat("out.yaml"); err == nil {
+		t.Errorf("-o out.yaml wrote a file")
+	}
+	code, out, errOut := runWith(t, c, env, "export", "-f", dir)
 	if code != ExitError || !strings.Contains(errOut, "is a directory") {
-		t.Errorf("-o DIR: exit %d\n%s%s", code, out, errOut)
+		t.Errorf("-f DIR: exit %d\n%s%s", code, out, errOut)
 	}
 	// The global -o is untouched for the other commands.
 	code, out, _ = runWith(t, c, env, "plan", "-f", file, "-o", "json")
@@ -210,7 +214,7 @@ func TestExportAccessFlags(t *testing.T) {
 	}
 	refuse(kmsg.DescribeUserSCRAMCredentials, kerr.ClusterAuthorizationFailed.Code)
 	file := filepath.Join(t.TempDir(), "out.yaml")
-	code, _, errOut = runWith(t, c, nil, "export", "-o", file)
+	code, _, errOut = runWith(t, c, nil, "export", "-f", file)
 	if code != ExitError || !strings.Contains(errOut, "warning: users not exported: describe SCRAM users: not authorized") ||
 		!strings.Contains(errOut, "Error: the cluster's users could not be read (see the warnings above): the file lacks them; connect as a principal allowed to describe them, or export topics only with --no-access") {
 		t.Errorf("users refused: exit %d\n%s", code, errOut)

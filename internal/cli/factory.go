@@ -37,11 +37,9 @@ type GlobalOptions struct {
 	NoColor    bool
 	Timeout    time.Duration
 	Verbose    bool
-	Env        string // --env: the environment of topics.yaml
-	// EnvCommand is set (by the root command) to the command path when
-	// --env was given to a command that reads no topics file: there it
-	// can only pick ./topics.yaml's cluster.brokers (see checkEnvFlag).
-	EnvCommand string
+	// Env is --env: the environment of the topics file, a flag only of
+	// the commands that read one (addEnvFlag) and of config set-context.
+	Env string
 }
 
 // Factory carries what commands depend on: streams, environment, global
@@ -123,9 +121,6 @@ func (f *Factory) Settings(fileBrokers []string, fileName string) (kafka.Setting
 		SASL:            f.Global.SASL,
 		Timeout:         f.Global.Timeout,
 	})
-	if err == nil {
-		err = f.checkEnvBrokers(s)
-	}
 	return s, err
 }
 

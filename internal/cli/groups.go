@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kctl/kctl/internal/groups"
+	"github.com/kctl/kctl/internal/human"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/spf13/cobra"
 )
@@ -17,7 +20,7 @@ import (
 func NewCmdGroups(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "groups",
-		Short: "List, describe, delete consumer groups and reset their offsets (dry run until --execute)",
+		Short: "List, describe, delete consumer groups and reset their offsets (delete and reset ask first: --yes, --dry-run)",
 		Args:  noArgs,
 	}
 	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil))
@@ -30,6 +33,8 @@ type GroupsOptions struct {
 	Groups []string
 	// Force deletes kctl dlt replay progress groups too (delete).
 	Force bool
+	// ChangeFlags: delete's --yes and --dry-run.
+	ChangeFlags
 }
 
 // NewCmdGroupsList builds `kctl groups list`.
@@ -131,8 +136,9 @@ count of deleted and not deleted; exit 1 when any group was not deleted. A group
 live members is refused. So is, without --force, a kctl dlt replay progress group (the
 default kctl-dlt-replay, any kctl-dlt-replay* group, or one whose commits carry replay
 progress): deleting it makes the next kctl dlt replay republish every dead letter it
-already replayed.`,
-		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c -o json",
+already replayed. The groups to delete are listed first, then kctl asks on a terminal (without
+a terminal --yes is required; --dry-run stops after the list).`,
+		Example:           "  kctl groups delete old-consumer\n  kctl groups delete a b c --yes -o json",
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -143,6 +149,9 @@ already replayed.`,
 					return &FlagError{Err: errors.New("a group name is empty: name each group to delete")}
 				}
 			}
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
+			}
 			opts.Groups = args
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -151,6 +160,7 @@ already replayed.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete kctl dlt replay progress groups (the next replay then republishes every dead letter)")
+	addChangeFlags(cmd, &opts.ChangeFlags, "list the groups that would be deleted and delete nothing", false)
 	return cmd
 }
 
@@ -160,6 +170,22 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		return err
 	}
 	defer c.Close()
+	if !o.Yes {
+		// As apply: the plan in text before the question; as JSON/YAML
+		// only for --dry-run (one document on stdout).
+		v := deletePlanView{Groups: slices.Compact(slices.Sorted(slices.Values(o.Groups))), Force: o.Force}
+		if format, _ := o.f.Format(); format == ui.Text || o.DryRun {
+			if err := o.f.Print(v); err != nil {
+				return err
+			}
+		}
+		if o.DryRun {
+			return nil
+		}
+		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups delete", "Delete these groups?"); err != nil {
+			return err
+		}
+	}
 	r, err := groups.Delete(ctx, c.Client, o.Groups, o.Force)
 	if err != nil {
 		return connectionError(err)
@@ -173,12 +199,32 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 	return perr
 }
 
+// deletePlanView is what `groups delete` would do (its plan): the groups
+// named. Each is checked again (live members, replay progress) when deleted.
+type deletePlanView struct {
+	Groups []string `json:"groups" yaml:"groups"`
+	Force  bool     `json:"force" yaml:"force"`
+}
+
+func (v deletePlanView) WriteText(w io.Writer, st ui.Styles) error {
+	fmt.Fprintf(w, "kctl would delete %s and their committed offsets:\n", human.Plural(len(v.Groups), "consumer group"))
+	for _, g := range v.Groups {
+		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), ui.Printable(g))
+	}
+	msg := "A group with live members, or holding kctl dlt replay's progress (without --force), is refused then."
+	if v.Force {
+		msg = "A group with live members is refused then; --force: replay progress groups are deleted too."
+	}
+	_, err := fmt.Fprintln(w, st.Dim(msg))
+	return err
+}
+
 // GroupsResetOptions is `kctl groups reset`.
 type GroupsResetOptions struct {
 	f       *Factory
 	Request groups.ResetRequest
-	Execute bool
-	Now     func() time.Time
+	ChangeFlags
+	Now func() time.Time
 
 	topics     []string
 	toEarliest bool
@@ -198,10 +244,11 @@ func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOption
 	opts := &GroupsResetOptions{f: f, Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "reset GROUP (--topic T[:P,P]... | --all-topics) --to-…",
-		Short: "Move a group's committed offsets: a dry-run plan per partition, committed with --execute",
+		Short: "Move a group's committed offsets: a plan per partition, confirmed, then committed",
 		Long: `Plans new committed offsets for a consumer group: per partition the current and new
-offset and the lag before and after, clamped to the log's bounds. Nothing changes
-without --execute, which commits the plan in one OffsetCommit. The group must have no
+offset and the lag before and after, clamped to the log's bounds. The plan is printed, then
+kctl asks on a terminal (without a terminal --yes is required and no prompt is printed) and
+commits it in one OffsetCommit; --dry-run stops after the plan. The group must have no
 live members. As kafka-consumer-groups.sh --reset-offsets: --topic T (or T:P,P)
 positions every partition named, whether the group committed there before or not;
 --all-topics resets the partitions the group has offsets for. A group that does not
@@ -209,8 +256,8 @@ exist is an error naming the closest existing group; --create-group creates a ne
 group's offsets on purpose (with --topic). A --topic that does not exist, or a
 partition it does not have, is an error naming it (exit 1, nothing committed).`,
 		Example: `  kctl groups reset email-service --topic user.signed-up --to-earliest
-  kctl groups reset email-service --all-topics --by-duration 1h --execute
-  kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 -o json`,
+  kctl groups reset email-service --all-topics --by-duration 1h --yes
+  kctl groups reset email-service --topic user.signed-up:0,2 --shift-by -10 --dry-run -o json`,
 		Args:              exactArgs(1),
 		ValidArgsFunction: completeGroups(f),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -237,7 +284,7 @@ partition it does not have, is an error naming it (exit 1, nothing committed).`,
 	fl.BoolVar(&opts.Request.CreateGroup, "create-group", false, "allow creating the offsets of a group that does not exist yet (with --topic)")
 	fl.BoolVar(&opts.includeUncommitted, "include-uncommitted", false, "no effect: --topic T positions every partition named")
 	_ = fl.MarkHidden("include-uncommitted") // deprecated: complete warns on stderr
-	fl.BoolVar(&opts.Execute, "execute", false, "commit the plan (without it: a dry run)")
+	addChangeFlags(cmd, &opts.ChangeFlags, "print the plan and commit nothing", true)
 	return cmd
 }
 
@@ -246,6 +293,9 @@ partition it does not have, is an error naming it (exit 1, nothing committed).`,
 func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 	fl := cmd.Flags()
 	usage := func(format string, a ...any) error { return &FlagError{Err: fmt.Errorf(format, a...)} }
+	if err := checkChangeFlags(o.ChangeFlags); err != nil {
+		return err
+	}
 	if strings.TrimSpace(o.Request.Group) == "" {
 		return usage("the group name is empty: name the group to reset")
 	}
@@ -346,18 +396,30 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	st := o.f.Styles()
 	w := o.f.IO.Out
-	if !o.Execute {
+	if o.DryRun || !o.Yes && plan.Summary.Reset == 0 {
 		if err := ui.Print(w, format, st, plan); err != nil {
 			return err
 		}
 		if format == ui.Text {
-			msg := "Dry run: nothing committed. Run again with --execute to commit these offsets."
+			msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
 			if plan.Summary.Reset == 0 {
-				msg = "Dry run: nothing to commit."
+				msg = "Nothing to commit."
 			}
 			fmt.Fprintln(w, st.Dim(msg))
 		}
 		return nil
+	}
+	printed := false // the plan, before the question
+	if !o.Yes && len(plan.Members) == 0 {
+		if format == ui.Text {
+			if err := ui.Print(w, format, st, plan); err != nil {
+				return err
+			}
+			printed = true
+		}
+		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups reset", "Commit these offsets?"); err != nil {
+			return err
+		}
 	}
 	if len(plan.Members) > 0 {
 		if format == ui.Text {
@@ -367,7 +429,7 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	res, err := groups.Execute(ctx, c.Client, plan)
 	if err != nil {
-		if format == ui.Text {
+		if format == ui.Text && !printed {
 			_ = ui.Print(w, format, st, plan)
 		}
 		return err
@@ -376,7 +438,10 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	// not the outcome could be printed (a closed stdout ends nothing here).
 	var perr error
 	if format == ui.Text {
-		if perr = ui.Print(w, format, st, plan); perr == nil {
+		if !printed {
+			perr = ui.Print(w, format, st, plan)
+		}
+		if perr == nil {
 			fmt.Fprintln(w)
 			perr = res.WriteText(w, st)
 		}

@@ -198,3 +198,47 @@ func TestArgCountMessages(t *testing.T) {
 		}
 	}
 }
+
+// groups reset asks like apply: --dry-run stops after the plan; without a
+// terminal it needs --yes; on a terminal only "yes" commits; --execute is
+// --yes.
+func TestGroupsResetConfirm(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 1, nil)
+	reset := []string{"groups", "reset", "g", "--topic", "orders", "--to-earliest", "--include-uncommitted"}
+	committed := func() bool {
+		t.Helper()
+		_, out, _ := run(t, c, "", false, "groups", "list", "-o", "json")
+		return strings.Contains(out, `"g"`)
+	}
+	for _, tc := range []struct {
+		stdin    string
+		terminal bool
+		extra    []string
+		code     int
+		out, err string
+	}{
+		{"", false, []string{"--dry-run"}, ExitOK, "Dry run: nothing committed. Run again with --yes to commit these offsets.", ""},
+		{"", false, nil, ExitError, "orders", "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl groups reset --yes (or --dry-run to stop after the plan)"},
+		{"no\n", true, nil, ExitError, "orders", "Commit these offsets? Only 'yes' is accepted: Error: groups reset cancelled: nothing was changed"},
+		{"", false, []string{"--yes", "--dry-run"}, ExitError, "", "--yes and --dry-run contradict each other"},
+	} {
+		code, out, errOut := run(t, c, tc.stdin, tc.terminal, append(reset, tc.extra...)...)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) || (tc.err == "" && errOut != "") {
+			t.Errorf("%v terminal=%v: exit %d\n%s%s", tc.extra, tc.terminal, code, out, errOut)
+		}
+		if committed() {
+			t.Fatalf("%v terminal=%v committed", tc.extra, tc.terminal)
+		}
+		if !tc.terminal && strings.Contains(errOut, "Only 'yes'") {
+			t.Errorf("a prompt without a terminal: %s", errOut)
+		}
+	}
+	code, out, errOut := run(t, c, "yes\n", true, reset...)
+	if code != ExitOK || strings.Count(out, "Reset group g ") != 1 || !strings.Contains(errOut, "Commit these offsets?") || !committed() {
+		t.Fatalf("yes: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := run(t, c, "", false, append(reset, "--execute")...); code != ExitOK {
+		t.Fatalf("--execute: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -90,7 +90,7 @@ func TestClosedStdoutChangesFinish(t *testing.T) {
 	if _, ok := offs.Lookup("a", 0); err != nil || !ok {
 		t.Fatalf("reset into a closed pipe committed nothing: %v %v", offs, err)
 	}
-	if code, errOut := runClosedStdout(t, c, "groups", "delete", "g", "nope"); code != ExitError || errOut != "" {
+	if code, errOut := runClosedStdout(t, c, "groups", "delete", "g", "nope", "--yes"); code != ExitError || errOut != "" {
 		t.Fatalf("delete into a closed pipe: exit %d, stderr %q; want 1 (nope not deleted)", code, errOut)
 	}
 	if ls, _ := adm.ListGroups(context.Background()); len(ls.Groups()) != 0 {

@@ -109,7 +109,7 @@ stderr only.`,
 	fl.StringVarP(&keySep, "key-separator", "k", "", "split each line at the first `SEP` into key and value (\\t is a tab)")
 	fl.StringArrayVarP(&headers, "header", "H", nil, "add header `key=value` to every record (repeatable)")
 	fl.StringVarP(&partition, "partition", "p", "", "write every record to partition `P` (default: by key, spread without one)")
-	fl.StringVar(&opts.File, "file", "", "read lines from `FILE` instead of stdin")
+	fl.StringVarP(&opts.File, "file", "f", "", "read lines from `FILE` instead of stdin (- is stdin)")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

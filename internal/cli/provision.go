@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -188,6 +187,7 @@ A file with environments: is checked in every environment (each merged over the 
 	}
 	cmd.Flags().StringVarP(&flag, "file", "f", "", "topics file (default ./topics.yaml)")
 	addMaxPartitionsFlag(cmd.Flags(), &opts.MaxPartitions)
+	addEnvFlag(cmd, f)
 	return cmd
 }
 
@@ -320,6 +320,7 @@ Exit codes: 0 success (with --detailed-exitcode: nothing to do), 1 error or a re
 	}
 	fl := cmd.Flags()
 	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
+	addEnvFlag(cmd, f)
 	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "exit 0 when there is nothing to do, 2 when changes are pending, 1 on error or refusal")
 	fl.StringVar(&opts.Out, "out", "", "also save the plan to `FILE` (JSON, mode 0600) for kctl show FILE and kctl apply FILE")
 	return cmd
@@ -516,13 +517,12 @@ type ApplyOptions struct {
 	File          string
 	Diff          provision.Options
 	MaxPartitions int32
-	Yes           bool
-	DryRun        bool
-	AllowRisky    bool
-	Throttle      string
-	MaxMoves      int
-	Interval      time.Duration
-	maxMovesSet   bool
+	ChangeFlags
+	AllowRisky  bool
+	Throttle    string
+	MaxMoves    int
+	Interval    time.Duration
+	maxMovesSet bool
 	// savedFlags names the plan-changing flags given ("--prune"), which a
 	// saved plan refuses.
 	savedFlags string
@@ -550,10 +550,10 @@ A replicationFactor change is planned per partition by kctl's reassignment plann
 leader kept, new replicas on the least loaded brokers and distinct racks; going down, the
 replicas removed are those leaving the cluster most balanced, never the leader) and applied with
 one AlterPartitionAssignments; the brokers copy the data in the background ('kctl reassignments'
-shows the progress). With --max-moves N the moves are batched as 'kctl rebalance --execute' does
+shows the progress). With --max-moves N the moves are batched as 'kctl rebalance' does
 it (at most N partitions at once, the next started as one completes) and apply waits for them;
 --throttle RATE also throttles the copy (batches of --max-moves, default 10; the throttle removed
-at the end). Ctrl-C leaves them running, 'kctl rebalance --execute' resumes them. A factor above
+at the end). Ctrl-C leaves them running, 'kctl rebalance --yes' resumes them. A factor above
 the broker count, or a change of a topic being reassigned, is refused; while a rebalance is
 recorded for the cluster (its marker), any replicationFactor change is refused.
 
@@ -587,6 +587,9 @@ goes through the same checks: a risky change still needs --allow-risky (or a "ye
   kctl apply --prune --max-deletes 2 --yes`,
 		Args: maximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
+			}
 			if err := diffArgs(cmd, flag, args, &opts.File, opts.Diff); err != nil {
 				return err
 			}
@@ -617,8 +620,8 @@ goes through the same checks: a risky change still needs --allow-risky (or a "ye
 	}
 	fl := cmd.Flags()
 	addDiffFlags(fl, &flag, &opts.MaxPartitions, &opts.Diff)
-	fl.BoolVarP(&opts.Yes, "yes", "y", false, "apply without asking (required when stdin is not a terminal)")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "have the brokers validate every change (validate-only); change nothing")
+	addEnvFlag(cmd, f)
+	addChangeFlags(cmd, &opts.ChangeFlags, "have the brokers validate every change (validate-only); change nothing", false)
 	fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "apply changes marked ⚠ (data loss or weaker durability) without being asked about them")
 	fl.StringVar(&opts.Throttle, "throttle", "", "replicationFactor changes: throttle the copy to `RATE` (e.g. 50MiB/s), batch the moves and wait")
 	fl.IntVar(&opts.MaxMoves, "max-moves", 0, fmt.Sprintf("replicationFactor changes: at most `N` partitions moving at once, and wait (default with --throttle: %d)", defaultMaxMoves))
@@ -693,16 +696,9 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if ask {
 		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
 	}
-	if !o.Yes && !o.DryRun {
-		if !f.IsTerminal(f.IO.In) {
-			return errors.New("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl apply --yes (or --dry-run to check it)")
-		}
-		ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut)
-		if err != nil {
+	if !o.DryRun {
+		if err := confirmChange(ctx, f, o.ChangeFlags, "apply", "Apply these changes?"); err != nil {
 			return err
-		}
-		if !ok {
-			return errors.New("apply cancelled: nothing was changed")
 		}
 	}
 	if ask { // "yes" answered for the risks named above
@@ -778,31 +774,6 @@ func gateError(err error, p *provision.Plan, format ui.Format) error {
 		return riskyError(p, format)
 	}
 	return err
-}
-
-// confirm asks on a terminal and reads the answer; only "yes" applies.
-// Ctrl-C while it waits returns the context's error (exit 130).
-func confirm(ctx context.Context, in io.Reader, out io.Writer) (bool, error) {
-	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
-	type answer struct {
-		line string
-		err  error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		line, err := bufio.NewReader(in).ReadString('\n')
-		ch <- answer{line, err}
-	}()
-	select {
-	case <-ctx.Done():
-		fmt.Fprintln(out)
-		return false, ctx.Err()
-	case a := <-ch:
-		if a.err != nil && a.line == "" {
-			return false, fmt.Errorf("read confirmation: %w", a.err)
-		}
-		return strings.TrimSpace(a.line) == "yes", nil
-	}
 }
 
 // planView prints a plan: provision's text printer, or the plan as JSON/YAML.

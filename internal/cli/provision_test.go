@@ -211,7 +211,7 @@ func TestConfirmInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := confirm(ctx, r, io.Discard)
+		_, err := confirm(ctx, r, io.Discard, "Apply these changes?")
 		done <- err
 	}()
 	cancel()

@@ -20,6 +20,7 @@ type ReassignmentsOptions struct {
 	Watch    bool
 	Cancel   bool
 	Interval time.Duration
+	ChangeFlags
 }
 
 // NewCmdReassignments builds `kctl reassignments`.
@@ -35,14 +36,21 @@ adding replica's bytes over the leader's, from DescribeLogDirs).
 --watch refreshes every --interval until nothing is moving (a progress bar per partition on a
 terminal, a listing per refresh otherwise). --cancel cancels every reassignment in progress
 (Kafka puts back each partition's replicas as they were) and removes the throttle a
-'kctl rebalance --execute' recorded for this cluster.`,
+'kctl rebalance' recorded for this cluster; it lists what it would cancel, then asks on a terminal
+(without a terminal --yes is required; --dry-run stops after the list).`,
 		Example: `  kctl reassignments
   kctl reassignments --watch
-  kctl reassignments --cancel`,
+  kctl reassignments --cancel --yes`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Watch && opts.Cancel {
 				return &FlagError{Err: errors.New("--watch and --cancel: give one of them")}
+			}
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
+			}
+			if (opts.Yes || opts.DryRun) && !opts.Cancel {
+				return &FlagError{Err: errors.New("--yes and --dry-run apply to --cancel (listing changes nothing): add --cancel or drop them")}
 			}
 			if opts.Interval <= 0 {
 				return &FlagError{Err: errors.New("--interval must be positive, e.g. 2s")}
@@ -56,6 +64,7 @@ terminal, a listing per refresh otherwise). --cancel cancels every reassignment 
 	cmd.Flags().BoolVarP(&opts.Watch, "watch", "w", false, "refresh until no reassignment is in progress")
 	cmd.Flags().BoolVar(&opts.Cancel, "cancel", false, "cancel every reassignment in progress and remove the throttle kctl set")
 	cmd.Flags().DurationVar(&opts.Interval, "interval", 2*time.Second, "refresh interval of --watch")
+	addChangeFlags(cmd, &opts.ChangeFlags, "with --cancel: list what would be cancelled and change nothing", false)
 	return cmd
 }
 
@@ -128,7 +137,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 	}
 	defer c.Close()
 	if o.Cancel {
-		return cancelAllReassignments(ctx, f, c, format)
+		return cancelAllReassignments(ctx, f, c, format, o.ChangeFlags)
 	}
 	terminal := f.IsTerminal(f.IO.Out) && format == ui.Text
 	for first := true; ; first = false {
@@ -157,19 +166,41 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 
 // cancelAllReassignments cancels every reassignment in progress, then
 // removes the throttle and marker a rebalance recorded for the cluster.
-func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format ui.Format) error {
+func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format ui.Format, cf ChangeFlags) error {
 	cctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
-	done, err := provision.CancelReassignments(cctx, c.Client, nil)
-	if err != nil {
-		return err
-	}
 	id, err := provision.ClusterID(cctx, c.Client)
 	if err != nil {
 		return err
 	}
 	markers := markerStore(f)
 	st, err := markers.Load(id)
+	if err != nil {
+		return err
+	}
+	if !cf.Yes {
+		// The plan: what is in progress (and the rebalance whose throttle
+		// goes with it), then the question; nothing to cancel asks nothing.
+		rs, err := observeReassignments(cctx, f, c)
+		if err != nil {
+			return err
+		}
+		if len(rs) > 0 || st != nil || cf.DryRun {
+			if err := f.Print(reassignmentsView{InProgress: rs}); err != nil {
+				return err
+			}
+			if st != nil && format == ui.Text {
+				fmt.Fprintf(f.IO.Out, "The throttle kctl set for the rebalance recorded in %s is removed too.\n", markers.Path(id))
+			}
+			if cf.DryRun {
+				return nil
+			}
+			if err := confirmChange(ctx, f, cf, "reassignments --cancel", "Cancel these reassignments?"); err != nil {
+				return err
+			}
+		}
+	}
+	done, err := provision.CancelReassignments(cctx, c.Client, nil)
 	if err != nil {
 		return err
 	}

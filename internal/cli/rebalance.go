@@ -25,11 +25,11 @@ const (
 
 // RebalanceOptions is `kctl rebalance`.
 type RebalanceOptions struct {
-	f                *Factory
-	Goal             provision.RebalanceGoal
-	Throttle         string
-	MaxMoves         int
-	Execute          bool
+	f        *Factory
+	Goal     provision.RebalanceGoal
+	Throttle string
+	MaxMoves int
+	ChangeFlags
 	Cancel           bool
 	DetailedExitCode bool
 	ElectLeaders     bool
@@ -41,37 +41,42 @@ type RebalanceOptions struct {
 func NewCmdRebalance(f *Factory, runF func(context.Context, *RebalanceOptions) error) *cobra.Command {
 	opts := &RebalanceOptions{f: f}
 	cmd := &cobra.Command{
-		Use:   "rebalance [--brokers-add IDS] [--brokers-remove IDS] [--topics T,...] [--execute | --cancel]",
+		Use:   "rebalance [--brokers-add IDS] [--brokers-remove IDS] [--topics T,...] [--dry-run | --yes | --cancel]",
 		Short: "Plan and carry out partition moves: spread replicas and leaders, fill new brokers, drain old ones",
 		Long: `Plan partition reassignments with kctl's planner: replicas and preferred leaders spread within one
 of the mean per broker, replicas of a partition on distinct racks, no move the goal does not
 need. --brokers-remove drains brokers; --brokers-add names brokers that joined empty (they are
 filled); --topics limits the partitions that may move (internal topics only when named).
 
-Without --execute it prints the plan (topic/partition: [1,2,3] → [1,2,4], the bytes each copies
-from DescribeLogDirs, the time at --throttle) and changes nothing; --detailed-exitcode exits 2
-when moves are pending. --execute starts the moves, at most --max-moves partitions at once,
+It prints the plan (topic/partition: [1,2,3] → [1,2,4], the bytes each copies from
+DescribeLogDirs, the time at --throttle), then asks on a terminal (without a terminal --yes is
+required and no prompt is printed). --dry-run stops after the plan; --detailed-exitcode (a plan
+only, as --dry-run) exits 2 when moves are pending. Once confirmed kctl starts the moves, at most --max-moves partitions at once,
 starting the next as one completes, and waits (polling ListPartitionReassignments) until all are
 done. --throttle sets leader/follower.replication.throttled.rate on the brokers involved and the
 *.replication.throttled.replicas lists on the topics, and removes exactly what it set when the
-moves finish or on --cancel. Ctrl-C leaves the moves running: run --execute again to resume (a
-second plan is refused while one is in progress), or --cancel to cancel the moves and remove the
-throttle. --elect-leaders runs a preferred-leader election once the moves are done.
+moves finish or on --cancel. Ctrl-C leaves the moves running: run kctl rebalance again to resume
+(a second plan is refused while one is in progress), or --cancel to cancel the moves and remove
+the throttle; both ask first, as the moves do. --execute is accepted as --yes.
+--elect-leaders runs a preferred-leader election once the moves are done.
 
 The plan, how far it got and every throttle config kctl set (with the value it replaced) are
 recorded in a marker file, $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json (default
 ~/.local/state/kctl/...), so that another run on this machine can resume or undo it.`,
-		Example: `  kctl rebalance
+		Example: `  kctl rebalance --dry-run
   kctl rebalance --brokers-add 4 --throttle 50MiB/s --detailed-exitcode
-  kctl rebalance --brokers-remove 3 --execute --throttle 50MiB/s --max-moves 5 --elect-leaders
+  kctl rebalance --brokers-remove 3 --yes --throttle 50MiB/s --max-moves 5 --elect-leaders
   kctl rebalance --cancel`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Execute && opts.Cancel {
-				return &FlagError{Err: errors.New("--execute and --cancel: give one of them")}
+			if err := checkChangeFlags(opts.ChangeFlags); err != nil {
+				return err
 			}
-			if opts.DetailedExitCode && (opts.Execute || opts.Cancel) {
-				return &FlagError{Err: errors.New("--detailed-exitcode only applies to a plan (without --execute or --cancel): drop one of them")}
+			if opts.DetailedExitCode && (opts.Yes || opts.Cancel) {
+				return &FlagError{Err: errors.New("--detailed-exitcode only applies to a plan (as --dry-run, without --yes or --cancel): drop one of them")}
+			}
+			if opts.DetailedExitCode {
+				opts.DryRun = true
 			}
 			if opts.MaxMoves < 1 {
 				return &FlagError{Err: fmt.Errorf("--max-moves %d: must be at least 1", opts.MaxMoves)}
@@ -100,11 +105,11 @@ recorded in a marker file, $XDG_STATE_HOME/kctl/rebalance/<cluster-id>.json (def
 	fl.StringSliceVar(&opts.Goal.Topics, "topics", nil, "only move partitions of `TOPICS` (comma-separated names; default: every non-internal topic)")
 	fl.StringVar(&opts.Throttle, "throttle", "", "replication throttle while moving, a `RATE` per broker in and out with a unit, e.g. 50MiB/s (at least 1KiB/s)")
 	fl.IntVar(&opts.MaxMoves, "max-moves", defaultMaxMoves, "at most `N` partitions moving at once")
-	fl.BoolVar(&opts.Execute, "execute", false, "start the moves (or resume the rebalance in progress) and wait for them")
+	addChangeFlags(cmd, &opts.ChangeFlags, "print the plan (or the rebalance in progress, or what --cancel would cancel) and change nothing", true)
 	fl.BoolVar(&opts.Cancel, "cancel", false, "cancel the rebalance in progress and remove the throttle kctl set")
-	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "plan only (not with --execute or --cancel): exit 0 when balanced, 2 when moves are pending")
+	fl.BoolVar(&opts.DetailedExitCode, "detailed-exitcode", false, "plan only (as --dry-run; not with --yes or --cancel): exit 0 when balanced, 2 when moves are pending")
 	fl.BoolVar(&opts.ElectLeaders, "elect-leaders", false, "after the moves, elect the preferred leaders of the moved partitions")
-	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "how often --execute checks the moves")
+	fl.DurationVar(&opts.Interval, "poll-interval", defaultRebalancePoll, "how often the moves are checked")
 	_ = fl.MarkHidden("poll-interval")
 	return cmd
 }
@@ -173,6 +178,17 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		Timeout:      f.Global.Timeout,
 	}
 	if o.Cancel {
+		if st != nil && (o.DryRun || !o.Yes) {
+			if err := printInProgress(f, st, path, format); err != nil {
+				return err
+			}
+			if o.DryRun {
+				return nil
+			}
+			if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance --cancel", "Cancel these moves and remove the throttle?"); err != nil {
+				return err
+			}
+		}
 		return cancelRebalance(ctx, f, exec, markers, a.ClusterID, format)
 	}
 	throttle := int64(0)
@@ -182,23 +198,22 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if st != nil {
 		goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
 		if goalGiven && !st.Goal.Equal(o.Goal) {
-			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance --execute (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file",
+			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file",
 				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
 		}
-		if !o.Execute {
-			if format != ui.Text {
-				if err := f.Print(st); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
-				_ = st.WriteText(f.IO.Out, f.Styles())
-				fmt.Fprintf(f.IO.Out, "Resume it with kctl rebalance --execute, or cancel it with kctl rebalance --cancel (recorded in %s).\n", path)
+		if o.DryRun || !o.Yes {
+			if err := printInProgress(f, st, path, format); err != nil {
+				return err
 			}
 			if o.DetailedExitCode {
 				return ErrChangesPending
 			}
-			return nil
+			if o.DryRun {
+				return nil
+			}
+			if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", "Resume this rebalance?"); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(f.IO.ErrOut, "Resuming the rebalance started at %s: ", st.Started.Format(time.RFC3339))
 		_ = st.WriteText(f.IO.ErrOut, f.stderrStyles())
@@ -225,12 +240,12 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if err != nil {
 		return err
 	}
-	if !o.Execute {
+	if o.DryRun || len(plan.Moves) == 0 {
 		if err := f.Print(ui.WithText(plan, func(w io.Writer, s ui.Styles) error { return plan.WriteText(w, s) })); err != nil {
 			return err
 		}
 		if format == ui.Text && len(plan.Moves) > 0 {
-			fmt.Fprintf(f.IO.Out, "Run with --execute to start (at most %d partitions moving at once).\n", o.MaxMoves)
+			fmt.Fprintf(f.IO.Out, "Run with --yes to start (at most %d partitions moving at once).\n", o.MaxMoves)
 		}
 		if o.DetailedExitCode && len(plan.Moves) > 0 {
 			return ErrChangesPending
@@ -242,12 +257,6 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 			return err
 		}
 	}
-	if len(plan.Moves) == 0 {
-		if format != ui.Text {
-			return f.Print(plan)
-		}
-		return nil
-	}
 	d := provision.Gate(plan, provision.Allowances{}, markers)
 	if err := d.Err(); err != nil {
 		var me *provision.MarkerError
@@ -256,11 +265,26 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		}
 		return err
 	}
+	if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", fmt.Sprintf("Start these moves (at most %d partitions at once)?", o.MaxMoves)); err != nil {
+		return err
+	}
 	exec.State = d.RebalanceState(o.MaxMoves, f.Now())
 	if err := exec.Save(exec.State); err != nil {
 		return err
 	}
 	return executeRebalance(ctx, f, exec, markers, format, "Rebalance", false)
+}
+
+// printInProgress prints the rebalance recorded at path (st): what a resume
+// or a cancel acts on.
+func printInProgress(f *Factory, st *provision.RebalanceState, path string, format ui.Format) error {
+	if format != ui.Text {
+		return f.Print(st)
+	}
+	fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
+	_ = st.WriteText(f.IO.Out, f.Styles())
+	_, err := fmt.Fprintf(f.IO.Out, "Resume it with kctl rebalance --yes, or cancel it with kctl rebalance --cancel --yes (recorded in %s).\n", path)
+	return err
 }
 
 // executeRebalance runs the executor, printing progress on stderr, and
@@ -282,12 +306,12 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 	}
 	err := exec.Run(ctx)
 	if ctx.Err() != nil {
-		fmt.Fprintf(f.IO.ErrOut, "\nInterrupted: %d partitions are still moving (Kafka carries on without kctl) and %d are pending; the throttle stays while they move.\nResume with: kctl rebalance --execute    Cancel with: kctl rebalance --cancel\n",
+		fmt.Fprintf(f.IO.ErrOut, "\nInterrupted: %d partitions are still moving (Kafka carries on without kctl) and %d are pending; the throttle stays while they move.\nResume with: kctl rebalance --yes    Cancel with: kctl rebalance --cancel --yes\n",
 			st.Count(provision.MoveStarted), st.Count(provision.MovePending))
 		return ctx.Err()
 	}
 	if err != nil && !errors.Is(err, provision.ErrMovesFailed) {
-		return fmt.Errorf("%w (the rebalance is recorded in %s: run kctl rebalance --execute to resume, or --cancel)", err, path)
+		return fmt.Errorf("%w (the rebalance is recorded in %s: run kctl rebalance --yes to resume, or --cancel --yes)", err, path)
 	}
 	if rmErr := markers.Remove(st.ClusterID); rmErr != nil {
 		return rmErr

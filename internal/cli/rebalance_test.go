@@ -68,7 +68,7 @@ func (s *session) marker() string { return filepath.Join(s.cfg, "kctl", "rebalan
 // plan returns the rebalance plan kctl prints as JSON for args.
 func (s *session) plan(args ...string) provision.RebalancePlan {
 	s.t.Helper()
-	code, out, errOut := s.run(append([]string{"rebalance", "-o", "json"}, args...)...)
+	code, out, errOut := s.run(append([]string{"rebalance", "--dry-run", "-o", "json"}, args...)...)
 	if code != ExitOK {
 		s.t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 	}
@@ -290,7 +290,7 @@ func TestRebalancePlan(t *testing.T) {
 			t.Errorf("stdout lacks %s:\n%s", line, out)
 		}
 	}
-	for _, want := range []string{"broker 2 ", "(removed)", "Rebalance: ", "at 1.0 MiB/s", "Run with --execute"} {
+	for _, want := range []string{"broker 2 ", "(removed)", "Rebalance: ", "at 1.0 MiB/s", "Run with --yes"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
@@ -312,7 +312,8 @@ func TestRebalancePlan(t *testing.T) {
 		{[]string{"--brokers-add", "7"}, "--brokers-add 7: broker 7 is not in the cluster's metadata"},
 		{[]string{"--throttle", "fast"}, `--throttle "fast" is not a rate: write bytes per second with a unit, e.g. 50MiB/s`},
 		{[]string{"--max-moves", "0"}, "--max-moves 0: must be at least 1"},
-		{[]string{"--execute", "--cancel"}, "--execute and --cancel: give one of them"},
+		{[]string{"--yes", "--dry-run"}, "--yes and --dry-run contradict each other"},
+		{[]string{"--yes", "--detailed-exitcode"}, "--detailed-exitcode only applies to a plan"},
 		{[]string{"--topics", "nope"}, `topic "nope" is not on the cluster: check --topics`},
 		{[]string{"--brokers-remove", "0,1,2"}, "no broker would be left"},
 	} {
@@ -433,8 +434,8 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 	r.hold = true
 	ctx, cancel := context.WithCancel(context.Background())
 	r.onList = cancel // Ctrl-C once the first batch is moving
-	code, out, errOut := s.runCtx(ctx, "rebalance", "--brokers-remove", "2", "--execute", "--throttle", "1MiB/s", "--max-moves", "1", "--poll-interval", "10ms")
-	if code != ExitInterrupted || !strings.Contains(errOut, "Resume with: kctl rebalance --execute") || !strings.Contains(errOut, "Interrupted: 1 partitions are still moving") {
+	code, out, errOut := s.runCtx(ctx, "rebalance", "--brokers-remove", "2", "--yes", "--throttle", "1MiB/s", "--max-moves", "1", "--poll-interval", "10ms")
+	if code != ExitInterrupted || !strings.Contains(errOut, "Resume with: kctl rebalance --yes") || !strings.Contains(errOut, "Interrupted: 1 partitions are still moving") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	if _, err := os.Stat(s.marker()); err != nil {
@@ -446,7 +447,7 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 
 	// Another goal is refused; the same (or none) shows the progress.
 	code, out, errOut = s.run("rebalance", "--brokers-remove", "1")
-	if code != ExitError || !strings.Contains(errOut, "is in progress on cluster \"kfake\" (0 of "+fmt.Sprint(len(p.Moves))+" moves done, recorded in "+s.marker()+"): resume it with kctl rebalance --execute") {
+	if code != ExitError || !strings.Contains(errOut, "is in progress on cluster \"kfake\" (0 of "+fmt.Sprint(len(p.Moves))+" moves done, recorded in "+s.marker()+"): resume it with kctl rebalance (without a new goal)") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = s.run("rebalance", "--detailed-exitcode")
@@ -459,7 +460,15 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 	r.hold = false
 	first := slices.Clone(r.batches[0])
 	r.mu.Unlock()
-	code, out, errOut = s.run("rebalance", "--execute", "--poll-interval", "10ms")
+	// Without --yes and without a terminal the resume is refused.
+	code, out, errOut = s.run("rebalance", "--poll-interval", "10ms")
+	if code != ExitError || !strings.Contains(out, "A rebalance started at") || !strings.Contains(errOut, "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl rebalance --yes") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	if started, _ := r.sent(); len(started) != 1 {
+		t.Fatalf("a refused resume started moves: %v", started)
+	}
+	code, out, errOut = s.run("rebalance", "--yes", "--poll-interval", "10ms")
 	if code != ExitOK || !strings.Contains(errOut, "Resuming the rebalance started at") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -478,14 +487,32 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 	r.mu.Unlock()
 	ctx, cancel = context.WithCancel(context.Background())
 	r.onList = cancel
-	if code, out, errOut := s.runCtx(ctx, "rebalance", "--brokers-remove", "2", "--execute", "--throttle", "2MiB/s", "--max-moves", "2", "--poll-interval", "10ms"); code != ExitInterrupted {
+	if code, out, errOut := s.runCtx(ctx, "rebalance", "--brokers-remove", "2", "--yes", "--throttle", "2MiB/s", "--max-moves", "2", "--poll-interval", "10ms"); code != ExitInterrupted {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	r.mu.Lock()
 	r.onList = nil
 	running := slices.Clone(r.batches[0])
 	r.mu.Unlock()
-	code, out, errOut = s.run("rebalance", "--cancel")
+	// --cancel is a change too: --dry-run shows it, no terminal and no
+	// --yes refuses it; the marker stays.
+	for _, args := range [][]string{{"--cancel", "--dry-run"}, {"--cancel"}} {
+		code, out, errOut = s.run(append([]string{"rebalance"}, args...)...)
+		wantCode, wantErr := ExitOK, ""
+		if len(args) == 1 {
+			wantCode, wantErr = ExitError, "then run kctl rebalance --cancel --yes"
+		}
+		if code != wantCode || !strings.Contains(out, "A rebalance started at") || !strings.Contains(errOut, wantErr) {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		if _, cancelled := r.sent(); len(cancelled) != 0 {
+			t.Fatalf("%v cancelled %v", args, cancelled)
+		}
+		if _, err := os.Stat(s.marker()); err != nil {
+			t.Fatalf("%v: marker: %v", args, err)
+		}
+	}
+	code, out, errOut = s.run("rebalance", "--cancel", "--execute")
 	if code != ExitOK || !strings.Contains(out, "✓ Cancelled 2 reassignments") || !strings.Contains(out, "removed the throttle kctl set") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -517,7 +544,7 @@ func TestRebalanceRefusesForeignReassignments(t *testing.T) {
 	r := fakeReassignments(s.c, 1)
 	r.hold = true
 	r.left[provision.TopicPartition{Topic: "orders", Partition: 0}] = 1
-	code, out, errOut := s.run("rebalance", "--brokers-remove", "2", "--execute")
+	code, out, errOut := s.run("rebalance", "--brokers-remove", "2", "--yes")
 	if code != ExitError || !strings.Contains(errOut, "1 partition reassignment already in progress on cluster \"kfake\", not started by this kctl") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
@@ -552,7 +579,22 @@ func TestReassignments(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, `"adding": [`) || !strings.Contains(out, `"progress": `) {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
+	// --cancel is a change: --dry-run lists, no terminal and no --yes refuses.
+	code, out, errOut = s.run("reassignments", "--cancel", "--dry-run")
+	if code != ExitOK || !strings.Contains(out, "1 partition reassignment in progress:\n  orders/3 ") || errOut != "" {
+		t.Fatalf("--dry-run: exit %d\n%s%s", code, out, errOut)
+	}
 	code, out, errOut = s.run("reassignments", "--cancel")
+	if code != ExitError || !strings.Contains(out, "orders/3") || !strings.Contains(errOut, "then run kctl reassignments --cancel --yes") {
+		t.Fatalf("no --yes: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, cancelled := r.sent(); len(cancelled) != 0 {
+		t.Fatalf("cancelled %v without --yes", cancelled)
+	}
+	if code, _, errOut := s.run("reassignments", "--yes"); code != ExitError || !strings.Contains(errOut, "--yes and --dry-run apply to --cancel") {
+		t.Fatalf("--yes alone: exit %d %s", code, errOut)
+	}
+	code, out, errOut = s.run("reassignments", "--cancel", "--yes")
 	if code != ExitOK || out != "✓ Cancelled 1 reassignment (Kafka restores their replicas as they were).\n" {
 		t.Fatalf("exit %d\n%q%s", code, out, errOut)
 	}
@@ -675,7 +717,7 @@ func TestRebalanceBrokersAdd(t *testing.T) {
 	if got == 0 || (before == 0 && len(p.Moves) == 0) {
 		t.Fatalf("broker %d not filled: %+v", id, p)
 	}
-	code, out, _ := s.run("rebalance", "--brokers-add", fmt.Sprint(id))
+	code, out, _ := s.run("rebalance", "--dry-run", "--brokers-add", fmt.Sprint(id))
 	if code != ExitOK || !strings.Contains(out, fmt.Sprintf("broker %-4d", id)) || !strings.Contains(out, "(added)") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X github.com/kctl/kctl/internal/cli.version=v1.2.3".
@@ -34,9 +36,10 @@ shows what the cluster and its consumers are doing (describe, lag), and proves t
 sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker one, no Docker.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Version:       Version(),
+		Version:       versionLine(),
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &FlagError{Err: err} })
+	root.SetFlagErrorFunc(flagError)
+	root.SetVersionTemplate("{{.Version}}\n")
 	g := f.Global
 	pf := root.PersistentFlags()
 	pf.StringSliceVarP(&g.Brokers, "brokers", "b", nil, "comma-separated host:port bootstrap brokers (env KCTL_BROKERS, KAFKA_BROKERS, KAFKA_BOOTSTRAP_SERVERS)")
@@ -56,20 +59,15 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	pf.BoolVar(&g.NoColor, "no-color", false, "no colour (also NO_COLOR)")
 	pf.DurationVar(&g.Timeout, "timeout", g.Timeout, "bound for every cluster call")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "debug logs on stderr")
-	pf.StringVar(&g.Env, "env", "", "environment of topics.yaml to merge over its base, for validate, plan, apply and smoke (env KCTL_ENV, or env: of the current context)")
 
 	_ = root.RegisterFlagCompletionFunc("context", completeContexts(f))
-	_ = root.RegisterFlagCompletionFunc("env", completeEnvs)
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if cmd.Flags().Changed("brokers") && cmd.Flags().Changed("bootstrap-server") {
 			return &FlagError{Err: errors.New("--brokers and --bootstrap-server are the same setting: give one of them")}
 		}
 		g.BrokersSet = cmd.Flags().Changed("brokers") || cmd.Flags().Changed("bootstrap-server")
-		if err := f.checkEnvFlag(cmd); err != nil {
-			return err
-		}
 		if _, err := f.Format(); err != nil {
-			return &FlagError{Err: consumeOutputHint(cmd, args, g.Output, err)}
+			return &FlagError{Err: outputHint(cmd, args, g.Output, err)}
 		}
 		if g.Timeout <= 0 {
 			return &FlagError{Err: errors.New("--timeout must be positive, e.g. --timeout 10s")}
@@ -155,20 +153,61 @@ type versionView struct {
 	Go      string `json:"go" yaml:"go"`
 }
 
-func runVersion(o *VersionOptions) error {
+func newVersionView() versionView {
 	v := versionView{Version: Version()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		v.Go = bi.GoVersion
 	}
+	return v
+}
+
+// versionLine is what kctl version and kctl --version print.
+func versionLine() string {
+	v := newVersionView()
+	return fmt.Sprintf("kctl %s (%s)", v.Version, v.Go)
+}
+
+func runVersion(o *VersionOptions) error {
 	format, err := o.f.Format()
 	if err != nil {
 		return err
 	}
 	if format == "text" {
-		_, err := fmt.Fprintf(o.f.IO.Out, "kctl %s (%s)\n", v.Version, v.Go)
+		_, err := fmt.Fprintln(o.f.IO.Out, versionLine())
 		return err
 	}
-	return o.f.Print(v)
+	return o.f.Print(newVersionView())
+}
+
+// flagError makes pflag's error a usage error (*FlagError), adding the
+// closest flag of the command to an unknown one ("did you mean --topic?"),
+// and for -f on kctl consume, where kcat's -f is --format, saying so.
+func flagError(cmd *cobra.Command, err error) error {
+	msg := err.Error()
+	var name string
+	switch {
+	case strings.HasPrefix(msg, "unknown flag: --"):
+		name, _, _ = strings.Cut(strings.TrimPrefix(msg, "unknown flag: --"), "=")
+	case strings.HasPrefix(msg, "unknown shorthand flag: "):
+		if cmd.Name() == "consume" && strings.HasPrefix(msg, "unknown shorthand flag: 'f'") {
+			return &FlagError{Err: fmt.Errorf("%w: -f is always a file in kctl, and consume reads none; the record format (kcat's -f) is --format, e.g. kctl consume TOPIC --format '%%k %%s\\n'", err)}
+		}
+		return &FlagError{Err: err}
+	default:
+		return &FlagError{Err: err}
+	}
+	var names []string
+	visit := func(fl *pflag.Flag) {
+		if !fl.Hidden {
+			names = append(names, fl.Name)
+		}
+	}
+	cmd.Flags().VisitAll(visit)
+	cmd.InheritedFlags().VisitAll(visit)
+	if m := topology.Closest(name, names); m != "" {
+		return &FlagError{Err: fmt.Errorf("%w; did you mean --%s?", err, m)}
+	}
+	return &FlagError{Err: err}
 }
 
 // longRunning marks commands that run until stopped or for a long time

@@ -110,6 +110,7 @@ that may apply the file and read the DLT and the group's lag, e.g. the admin), a
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.File, "file", "f", "", "topics file (default ./topics.yaml)")
+	addEnvFlag(cmd, f)
 	fl.BoolVar(&opts.Embedded, "embedded", false, "start the 3-broker cluster in-process on free ports")
 	fl.IntVar(&opts.Count, "count", 1, "sign-ups to make")
 	fl.StringVar(&opts.JUnit, "junit", "", "also write a JUnit XML report to FILE")

@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// The annotations that make the flag rules checkable (flags_test.go walks
+// the command tree): a command that changes a cluster is annotated
+// mutatesAnnotation, one that reads a topics file envAnnotation.
+const (
+	mutatesAnnotation = "kctl/mutates"
+	envAnnotation     = "kctl/reads-topics-file"
+)
+
+// ChangeFlags are the flags of every command that changes a cluster: it
+// shows its plan, then asks on a terminal; --yes skips the question and
+// --dry-run stops after the plan.
+type ChangeFlags struct {
+	Yes    bool
+	DryRun bool
+}
+
+// addChangeFlags gives cmd --yes/-y and --dry-run and marks it as changing
+// the cluster. With execute, --execute is a hidden synonym of --yes (the
+// habit of kafka-consumer-groups.sh and kafka-reassign-partitions.sh).
+func addChangeFlags(cmd *cobra.Command, c *ChangeFlags, dryRunUsage string, execute bool) {
+	fl := cmd.Flags()
+	fl.BoolVarP(&c.Yes, "yes", "y", false, "go ahead without asking (required when stdin is not a terminal)")
+	fl.BoolVar(&c.DryRun, "dry-run", false, dryRunUsage)
+	if execute {
+		fl.BoolVar(&c.Yes, "execute", false, "same as --yes")
+		_ = fl.MarkHidden("execute")
+	}
+	annotate(cmd, mutatesAnnotation)
+}
+
+// addEnvFlag gives cmd --env (the environment of the topics file it reads)
+// and marks it as reading a topics file.
+func addEnvFlag(cmd *cobra.Command, f *Factory) {
+	cmd.Flags().StringVar(&f.Global.Env, "env", "", "environment of the topics file to merge over its base (env KCTL_ENV, or env: of the current context)")
+	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
+	annotate(cmd, envAnnotation)
+}
+
+// annotate sets annotation key on cmd, in a copy of its annotations (they
+// may be a shared map, such as longRunning).
+func annotate(cmd *cobra.Command, key string) {
+	a := maps.Clone(cmd.Annotations)
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[key] = "true"
+	cmd.Annotations = a
+}
+
+// checkChangeFlags refuses --yes with --dry-run.
+func checkChangeFlags(c ChangeFlags) error {
+	if c.Yes && c.DryRun {
+		return &FlagError{Err: errors.New("--yes and --dry-run contradict each other: give one (--dry-run stops after the plan)")}
+	}
+	return nil
+}
+
+// confirmChange is the one gate of the commands that change a cluster,
+// called once the plan is printed and before anything changes (not with
+// --dry-run). With --yes it lets the change go; without a terminal on
+// stdin it refuses (no prompt is printed), telling to review the plan and
+// run kctl name --yes or --dry-run; on a terminal it asks question on stderr
+// and lets the change go only on "yes". Ctrl-C while it waits returns the
+// context's error (exit 130).
+func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
+	if c.Yes {
+		return nil
+	}
+	if !f.IsTerminal(f.IO.In) {
+		return fmt.Errorf("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl %s --yes (or --dry-run to stop after the plan)", name)
+	}
+	ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut, question)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s cancelled: nothing was changed", name)
+	}
+	return nil
+}
+
+// confirm asks question on a terminal and reads the answer; only "yes"
+// goes ahead. Ctrl-C while it waits returns the context's error (exit 130).
+func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) (bool, error) {
+	fmt.Fprintf(out, "\n%s Only 'yes' is accepted: ", question)
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(in).ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out)
+		return false, ctx.Err()
+	case a := <-ch:
+		if a.err != nil && a.line == "" {
+			return false, fmt.Errorf("read confirmation: %w", a.err)
+		}
+		return strings.TrimSpace(a.line) == "yes", nil
+	}
+}
