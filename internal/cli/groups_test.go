@@ -205,7 +205,7 @@ func TestArgCountMessages(t *testing.T) {
 func TestGroupsResetConfirm(t *testing.T) {
 	c := newCluster(t)
 	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 1, nil)
-	reset := []string{"groups", "reset", "g", "--topic", "orders", "--to-earliest", "--include-uncommitted"}
+	reset := []string{"groups", "reset", "g", "--topic", "orders", "--to-earliest", "--create-group"}
 	committed := func() bool {
 		t.Helper()
 		_, out, _ := run(t, c, "", false, "groups", "list", "-o", "json")
