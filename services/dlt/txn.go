@@ -161,10 +161,11 @@ func isFenced(err error) bool {
 
 // fenced explains a fencing error: another run took over.
 func (r *replayer) fenced(err error) error {
-	if !isFenced(err) {
+	var to *takenOverError
+	if !isFenced(err) || errors.As(err, &to) {
 		return err
 	}
-	return r.tookOver(err)
+	return &takenOverError{r.tookOver(err)}
 }
 
 func (r *replayer) tookOver(err error) error {
