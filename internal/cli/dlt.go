@@ -49,8 +49,10 @@ terminal (without a terminal --yes is required and no prompt is printed; --dry-r
 after the list) and republishes key, value and the record's own headers (not the kafka_dlt-*
 ones) to the original topic (or --to), adding a kctl-replayed-from header naming the dead
 letter. Each batch and its progress (in the group --group) are committed in one Kafka
-transaction (transactional id kctl-dlt-replay/<group>/<dlt>), so no run, not even one after
-a kill -9, replays a record twice to a read_committed consumer. Records the filters leave out stay
+transaction (transactional id kctl-dlt-replay/<group>/<dlt>), and the progress is re-read
+inside each transaction, so no run, not even one after a kill -9 or two at the same time,
+replays a record twice to a read_committed consumer (of two runs at once, the one fenced by
+the other stops with an error). Records the filters leave out stay
 replayable by a later run; records without a kafka_dlt-original-topic header are never sent.
 After a "yes" the dead-letter topic is read again and at most as many dead letters as listed
 are republished (one dead-lettered in between may take the place of a listed one).`,

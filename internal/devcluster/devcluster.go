@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kctl/kctl/internal/lockfile"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -42,17 +43,13 @@ type Options struct {
 type Cluster struct {
 	*kfake.Cluster
 	brokers []string
-	lock    *os.File // held on DataDir while the cluster runs
+	lock    *lockfile.Lock // held on DataDir while the cluster runs
 }
 
 // Close stops the cluster and releases its data directory.
 func (c *Cluster) Close() {
 	c.Cluster.Close()
-	if c.lock != nil {
-		_ = syscall.Flock(int(c.lock.Fd()), syscall.LOCK_UN)
-		c.lock.Close()
-		c.lock = nil
-	}
+	c.lock.Release()
 }
 
 // DataDirInUseError says another running cluster holds the data directory.
@@ -65,31 +62,22 @@ func (e *DataDirInUseError) Error() string {
 }
 
 // lockDataDir takes an exclusive lock on dir/kctl.lock so that two clusters
-// never write one directory. It returns a *DataDirInUseError when another
-// process holds it.
-func lockDataDir(dir string) (*os.File, error) {
+// never write one directory (internal/lockfile: the kernel drops it when
+// the process dies). It returns a *DataDirInUseError when another process
+// holds it.
+func lockDataDir(dir string) (*lockfile.Lock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "kctl.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	l, err := lockfile.Acquire(filepath.Join(dir, "kctl.lock"))
+	var inUse *lockfile.InUseError
+	if errors.As(err, &inUse) {
+		return nil, &DataDirInUseError{Dir: dir, Holder: inUse.Holder.String()}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("lock data dir: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(f.Name())
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			h := strings.TrimSpace(string(holder))
-			if h == "" {
-				h = "pid unknown"
-			}
-			return nil, &DataDirInUseError{Dir: dir, Holder: h}
-		}
-		return nil, fmt.Errorf("lock data dir: %w", err)
-	}
-	_ = f.Truncate(0)
-	_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d\n", os.Getpid())), 0)
-	return f, nil
+	return l, nil
 }
 
 // PortInUseError names a port another process holds.
@@ -126,7 +114,7 @@ func Start(o Options) (*Cluster, error) {
 		}
 		ln.Close()
 	}
-	var lock *os.File
+	var lock *lockfile.Lock
 	if o.DataDir != "" {
 		l, err := lockDataDir(o.DataDir)
 		if err != nil {
@@ -134,12 +122,7 @@ func Start(o Options) (*Cluster, error) {
 		}
 		lock = l
 	}
-	release := func() {
-		if lock != nil {
-			_ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-			lock.Close()
-		}
-	}
+	release := func() { lock.Release() }
 	opts := []kfake.Opt{
 		kfake.NumBrokers(len(ports)),
 		kfake.Ports(ports...),

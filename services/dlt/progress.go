@@ -45,6 +45,28 @@ func (p *Progress) Mark(offset int64) {
 	}
 }
 
+// Merge adds what o has done to p: the union of both.
+func (p *Progress) Merge(o Progress) {
+	if o.Next > p.Next {
+		for off := range p.Done {
+			if off < o.Next {
+				delete(p.Done, off)
+			}
+		}
+		p.Next = o.Next
+	}
+	for off := range o.Done {
+		p.Mark(off)
+	}
+	if p.Done == nil {
+		p.Done = map[int64]bool{}
+	}
+	for p.Done[p.Next] {
+		delete(p.Done, p.Next)
+		p.Next++
+	}
+}
+
 // Floor moves Next up to the log start: records below it are gone.
 func (p *Progress) Floor(logStart int64) {
 	if p.Next >= logStart {

@@ -260,6 +260,11 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 			return nil, err
 		}
 		defer r.txn.Close()
+		defer func() {
+			if r.ender != nil {
+				r.ender.Close()
+			}
+		}()
 	}
 	remaining := len(from)
 	reached := map[int32]bool{}
@@ -331,6 +336,7 @@ type replayer struct {
 	out      *ReplayPlan
 	producer *kgo.Client
 	txn      *kgo.Client // transactional producer (Execute)
+	ender    *kgo.Client // EndTxn for progress-only transactions, made when needed
 	dltID    [16]byte    // topic id of the DLT, once known
 	notSent  int         // records whose destination does not exist
 	destErr  error       // the first such destination's error
@@ -341,15 +347,124 @@ type replayer struct {
 
 func (r *replayer) full() bool { return r.opts.Limit > 0 && len(r.out.Records) >= r.opts.Limit }
 
+type send struct {
+	idx int // in out.Records
+	rec *kgo.Record
+}
+
 // handle selects the batch's records and, when executing, republishes
 // them and commits the progress.
 func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
-	type send struct {
-		idx int // in out.Records
-		rec *kgo.Record
+	if !r.opts.Execute {
+		sends, _ := r.selectBatch(batch)
+		for _, s := range sends {
+			to := r.out.Records[s.idx].To
+			if _, seen := r.exists[to]; seen {
+				continue
+			}
+			if err := r.destination(ctx, to); err != nil {
+				r.out.Warnings = append(r.out.Warnings, err.Error())
+			}
+		}
+		return nil
 	}
-	var sends []send
-	var skipped []*kgo.Record
+	// Open the transaction, then re-read the progress inside it: this
+	// run's producer id is loaded by then, which fenced any other run
+	// with the same transactional id and completed its last transaction,
+	// and that run may have committed batches since this one read the
+	// progress at its start (issue 20.3). Until this transaction ends, no
+	// other run commits without fencing this one, which aborts it.
+	if err := r.txn.BeginTransaction(); err != nil {
+		return &ReplayError{Err: fmt.Errorf("begin transaction: %w", err)}
+	}
+	if err := r.refresh(ctx); err != nil {
+		return &ReplayError{Err: r.abort(ctx, r.fenced(err), false)}
+	}
+	sends, skipped := r.selectBatch(batch)
+	// Destinations must exist: kgo would wait for a missing topic until
+	// the produce timeout. A record whose destination is missing fails on
+	// its own (not marked done, so a later run can replay it); the others
+	// are sent.
+	kept := sends[:0]
+	for _, s := range sends {
+		to := r.out.Records[s.idx].To
+		if err := r.destination(ctx, to); err != nil {
+			r.out.Records[s.idx].Status = "failed"
+			r.out.Records[s.idx].Error = "not sent: " + err.Error()
+			r.notSent++
+			if r.destErr == nil {
+				r.destErr = err
+			}
+			continue
+		}
+		kept = append(kept, s)
+	}
+	sends = kept
+	// Check the progress would fit the commit before sending anything.
+	touched := map[int32]Progress{}
+	mark := func(p int32, off int64) {
+		pr, ok := touched[p]
+		if !ok {
+			pr = clone(*r.progress[p])
+		}
+		pr.Mark(off)
+		touched[p] = pr
+	}
+	for _, s := range sends {
+		mark(s.rec.Partition, s.rec.Offset)
+	}
+	for _, rec := range skipped {
+		mark(rec.Partition, rec.Offset)
+	}
+	for p, pr := range touched {
+		if md := pr.Metadata(); len(md) > maxProgressMetadata {
+			err := fmt.Errorf("the replay progress of %s/%d would take %d bytes of commit metadata (at most %d): too many gaps left by filters; replay the older records first (fewer filters) or use another --group", r.opts.DLT, p, len(md), maxProgressMetadata)
+			for _, s := range sends {
+				r.out.Records[s.idx].Status, r.out.Records[s.idx].Error = "failed", "not sent: progress would not fit"
+			}
+			return &ReplayError{Err: r.abort(ctx, err, false)}
+		}
+	}
+	if len(touched) == 0 {
+		return r.abort(ctx, nil, false) // nothing to do: end the empty transaction
+	}
+
+	recs := make([]*kgo.Record, len(sends))
+	for i, s := range sends {
+		recs[i] = republish(r.opts.DLT, r.out.Records[s.idx].To, s.rec)
+	}
+	// The batch and its progress commit in one transaction: a crash
+	// (kill -9) before the commit leaves neither, after it both.
+	if err := r.sendTxn(ctx, recs, touched); err != nil {
+		err = r.fenced(err)
+		unknown := 0
+		state := "not written: transaction aborted"
+		var ue *unknownError
+		if errors.As(err, &ue) {
+			unknown = len(recs)
+			state = "transaction commit outcome unknown"
+		}
+		for _, s := range sends {
+			e := &r.out.Records[s.idx]
+			e.Status, e.Error = "failed", state+": "+err.Error()
+		}
+		return &ReplayError{Err: err, Unknown: unknown}
+	}
+	for _, s := range sends {
+		r.out.Records[s.idx].Status = "replayed"
+		r.out.Replayed++
+	}
+	for p, pr := range touched {
+		pr := pr
+		r.progress[p] = &pr
+	}
+	return nil
+}
+
+// selectBatch adds the batch's records to the plan by the progress: those
+// not done that pass the filters are to be sent, those naming no original
+// topic to be marked done.
+func (r *replayer) selectBatch(batch []*kgo.Record) (sends []send, skipped []*kgo.Record) {
 	for _, rec := range batch {
 		if r.full() {
 			r.out.Truncated = true
@@ -385,104 +500,7 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 		r.out.Records = append(r.out.Records, e)
 		sends = append(sends, send{idx: len(r.out.Records) - 1, rec: rec})
 	}
-	if !r.opts.Execute {
-		for _, s := range sends {
-			to := r.out.Records[s.idx].To
-			if _, seen := r.exists[to]; seen {
-				continue
-			}
-			if err := r.destination(ctx, to); err != nil {
-				r.out.Warnings = append(r.out.Warnings, err.Error())
-			}
-		}
-		return nil
-	}
-	// Destinations must exist: kgo would wait for a missing topic until
-	// the produce timeout. A record whose destination is missing fails on
-	// its own (not marked done, so a later run can replay it); the others
-	// are sent.
-	kept := sends[:0]
-	for _, s := range sends {
-		to := r.out.Records[s.idx].To
-		if err := r.destination(ctx, to); err != nil {
-			r.out.Records[s.idx].Status = "failed"
-			r.out.Records[s.idx].Error = "not sent: " + err.Error()
-			r.notSent++
-			if r.destErr == nil {
-				r.destErr = err
-			}
-			continue
-		}
-		kept = append(kept, s)
-	}
-	sends = kept
-	// Check the progress would fit the commit before sending anything.
-	touched := map[int32]Progress{}
-	for _, s := range sends {
-		p := s.rec.Partition
-		pr, ok := touched[p]
-		if !ok {
-			pr = clone(*r.progress[p])
-		}
-		pr.Mark(s.rec.Offset)
-		touched[p] = pr
-	}
-	for _, rec := range skipped {
-		pr, ok := touched[rec.Partition]
-		if !ok {
-			pr = clone(*r.progress[rec.Partition])
-		}
-		pr.Mark(rec.Offset)
-		touched[rec.Partition] = pr
-	}
-	for p, pr := range touched {
-		if md := pr.Metadata(); len(md) > maxProgressMetadata {
-			err := fmt.Errorf("the replay progress of %s/%d would take %d bytes of commit metadata (at most %d): too many gaps left by filters; replay the older records first (fewer filters) or use another --group", r.opts.DLT, p, len(md), maxProgressMetadata)
-			for _, s := range sends {
-				r.out.Records[s.idx].Status, r.out.Records[s.idx].Error = "failed", "not sent: progress would not fit"
-			}
-			return &ReplayError{Err: err}
-		}
-	}
-
-	recs := make([]*kgo.Record, len(sends))
-	for i, s := range sends {
-		recs[i] = republish(r.opts.DLT, r.out.Records[s.idx].To, s.rec)
-	}
-	if len(recs) > 0 {
-		// The batch and its progress commit in one transaction: a crash
-		// (kill -9) before the commit leaves neither, after it both.
-		if err := r.sendTxn(ctx, recs, touched); err != nil {
-			unknown := 0
-			state := "not written: transaction aborted"
-			var ue *unknownError
-			if errors.As(err, &ue) {
-				unknown = len(recs)
-				state = "transaction commit outcome unknown"
-			}
-			for _, s := range sends {
-				e := &r.out.Records[s.idx]
-				e.Status, e.Error = "failed", state+": "+err.Error()
-			}
-			return &ReplayError{Err: err, Unknown: unknown}
-		}
-		for _, s := range sends {
-			r.out.Records[s.idx].Status = "replayed"
-			r.out.Replayed++
-		}
-		for p, pr := range touched {
-			pr := pr
-			r.progress[p] = &pr
-		}
-		return nil
-	}
-	for _, rec := range skipped {
-		r.progress[rec.Partition].Mark(rec.Offset)
-	}
-	if err := r.commit(ctx, touched); err != nil {
-		return &ReplayError{Err: err}
-	}
-	return nil
+	return sends, skipped
 }
 
 func clone(p Progress) Progress {
@@ -510,31 +528,6 @@ func (r *replayer) destination(ctx context.Context, topic string) error {
 	}
 	r.exists[topic] = err
 	return err
-}
-
-// commit records the progress of the touched partitions in one OffsetCommit.
-func (r *replayer) commit(ctx context.Context, touched map[int32]Progress) error {
-	if len(touched) == 0 {
-		return nil
-	}
-	var offs kadm.Offsets
-	for p := range touched {
-		pr := r.progress[p]
-		offs.Add(kadm.Offset{Topic: r.opts.DLT, Partition: p, At: pr.Next, LeaderEpoch: -1, Metadata: pr.Metadata()})
-	}
-	// Records acknowledged are recorded even when ctx was just cancelled
-	// (Ctrl-C between produce and commit): that is what keeps a replay
-	// from being replayed again.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	resp, err := r.adm.CommitOffsets(cctx, r.opts.Group, offs)
-	if err == nil {
-		err = resp.Error()
-	}
-	if err != nil {
-		return fmt.Errorf("commit replay progress in group %q: %w; the records just replayed will be replayed again by the next run", r.opts.Group, err)
-	}
-	return nil
 }
 
 // republish returns the record to produce for a dead letter: its key,

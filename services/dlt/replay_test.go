@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -404,5 +405,140 @@ func TestReplayMissingDestinationFailsAlone(t *testing.T) {
 	plan, err = dlt.Replay(ctxT(t), cl, opts(c, false))
 	if err != nil || len(plan.Records) != 1 || plan.Records[0].To != "nope" {
 		t.Fatalf("rerun: %v, %+v; want only the nope record left", err, plan)
+	}
+}
+
+// Two runs on the same DLT and group at once: the second run's
+// transactional producer fences the first, which may already have
+// committed batches after the second read the progress at its start. The
+// second must re-read the progress inside its transaction: every dead
+// letter reaches a read_committed consumer exactly once (issue 20.3).
+// The hooks force that interleaving: the first run's first commit waits
+// until both runs have read their starting progress; the second run's
+// InitProducerID (which fences the first) waits until that commit is
+// done; the first run's second commit waits until the second run went on
+// after its InitProducerID, so the first run is fenced mid-run.
+func TestReplayTwoRunsAtOnce(t *testing.T) {
+	const n = 3000
+	c, cl := setup(t, n)
+	var plainFetches, ends, inits atomic.Int32
+	bothRead, firstCommitted, secondInited, secondMoved := make(chan struct{}), make(chan struct{}), make(chan struct{}), make(chan struct{})
+	var movedOnce sync.Once
+	moved := func() {
+		select {
+		case <-secondInited:
+			movedOnce.Do(func() { close(secondMoved) })
+		default:
+		}
+	}
+	c.ControlKey(int16(kmsg.OffsetFetch), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if !req.(*kmsg.OffsetFetchRequest).RequireStable {
+			if plainFetches.Add(1) == 2 {
+				close(bothRead)
+			}
+		} else {
+			moved()
+		}
+		return nil, nil, false
+	})
+	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		moved()
+		return nil, nil, false
+	})
+	c.ControlKey(int16(kmsg.EndTxn), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		switch ends.Add(1) {
+		case 1:
+			c.SleepControl(func() { <-bothRead })
+		case 2: // sent once the first EndTxn was answered
+			close(firstCommitted)
+			c.SleepControl(func() { <-secondMoved })
+		}
+		return nil, nil, false
+	})
+	c.ControlKey(int16(kmsg.InitProducerID), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if req.(*kmsg.InitProducerIDRequest).TransactionalID != nil && inits.Add(1) == 2 {
+			c.SleepControl(func() { <-firstCommitted })
+			close(secondInited)
+		}
+		return nil, nil, false
+	})
+	type result struct {
+		plan *dlt.ReplayPlan
+		err  error
+	}
+	results := make(chan result, 2)
+	for range 2 {
+		go func() {
+			o := opts(c, true)
+			// Small fetches: many batches, so many transactions.
+			o.ClientOpts = append(o.ClientOpts, kgo.FetchMaxBytes(20_000), kgo.FetchMaxPartitionBytes(20_000))
+			plan, err := dlt.Replay(ctxT(t), cl, o)
+			results <- result{plan, err}
+		}()
+	}
+	replayed, ok := 0, 0
+	for range 2 {
+		r := <-results
+		if r.plan != nil {
+			replayed += r.plan.Replayed
+		}
+		if r.err == nil {
+			ok++
+			continue
+		}
+		t.Logf("one run: %v", r.err)
+		if !strings.Contains(r.err.Error(), "another kctl dlt replay") {
+			t.Errorf("the fenced run's error %q does not say another replay took over", r.err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d runs succeeded, want 1 (the other fenced mid-run)", ok)
+	}
+	if ends.Load() < 2 {
+		t.Fatalf("%d transactions ended: the interleaving was not forced", ends.Load())
+	}
+	got := readAll(t, c, "orders")
+	seen := map[string]int{}
+	for _, r := range got {
+		from, _ := header(r, dlt.HeaderReplayedFrom)
+		seen[from]++
+	}
+	dups := 0
+	for _, k := range seen {
+		dups += k - 1
+	}
+	if len(got) != n || len(seen) != n || dups != 0 {
+		t.Fatalf("%d records on orders (read_committed), %d distinct dead letters, %d duplicates; want each of the %d exactly once", len(got), len(seen), dups, n)
+	}
+	if replayed != n {
+		t.Errorf("the runs report %d replayed in all, want %d", replayed, n)
+	}
+}
+
+// A batch of only dead letters without an original topic commits just the
+// progress, in a transaction kgo does not know of (ended by a raw EndTxn):
+// it is reported once, and the transaction does not stay open (a stable
+// progress read would wait for it).
+func TestReplayOnlySkipped(t *testing.T) {
+	c, cl := setup(t, 0)
+	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
+	if err != nil || len(plan.Skipped) != 1 || plan.Progress[0].Next != 1 {
+		t.Fatalf("execute: %v, %+v; want the bare record skipped and next 1", err, plan)
+	}
+	adm := devclustertest.Admin(t, c)
+	d, err := adm.DescribeTransactions(ctxT(t), dlt.TransactionalID(dlt.DefaultReplayGroup, "orders.dlt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := d[dlt.TransactionalID(dlt.DefaultReplayGroup, "orders.dlt")].State; s == "" || s == "Ongoing" {
+		t.Fatalf("transaction state %q, want it ended", s)
+	}
+	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	if err != nil || len(plan.Skipped) != 0 {
+		t.Fatalf("second run: %v, %+v; want nothing", err, plan)
 	}
 }

@@ -330,6 +330,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 		s.poll(pollCtx)
 	}()
 	srv := svc.StartServer(ln, s.handler, s.log)
+	if err := s.db.SetOwner(svc.URL(ln)); err != nil { // a second start on the database names it
+		s.log.Warn("email service: could not record its address in the database's lock file", "err", err)
+	}
 	s.log.Info("email service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"dlt", s.cfg.DLTTopic, "group", s.cfg.Group, "concurrency", s.cfg.Concurrency, "max_attempts", s.cfg.MaxAttempts,
 		"backoff", s.cfg.Backoff, "backoff_multiplier", s.cfg.BackoffMultiplier, "instance_id", s.cfg.InstanceID, "brokers", strings.Join(s.cfg.Brokers, ","))

@@ -223,6 +223,9 @@ func (s *Service) Run(ctx context.Context, ln net.Listener) error {
 	go func() { defer close(pruneDone); s.pruneLoop(hard) }()
 	s.warnMissingTopic(ctx)
 	srv := svc.StartServer(ln, s.handler, s.log)
+	if err := s.db.SetOwner(svc.URL(ln)); err != nil { // a second start on the database names it
+		s.log.Warn("users service: could not record its address in the database's lock file", "err", err)
+	}
 	s.log.Info("users service started", "url", svc.URL(ln), "db", s.cfg.DBPath, "topic", s.cfg.Topic,
 		"brokers", strings.Join(s.cfg.Brokers, ","), "bcrypt_cost", s.cfg.BcryptCost)
 

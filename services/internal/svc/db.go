@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kctl/kctl/internal/lockfile"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 
@@ -26,7 +27,24 @@ type DB struct {
 
 	created bool // OpenDB created the file: Discard may remove it
 	sync    Sync
+	lock    *lockfile.Lock // Path+".lock": this process owns the database
 }
+
+// InUseError says another running service owns the database: a database
+// is owned by one process (two services on one file would publish its
+// outbox twice, or take the same consumer identity).
+type InUseError struct {
+	Path   string
+	Holder lockfile.Holder
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("database %s is in use by another running service (%s): stop it first, or give this one another --db", e.Path, e.Holder)
+}
+
+// SetOwner records the address the owning service serves on in the lock
+// file, so that a second start on the database names it.
+func (d *DB) SetOwner(addr string) error { return d.lock.SetAddr(addr) }
 
 // Sync says how far a commit goes before it returns.
 type Sync int
@@ -74,8 +92,26 @@ func OpenDBSync(ctx context.Context, path string, schema []string, sync Sync) (*
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("database %s is a directory: give a file, e.g. --db %s", path, filepath.Join(path, "kctl.db"))
 	}
+	// One process owns the database: the lock on path.lock is taken first
+	// and held until Close; the kernel drops it if the process dies.
+	lock, err := lockfile.Acquire(path + ".lock")
+	var inUse *lockfile.InUseError
+	if errors.As(err, &inUse) {
+		return nil, &InUseError{Path: path, Holder: inUse.Holder}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
+	fail := func() {
+		if created {
+			removeFiles(path)
+			lock.Remove()
+			return
+		}
+		lock.Release()
+	}
 	level := "FULL"
 	if sync == SyncOS {
 		level = "NORMAL"
@@ -85,6 +121,7 @@ func OpenDBSync(ctx context.Context, path string, schema []string, sync Sync) (*
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + level + ")&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
+		fail()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	w.SetMaxOpenConns(1)
@@ -93,14 +130,13 @@ func OpenDBSync(ctx context.Context, path string, schema []string, sync Sync) (*
 	w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, w, schema); err != nil {
 		w.Close()
-		if created {
-			removeFiles(path)
-		}
+		fail()
 		return nil, fmt.Errorf("database %s is not writable: %w; check the file's and directory's permissions or pick another --db", path, err)
 	}
 	r, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
+		fail()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	r.SetMaxOpenConns(4)
@@ -108,12 +144,10 @@ func OpenDBSync(ctx context.Context, path string, schema []string, sync Sync) (*
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
-		if created {
-			removeFiles(path)
-		}
+		fail()
 		return nil, fmt.Errorf("open database %s for reading: %w", path, err)
 	}
-	return &DB{Path: path, W: w, R: r, created: created, sync: sync}, nil
+	return &DB{Path: path, W: w, R: r, created: created, sync: sync, lock: lock}, nil
 }
 
 // DurableTx runs fn in a write transaction on the writer connection and
@@ -198,11 +232,11 @@ func (d *DB) Ping(ctx context.Context) error {
 // a service that never served leaves nothing behind. A database that existed
 // before is only closed. It returns the first error of closing or removing.
 func (d *DB) Discard() error {
-	err := d.Close()
+	err := d.closePools()
 	if d.created {
-		err = errors.Join(err, removeFiles(d.Path))
+		return errors.Join(err, removeFiles(d.Path), d.lock.Remove())
 	}
-	return err
+	return errors.Join(err, d.lock.Release())
 }
 
 // removeFiles removes an SQLite database and its -wal and -shm files; files
@@ -217,8 +251,13 @@ func removeFiles(path string) error {
 	return errors.Join(errs...)
 }
 
-// Close closes both pools, checkpointing the WAL into the main file.
+// Close closes both pools, checkpointing the WAL into the main file, and
+// then gives up the ownership of the database.
 func (d *DB) Close() error {
+	return errors.Join(d.closePools(), d.lock.Release())
+}
+
+func (d *DB) closePools() error {
 	errR := d.R.Close()
 	_, _ = d.W.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(errR, d.W.Close())

@@ -3,6 +3,9 @@ package svc
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -58,5 +61,46 @@ func TestDurableTxFsyncsOnlyItsCommit(t *testing.T) {
 				t.Errorf("rows after DurableTx: %d, %v; want 1", n, err)
 			}
 		})
+	}
+}
+
+// One process owns a database: a second OpenDB fails naming the owner's pid
+// and, once set, its address; Close gives it up; a failed start that
+// created the database leaves no file behind, not even the lock file.
+func TestDBOwnedByOne(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	a, err := OpenDB(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetOwner("http://127.0.0.1:8080"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OpenDB(ctx, path, nil)
+	var inUse *InUseError
+	want := fmt.Sprintf("database %s is in use by another running service (pid %d, http://127.0.0.1:8080): stop it first, or give this one another --db", path, os.Getpid())
+	if !errors.As(err, &inUse) || err.Error() != want {
+		t.Fatalf("second OpenDB: %v\nwant %s", err, want)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenDB(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("after Close: %v", err)
+	}
+	b.Close()
+
+	fresh := filepath.Join(t.TempDir(), "y.db")
+	c, err := OpenDB(ctx, fresh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(fresh + "*"); len(left) != 0 {
+		t.Fatalf("a discarded new database left %v", left)
 	}
 }
