@@ -676,7 +676,7 @@ func refuseOverMarker(path, clusterID, doing string) error {
 	if err != nil || st == nil {
 		return err
 	}
-	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
+	return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --execute) or cancel it (kctl rebalance --cancel) before %s; if the marker belongs to another cluster with the same ID, cancel it there or delete the file; nothing was applied",
 		st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path, doing)
 }
 
