@@ -159,7 +159,7 @@ func (c *saslShimConn) translate(frame []byte) []byte {
 		return frame
 	}
 	c.tracked++
-	if c.tracked >= shimMaxTracked {
+	if c.tracked >= shimMaxTracked && c.mech == "" { // no login begun: not one
 		c.stop()
 	}
 	key := int16(binary.BigEndian.Uint16(frame[4:]))
