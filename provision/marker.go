@@ -123,6 +123,6 @@ type MarkerError struct {
 
 func (e *MarkerError) Error() string {
 	st := e.State
-	return fmt.Sprintf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --yes) or cancel it (kctl rebalance --cancel --yes) before %s; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file; nothing was applied",
+	return fmt.Sprintf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): finish it (kctl rebalance --yes) or cancel it (kctl rebalance --cancel --yes) before %s; if the marker belongs to another cluster with the same ID, cancel it there or delete the file; nothing was applied",
 		st.Started.Format(time.RFC3339), e.ClusterID, st.Count(MoveDone), len(st.Moves), e.Path, e.Doing)
 }

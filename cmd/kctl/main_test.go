@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 //
 // Custom commands:
 //
-//	kfake start                      start an in-process 3-broker cluster; sets KCTL_BROKERS, BROKER0..2
+//	kfake start                      start an in-process 3-broker cluster (cluster ID "kfake"); sets KCTL_BROKERS, BROKER0..2
 //	kfake start VAR                  start another one; sets only VAR to its bootstrap list
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
@@ -102,7 +102,7 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 	defer cancel()
 	switch args[0] {
 	case "start":
-		c, err := devcluster.Start(devcluster.Options{})
+		c, err := devcluster.Start(devcluster.Options{ClusterID: "kfake"})
 		ts.Check(err)
 		ts.Defer(c.Close)
 		if len(args) == 2 {

@@ -51,7 +51,13 @@ names or configs: kctl validates client-side.
 With --sasl-user (password from KCTL_SASL_PASSWORD or --sasl-password-file) it requires SASL
 SCRAM-SHA-256/512 or PLAIN; with --tls-cert and --tls-key it serves TLS. With --acls (and
 --sasl-user) it enforces ACLs: the SASL user is the super user, every other principal may do only
-what ACLs allow (create users and ACLs with kctl apply).`,
+what ACLs allow (create users and ACLs with kctl apply). SCRAM logins announce each user's stored
+iterations, as Kafka does, and every maintained client logs in (kcat/librdkafka, kafka-python,
+franz-go).
+
+Each cluster has its own cluster ID, like Kafka's (22 characters of base64), kept in the data dir
+across restarts (file cluster.id); --ephemeral gets a new one each start. cluster: {id: …} in
+topics.yaml pins a file to one cluster.`,
 		Example: `  kctl cluster up
   kctl cluster up --ephemeral --ports 9192,19192,29192
   KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin
@@ -187,11 +193,9 @@ func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 		security += fmt.Sprintf(", ACLs enforced (super user %s)", do.SASLUser)
 	}
 	fmt.Fprintf(out, "embedded cluster: %d brokers (kfake), %s, data %s\n", len(c.Brokers()), security, storage)
+	fmt.Fprintf(out, "cluster ID: %s\n", c.ID())
 	fmt.Fprintf(out, "bootstrap: %s\n", c.Bootstrap())
 	fmt.Fprintf(out, "  export KCTL_BROKERS=%s\n", c.Bootstrap())
-	if do.SASLUser != "" {
-		fmt.Fprintln(out, "note: kfake's SCRAM login announces 4096 iterations, so users created on it need iterations: 4096 in topics.yaml")
-	}
 	fmt.Fprintln(out, "ready (Ctrl-C to stop)")
 	if o.Started != nil {
 		o.Started(c)

@@ -198,7 +198,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if st != nil {
 		goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
 		if goalGiven && !st.Goal.Equal(o.Goal) {
-			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID (every embedded cluster is \"kfake\"), cancel it there or delete the file",
+			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID, cancel it there or delete the file",
 				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
 		}
 		if o.DryRun || !o.Yes {

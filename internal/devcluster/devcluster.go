@@ -18,6 +18,7 @@ import (
 
 	"github.com/kctl/kctl/internal/lockfile"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // DefaultPorts are the original deployment's broker ports.
@@ -26,8 +27,11 @@ var DefaultPorts = []int{9092, 19092, 29092}
 // Options configure Start. Zero values give an ephemeral 3-broker cluster on
 // random free ports.
 type Options struct {
-	Ports     []int  // one per broker; 0 picks a free port; nil means 3 free ports
-	DataDir   string // "" keeps everything in memory
+	Ports   []int  // one per broker; 0 picks a free port; nil means 3 free ports
+	DataDir string // "" keeps everything in memory
+	// ClusterID, when set, is the cluster's ID. Otherwise a cluster gets a
+	// random one like Kafka's (NewClusterID), kept in DataDir/cluster.id
+	// across restarts; an in-memory cluster gets a fresh one each start.
 	ClusterID string
 	// SASL, when User is set, requires SCRAM-SHA-256/512 (and PLAIN) with this user.
 	SASLUser, SASLPassword string
@@ -43,8 +47,12 @@ type Options struct {
 type Cluster struct {
 	*kfake.Cluster
 	brokers []string
+	id      string
 	lock    *lockfile.Lock // held on DataDir while the cluster runs
 }
+
+// ID returns the cluster ID the cluster reports.
+func (c *Cluster) ID() string { return c.id }
 
 // Close stops the cluster and releases its data directory.
 func (c *Cluster) Close() {
@@ -123,21 +131,45 @@ func Start(o Options) (*Cluster, error) {
 		lock = l
 	}
 	release := func() { lock.Release() }
+	id := o.ClusterID
+	if id == "" {
+		var err error
+		if id, err = clusterID(o.DataDir); err != nil {
+			release()
+			return nil, err
+		}
+	}
+	var scram *scramStore
+	if o.SASLUser != "" {
+		scram = newScramStore()
+		if o.DataDir != "" {
+			if err := scram.loadKfake(o.DataDir); err != nil {
+				release()
+				return nil, err
+			}
+		}
+	}
 	opts := []kfake.Opt{
 		kfake.NumBrokers(len(ports)),
 		kfake.Ports(ports...),
 		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
 			_, port, _ := net.SplitHostPort(addr)
 			ln, err := net.Listen(network, "127.0.0.1:"+port)
-			if err == nil && o.SASLUser != "" && o.TLS == nil {
-				ln = saslShimListener{ln} // kcat's SASL needs it (kcatshim.go)
+			if err != nil {
+				return nil, err
 			}
-			return ln, err
+			// TLS here rather than kfake.TLS, so that the SASL shim
+			// (saslshim.go) sees the plaintext of SASL_SSL too.
+			if o.TLS != nil {
+				ln = tls.NewListener(ln, o.TLS)
+			}
+			if scram != nil {
+				ln = saslShimListener{Listener: ln, scram: scram}
+			}
+			return ln, nil
 		}),
 		kfake.DefaultNumPartitions(1),
-	}
-	if o.ClusterID != "" {
-		opts = append(opts, kfake.ClusterID(o.ClusterID))
+		kfake.ClusterID(id),
 	}
 	if o.DataDir != "" {
 		opts = append(opts, kfake.DataDir(o.DataDir))
@@ -155,9 +187,6 @@ func Start(o Options) (*Cluster, error) {
 		}
 		opts = append(opts, kfake.EnableACLs())
 	}
-	if o.TLS != nil {
-		opts = append(opts, kfake.TLS(o.TLS))
-	}
 	if o.Logger != nil {
 		opts = append(opts, kfake.WithLogger(logger{o.Logger}))
 	}
@@ -174,7 +203,14 @@ func Start(o Options) (*Cluster, error) {
 		return nil, fmt.Errorf("start embedded cluster: %w", err)
 	}
 	addrs := c.ListenAddrs()
-	return &Cluster{Cluster: c, brokers: addrs, lock: lock}, nil
+	if scram != nil {
+		c.ControlKey(int16(kmsg.AlterUserSCRAMCredentials), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			scram.observe(req)
+			return nil, nil, false // kfake handles it
+		})
+	}
+	return &Cluster{Cluster: c, brokers: addrs, id: id, lock: lock}, nil
 }
 
 // Brokers returns the bootstrap addresses, host:port each.

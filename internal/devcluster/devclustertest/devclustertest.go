@@ -16,7 +16,7 @@ import (
 // Extra kfake options (faults, SASL, TLS, seed topics) may be passed.
 func New(t testing.TB, extra ...kfake.Opt) *devcluster.Cluster {
 	t.Helper()
-	c, err := devcluster.Start(devcluster.Options{Extra: extra})
+	c, err := devcluster.Start(devcluster.Options{ClusterID: "kfake", Extra: extra})
 	if err != nil {
 		t.Fatalf("start kfake cluster: %v", err)
 	}
