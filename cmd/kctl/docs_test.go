@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/kctl/kctl/internal/cli"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// regenerate is the hint every documentation test gives on a mismatch.
+const regenerate = "run `make docs` (KCTL_UPDATE_DOCS=1 go test -run 'TestDocExamples|TestReferenceCurrent' ./cmd/kctl) to regenerate"
+
+// updateDocs is set by `make docs`: the tests rewrite the documentation
+// instead of comparing it.
+var updateDocs = os.Getenv("KCTL_UPDATE_DOCS") == "1"
+
+// docFiles are the Markdown files whose console examples are checked:
+// README.md and docs/*.md (docs/reference is generated whole, see
+// TestReferenceCurrent).
+func docFiles(t *testing.T) []string {
+	t.Helper()
+	root := filepath.Join("..", "..")
+	files, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append([]string{filepath.Join(root, "README.md")}, files...)
+}
+
+// Examples recorded by the `doc` command of the scripts in testdata/docs.
+type docExamples struct {
+	mu   sync.Mutex
+	text map[string]*strings.Builder
+	from map[string]string // example name → script that produced it
+}
+
+// TestDocExamples checks every console example of README.md and docs/*.md
+// against the real binary. In the Markdown an example is
+//
+//	<!-- example: NAME -->
+//	```console
+//	$ kctl ...
+//	output
+//	```
+//
+// and its text is what the scripts in testdata/docs/*.txtar record under
+// NAME with the command
+//
+//	[!] doc NAME [VAR=VALUE...] kctl ARGS...
+//
+// which runs kctl (with the VAR=VALUE settings, shown in the example) like
+// exec, then appends "$ [VAR=VALUE ]kctl ARGS" and its stdout, then its
+// stderr, to NAME (several doc commands with one NAME make one block). A
+// `# text` argument after the command's arguments is shown as a comment
+// and not passed on. Scripts run with TestScripts' setup and commands
+// (kfake start, mktopic, ...): NO_COLOR, HOME=$WORK, and $REPO is the
+// repository (cp $REPO/topics.yaml topics.yaml shows the real file).
+//
+// What varies from run to run is normalised, in command lines and output:
+//
+//   - the script's work directory $WORK is shown as /home/me (it is $HOME);
+//   - the brokers of `kfake start` ($BROKER0..2) are 127.0.0.1:9092,
+//     127.0.0.1:19092, 127.0.0.1:29092 (cluster up's default ports);
+//     any other 127.0.0.1 port is 127.0.0.1:PORT; in a column (two spaces
+//     or more after it) the address and the spaces keep their width;
+//   - a duration below a second (12ms, 559µs, 1.5ms) is 1ms, and one with a
+//     fraction of seconds (0.18s) is 0.1s; whole seconds (10s) are kept; in a
+//     right-aligned column (two spaces or more before it) the spaces and the
+//     duration keep their width, so the table stays aligned;
+//   - an RFC 3339 time is 2026-01-02T15:04:05Z;
+//   - a 22-character Kafka ID (cluster or topic ID, base64: a word of
+//     letters of both cases, digits, - and _) is m3EornJ5TVeOzE7pOjk4tg.
+//
+// Every ```console block must be such an example, and every example a
+// script records must be used by a block. With KCTL_UPDATE_DOCS=1 (make
+// docs) the blocks are rewritten in place instead.
+func TestDocExamples(t *testing.T) {
+	ex := &docExamples{text: map[string]*strings.Builder{}, from: map[string]string{}}
+	t.Run("scripts", func(t *testing.T) {
+		p := scriptParams(filepath.Join("testdata", "docs"))
+		p.Cmds["doc"] = ex.cmdDoc
+		repo, err := filepath.Abs(filepath.Join("..", ".."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		setup := p.Setup
+		p.Setup = func(env *testscript.Env) error {
+			env.Setenv("REPO", repo) // the repository: cp $REPO/topics.yaml .
+			return setup(env)
+		}
+		testscript.Run(t, p)
+	})
+	if t.Failed() {
+		return
+	}
+	used := map[string]bool{}
+	for _, file := range docFiles(t) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, errs := rewriteExamples(string(b), !recordDocs[filepath.Base(file)], func(name string) (string, bool) {
+			used[name] = true
+			s, ok := ex.text[name]
+			if !ok {
+				return "", false
+			}
+			return s.String(), true
+		})
+		rel := strings.TrimPrefix(file, filepath.Join("..", "..")+string(filepath.Separator))
+		for _, e := range errs {
+			t.Errorf("%s: %s", rel, e)
+		}
+		if out == string(b) {
+			continue
+		}
+		if updateDocs {
+			if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: examples regenerated", rel)
+			continue
+		}
+		t.Errorf("%s: console examples differ from what the binary prints now:\n%s\n%s", rel, firstDiff(string(b), out), regenerate)
+	}
+	var unused []string
+	for name := range ex.text {
+		if !used[name] {
+			unused = append(unused, name+" ("+ex.from[name]+")")
+		}
+	}
+	sort.Strings(unused)
+	for _, u := range unused {
+		t.Errorf("example %s is recorded by a script but shown by no <!-- example: --> block in README.md or docs/*.md: use it or drop it", u)
+	}
+}
+
+// recordDocs are records of measurements and runs, kept as written (their
+// transcripts are not reproducible by a test): in them only unmarked
+// ```console blocks are refused.
+var recordDocs = map[string]bool{"design.md": true, "testing.md": true, "benchmarks.md": true, "faults.md": true}
+
+var (
+	exampleMarker = regexp.MustCompile(`^<!-- example: ([A-Za-z0-9_.-]+) -->$`)
+	promptLine    = regexp.MustCompile(`^\$ `)
+)
+
+// rewriteExamples returns doc with each marked console block replaced by
+// text(NAME), and the errors: a ```console block without a marker, a marker
+// not followed by one, an unknown example, a fence without a language, and
+// a block of another language that shows a "$ " prompt (console output
+// must be checked, command-only blocks are ```sh without prompts). Only the
+// first two apply unless strict (see recordDocs).
+func rewriteExamples(doc string, strict bool, text func(name string) (string, bool)) (string, []string) {
+	lines := strings.SplitAfter(doc, "\n")
+	var out strings.Builder
+	var errs []string
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimRight(lines[i], "\n")
+		m := exampleMarker.FindStringSubmatch(line)
+		if m == nil {
+			if !strings.HasPrefix(line, "```") {
+				out.WriteString(lines[i])
+				continue
+			}
+			lang := strings.TrimPrefix(line, "```")
+			switch lang {
+			case "console":
+				errs = append(errs, fmt.Sprintf("line %d: a ```console block without <!-- example: NAME --> above it: every console example comes from a script in cmd/kctl/testdata/docs", i+1))
+			case "":
+				if !strict {
+					break
+				}
+				errs = append(errs, fmt.Sprintf("line %d: a ``` fence without a language: say console (a checked example), sh (commands only), yaml, json, text...", i+1))
+			}
+			out.WriteString(lines[i])
+			for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != "```"; i++ {
+				if !strict {
+				} else if lang != "console" && lang != "sh" && promptLine.MatchString(lines[i]) {
+					errs = append(errs, fmt.Sprintf("line %d: a ```%s block shows a \"$ \" prompt: make it a checked ```console example or a ```sh block of commands", i+1, lang))
+				}
+				if strict && lang == "sh" && promptLine.MatchString(lines[i]) {
+					errs = append(errs, fmt.Sprintf("line %d: a ```sh block holds commands without \"$ \" prompts (output is shown only in checked ```console examples)", i+1))
+				}
+				out.WriteString(lines[i])
+			}
+			if i < len(lines) {
+				out.WriteString(lines[i])
+			}
+			continue
+		}
+		out.WriteString(lines[i])
+		if i+1 >= len(lines) || strings.TrimRight(lines[i+1], "\n") != "```console" {
+			errs = append(errs, fmt.Sprintf("line %d: <!-- example: %s --> is not followed by a ```console fence", i+1, m[1]))
+			continue
+		}
+		i++
+		out.WriteString(lines[i])
+		start := i + 1
+		for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != "```"; i++ {
+		}
+		body, ok := text(m[1])
+		if !ok {
+			errs = append(errs, fmt.Sprintf("line %d: no script in cmd/kctl/testdata/docs records example %s (doc %s kctl ...)", start-1, m[1], m[1]))
+			body = strings.Join(lines[start:i], "")
+		}
+		out.WriteString(body)
+		if i < len(lines) {
+			out.WriteString(lines[i])
+		}
+	}
+	return out.String(), errs
+}
+
+// firstDiff shows the first differing line of two texts.
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(al) || i < len(bl); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  doc:    %q\n  binary: %q", i+1, x, y)
+		}
+	}
+	return ""
+}
+
+// cmdDoc is the scripts' `doc NAME [VAR=VALUE...] kctl ARGS... [# COMMENT]`.
+func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: doc NAME [VAR=VALUE...] kctl ARGS... [# COMMENT]")
+	}
+	name, args := args[0], args[1:]
+	var shown []string
+	type saved struct{ k, v string }
+	var restore []saved
+	for len(args) > 0 && strings.Contains(args[0], "=") && !strings.HasPrefix(args[0], "-") {
+		k, v, _ := strings.Cut(args[0], "=")
+		restore = append(restore, saved{k, ts.Getenv(k)})
+		ts.Setenv(k, v)
+		shown = append(shown, k+"="+shellQuote(v))
+		args = args[1:]
+	}
+	defer func() {
+		for _, r := range restore {
+			ts.Setenv(r.k, r.v)
+		}
+	}()
+	if len(args) == 0 || args[0] != "kctl" {
+		ts.Fatalf("doc %s: the command must be kctl", name)
+	}
+	comment := ""
+	for i, a := range args {
+		if a == "#" {
+			comment = "   # " + strings.Join(args[i+1:], " ")
+			args = args[:i]
+			break
+		}
+	}
+	for _, a := range args {
+		shown = append(shown, shellQuote(a))
+	}
+	err := ts.Exec(args[0], args[1:]...)
+	if err != nil && !neg {
+		ts.Fatalf("doc %s: %v", name, err)
+	}
+	if err == nil && neg {
+		ts.Fatalf("doc %s: unexpected success", name)
+	}
+	text := "$ " + strings.Join(shown, " ") + comment + "\n" + ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	text = normaliseDoc(ts, text)
+	script := filepath.Base(ts.Getenv("WORK"))
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if from, ok := ex.from[name]; ok && from != script {
+		ts.Fatalf("doc %s: example already recorded by another script (%s)", name, from)
+	}
+	ex.from[name] = script
+	if ex.text[name] == nil {
+		ex.text[name] = &strings.Builder{}
+	}
+	ex.text[name].WriteString(text)
+}
+
+func shellQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\n'\"$*?[]{}()<>|&;\\`~!#") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+var (
+	loopbackPort = regexp.MustCompile(`127\.0\.0\.1:\d+ *`)
+	subSecond    = regexp.MustCompile(`( *)\b\d+(\.\d+)?(ns|µs|ms)\b`)
+	fracSeconds  = regexp.MustCompile(`( *)\b\d+\.\d+s\b`)
+	rfc3339      = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	kafkaID      = regexp.MustCompile(`\b[A-Za-z0-9_-]{22}\b`)
+	hasLower     = regexp.MustCompile(`[a-z]`)
+	hasUpper     = regexp.MustCompile(`[A-Z]`)
+)
+
+// normaliseDoc applies TestDocExamples' rules.
+func normaliseDoc(ts *testscript.TestScript, s string) string {
+	if w := ts.Getenv("WORK"); w != "" {
+		s = strings.ReplaceAll(s, w, "/home/me")
+	}
+	fixed := map[string]string{}
+	for i, port := range []string{"9092", "19092", "29092"} {
+		if b := ts.Getenv("BROKER" + strconv.Itoa(i)); b != "" {
+			fixed[b] = "127.0.0.1:" + port
+		}
+	}
+	s = loopbackPort.ReplaceAllStringFunc(s, func(m string) string {
+		a := strings.TrimRight(m, " ")
+		f, ok := fixed[a]
+		if !ok {
+			f = "127.0.0.1:PORT"
+		}
+		if spaces := len(m) - len(a); spaces >= 2 {
+			return f + strings.Repeat(" ", max(len(m)-len(f), 2))
+		}
+		return f + m[len(a):]
+	})
+	s = replaceAligned(s, subSecond, "1ms")
+	s = replaceAligned(s, fracSeconds, "0.1s")
+	s = rfc3339.ReplaceAllString(s, "2026-01-02T15:04:05Z")
+	s = kafkaID.ReplaceAllStringFunc(s, func(id string) string {
+		if hasLower.MatchString(id) && hasUpper.MatchString(id) {
+			return "m3EornJ5TVeOzE7pOjk4tg"
+		}
+		return id
+	})
+	return s
+}
+
+// replaceAligned replaces each match of re (whose first group is the spaces
+// before it) by repl; after two spaces or more, right-aligned to the width
+// of the spaces and the match.
+func replaceAligned(s string, re *regexp.Regexp, repl string) string {
+	return re.ReplaceAllStringFunc(s, func(m string) string {
+		spaces := len(m) - len(strings.TrimLeft(m, " "))
+		if spaces < 2 {
+			return m[:spaces] + repl
+		}
+		width := utf8.RuneCountInString(m)
+		return strings.Repeat(" ", max(width-len(repl), 1)) + repl
+	})
+}
+
+// TestReferenceCurrent checks docs/reference (Markdown) and docs/man (man
+// pages), generated from the cobra command tree by cli.GenDocs, against a
+// fresh generation; with KCTL_UPDATE_DOCS=1 (make docs) it rewrites them.
+func TestReferenceCurrent(t *testing.T) {
+	docs := filepath.Join("..", "..", "docs")
+	dir := t.TempDir()
+	if err := cli.GenDocs(dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, sub := range []string{"reference", "man"} {
+		want := readDir(t, filepath.Join(dir, sub))
+		have := readDir(t, filepath.Join(docs, sub))
+		if updateDocs {
+			if err := os.RemoveAll(filepath.Join(docs, sub)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(docs, sub), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for name, b := range want {
+				if err := os.WriteFile(filepath.Join(docs, sub, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		for name, b := range want {
+			if h, ok := have[name]; !ok {
+				t.Errorf("docs/%s/%s is missing: %s", sub, name, regenerate)
+			} else if !bytes.Equal(h, b) {
+				t.Errorf("docs/%s/%s differs from the command tree (%s): %s", sub, name, firstDiff(string(h), string(b)), regenerate)
+			}
+		}
+		for name := range have {
+			if _, ok := want[name]; !ok {
+				t.Errorf("docs/%s/%s is for no command any more: %s", sub, name, regenerate)
+			}
+		}
+	}
+}
+
+func readDir(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	m := map[string][]byte{}
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return m
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[e.Name()] = b
+	}
+	return m
+}
