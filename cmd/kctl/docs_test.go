@@ -422,3 +422,77 @@ func readDir(t *testing.T, dir string) map[string][]byte {
 	}
 	return m
 }
+
+// TestDocLinks checks the relative links of README.md and docs/*.md: the
+// file exists, and a #anchor names a heading of that Markdown file (as
+// GitHub makes anchors: lower case, punctuation dropped, spaces as -).
+func TestDocLinks(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	anchors := map[string]map[string]bool{}
+	headingsOf := func(file string) map[string]bool {
+		if a, ok := anchors[file]; ok {
+			return a
+		}
+		a := map[string]bool{}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fence := false
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "```") {
+				fence = !fence
+			}
+			if fence || !strings.HasPrefix(l, "#") {
+				continue
+			}
+			a[githubAnchor(strings.TrimLeft(l, "#"))] = true
+		}
+		anchors[file] = a
+		return a
+	}
+	checked := 0
+	for _, file := range docFiles(t) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fence := false
+		for i, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "```") {
+				fence = !fence
+			}
+			if fence {
+				continue
+			}
+			for _, m := range link.FindAllStringSubmatch(l, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				checked++
+				path, anchor, _ := strings.Cut(target, "#")
+				dest := file
+				if path != "" {
+					dest = filepath.Join(filepath.Dir(file), path)
+					if _, err := os.Stat(dest); err != nil {
+						t.Errorf("%s:%d: link %s: no such file", file, i+1, target)
+						continue
+					}
+				}
+				if anchor != "" && strings.HasSuffix(dest, ".md") && !headingsOf(dest)[anchor] {
+					t.Errorf("%s:%d: link %s: %s has no heading with the anchor #%s", file, i+1, target, dest, anchor)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no relative link found: the check is broken")
+	}
+}
+
+var anchorDrop = regexp.MustCompile(`[^\p{L}\p{N}_\- ]`)
+
+func githubAnchor(heading string) string {
+	return strings.ReplaceAll(anchorDrop.ReplaceAllString(strings.ToLower(strings.TrimSpace(heading)), ""), " ", "-")
+}
