@@ -56,13 +56,16 @@ type docExamples struct {
 // and its text is what the scripts in testdata/docs/*.txtar record under
 // NAME with the command
 //
-//	[!] doc NAME [VAR=VALUE...] kctl ARGS...
+//	[!] doc NAME [VAR=VALUE...] kctl ARGS... ['#' COMMENT...]
+//	[!] doc NAME 'SHELL LINE'
 //
-// which runs kctl (with the VAR=VALUE settings, shown in the example) like
-// exec, then appends "$ [VAR=VALUE ]kctl ARGS" and its stdout, then its
-// stderr, to NAME (several doc commands with one NAME make one block). A
-// `# text` argument after the command's arguments is shown as a comment
-// and not passed on. Scripts run with TestScripts' setup and commands
+// The first runs kctl (with the VAR=VALUE settings, shown in the example)
+// like exec, then appends "$ [VAR=VALUE ]kctl ARGS" and its stdout, then its
+// stderr, to NAME (several doc commands with one NAME make one block); a
+// '#' argument starts a comment, shown and not passed on. The second runs a
+// shell line that uses kctl (a pipe, a redirection) with sh -c and shows it
+// as written. `docfile NAME FILE LINE` shows LINE and FILE's content: the
+// log of a long-running command the script started in the background. Scripts run with TestScripts' setup and commands
 // (kfake start, mktopic, ...): NO_COLOR, HOME=$WORK, and $REPO is the
 // repository (cp $REPO/topics.yaml topics.yaml shows the real file).
 //
@@ -89,6 +92,7 @@ func TestDocExamples(t *testing.T) {
 	t.Run("scripts", func(t *testing.T) {
 		p := scriptParams(filepath.Join("testdata", "docs"))
 		p.Cmds["doc"] = ex.cmdDoc
+		p.Cmds["docfile"] = ex.cmdDocfile
 		repo, err := filepath.Abs(filepath.Join("..", ".."))
 		if err != nil {
 			t.Fatal(err)
@@ -246,6 +250,10 @@ func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string
 		ts.Fatalf("usage: doc NAME [VAR=VALUE...] kctl ARGS... [# COMMENT]")
 	}
 	name, args := args[0], args[1:]
+	if len(args) == 1 {
+		ex.shellLine(ts, neg, name, args[0])
+		return
+	}
 	var shown []string
 	type saved struct{ k, v string }
 	var restore []saved
@@ -282,8 +290,33 @@ func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string
 	if err == nil && neg {
 		ts.Fatalf("doc %s: unexpected success", name)
 	}
-	text := "$ " + strings.Join(shown, " ") + comment + "\n" + ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	ex.record(ts, name, strings.Join(shown, " ")+comment)
+}
+
+// shellLine runs `doc NAME 'LINE'`: LINE, a shell command line using kctl
+// (a pipe, a redirection), with sh -c; shown as written.
+func (ex *docExamples) shellLine(ts *testscript.TestScript, neg bool, name, line string) {
+	if !regexp.MustCompile(`\bkctl\b`).MatchString(line) {
+		ts.Fatalf("doc %s: %q does not run kctl", name, line)
+	}
+	err := ts.Exec("sh", "-c", line)
+	if err != nil && !neg {
+		ts.Fatalf("doc %s: %v", name, err)
+	}
+	if err == nil && neg {
+		ts.Fatalf("doc %s: unexpected success", name)
+	}
+	ex.record(ts, name, line)
+}
+
+// record appends "$ LINE", stdout and stderr of the last command to NAME.
+func (ex *docExamples) record(ts *testscript.TestScript, name, line string) {
+	text := "$ " + line + "\n" + ts.ReadFile("stdout") + ts.ReadFile("stderr")
 	text = normaliseDoc(ts, text)
+	ex.add(ts, name, text)
+}
+
+func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
 	script := filepath.Base(ts.Getenv("WORK"))
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
@@ -295,6 +328,15 @@ func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string
 		ex.text[name] = &strings.Builder{}
 	}
 	ex.text[name].WriteString(text)
+}
+
+// cmdDocfile is the scripts' `docfile NAME FILE LINE`.
+func (ex *docExamples) cmdDocfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: docfile NAME FILE 'COMMAND LINE'")
+	}
+	text := normaliseDoc(ts, "$ "+args[2]+"\n"+ts.ReadFile(args[1]))
+	ex.add(ts, args[0], text)
 }
 
 func shellQuote(s string) string {
