@@ -155,7 +155,8 @@ func TestDocExamples(t *testing.T) {
 var recordDocs = map[string]bool{"design.md": true, "testing.md": true, "benchmarks.md": true, "faults.md": true}
 
 var (
-	exampleMarker = regexp.MustCompile(`^<!-- example: ([A-Za-z0-9_.-]+) -->$`)
+	exampleMarker = regexp.MustCompile(`^( *)<!-- example: ([A-Za-z0-9_.-]+) -->$`)
+	fence         = regexp.MustCompile("^( *)```(\\S*)")
 	promptLine    = regexp.MustCompile(`^\$ `)
 )
 
@@ -169,61 +170,72 @@ func rewriteExamples(doc string, strict bool, text func(name string) (string, bo
 	lines := strings.SplitAfter(doc, "\n")
 	var out strings.Builder
 	var errs []string
+	errorf := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], "\n")
-		m := exampleMarker.FindStringSubmatch(line)
-		if m == nil {
-			if !strings.HasPrefix(line, "```") {
-				out.WriteString(lines[i])
+		out.WriteString(lines[i])
+		if m := exampleMarker.FindStringSubmatch(line); m != nil {
+			indent, name := m[1], m[2]
+			if i+1 >= len(lines) || strings.TrimRight(lines[i+1], "\n") != indent+"```console" {
+				errorf("line %d: <!-- example: %s --> is not followed by a ```console fence (indented as the marker)", i+1, name)
 				continue
 			}
-			lang := strings.TrimPrefix(line, "```")
-			switch lang {
-			case "console":
-				errs = append(errs, fmt.Sprintf("line %d: a ```console block without <!-- example: NAME --> above it: every console example comes from a script in cmd/kctl/testdata/docs", i+1))
-			case "":
-				if !strict {
-					break
-				}
-				errs = append(errs, fmt.Sprintf("line %d: a ``` fence without a language: say console (a checked example), sh (commands only), yaml, json, text...", i+1))
-			}
+			i++
 			out.WriteString(lines[i])
-			for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != "```"; i++ {
-				if !strict {
-				} else if lang != "console" && lang != "sh" && promptLine.MatchString(lines[i]) {
-					errs = append(errs, fmt.Sprintf("line %d: a ```%s block shows a \"$ \" prompt: make it a checked ```console example or a ```sh block of commands", i+1, lang))
-				}
-				if strict && lang == "sh" && promptLine.MatchString(lines[i]) {
-					errs = append(errs, fmt.Sprintf("line %d: a ```sh block holds commands without \"$ \" prompts (output is shown only in checked ```console examples)", i+1))
-				}
-				out.WriteString(lines[i])
+			start := i + 1
+			for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != indent+"```"; i++ {
 			}
+			body, ok := text(name)
+			if !ok {
+				errorf("line %d: no script in cmd/kctl/testdata/docs records example %s (doc %s kctl ...)", start-1, name, name)
+				body = strings.Join(lines[start:i], "")
+			} else if indent != "" {
+				body = indentLines(body, indent)
+			}
+			out.WriteString(body)
 			if i < len(lines) {
 				out.WriteString(lines[i])
 			}
 			continue
 		}
-		out.WriteString(lines[i])
-		if i+1 >= len(lines) || strings.TrimRight(lines[i+1], "\n") != "```console" {
-			errs = append(errs, fmt.Sprintf("line %d: <!-- example: %s --> is not followed by a ```console fence", i+1, m[1]))
+		f := fence.FindStringSubmatch(line)
+		if f == nil {
 			continue
 		}
-		i++
-		out.WriteString(lines[i])
-		start := i + 1
-		for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != "```"; i++ {
+		indent, lang := f[1], f[2]
+		switch {
+		case lang == "console":
+			errorf("line %d: a ```console block without <!-- example: NAME --> above it: every console example comes from a script in cmd/kctl/testdata/docs", i+1)
+		case lang == "" && strict:
+			errorf("line %d: a ``` fence without a language: say console (a checked example), sh (commands only), yaml, json, text...", i+1)
 		}
-		body, ok := text(m[1])
-		if !ok {
-			errs = append(errs, fmt.Sprintf("line %d: no script in cmd/kctl/testdata/docs records example %s (doc %s kctl ...)", start-1, m[1], m[1]))
-			body = strings.Join(lines[start:i], "")
+		for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != indent+"```"; i++ {
+			out.WriteString(lines[i])
+			if !strict || !promptLine.MatchString(strings.TrimPrefix(lines[i], indent)) {
+				continue
+			}
+			if lang == "sh" {
+				errorf("line %d: a ```sh block holds commands without \"$ \" prompts (output is shown only in checked ```console examples)", i+1)
+			} else if lang != "console" {
+				errorf("line %d: a ```%s block shows a \"$ \" prompt: make it a checked ```console example or a ```sh block of commands", i+1, lang)
+			}
 		}
-		out.WriteString(body)
 		if i < len(lines) {
 			out.WriteString(lines[i])
 		}
 	}
 	return out.String(), errs
+}
+
+// indentLines puts indent before every line of s that is not empty.
+func indentLines(s, indent string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" && l != "\n" {
+			lines[i] = indent + l
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // firstDiff shows the first differing line of two texts.
