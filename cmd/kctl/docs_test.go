@@ -39,9 +39,10 @@ func docFiles(t *testing.T) []string {
 
 // Examples recorded by the `doc` command of the scripts in testdata/docs.
 type docExamples struct {
-	mu   sync.Mutex
-	text map[string]*strings.Builder
-	from map[string]string // example name → script that produced it
+	mu    sync.Mutex
+	norms map[*testscript.TestScript][]docNorm // docnorm rules per script
+	text  map[string]*strings.Builder
+	from  map[string]string // example name → script that produced it
 }
 
 // TestDocExamples checks every console example of README.md and docs/*.md
@@ -65,7 +66,13 @@ type docExamples struct {
 // '#' argument starts a comment, shown and not passed on. The second runs a
 // shell line that uses kctl (a pipe, a redirection) with sh -c and shows it
 // as written. `docfile NAME FILE LINE` shows LINE and FILE's content: the
-// log of a long-running command the script started in the background. Scripts run with TestScripts' setup and commands
+// log of a long-running command the script started in the background.
+// `docnorm NAME REGEXP REPLACEMENT` adds a normalisation of the script's
+// own to NAME's later commands (what only that example varies by, such as
+// a time lag measured against the clock), visible in the script: what the
+// REGEXP's first group matched becomes REPLACEMENT (padded to the group's
+// width when the group ends in spaces inside a line: a table column),
+// before the rules below. Scripts run with TestScripts' setup and commands
 // (kfake start, mktopic, ...): NO_COLOR, HOME=$WORK, and $REPO is the
 // repository (cp $REPO/topics.yaml topics.yaml shows the real file).
 //
@@ -93,6 +100,7 @@ func TestDocExamples(t *testing.T) {
 		p := scriptParams(filepath.Join("testdata", "docs"))
 		p.Cmds["doc"] = ex.cmdDoc
 		p.Cmds["docfile"] = ex.cmdDocfile
+		p.Cmds["docnorm"] = ex.cmdDocnorm
 		repo, err := filepath.Abs(filepath.Join("..", ".."))
 		if err != nil {
 			t.Fatal(err)
@@ -324,6 +332,13 @@ func (ex *docExamples) shellLine(ts *testscript.TestScript, neg bool, name, line
 // record appends "$ LINE", stdout and stderr of the last command to NAME.
 func (ex *docExamples) record(ts *testscript.TestScript, name, line string) {
 	text := "$ " + line + "\n" + ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	ex.mu.Lock()
+	for _, n := range ex.norms[ts] {
+		if n.name == name {
+			text = n.apply(text)
+		}
+	}
+	ex.mu.Unlock()
 	text = normaliseDoc(ts, text)
 	ex.add(ts, name, text)
 }
@@ -332,6 +347,7 @@ func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
 	script := filepath.Base(ts.Getenv("WORK"))
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
+
 	if from, ok := ex.from[name]; ok && from != script {
 		ts.Fatalf("doc %s: example already recorded by another script (%s)", name, from)
 	}
@@ -340,6 +356,51 @@ func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
 		ex.text[name] = &strings.Builder{}
 	}
 	ex.text[name].WriteString(text)
+}
+
+type docNorm struct {
+	name string
+	re   *regexp.Regexp
+	repl string
+}
+
+// apply replaces what the first group of each match of n.re matched by
+// n.repl; when the group ends in spaces followed by more text on the line
+// (a column of a table), padded with spaces to the group's width.
+func (n docNorm) apply(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, m := range n.re.FindAllStringSubmatchIndex(s, -1) {
+		if len(m) < 4 || m[2] < 0 {
+			continue
+		}
+		start, end := m[2], m[3]
+		repl := n.repl
+		group := s[start:end]
+		if strings.HasSuffix(group, " ") && end < len(s) && s[end] != '\n' {
+			repl += strings.Repeat(" ", max(utf8.RuneCountInString(group)-utf8.RuneCountInString(repl), 1))
+		}
+		b.WriteString(s[last:start])
+		b.WriteString(repl)
+		last = end
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// cmdDocnorm is the scripts' `docnorm NAME REGEXP REPLACEMENT`.
+func (ex *docExamples) cmdDocnorm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: docnorm NAME REGEXP REPLACEMENT")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.norms == nil {
+		ex.norms = map[*testscript.TestScript][]docNorm{}
+	}
+	ex.norms[ts] = append(ex.norms[ts], docNorm{args[0], re, args[2]})
 }
 
 // cmdDocfile is the scripts' `docfile NAME FILE LINE`.
