@@ -18,17 +18,42 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MaxFileSize is the largest topics file Load reads: 16 MiB, far above a
+// 10,000-topic file (about 1.2 MiB written one topic a line, 3 MiB in block
+// style with comments). Parsing holds the whole YAML node tree, some 20
+// times the file's size, so the limit is what bounds kctl's memory.
+const MaxFileSize = 16 << 20
+
+// FileTooLargeError is Load's error for a file above MaxFileSize; nothing
+// of it was parsed.
+type FileTooLargeError struct {
+	Path  string
+	Size  int64 // bytes; for a file whose size is unknown up front (a pipe), at least this much
+	Limit int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("topics file %s is %s (%d bytes), above the limit of %s that kctl reads: split it into files that each manage their own managedPrefixes, and validate, plan and apply each",
+		e.Path, mib(e.Size), e.Size, mib(e.Limit))
+}
+
+func mib(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
 // Load reads and parses the topics file at path. It returns an error only
-// when the file cannot be read; every problem in its content is a
-// Diagnostic (use Diagnostics.Err to stop on errors). The *File is nil when
-// the content cannot be used at all (not YAML, not a mapping).
+// when the file cannot be read or is above MaxFileSize (a
+// *FileTooLargeError, returned before the file is read); every problem in
+// its content is a Diagnostic (use Diagnostics.Err to stop on errors). The
+// *File is nil when the content cannot be used at all (not YAML, not a
+// mapping).
 func Load(path string) (*File, Diagnostics, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, MaxFileSize)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("topics file %s not found: give one with -f FILE (default ./topics.yaml)", path)
-		}
-		return nil, nil, fmt.Errorf("read topics file: %w", err)
+		return nil, nil, err
 	}
 	f, diags := Parse(path, data)
 	if f != nil {
@@ -39,6 +64,43 @@ func Load(path string) (*File, Diagnostics, error) {
 		}
 	}
 	return f, diags, nil
+}
+
+// readLimited reads the file at path, refusing one above limit bytes from
+// its size before reading it, or — for a pipe or device, whose size is not
+// known — as soon as more than limit bytes arrive.
+func readLimited(path string, limit int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("topics file %s not found: give one with -f FILE (default ./topics.yaml)", path)
+		}
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("read topics file: %s is a directory: give the file with -f FILE", path)
+	}
+	size := int64(0)
+	if st.Mode().IsRegular() {
+		size = st.Size()
+		if size > limit {
+			return nil, &FileTooLargeError{Path: path, Size: size, Limit: limit}
+		}
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	n, err := buf.ReadFrom(io.LimitReader(fh, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	if n > limit { // grew since Stat, or not a regular file
+		return nil, &FileTooLargeError{Path: path, Size: n, Limit: limit}
+	}
+	return buf.Bytes(), nil
 }
 
 // Parse parses topics.yaml content; name is used in positions. It never
@@ -401,9 +463,20 @@ func (p *parser) parseTopics(f *File, n *yaml.Node) {
 	if len(items) == 0 {
 		p.warnf(n, "topics is empty: nothing is declared")
 	}
-	firstLine := map[string]int{}
-	folded := map[string]Topic{}
-	for _, item := range items {
+	firstLine := make(map[string]int, len(items))
+	folded := make(map[string]int, len(items)) // index in f.Topics
+	f.Topics = slices.Grow(f.Topics, len(items))
+	// Each topic's nodes are dropped from the list once read, so that the
+	// garbage collector can reuse them for what the rest of the walk
+	// allocates: the node tree is most of the memory a large file takes.
+	// Not when the list is an anchor or an alias (another reference would
+	// find it emptied); a topic that is itself an anchor stays reachable
+	// from its aliases.
+	release := n.Kind == yaml.SequenceNode && n.Anchor == "" && len(n.Content) == len(items)
+	for i, item := range items {
+		if release {
+			n.Content[i], items[i] = nil, nil
+		}
 		t, namePos, ok := p.parseTopic(item, f.Defaults)
 		if !ok {
 			continue
@@ -414,17 +487,18 @@ func (p *parser) parseTopics(f *File, n *yaml.Node) {
 		}
 		firstLine[t.Name] = t.Pos.Line
 		fk := FoldName(t.Name)
-		if other, clash := folded[fk]; clash {
+		if i, clash := folded[fk]; clash {
+			other := f.Topics[i]
 			p.errorf(namePos, "topic %q collides with %q (line %d) once '.' and '_' are folded: Kafka refuses to create the second, so the file could only be half-applied; rename one of them", t.Name, other.Name, other.Pos.Line)
 		} else {
-			folded[fk] = t
+			folded[fk] = len(f.Topics)
 		}
 		f.Topics = append(f.Topics, t)
 	}
 }
 
 func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) {
-	t := Topic{Config: map[string]string{}}
+	t := Topic{}
 	var nameNode, partsNode, rfNode *yaml.Node
 	var own map[string]string
 	var ownPos map[string]*yaml.Node
@@ -481,11 +555,16 @@ func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) 
 			p.errorf(n, "%s has no replicationFactor: set replicationFactor: N (or defaults.replicationFactor)", label)
 		}
 	}
-	for k, v := range d.Config {
-		t.Config[k] = v
+	// The topic's own config over the defaults, in the map parseConfig
+	// made (no copy: a large file has one per topic).
+	t.Config = own
+	if t.Config == nil {
+		t.Config = make(map[string]string, len(d.Config))
 	}
-	for k, v := range own {
-		t.Config[k] = v
+	for k, v := range d.Config {
+		if _, set := t.Config[k]; !set {
+			t.Config[k] = v
+		}
 	}
 	// min.insync.replicas against the replication factor.
 	if mir, ok := t.Config["min.insync.replicas"]; ok && t.ReplicationFactor > 0 {
@@ -633,12 +712,36 @@ func (p *parser) integer(n *yaml.Node, what string) (int64, bool) {
 		p.errorf(n, "%s must be a whole number, got %s", what, got)
 		return 0, false
 	}
-	var x int64
+	// Plain decimal, the usual case, directly: Node.Decode builds a
+	// decoder per call, a third of the garbage of parsing a large file.
+	if plainDecimal(n.Value) {
+		if x, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			return x, true
+		}
+	}
+	var x int64 // 0x1F, 010 (octal to yaml.v3), 1_000 and the like, as YAML reads them
 	if err := n.Decode(&x); err != nil {
 		p.errorf(n, "%s: %q is not a whole number that fits in 64 bits", what, n.Value)
 		return 0, false
 	}
 	return x, true
+}
+
+// plainDecimal reports whether s is an optional sign and decimal digits
+// without a leading zero, which yaml.v3 and strconv base 10 read alike.
+func plainDecimal(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) partitions(n *yaml.Node, what string) (int32, bool) {
