@@ -108,7 +108,7 @@ func readLimited(path string, limit int64) ([]byte, error) {
 // The *File is nil when the content cannot be used at all; otherwise it
 // holds everything that could be read, even when there are errors.
 func Parse(name string, data []byte) (f *File, diags Diagnostics) {
-	p := &parser{file: name}
+	p := &parser{file: name, via: map[*yaml.Node]*yaml.Node{}}
 	defer func() {
 		if r := recover(); r != nil { // yaml.v3 must not take kctl down
 			f = nil
@@ -124,11 +124,20 @@ func Parse(name string, data []byte) (f *File, diags Diagnostics) {
 type parser struct {
 	file  string
 	diags Diagnostics
+	// via maps a node reached through an alias (*ref) to that alias, so
+	// that a diagnostic about it points at the *ref the reader wrote, not
+	// at the anchor: p.deref records it for the node and, one level at a
+	// time as the walk descends, for its children. Shared with the
+	// sub-parsers of environments.
+	via map[*yaml.Node]*yaml.Node
 }
 
 func (p *parser) pos(n *yaml.Node) Pos {
 	if n == nil {
 		return Pos{p.file, 1, 1}
+	}
+	if a := p.via[n]; a != nil {
+		n = a
 	}
 	return Pos{p.file, max(n.Line, 1), max(n.Column, 1)}
 }
@@ -226,6 +235,8 @@ func yamlProblem(data []byte) (msg string) {
 	}
 }
 
+// deref resolves an alias to its anchor's node (nil for a chain too long
+// to be anything but a loop).
 func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
 		n = n.Alias
@@ -234,6 +245,38 @@ func deref(n *yaml.Node) *yaml.Node {
 		return nil
 	}
 	return n
+}
+
+// deref resolves n as deref does, and keeps diagnostics about what it
+// resolves to, and its children, at the position of the alias the walk
+// came through (see parser.via): the outermost one when aliases nest. It
+// costs nothing in a file without aliases, and one map write per child
+// for a node reached through one.
+func (p *parser) deref(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	via := p.via[n]
+	if n.Kind == yaml.AliasNode && via == nil {
+		via = n
+	}
+	t := deref(n)
+	if t == nil || len(p.via) == 0 && via == nil {
+		return t
+	}
+	if via != nil {
+		p.via[t] = via
+	} else {
+		delete(p.via, t)
+	}
+	for _, c := range t.Content {
+		if via != nil {
+			p.via[c] = via
+		} else {
+			delete(p.via, c) // reached directly now, whatever an alias did before
+		}
+	}
+	return t
 }
 
 func kindName(n *yaml.Node) string {
@@ -263,7 +306,7 @@ var (
 // non-string keys, duplicate and unknown keys (with a close match), and
 // calls fn for each known key.
 func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) bool {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil {
 		return false
 	}
@@ -273,7 +316,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
+		k, v := p.deref(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
 			p.errorf(n.Content[i], "%s: keys must be plain names", what)
 			continue
@@ -287,7 +330,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 			p.errorf(k, "duplicate key %q in %s (first at line %d)", key, what, line)
 			continue
 		}
-		seen[key] = k.Line
+		seen[key] = p.pos(k).Line
 		if known != nil && !slices.Contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q in %s", key, what)
 			if m := closest(key, known); m != "" {
@@ -324,7 +367,7 @@ func (p *parser) parse(data []byte) *File {
 		p.errorf(&doc, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
 		return nil
 	}
-	root := deref(doc.Content[0])
+	root := p.deref(doc.Content[0])
 	if root == nil || root.Kind != yaml.MappingNode {
 		if root == nil {
 			root = doc.Content[0]
@@ -502,7 +545,7 @@ func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) 
 	var nameNode, partsNode, rfNode *yaml.Node
 	var own map[string]string
 	var ownPos map[string]*yaml.Node
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil {
 		return t, nil, false
 	}
@@ -636,7 +679,7 @@ func (p *parser) parseConfig(n *yaml.Node, what string) (map[string]string, map[
 }
 
 func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
-	v := deref(n)
+	v := p.deref(n)
 	if v == nil {
 		p.errorf(k, "config %s: value cannot be read", key)
 		return rawValue{}, false
@@ -651,7 +694,7 @@ func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
 	case yaml.SequenceNode:
 		r := rawValue{isList: true}
 		for _, it := range v.Content {
-			it = deref(it)
+			it = p.deref(it)
 			if it == nil || it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
 				p.errorf(v, "config %s: list items must be plain values", key)
 				return rawValue{}, false
@@ -671,7 +714,7 @@ func isNull(n *yaml.Node) bool {
 
 // seq returns the items of a sequence node, or reports what it got.
 func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
 		return nil
 	}
@@ -679,10 +722,13 @@ func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
 		p.errorf(n, "%s must be a list, got %s", what, kindName(n))
 		return nil
 	}
+	// The items as written (an alias stays an alias): each is resolved
+	// when the walk reaches it, so that one reached directly and later
+	// through an alias reports at the right place each time.
 	out := make([]*yaml.Node, 0, len(n.Content))
 	for _, it := range n.Content {
-		if d := deref(it); d != nil {
-			out = append(out, d)
+		if deref(it) != nil {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -690,7 +736,7 @@ func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
 
 // str returns a scalar's text (any scalar: a topic may be named 2024).
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		got := "nothing"
 		if n != nil {
@@ -703,7 +749,7 @@ func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 }
 
 func (p *parser) integer(n *yaml.Node, what string) (int64, bool) {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		got := "nothing"
 		if n != nil {
