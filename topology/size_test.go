@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // genTopics writes n topics one a line, as scripts/bench.sh does.
@@ -127,4 +129,20 @@ func TestParseMemory(t *testing.T) {
 		t.Errorf("the parsed file holds %d bytes (%.1f× the file), want at most 6×: is the node tree kept?", live, float64(live)/float64(size))
 	}
 	runtime.KeepAlive(f)
+}
+
+// The integer fast path reads what yaml.v3 reads: 010 is octal 8 to it,
+// 0x10 is 16, 1_0 is 10, +7 is 7.
+func TestIntegersAsYAMLReadsThem(t *testing.T) {
+	for _, lit := range []string{"7", "+7", "-0", "010", "0x10", "0o17", "1_0", "2147483647", "9223372036854775807"} {
+		var want struct{ X int64 }
+		if err := yaml.Unmarshal([]byte("x: "+lit), &want); err != nil {
+			t.Fatalf("%s: %v", lit, err)
+		}
+		p := &parser{file: "t.yaml", via: map[*yaml.Node]*yaml.Node{}}
+		got, ok := p.integer(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: lit}, "x")
+		if !ok || got != want.X {
+			t.Errorf("%s: got %d (%v), yaml.v3 reads %d", lit, got, ok, want.X)
+		}
+	}
 }
