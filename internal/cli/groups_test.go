@@ -74,13 +74,15 @@ func TestGroupsResetFlags(t *testing.T) {
 
 	// --by-duration is that long before now.
 	var got *GroupsResetOptions
-	before := time.Now()
-	if err := parseWith(NewCmdGroupsReset(testFactory(), func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil }),
+	f := testFactory()
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	f.Now = func() time.Time { return now }
+	if err := parseWith(NewCmdGroupsReset(f, func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil }),
 		[]string{"g", "--topic", "t", "--by-duration", "1d"}); err != nil {
 		t.Fatal(err)
 	}
-	if at := got.Request.Strategy.Time; at.Before(before.Add(-24*time.Hour)) || at.After(time.Now().Add(-24*time.Hour)) {
-		t.Errorf("--by-duration 1d = %s, want a day before now", at)
+	if at := got.Request.Strategy.Time; !at.Equal(now.Add(-24 * time.Hour)) {
+		t.Errorf("--by-duration 1d = %s, want %s (a day before the factory's clock)", at, now.Add(-24*time.Hour))
 	}
 }
 
