@@ -11,6 +11,8 @@ import (
 	"github.com/kctl/kctl/internal/groups"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/spf13/cobra"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // NewCmdGroups is `kctl groups`.
@@ -107,7 +109,7 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 		return o.f.Print(v)
 	}
 	vs, err := groups.DescribeAll(ctx, c.Client, o.Groups)
-	var nf *groups.NotFoundError
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return connectionError(err)
 	}

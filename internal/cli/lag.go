@@ -21,6 +21,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/term"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 const (
@@ -276,7 +278,7 @@ func runLag(ctx context.Context, o *LagOptions) error {
 		return l.sampleWindow(ctx)
 	}
 	s, err := l.collect(ctx)
-	var nf *lag.NotFoundError
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return err
 	}
@@ -355,7 +357,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var nf *lag.NotFoundError
+		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
 			lastErr = err
 			l.o.f.Warnf("sample %d of %d: %v", i+1, windowSamples+1, err)
@@ -475,7 +477,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		var nf *lag.NotFoundError
+		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
 			l.o.f.Warnf("%v (retrying in %s)", err, l.o.Watch)
 			continue
