@@ -21,12 +21,6 @@ import (
 	"github.com/kctl/kctl/internal/errs"
 )
 
-// describe is lag.Describe: a group that does not exist is an
-// *errs.GroupNotFound naming the closest existing group.
-func describe(ctx context.Context, cl *kgo.Client, names []string) ([]lag.Description, []string, error) {
-	return lag.Describe(ctx, cl, names)
-}
-
 // ListView is `kctl groups list`.
 type ListView struct {
 	Groups   []Summary `json:"groups" yaml:"groups"`
@@ -50,7 +44,7 @@ type Summary struct {
 // the topics it commits to or is assigned. It returns an error only when no
 // broker answered; brokers that did not are named in the warnings.
 func List(ctx context.Context, cl *kgo.Client) (*ListView, error) {
-	ds, warns, err := describe(ctx, cl, nil)
+	ds, warns, err := lag.Describe(ctx, cl, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +108,7 @@ type DescribeViews []*DescribeView
 // left out and named by a *errs.GroupNotFound returned with the others' views;
 // on the cluster's error it returns no views.
 func DescribeAll(ctx context.Context, cl *kgo.Client, names []string) (DescribeViews, error) {
-	ds, warns, err := describe(ctx, cl, names)
+	ds, warns, err := lag.Describe(ctx, cl, names)
 	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, err
@@ -222,7 +216,7 @@ func (r *DeleteResult) Failed() int {
 // groups could not be described at all; otherwise every group named has an
 // outcome, in the order given.
 func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*DeleteResult, error) {
-	ds, _, err := describe(ctx, cl, names)
+	ds, _, err := lag.Describe(ctx, cl, names)
 	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, err

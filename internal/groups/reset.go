@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/kctl/kctl/internal/errs"
+
+	"github.com/kctl/kctl/internal/lag"
 )
 
 // Strategy kinds of a reset: the --to-… flags.
@@ -138,7 +140,7 @@ type ObservedPartition struct {
 // on the partitions. A topic the group committed to that no longer exists
 // (--all-topics) is only listed in Missing.
 func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
-	ds, warns, err := describe(ctx, cl, []string{req.Group})
+	ds, warns, err := lag.Describe(ctx, cl, []string{req.Group})
 	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, fmt.Errorf("describe group %q: %w", req.Group, err)
