@@ -14,6 +14,8 @@ import (
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // Broker is one broker of the cluster.
@@ -113,19 +115,23 @@ func (f Filter) keep(p Partition) bool {
 	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR)
 }
 
-// NotFoundError names topics that do not exist.
-type NotFoundError struct{ Topics []string }
-
-func (e *NotFoundError) Error() string {
-	q := make([]string, len(e.Topics))
-	for i, t := range e.Topics {
-		q[i] = strconv.Quote(t)
+// topicNotFound is the *errs.TopicNotFound for missing topics, with the
+// closest existing name of each (one more Metadata request through r, for
+// every topic; without an answer, no suggestions).
+func topicNotFound(ctx context.Context, r kmsg.Requestor, missing []string) *errs.TopicNotFound {
+	e := &errs.TopicNotFound{Topics: missing}
+	meta, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, r)
+	if err != nil {
+		return e
 	}
-	word := "topic"
-	if len(q) > 1 {
-		word = "topics"
+	var names []string
+	for _, t := range meta.Topics {
+		if t.Topic != nil && t.ErrorCode == 0 {
+			names = append(names, *t.Topic)
+		}
 	}
-	return fmt.Sprintf("%s %s not found: 'kctl describe topics' lists the topics", word, strings.Join(q, ", "))
+	e.Suggestions = errs.Suggest(missing, names)
+	return e
 }
 
 // IncompleteError says the view printed beside it lacks something the
@@ -195,7 +201,7 @@ func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observatio
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &NotFoundError{Topics: missing}
+		return nil, topicNotFound(ctx, r, missing)
 	}
 	if len(have) == 0 {
 		return o, nil
@@ -305,7 +311,7 @@ func sourceName(s kmsg.ConfigSource) string {
 
 // DescribeTopics describes the named topics, or all (internal ones only with
 // f.All) when names is empty, in two requests through r (a *kgo.Client or a
-// *kafka.Sticky). It returns a *NotFoundError naming every unknown topic and
+// *kafka.Sticky). It returns an *errs.TopicNotFound naming every unknown topic and
 // the requestor's error when Metadata fails. When the cluster answered only
 // in part (configs unreadable, a topic's error) it returns the view with
 // Warnings and an *IncompleteError, so callers print what was read and still

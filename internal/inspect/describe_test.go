@@ -19,6 +19,10 @@ import (
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
+
+	"fmt"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -107,12 +111,16 @@ func TestDescribeHealthyTopic(t *testing.T) {
 	}
 
 	_, err = DescribeTopics(ctx(t), sticky(t, c), []string{"orders", "nope", "gone"}, Filter{})
-	var nf *NotFoundError
+	var nf *errs.TopicNotFound
 	if !errors.As(err, &nf) || len(nf.Topics) != 2 {
-		t.Fatalf("err = %v, want NotFoundError naming nope and gone", err)
+		t.Fatalf("err = %v, want an *errs.TopicNotFound naming nope and gone", err)
 	}
 	if got := err.Error(); got != `topics "gone", "nope" not found: 'kctl describe topics' lists the topics` {
 		t.Errorf("message = %q", got)
+	}
+	_, err = DescribeTopics(ctx(t), sticky(t, c), []string{"ordrs"}, Filter{})
+	if got := fmt.Sprint(err); got != `topic "ordrs" not found (did you mean "orders"?): 'kctl describe topics' lists the topics` {
+		t.Errorf("a mistyped topic: %q, want the closest name suggested", got)
 	}
 }
 

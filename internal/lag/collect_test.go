@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // A group that consumed 40 of 100 records shows lag 60, split per partition
@@ -284,9 +286,9 @@ func TestUnknownGroup(t *testing.T) {
 	commit(t, adm, "real", map[string]map[int32]int64{"t": {0: 0}})
 
 	s, err := lag.Collect(ctxT(t), devclustertest.Client(t, c), lag.Options{Groups: []string{"real", "nope"}})
-	var nf *lag.NotFoundError
+	var nf *errs.GroupNotFound
 	if !errors.As(err, &nf) || len(nf.Groups) != 1 || nf.Groups[0] != "nope" {
-		t.Fatalf("err = %v, want a NotFoundError naming nope", err)
+		t.Fatalf("err = %v, want a GroupNotFound naming nope", err)
 	}
 	if !strings.Contains(err.Error(), `consumer group "nope" not found`) {
 		t.Errorf("message %q does not name the group", err)

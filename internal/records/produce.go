@@ -35,8 +35,9 @@ type Target struct {
 }
 
 // DescribeTarget reads the topic's partition count (Metadata) and
-// max.message.bytes (DescribeConfigs). It returns a *TopicNotFoundError for a
-// topic that does not exist (kctl produce never creates one) and a wrapped
+// max.message.bytes (DescribeConfigs). It returns an *errs.TopicNotFound for a
+// topic that does not exist (kctl produce never creates one; the error
+// says so) and a wrapped
 // error when the cluster does not answer; a config that cannot be read is
 // left in Target.ConfigErr.
 func DescribeTarget(ctx context.Context, adm *kadm.Client, topic string) (Target, error) {
@@ -47,7 +48,7 @@ func DescribeTarget(ctx context.Context, adm *kadm.Client, topic string) (Target
 	}
 	td, ok := md.Topics[topic]
 	if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
-		return t, &TopicNotFoundError{Topic: topic}
+		return t, topicNotFound(ctx, adm, []string{topic}, "kctl produce does not create topics (add it to topics.yaml and kctl apply)")
 	}
 	if td.Err != nil {
 		return t, fmt.Errorf("metadata for topic %q: %w", topic, td.Err)
