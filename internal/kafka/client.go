@@ -310,7 +310,7 @@ func Preflight(ctx context.Context, cl *kgo.Client, s Settings) (Settings, error
 			// up: kgo says "context deadline exceeded" or "dial tcp: i/o
 			// timeout", whichever saw the deadline first (the dialer's timer
 			// may fire before the context's).
-			errs[res.i] = fmt.Errorf("no answer within %s: %w", s.Timeout, context.DeadlineExceeded)
+			errs[res.i] = noAnswer{s.Timeout}
 		}
 		var ae *AuthError
 		if err := Classify(res.err, s); errors.As(err, &ae) {
@@ -360,6 +360,13 @@ func Classify(err error, s Settings) error {
 	}
 	return err
 }
+
+// noAnswer is a seed that was still connecting or had not answered when the
+// timeout was up: a hung broker, or a port that is no Kafka listener.
+type noAnswer struct{ timeout time.Duration }
+
+func (e noAnswer) Error() string { return fmt.Sprintf("no answer within %s", e.timeout) }
+func (e noAnswer) Unwrap() error { return context.DeadlineExceeded }
 
 // isTimeout reports whether err is a context deadline or a network timeout.
 func isTimeout(err error) bool {
