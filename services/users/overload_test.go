@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -201,5 +202,31 @@ func TestBurstEveryClientIsAnswered(t *testing.T) {
 	}
 	if n := countRows(t, r.dbPath, "users"); n != len(accepted) {
 		t.Errorf("%d users stored for %d answers 201", n, len(accepted))
+	}
+}
+
+// A sign-up held past the server's write timeout (behind a burst) is still
+// answered: its write deadline is its own. With the server's WriteTimeout
+// alone (svc.StartServer: a minute from the request's start) the user was
+// stored and the connection closed without an answer. Here the server's
+// WriteTimeout is 100ms and the store is held until 300ms have passed.
+func TestSignUpHeldPastTheWriteTimeoutIsAnswered(t *testing.T) {
+	c := newCluster(t)
+	s, err := New(t.Context(), testConfig(t, c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.beforeStore = func() { <-time.After(300 * time.Millisecond) } // the scenario, not a synchronisation
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: s.Handler(), WriteTimeout: 100 * time.Millisecond}
+	go srv.Serve(ln)
+	defer srv.Close()
+	a := postSignUp(&http.Client{Timeout: 30 * time.Second}, "http://"+ln.Addr().String(), "held@test.com")
+	if a.err != nil || a.code != http.StatusCreated {
+		t.Fatalf("sign-up held past the write timeout: %d %v %v; want 201", a.code, a.body, a.err)
 	}
 }
