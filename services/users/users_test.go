@@ -73,11 +73,16 @@ func testConfig(t testing.TB, c *devcluster.Cluster) Config {
 	}
 }
 
-func start(t testing.TB, cfg Config) *running {
+// start runs a service for cfg on a loopback port; setup runs on the
+// service before it serves.
+func start(t testing.TB, cfg Config, setup ...func(*Service)) *running {
 	t.Helper()
 	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("users.New: %v", err)
+	}
+	for _, f := range setup {
+		f(s)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
