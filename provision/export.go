@@ -159,10 +159,7 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	for _, n := range names {
 		st, tc := byName[n], configs[n]
 		if tc.Err != nil {
-			why := tc.Err.Error()
-			if rerr := (*observe.RequestError)(nil); errors.As(tc.Err, &rerr) {
-				why = rerr.Err.Error()
-			}
+			why := tc.Reason()
 			ex.Failed = append(ex.Failed, ExportFailure{Topic: n, Error: "describe configs: " + why})
 			st.Comment = joinComment(st.Comment, "configs could not be read ("+why+"): none are exported")
 			continue

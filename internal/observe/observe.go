@@ -270,6 +270,19 @@ type TopicConfigs struct {
 	Err error
 }
 
+// Reason is why the configs could not be read, without the request's name
+// (the cause of a *RequestError); "" when they were.
+func (tc TopicConfigs) Reason() string {
+	var rerr *RequestError
+	switch {
+	case tc.Err == nil:
+		return ""
+	case errors.As(tc.Err, &rerr):
+		return rerr.Err.Error()
+	}
+	return tc.Err.Error()
+}
+
 // Configs describes the named topics' configs (all keys) in one
 // DescribeConfigs request, with each value's synonyms when synonyms is set
 // (for Config.Default). It returns every named topic's configs or why
