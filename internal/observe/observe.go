@@ -153,12 +153,7 @@ func metadata(ctx context.Context, r kmsg.Requestor, names []string, what string
 	req := kmsg.NewPtrMetadataRequest()
 	if names != nil {
 		req.Topics = []kmsg.MetadataRequestTopic{}
-		seen := make(map[string]bool, len(names))
-		for _, n := range names {
-			if seen[n] {
-				continue
-			}
-			seen[n] = true
+		for _, n := range unique(names) {
 			t := kmsg.NewMetadataRequestTopic()
 			t.Topic = kmsg.StringPtr(n)
 			req.Topics = append(req.Topics, t)
@@ -296,10 +291,7 @@ func Configs(ctx context.Context, r kmsg.Requestor, names []string, synonyms boo
 	req := kmsg.NewPtrDescribeConfigsRequest()
 	req.IncludeSynonyms = synonyms
 	asked := make(map[string]bool, len(names))
-	for _, n := range names {
-		if asked[n] {
-			continue
-		}
+	for _, n := range unique(names) {
 		asked[n] = true
 		rr := kmsg.NewDescribeConfigsRequestResource()
 		rr.ResourceType = kmsg.ConfigResourceTypeTopic
@@ -346,6 +338,19 @@ func Configs(ctx context.Context, r kmsg.Requestor, names []string, synonyms boo
 		}
 	}
 	return out, nil
+}
+
+// unique returns names without repeats, in their first order.
+func unique(names []string) []string {
+	seen := make(map[string]bool, len(names))
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // synonymValue converts a broker synonym's value to the topic config's
