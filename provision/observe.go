@@ -15,7 +15,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/provision/reassign"
@@ -199,9 +198,11 @@ func markReassigning(st *State, rs []Reassignment) {
 	}
 }
 
+// withMessage is a Kafka error with the broker's message, when it sent one.
 func withMessage(e error, msg *string) string {
-	if msg != nil && *msg != "" && !strings.Contains(e.Error(), *msg) {
-		return e.Error() + ": " + *msg
+	ke := &observe.KafkaError{Err: e}
+	if msg != nil {
+		ke.Message = *msg
 	}
-	return e.Error()
+	return ke.Error()
 }

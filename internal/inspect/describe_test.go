@@ -117,6 +117,20 @@ func TestDescribeHealthyTopic(t *testing.T) {
 	}
 }
 
+// metadataBrokers are c's brokers as a Metadata answer lists them, for a
+// ControlKey hook that answers Metadata itself.
+func metadataBrokers(c *devcluster.Cluster) []kmsg.MetadataResponseBroker {
+	var out []kmsg.MetadataResponseBroker
+	for i, a := range c.Brokers() {
+		host, port, _ := net.SplitHostPort(a)
+		p, _ := strconv.Atoi(port)
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
+		out = append(out, b)
+	}
+	return out
+}
+
 // degrade makes every Metadata answer report orders-0 with a shrunk ISR
 // (under-replicated and under min ISR 2) and orders-1 leaderless with an
 // offline replica. kfake itself never shrinks an ISR, so a ControlKey hook
@@ -130,7 +144,7 @@ func degrade(t *testing.T, c *devcluster.Cluster) {
 		t.Fatal(err)
 	}
 	topicID := md.Topics["orders"].ID
-	addrs := c.Brokers()
+	brokers := metadataBrokers(c)
 	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		req := kreq.(*kmsg.MetadataRequest)
@@ -138,13 +152,7 @@ func degrade(t *testing.T, c *devcluster.Cluster) {
 		id := "kfake"
 		resp.ClusterID = &id
 		resp.ControllerID = 2
-		for i, a := range addrs {
-			host, port, _ := net.SplitHostPort(a)
-			p, _ := strconv.Atoi(port)
-			b := kmsg.NewMetadataResponseBroker()
-			b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
-			resp.Brokers = append(resp.Brokers, b)
-		}
+		resp.Brokers = brokers
 		tp := kmsg.NewMetadataResponseTopic()
 		name := "orders"
 		tp.Topic, tp.TopicID = &name, topicID
@@ -338,17 +346,11 @@ func TestDescribeTextEscapesControlCharacters(t *testing.T) {
 func TestDescribeElectingTopic(t *testing.T) {
 	c := newCluster(t)
 	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 1, nil)
-	addrs := c.Brokers()
+	brokers := metadataBrokers(c)
 	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		resp := kreq.(*kmsg.MetadataRequest).ResponseKind().(*kmsg.MetadataResponse)
-		for i, a := range addrs {
-			host, port, _ := net.SplitHostPort(a)
-			p, _ := strconv.Atoi(port)
-			b := kmsg.NewMetadataResponseBroker()
-			b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
-			resp.Brokers = append(resp.Brokers, b)
-		}
+		resp.Brokers = brokers
 		tp := kmsg.NewMetadataResponseTopic()
 		tp.Topic, tp.ErrorCode = kmsg.StringPtr("orders"), kerr.LeaderNotAvailable.Code
 		p := kmsg.NewMetadataResponseTopicPartition()

@@ -1,7 +1,9 @@
-// Package observe reads a cluster's topics and their configs for every
-// feature that needs them (provision's plan, describe, export, offset
-// resets): one Metadata request, one DescribeConfigs request, each
-// response's per-item errors checked once, returned as typed values.
+// Package observe reads a cluster for every feature that needs it
+// (provision's plan, describe, export, rebalance, offset resets): its
+// topics and their configs (one Metadata request, one DescribeConfigs
+// request, each response's per-item errors checked once) and its access
+// (ACLs, SCRAM users, client quotas, one request each), returned as typed
+// values. It imports no feature package.
 //
 // It sends kmsg's raw requests through a kmsg.Requestor (a *kgo.Client or
 // a *kafka.Sticky) rather than kadm's: they are uncached, go to whichever
