@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -354,37 +355,22 @@ type listed map[tp]listedOffset
 // that do not exist. It returns an error when the request fails or a topic
 // cannot be described.
 func partitionLeaders(ctx context.Context, cl *kgo.Client, topics []string) (map[string]map[int32]int32, []string, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	for _, t := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := req.RequestWith(ctx, cl)
+	meta, err := observe.Metadata(ctx, cl, topics)
 	if err != nil {
-		return nil, nil, fmt.Errorf("metadata of topics %s: %w", strings.Join(topics, ", "), err)
+		return nil, nil, err
 	}
 	out := map[string]map[int32]int32{}
-	var missing []string
-	for _, t := range resp.Topics {
-		if t.Topic == nil {
-			continue
+	for _, t := range meta.Topics {
+		if t.Err != nil {
+			return nil, nil, fmt.Errorf("metadata of topic %q: %w", t.Name, t.Err)
 		}
-		switch err := kerr.ErrorForCode(t.ErrorCode); {
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			missing = append(missing, *t.Topic)
-		case err != nil:
-			return nil, nil, fmt.Errorf("metadata of topic %q: %w", *t.Topic, err)
-		default:
-			ps := map[int32]int32{}
-			for _, p := range t.Partitions {
-				ps[p.Partition] = p.Leader
-			}
-			out[*t.Topic] = ps
+		ps := map[int32]int32{}
+		for _, p := range t.Partitions {
+			ps[p.Partition] = p.Leader
 		}
+		out[t.Name] = ps
 	}
-	sort.Strings(missing)
-	return out, missing, nil
+	return out, meta.Missing, nil
 }
 
 // listOffsets sends one ListOffsets request per partition leader for the
