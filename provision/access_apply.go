@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -192,7 +193,7 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 			var sent []int
 			for _, i := range part {
 				u := changes[i].User
-				mech := mechanismCode(u.Mechanism)
+				mech := observe.MechanismCode(u.Mechanism)
 				if changes[i].Action == Delete {
 					d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
 					d.Name, d.Mechanism = u.Name, mech
@@ -280,7 +281,7 @@ func (a *accessApplier) createACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := aclToKmsg(x)
+			op, rt, pat, perm, ok := observe.ACLCodes(x)
 			if !ok {
 				a.failAt(i, "create", "kctl cannot encode this ACL")
 				continue
@@ -319,7 +320,7 @@ func (a *accessApplier) deleteACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := aclToKmsg(x)
+			op, rt, pat, perm, ok := observe.ACLCodes(x)
 			if !ok {
 				a.failAt(i, "delete", "kctl cannot encode this ACL")
 				continue

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
 )
 
@@ -140,7 +141,7 @@ func diffACLs(file *topology.File, managed map[string]bool, have []topology.ACL,
 			extra = append(extra, a)
 		}
 	}
-	SortACLs(extra)
+	observe.SortACLs(extra)
 	if !opts.Prune {
 		if len(extra) > 0 {
 			return []string{countWord(len(extra), "ACL", "ACLs")}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -171,7 +172,7 @@ func TestAccessApplyIsEnforced(t *testing.T) {
 		t.Errorf("stranger metadata: %v, want TOPIC_AUTHORIZATION_FAILED", err)
 	}
 	// The quota is stored (kfake does not enforce quotas).
-	qs, err := DescribeQuotas(ctx(t), admin)
+	qs, err := observe.DescribeQuotas(ctx(t), admin)
 	if err != nil || len(qs) != 1 || qs[0].Values[topology.QuotaConsumerByteRate] != 10<<20 || qs[0].Values[topology.QuotaRequestPercentage] != 50 {
 		t.Errorf("quotas %+v %v", qs, err)
 	}
@@ -234,7 +235,7 @@ func TestAccessPrune(t *testing.T) {
 	if again := planFor(t, admin, g, Options{Prune: true}); again.HasChanges() || again.IsRefused() {
 		t.Fatalf("after prune: %v", accessLines(again))
 	}
-	acls, err := DescribeACLs(ctx(t), admin)
+	acls, err := observe.DescribeACLs(ctx(t), admin)
 	if err != nil {
 		t.Fatal(err)
 	}

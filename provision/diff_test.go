@@ -404,24 +404,6 @@ func TestDiffIsPure(t *testing.T) {
 	}
 }
 
-func TestSynonymValue(t *testing.T) {
-	for _, c := range []struct{ name, in, want string }{
-		{"log.retention.hours", "168", "604800000"},
-		{"log.retention.minutes", "10", "600000"},
-		{"log.retention.ms", "604800000", "604800000"},
-		{"log.retention.hours", "-1", "-1"},
-		{"log.roll.hours", "1", "3600000"},
-		{"min.insync.replicas", "1", "1"},
-	} {
-		if got := *synonymValue(c.name, new(c.in)); got != c.want {
-			t.Errorf("synonymValue(%s, %s) = %s, want %s", c.name, c.in, got, c.want)
-		}
-	}
-	if synonymValue("x", nil) != nil {
-		t.Error("nil value")
-	}
-}
-
 // The topics on the cluster that the file does not declare are a
 // structured list, sorted, each saying whether --prune would touch it;
 // declared topics are not in it, and it is there without --prune too.

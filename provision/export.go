@@ -10,9 +10,8 @@ import (
 	"strings"
 
 	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -103,36 +102,29 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 		access = make(chan *accessRead, 1)
 		go func() { access <- readAccess(ctx, cl) }()
 	}
-	meta := kmsg.NewPtrMetadataRequest()
-	meta.Topics = nil
-	mresp, err := meta.RequestWith(ctx, cl)
+	meta, err := observe.Metadata(ctx, cl, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read cluster metadata: %w", err)
+		return nil, err
 	}
-	ex := &Export{Unchecked: []ExportedConfig{}, MixedReplicas: []string{}, Failed: []ExportFailure{}}
-	if mresp.ClusterID != nil {
-		ex.ClusterID = *mresp.ClusterID
-	}
+	ex := &Export{ClusterID: meta.ClusterID, Unchecked: []ExportedConfig{}, MixedReplicas: []string{}, Failed: []ExportFailure{}}
 	matched := make([]bool, len(opts.Patterns))
 	byName := map[string]*topology.SpecTopic{}
 	var names, live []string
-	for _, t := range mresp.Topics {
-		if t.Topic == nil {
-			continue
-		}
-		name := *t.Topic
-		if !t.IsInternal && !topology.IsInternalName(name) {
+	for _, t := range meta.Topics {
+		name := t.Name
+		internal := t.Internal || topology.IsInternalName(name)
+		if !internal {
 			live = append(live, name)
 		}
 		if !matchAny(name, opts.Patterns, matched) {
 			continue
 		}
-		if (t.IsInternal || topology.IsInternalName(name)) && !opts.All {
+		if internal && !opts.All {
 			ex.Internal++
 			continue
 		}
-		if e := kerr.ErrorForCode(t.ErrorCode); e != nil && !errors.Is(e, kerr.LeaderNotAvailable) {
-			ex.Failed = append(ex.Failed, ExportFailure{Topic: name, Error: "metadata: " + e.Error(), LeftOut: true})
+		if t.Err != nil {
+			ex.Failed = append(ex.Failed, ExportFailure{Topic: name, Error: "metadata: " + t.Err.Error(), LeftOut: true})
 			continue
 		}
 		st := &topology.SpecTopic{Name: name, Partitions: int32(len(t.Partitions)), Config: map[string]string{}}
@@ -163,38 +155,18 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 		return nil, err
 	}
 
-	if len(names) > 0 {
-		req := kafka.TopicConfigsRequest(names, false)
-		dresp, err := req.RequestWith(ctx, cl)
-		answered := map[string]bool{}
-		if dresp != nil {
-			for _, r := range dresp.Resources {
-				st := byName[r.ResourceName]
-				if st == nil || r.ResourceType != kmsg.ConfigResourceTypeTopic || answered[r.ResourceName] {
-					continue
-				}
-				answered[r.ResourceName] = true
-				if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
-					ex.Failed = append(ex.Failed, ExportFailure{Topic: st.Name, Error: "describe configs: " + withMessage(e, r.ErrorMessage)})
-					st.Comment = joinComment(st.Comment, "configs could not be read ("+withMessage(e, r.ErrorMessage)+"): none are exported")
-					continue
-				}
-				for _, c := range r.Configs {
-					if c.Source != kmsg.ConfigSourceDynamicTopicConfig {
-						continue
-					}
-					exportConfig(ex, st, c)
-				}
-			}
+	configs, _ := observe.Configs(ctx, cl, names, false)
+	for _, n := range names {
+		st, tc := byName[n], configs[n]
+		if tc.Err != nil {
+			why := tc.Reason()
+			ex.Failed = append(ex.Failed, ExportFailure{Topic: n, Error: "describe configs: " + why})
+			st.Comment = joinComment(st.Comment, "configs could not be read ("+why+"): none are exported")
+			continue
 		}
-		for _, n := range names {
-			if !answered[n] {
-				why := "the broker did not describe it"
-				if err != nil {
-					why = err.Error()
-				}
-				ex.Failed = append(ex.Failed, ExportFailure{Topic: n, Error: "describe configs: " + why})
-				byName[n].Comment = joinComment(byName[n].Comment, "configs could not be read ("+why+"): none are exported")
+		for _, c := range tc.Configs {
+			if c.Source == observe.SourceTopic {
+				exportConfig(ex, st, c)
 			}
 		}
 	}
@@ -220,8 +192,8 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 // topics.yaml can take it (vendor configs too, noted in Unchecked), as a
 // comment when it cannot (unknown to kctl, a value kctl refuses, or a
 // sensitive value the broker does not show).
-func exportConfig(ex *Export, st *topology.SpecTopic, c kmsg.DescribeConfigsResponseResourceConfig) {
-	if c.Value == nil || c.IsSensitive {
+func exportConfig(ex *Export, st *topology.SpecTopic, c observe.Config) {
+	if c.Value == nil || c.Sensitive {
 		why := "sensitive: the broker does not show its value; set it by hand"
 		st.Disabled = append(st.Disabled, topology.DisabledConfig{Name: c.Name, Value: "…", Why: why})
 		ex.Unchecked = append(ex.Unchecked, ExportedConfig{Topic: st.Name, Name: c.Name, Commented: true, Why: why})

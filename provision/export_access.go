@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -71,9 +72,9 @@ func readAccess(ctx context.Context, cl kmsg.Requestor) *accessRead {
 	r := &accessRead{}
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); r.st.ACLs, r.aclErr = DescribeACLs(ctx, cl) }()
-	go func() { defer wg.Done(); r.st.Users, r.userErr = DescribeSCRAMUsers(ctx, cl) }()
-	go func() { defer wg.Done(); r.st.Quotas, r.quotErr = DescribeQuotas(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.ACLs, r.aclErr = observe.DescribeACLs(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.Users, r.userErr = observe.DescribeSCRAMUsers(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.Quotas, r.quotErr = observe.DescribeQuotas(ctx, cl) }()
 	wg.Wait()
 	return r
 }

@@ -13,28 +13,19 @@ package provision
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Config sources, as kctl names them (kmsg.ConfigSource).
-const (
-	SourceTopic          = "topic"           // set on the topic (dynamic topic config)
-	SourceBroker         = "broker"          // dynamic, one broker
-	SourceClusterDefault = "cluster-default" // dynamic, all brokers
-	SourceStaticBroker   = "static-broker"   // server.properties
-	SourceDefault        = "default"         // Kafka's built-in default
-	SourceUnknown        = "unknown"
-)
+// SourceTopic is the source of a config set on the topic itself
+// (observe.SourceName names every source).
+const SourceTopic = observe.SourceTopic
 
 // State is what Observe saw on the cluster.
 type State struct {
@@ -106,35 +97,22 @@ func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*Stat
 // plan re-observes its scope, without the topics file, to check that the
 // cluster still matches.
 func ObserveScope(ctx context.Context, cl kmsg.Requestor, scope Scope) (*State, error) {
-	meta := kmsg.NewPtrMetadataRequest()
-	meta.Topics = nil // every topic
-	mresp, err := meta.RequestWith(ctx, cl)
+	meta, err := observe.Metadata(ctx, cl, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read cluster metadata: %w", err)
+		return nil, err
 	}
-	st := &State{Brokers: len(mresp.Brokers), Topics: make(map[string]*TopicState, len(mresp.Topics))}
-	for _, b := range mresp.Brokers {
-		st.BrokerRacks = append(st.BrokerRacks, reassign.Broker{ID: b.NodeID, Rack: rackName(b.Rack)})
+	st := &State{ClusterID: meta.ClusterID, Brokers: len(meta.Brokers), Topics: make(map[string]*TopicState, len(meta.Topics))}
+	for _, b := range meta.Brokers {
+		st.BrokerRacks = append(st.BrokerRacks, reassign.Broker{ID: b.ID, Rack: b.Rack})
 	}
-	if mresp.ClusterID != nil {
-		st.ClusterID = *mresp.ClusterID
-	}
-	for _, t := range mresp.Topics {
-		if t.Topic == nil {
-			continue
+	for _, t := range meta.Topics {
+		ts := &TopicState{Name: t.Name, Internal: t.Internal, Partitions: int32(len(t.Partitions))}
+		if errors.Is(t.Err, kerr.TopicAuthorizationFailed) {
+			ts.Err = "not authorized to describe this topic"
+		} else if t.Err != nil {
+			ts.Err = t.Err.Error()
 		}
-		ts := &TopicState{Name: *t.Topic, Internal: t.IsInternal, Partitions: int32(len(t.Partitions))}
-		if e := kerr.ErrorForCode(t.ErrorCode); e != nil && !errors.Is(e, kerr.LeaderNotAvailable) {
-			if errors.Is(e, kerr.TopicAuthorizationFailed) {
-				ts.Err = "not authorized to describe this topic"
-			} else {
-				ts.Err = e.Error()
-			}
-		}
-		for _, p := range t.Partitions {
-			ts.Assignment = append(ts.Assignment, reassign.Partition{Topic: ts.Name, Partition: p.Partition, Replicas: p.Replicas, Leader: p.Leader})
-		}
-		sort.Slice(ts.Assignment, func(i, j int) bool { return ts.Assignment[i].Partition < ts.Assignment[j].Partition })
+		ts.Assignment = assignment(t)
 		st.Topics[ts.Name] = ts
 	}
 	if rs, err := ListReassignments(ctx, cl); err != nil {
@@ -162,48 +140,33 @@ func ObserveScope(ctx context.Context, cl kmsg.Requestor, scope Scope) (*State, 
 			names = append(names, t)
 		}
 	}
-	if len(names) == 0 {
-		return st, nil
-	}
 	sort.Strings(names)
-	dresp, err := kafka.TopicConfigsRequest(names, true).RequestWith(ctx, cl)
-	answered := map[string]bool{}
-	if dresp != nil {
-		for _, r := range dresp.Resources {
-			ts := st.Topics[r.ResourceName]
-			if ts == nil || r.ResourceType != kmsg.ConfigResourceTypeTopic {
-				continue
+	configs, _ := observe.Configs(ctx, cl, names, true)
+	for n, tc := range configs {
+		ts := st.Topics[n]
+		switch {
+		case errors.Is(tc.Err, observe.ErrNotAnswered):
+			ts.ConfigErr = "describe configs: " + tc.Err.Error()
+		case tc.Err != nil:
+			ts.ConfigErr = tc.Err.Error() // a request's error names it
+		default:
+			ts.Configs = make(map[string]Config, len(tc.Configs))
+			for _, c := range tc.Configs {
+				ts.Configs[c.Name] = Config{Value: c.Value, Source: c.Source, Default: c.Default, Sensitive: c.Sensitive}
 			}
-			answered[r.ResourceName] = true
-			if e := kerr.ErrorForCode(r.ErrorCode); e != nil {
-				ts.ConfigErr = withMessage(e, r.ErrorMessage)
-				continue
-			}
-			ts.Configs = make(map[string]Config, len(r.Configs))
-			for _, c := range r.Configs {
-				cfg := Config{Value: c.Value, Source: sourceName(c.Source), Sensitive: c.IsSensitive}
-				if c.Source == kmsg.ConfigSourceDynamicTopicConfig {
-					for _, syn := range c.ConfigSynonyms {
-						if syn.Source != kmsg.ConfigSourceDynamicTopicConfig {
-							cfg.Default = synonymValue(syn.Name, syn.Value)
-							break
-						}
-					}
-				}
-				ts.Configs[c.Name] = cfg
-			}
-		}
-	}
-	for _, n := range names {
-		if !answered[n] && st.Topics[n].ConfigErr == "" {
-			why := "the broker did not describe it"
-			if err != nil {
-				why = err.Error()
-			}
-			st.Topics[n].ConfigErr = "describe configs: " + why
 		}
 	}
 	return st, nil
+}
+
+// assignment is a topic's partitions as the reassignment planner takes
+// them.
+func assignment(t observe.Topic) []reassign.Partition {
+	var out []reassign.Partition
+	for _, p := range t.Partitions {
+		out = append(out, reassign.Partition{Topic: t.Name, Partition: p.Partition, Replicas: p.Replicas, Leader: p.Leader})
+	}
+	return out
 }
 
 // markReassigning records the reassignments in progress on their topics,
@@ -235,56 +198,11 @@ func markReassigning(st *State, rs []Reassignment) {
 	}
 }
 
-// synonymValue converts a broker synonym's value to the topic config's
-// unit: a topic's retention.ms falls back to log.retention.hours=168 on a
-// stock broker, which is 604800000 ms.
-func synonymValue(name string, v *string) *string {
-	if v == nil {
-		return nil
-	}
-	mult := int64(0)
-	switch {
-	case strings.HasSuffix(name, ".hours"):
-		mult = 60 * 60 * 1000
-	case strings.HasSuffix(name, ".minutes"):
-		mult = 60 * 1000
-	default:
-		return v
-	}
-	n, err := strconv.ParseInt(*v, 10, 64)
-	if err != nil || n < 0 {
-		return v // -1 (forever) and the like keep their meaning
-	}
-	s := strconv.FormatInt(n*mult, 10)
-	return &s
-}
-
-func rackName(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
+// withMessage is a Kafka error with the broker's message, when it sent one.
 func withMessage(e error, msg *string) string {
-	if msg != nil && *msg != "" && !strings.Contains(e.Error(), *msg) {
-		return e.Error() + ": " + *msg
+	ke := &observe.KafkaError{Err: e}
+	if msg != nil {
+		ke.Message = *msg
 	}
-	return e.Error()
-}
-
-func sourceName(s kmsg.ConfigSource) string {
-	switch s {
-	case kmsg.ConfigSourceDynamicTopicConfig:
-		return SourceTopic
-	case kmsg.ConfigSourceDynamicBrokerConfig:
-		return SourceBroker
-	case kmsg.ConfigSourceDynamicDefaultBrokerConfig:
-		return SourceClusterDefault
-	case kmsg.ConfigSourceStaticBrokerConfig:
-		return SourceStaticBroker
-	case kmsg.ConfigSourceDefaultConfig:
-		return SourceDefault
-	}
-	return SourceUnknown
+	return ke.Error()
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -130,7 +131,7 @@ func topicConfig(t testing.TB, adm *kadm.Client, topic, key string) (string, str
 	}
 	for _, c := range rc.Configs {
 		if c.Key == key && c.Value != nil {
-			return *c.Value, sourceName(c.Source)
+			return *c.Value, observe.SourceName(c.Source)
 		}
 	}
 	return "", ""

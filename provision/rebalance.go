@@ -3,12 +3,12 @@ package provision
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -44,49 +44,34 @@ type Reassignment struct {
 // Internal topics are left out unless named in topics. It returns an error
 // when either request fails, naming which.
 func ObserveAssignments(ctx context.Context, cl kmsg.Requestor, topics []string) (*Assignments, error) {
-	meta := kmsg.NewPtrMetadataRequest()
-	meta.Topics = nil
-	mresp, err := meta.RequestWith(ctx, cl)
+	meta, err := observe.Metadata(ctx, cl, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read cluster metadata: %w", err)
+		return nil, err
 	}
-	a := &Assignments{}
-	if mresp.ClusterID != nil {
-		a.ClusterID = *mresp.ClusterID
+	a := &Assignments{ClusterID: meta.ClusterID}
+	for _, b := range meta.Brokers {
+		a.Brokers = append(a.Brokers, reassign.Broker{ID: b.ID, Rack: b.Rack})
 	}
-	for _, b := range mresp.Brokers {
-		a.Brokers = append(a.Brokers, reassign.Broker{ID: b.NodeID, Rack: rackName(b.Rack)})
-	}
-	slices.SortFunc(a.Brokers, func(x, y reassign.Broker) int { return cmp.Compare(x.ID, y.ID) })
 	named := map[string]bool{}
 	for _, t := range topics {
 		named[t] = true
 	}
 	found := map[string]bool{}
-	for _, t := range mresp.Topics {
-		if t.Topic == nil {
+	for _, t := range meta.Topics {
+		if len(named) > 0 && !named[t.Name] || len(named) == 0 && (t.Internal || topology.IsInternalName(t.Name)) {
 			continue
 		}
-		name := *t.Topic
-		if len(named) > 0 && !named[name] || len(named) == 0 && (t.IsInternal || topology.IsInternalName(name)) {
-			continue
+		if t.Err != nil {
+			return nil, fmt.Errorf("read metadata of topic %q: %w", t.Name, t.Err)
 		}
-		if e := kerr.ErrorForCode(t.ErrorCode); e != nil && !errors.Is(e, kerr.LeaderNotAvailable) {
-			return nil, fmt.Errorf("read metadata of topic %q: %w", name, e)
-		}
-		found[name] = true
-		for _, p := range t.Partitions {
-			a.Partitions = append(a.Partitions, reassign.Partition{Topic: name, Partition: p.Partition, Replicas: p.Replicas, Leader: p.Leader})
-		}
+		found[t.Name] = true
+		a.Partitions = append(a.Partitions, assignment(t)...)
 	}
 	for _, t := range topics {
 		if !found[t] {
 			return nil, fmt.Errorf("topic %q is not on the cluster: check --topics", t)
 		}
 	}
-	slices.SortFunc(a.Partitions, func(x, y reassign.Partition) int {
-		return cmp.Or(strings.Compare(x.Topic, y.Topic), cmp.Compare(x.Partition, y.Partition))
-	})
 	a.InProgress, err = ListReassignments(ctx, cl)
 	if err != nil {
 		return nil, err
@@ -399,14 +384,9 @@ func ReassignmentProgress(rs []Reassignment, sizes map[TopicPartition]int64, rep
 // ClusterID returns the cluster's ID from one Metadata request for no
 // topic; an error names the request.
 func ClusterID(ctx context.Context, cl kmsg.Requestor) (string, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	req.Topics = []kmsg.MetadataRequestTopic{}
-	resp, err := req.RequestWith(ctx, cl)
+	meta, err := observe.ClusterMetadata(ctx, cl)
 	if err != nil {
-		return "", fmt.Errorf("read cluster metadata: %w", err)
+		return "", err
 	}
-	if resp.ClusterID == nil {
-		return "", nil
-	}
-	return *resp.ClusterID, nil
+	return meta.ClusterID, nil
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 func (r *run) connect(ctx context.Context) (string, error) {
@@ -72,7 +74,7 @@ func retry(ctx context.Context, fn func() error) error {
 // missing reports an error no retry cures: the topic or partition does not
 // exist.
 func missing(err error) bool {
-	var nf *inspect.NotFoundError
+	var nf *errs.TopicNotFound
 	return errors.Is(err, kerr.UnknownTopicOrPartition) || errors.As(err, &nf)
 }
 
@@ -262,7 +264,7 @@ func (r *run) lag(ctx context.Context) (string, error) {
 // its lag there, as internal/lag defines it, is 0.
 func (r *run) caughtUp(ctx context.Context) (string, error) {
 	n, err := lag.Total(ctx, r.o.Client, r.o.Group, r.o.Topic)
-	var nf *lag.NotFoundError
+	var nf *errs.GroupNotFound
 	switch {
 	case errors.As(err, &nf):
 		return "", errors.New("group not found")

@@ -324,11 +324,11 @@ func containsName(list []string, s string) bool {
 
 // seqOrOne returns a list's items, or the node itself for a single value.
 func (p *parser) seqOrOne(n *yaml.Node, what string) []*yaml.Node {
-	if d := deref(n); d != nil && d.Kind == yaml.ScalarNode && d.Tag != "!!null" {
+	if d := p.deref(n); d != nil && d.Kind == yaml.ScalarNode && d.Tag != "!!null" {
 		return []*yaml.Node{d}
 	}
 	items := p.seq(n, what)
-	if d := deref(n); len(items) == 0 && (isNull(n) || (d != nil && d.Kind == yaml.SequenceNode)) {
+	if d := p.deref(n); len(items) == 0 && (isNull(n) || (d != nil && d.Kind == yaml.SequenceNode)) {
 		if what == Allow || what == Deny {
 			p.errorf(n, "%s is empty: list operations, e.g. %s: [read, describe]", what, what)
 		} else {
@@ -379,7 +379,7 @@ func (p *parser) producer(set *aclSet, base ACL, n *yaml.Node, add bool) {
 			idem = v
 		}
 	})
-	if d := deref(n); d == nil || d.Kind != yaml.MappingNode {
+	if d := p.deref(n); d == nil || d.Kind != yaml.MappingNode {
 		return
 	}
 	if topics == nil {
@@ -409,7 +409,7 @@ func (p *parser) producer(set *aclSet, base ACL, n *yaml.Node, add bool) {
 		}
 	}
 	if idem != nil {
-		d := deref(idem)
+		d := p.deref(idem)
 		if d == nil || d.Kind != yaml.ScalarNode || d.Tag != "!!bool" {
 			p.errorf(idem, "producer.idempotent must be true or false")
 		} else if d.Value == "true" {
@@ -431,7 +431,7 @@ func (p *parser) consumer(set *aclSet, base ACL, n *yaml.Node, add bool) {
 			group = v
 		}
 	})
-	if d := deref(n); d == nil || d.Kind != yaml.MappingNode {
+	if d := p.deref(n); d == nil || d.Kind != yaml.MappingNode {
 		return
 	}
 	if topics == nil || group == nil {
@@ -640,7 +640,7 @@ func (p *parser) parseQuotas(f *File, n *yaml.Node) {
 				}
 			case "default":
 				defaultNode = v
-				d := deref(v)
+				d := p.deref(v)
 				if d == nil || d.Kind != yaml.ScalarNode || d.Tag != "!!bool" {
 					p.errorf(v, "default must be true or false")
 					return
@@ -681,7 +681,7 @@ func (p *parser) parseQuotas(f *File, n *yaml.Node) {
 }
 
 func (p *parser) quotaValue(n *yaml.Node, key string) (float64, bool) {
-	d := deref(n)
+	d := p.deref(n)
 	if d == nil || d.Kind != yaml.ScalarNode || d.Tag == "!!null" {
 		p.errorf(n, "%s must be a value", key)
 		return 0, false

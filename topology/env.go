@@ -217,7 +217,7 @@ func (p *parser) parseEnvironments(f *File, n *yaml.Node) {
 			p.errorf(k, "environments: %q is not a usable environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit", name)
 			return
 		}
-		sub := &parser{file: p.file}
+		sub := &parser{file: p.file, via: p.via}
 		e := sub.parseEnvironment(f, name, k, v)
 		for _, d := range sub.diags {
 			d.Message = envPrefix(name) + d.Message
@@ -442,7 +442,7 @@ func (f *File) checkEnvironmentLimits(flag int32) Diagnostics {
 // keys set, the keys removed (a known or vendor config name; an unknown
 // one is an error) and where each is written.
 func (p *parser) parseEnvConfig(n *yaml.Node, what string) (map[string]string, []string, map[string]*yaml.Node) {
-	m := deref(n)
+	m := p.deref(n)
 	if m == nil || m.Kind != yaml.MappingNode {
 		out, at := p.parseConfig(n, what)
 		return out, nil, at

@@ -24,6 +24,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("topics: [{name: a, partitions: 1, replicationFactor: 1, config: {retention.ms: 7d}}]"))
 	f.Add([]byte("a: &a [*a]\ntopics: *a"))
 	f.Add([]byte("topics:\n  - &t {name: a, partitions: 1, replicationFactor: 1}\n  - *t\n"))
+	f.Add([]byte("defaults: {partitions: &p 3, replicationFactor: 1}\ntopics:\n  - name: a\n    config: &c {retention.ms: 7d}\n  - {name: b, partitions: *p, config: *c}\nenvironments: {local: {defaults: {partitions: *p}}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, diags := Parse("f.yaml", data)
 		for _, d := range diags {

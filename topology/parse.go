@@ -18,17 +18,42 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// MaxFileSize is the largest topics file Load reads: 16 MiB, far above a
+// 10,000-topic file (about 1.2 MiB written one topic a line, 3 MiB in block
+// style with comments). Parsing holds the whole YAML node tree, some 20
+// times the file's size, so the limit is what bounds kctl's memory.
+const MaxFileSize = 16 << 20
+
+// FileTooLargeError is Load's error for a file above MaxFileSize; nothing
+// of it was parsed.
+type FileTooLargeError struct {
+	Path  string
+	Size  int64 // bytes; for a file whose size is unknown up front (a pipe), at least this much
+	Limit int64
+}
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("topics file %s is %s (%d bytes), above the limit of %s that kctl reads: split it into files that each manage their own managedPrefixes, and validate, plan and apply each",
+		e.Path, mib(e.Size), e.Size, mib(e.Limit))
+}
+
+func mib(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
 // Load reads and parses the topics file at path. It returns an error only
-// when the file cannot be read; every problem in its content is a
-// Diagnostic (use Diagnostics.Err to stop on errors). The *File is nil when
-// the content cannot be used at all (not YAML, not a mapping).
+// when the file cannot be read or is above MaxFileSize (a
+// *FileTooLargeError, returned before the file is read); every problem in
+// its content is a Diagnostic (use Diagnostics.Err to stop on errors). The
+// *File is nil when the content cannot be used at all (not YAML, not a
+// mapping).
 func Load(path string) (*File, Diagnostics, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, MaxFileSize)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil, fmt.Errorf("topics file %s not found: give one with -f FILE (default ./topics.yaml)", path)
-		}
-		return nil, nil, fmt.Errorf("read topics file: %w", err)
+		return nil, nil, err
 	}
 	f, diags := Parse(path, data)
 	if f != nil {
@@ -41,12 +66,49 @@ func Load(path string) (*File, Diagnostics, error) {
 	return f, diags, nil
 }
 
+// readLimited reads the file at path, refusing one above limit bytes from
+// its size before reading it, or — for a pipe or device, whose size is not
+// known — as soon as more than limit bytes arrive.
+func readLimited(path string, limit int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("topics file %s not found: give one with -f FILE (default ./topics.yaml)", path)
+		}
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("read topics file: %s is a directory: give the file with -f FILE", path)
+	}
+	size := int64(0)
+	if st.Mode().IsRegular() {
+		size = st.Size()
+		if size > limit {
+			return nil, &FileTooLargeError{Path: path, Size: size, Limit: limit}
+		}
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	n, err := buf.ReadFrom(io.LimitReader(fh, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read topics file: %w", err)
+	}
+	if n > limit { // grew since Stat, or not a regular file
+		return nil, &FileTooLargeError{Path: path, Size: n, Limit: limit}
+	}
+	return buf.Bytes(), nil
+}
+
 // Parse parses topics.yaml content; name is used in positions. It never
 // panics and always returns every diagnostic it finds, sorted by position.
 // The *File is nil when the content cannot be used at all; otherwise it
 // holds everything that could be read, even when there are errors.
 func Parse(name string, data []byte) (f *File, diags Diagnostics) {
-	p := &parser{file: name}
+	p := &parser{file: name, via: map[*yaml.Node]*yaml.Node{}}
 	defer func() {
 		if r := recover(); r != nil { // yaml.v3 must not take kctl down
 			f = nil
@@ -62,11 +124,20 @@ func Parse(name string, data []byte) (f *File, diags Diagnostics) {
 type parser struct {
 	file  string
 	diags Diagnostics
+	// via maps a node reached through an alias (*ref) to that alias, so
+	// that a diagnostic about it points at the *ref the reader wrote, not
+	// at the anchor: p.deref records it for the node and, one level at a
+	// time as the walk descends, for its children. Shared with the
+	// sub-parsers of environments.
+	via map[*yaml.Node]*yaml.Node
 }
 
 func (p *parser) pos(n *yaml.Node) Pos {
 	if n == nil {
 		return Pos{p.file, 1, 1}
+	}
+	if a := p.via[n]; a != nil {
+		n = a
 	}
 	return Pos{p.file, max(n.Line, 1), max(n.Column, 1)}
 }
@@ -164,6 +235,8 @@ func yamlProblem(data []byte) (msg string) {
 	}
 }
 
+// deref resolves an alias to its anchor's node (nil for a chain too long
+// to be anything but a loop).
 func deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 64; i++ {
 		n = n.Alias
@@ -172,6 +245,38 @@ func deref(n *yaml.Node) *yaml.Node {
 		return nil
 	}
 	return n
+}
+
+// deref resolves n as deref does, and keeps diagnostics about what it
+// resolves to, and its children, at the position of the alias the walk
+// came through (see parser.via): the outermost one when aliases nest. It
+// costs nothing in a file without aliases, and one map write per child
+// for a node reached through one.
+func (p *parser) deref(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	via := p.via[n]
+	if n.Kind == yaml.AliasNode && via == nil {
+		via = n
+	}
+	t := deref(n)
+	if t == nil || len(p.via) == 0 && via == nil {
+		return t
+	}
+	if via != nil {
+		p.via[t] = via
+	} else {
+		delete(p.via, t)
+	}
+	for _, c := range t.Content {
+		if via != nil {
+			p.via[c] = via
+		} else {
+			delete(p.via, c) // reached directly now, whatever an alias did before
+		}
+	}
+	return t
 }
 
 func kindName(n *yaml.Node) string {
@@ -201,7 +306,7 @@ var (
 // non-string keys, duplicate and unknown keys (with a close match), and
 // calls fn for each known key.
 func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) bool {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil {
 		return false
 	}
@@ -211,7 +316,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), n.Content[i+1]
+		k, v := p.deref(n.Content[i]), n.Content[i+1]
 		if k == nil || k.Kind != yaml.ScalarNode {
 			p.errorf(n.Content[i], "%s: keys must be plain names", what)
 			continue
@@ -225,7 +330,7 @@ func (p *parser) mapping(n *yaml.Node, what string, known []string, fn func(key 
 			p.errorf(k, "duplicate key %q in %s (first at line %d)", key, what, line)
 			continue
 		}
-		seen[key] = k.Line
+		seen[key] = p.pos(k).Line
 		if known != nil && !slices.Contains(known, key) {
 			msg := fmt.Sprintf("unknown key %q in %s", key, what)
 			if m := closest(key, known); m != "" {
@@ -262,7 +367,7 @@ func (p *parser) parse(data []byte) *File {
 		p.errorf(&doc, "the file is empty: declare topics, e.g. topics: [{name: orders, partitions: 3, replicationFactor: 3}]")
 		return nil
 	}
-	root := deref(doc.Content[0])
+	root := p.deref(doc.Content[0])
 	if root == nil || root.Kind != yaml.MappingNode {
 		if root == nil {
 			root = doc.Content[0]
@@ -401,9 +506,20 @@ func (p *parser) parseTopics(f *File, n *yaml.Node) {
 	if len(items) == 0 {
 		p.warnf(n, "topics is empty: nothing is declared")
 	}
-	firstLine := map[string]int{}
-	folded := map[string]Topic{}
-	for _, item := range items {
+	firstLine := make(map[string]int, len(items))
+	folded := make(map[string]int, len(items)) // index in f.Topics
+	f.Topics = slices.Grow(f.Topics, len(items))
+	// Each topic's nodes are dropped from the list once read, so that the
+	// garbage collector can reuse them for what the rest of the walk
+	// allocates: the node tree is most of the memory a large file takes.
+	// Not when the list is an anchor or an alias (another reference would
+	// find it emptied); a topic that is itself an anchor stays reachable
+	// from its aliases.
+	release := n.Kind == yaml.SequenceNode && n.Anchor == "" && len(n.Content) == len(items)
+	for i, item := range items {
+		if release {
+			n.Content[i], items[i] = nil, nil
+		}
 		t, namePos, ok := p.parseTopic(item, f.Defaults)
 		if !ok {
 			continue
@@ -414,21 +530,22 @@ func (p *parser) parseTopics(f *File, n *yaml.Node) {
 		}
 		firstLine[t.Name] = t.Pos.Line
 		fk := FoldName(t.Name)
-		if other, clash := folded[fk]; clash {
+		if i, clash := folded[fk]; clash {
+			other := f.Topics[i]
 			p.errorf(namePos, "topic %q collides with %q (line %d) once '.' and '_' are folded: Kafka refuses to create the second, so the file could only be half-applied; rename one of them", t.Name, other.Name, other.Pos.Line)
 		} else {
-			folded[fk] = t
+			folded[fk] = len(f.Topics)
 		}
 		f.Topics = append(f.Topics, t)
 	}
 }
 
 func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) {
-	t := Topic{Config: map[string]string{}}
+	t := Topic{}
 	var nameNode, partsNode, rfNode *yaml.Node
 	var own map[string]string
 	var ownPos map[string]*yaml.Node
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil {
 		return t, nil, false
 	}
@@ -481,11 +598,16 @@ func (p *parser) parseTopic(n *yaml.Node, d Defaults) (Topic, *yaml.Node, bool) 
 			p.errorf(n, "%s has no replicationFactor: set replicationFactor: N (or defaults.replicationFactor)", label)
 		}
 	}
-	for k, v := range d.Config {
-		t.Config[k] = v
+	// The topic's own config over the defaults, in the map parseConfig
+	// made (no copy: a large file has one per topic).
+	t.Config = own
+	if t.Config == nil {
+		t.Config = make(map[string]string, len(d.Config))
 	}
-	for k, v := range own {
-		t.Config[k] = v
+	for k, v := range d.Config {
+		if _, set := t.Config[k]; !set {
+			t.Config[k] = v
+		}
 	}
 	// min.insync.replicas against the replication factor.
 	if mir, ok := t.Config["min.insync.replicas"]; ok && t.ReplicationFactor > 0 {
@@ -557,7 +679,7 @@ func (p *parser) parseConfig(n *yaml.Node, what string) (map[string]string, map[
 }
 
 func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
-	v := deref(n)
+	v := p.deref(n)
 	if v == nil {
 		p.errorf(k, "config %s: value cannot be read", key)
 		return rawValue{}, false
@@ -572,7 +694,7 @@ func (p *parser) rawConfigValue(k, n *yaml.Node, key string) (rawValue, bool) {
 	case yaml.SequenceNode:
 		r := rawValue{isList: true}
 		for _, it := range v.Content {
-			it = deref(it)
+			it = p.deref(it)
 			if it == nil || it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
 				p.errorf(v, "config %s: list items must be plain values", key)
 				return rawValue{}, false
@@ -592,7 +714,7 @@ func isNull(n *yaml.Node) bool {
 
 // seq returns the items of a sequence node, or reports what it got.
 func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
 		return nil
 	}
@@ -600,10 +722,13 @@ func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
 		p.errorf(n, "%s must be a list, got %s", what, kindName(n))
 		return nil
 	}
+	// The items as written (an alias stays an alias): each is resolved
+	// when the walk reaches it, so that one reached directly and later
+	// through an alias reports at the right place each time.
 	out := make([]*yaml.Node, 0, len(n.Content))
 	for _, it := range n.Content {
-		if d := deref(it); d != nil {
-			out = append(out, d)
+		if deref(it) != nil {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -611,7 +736,7 @@ func (p *parser) seq(n *yaml.Node, what string) []*yaml.Node {
 
 // str returns a scalar's text (any scalar: a topic may be named 2024).
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		got := "nothing"
 		if n != nil {
@@ -624,7 +749,7 @@ func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 }
 
 func (p *parser) integer(n *yaml.Node, what string) (int64, bool) {
-	n = deref(n)
+	n = p.deref(n)
 	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		got := "nothing"
 		if n != nil {
@@ -633,12 +758,36 @@ func (p *parser) integer(n *yaml.Node, what string) (int64, bool) {
 		p.errorf(n, "%s must be a whole number, got %s", what, got)
 		return 0, false
 	}
-	var x int64
+	// Plain decimal, the usual case, directly: Node.Decode builds a
+	// decoder per call, a third of the garbage of parsing a large file.
+	if plainDecimal(n.Value) {
+		if x, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+			return x, true
+		}
+	}
+	var x int64 // 0x1F, 010 (octal to yaml.v3), 1_000 and the like, as YAML reads them
 	if err := n.Decode(&x); err != nil {
 		p.errorf(n, "%s: %q is not a whole number that fits in 64 bits", what, n.Value)
 		return 0, false
 	}
 	return x, true
+}
+
+// plainDecimal reports whether s is an optional sign and decimal digits
+// without a leading zero, which yaml.v3 and strconv base 10 read alike.
+func plainDecimal(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) partitions(n *yaml.Node, what string) (int32, bool) {

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -255,5 +256,59 @@ func TestDiagnosticsErr(t *testing.T) {
 	_, diags = Parse("x.yaml", []byte("topics:\n  - name: a\n    partitions: 1\n    replicationFactor: 1\n"))
 	if diags.Err() != nil {
 		t.Fatal(diags.Err())
+	}
+}
+
+// A value reached through an alias is reported at the *ref, not at the
+// anchor: the anchor's own line already has its diagnostic when it is bad
+// where it stands, and a topic that reuses it must say where. That holds
+// for a scalar (partitions: *p), for what is inside an aliased mapping
+// (config: *cfg), for a whole aliased topic (a duplicate), and for keys.
+// What is written directly keeps its own position even after an alias to
+// it was walked.
+func TestAliasPositions(t *testing.T) {
+	const file = `defaults:
+  partitions: &zero 0
+topics:
+  - name: a
+    partitions: 3
+    replicationFactor: 1
+    config: &cfg
+      retention.ms: 7x
+  - name: b
+    partitions: *zero
+    replicationFactor: 1
+    config: *cfg
+  - &c
+    name: c
+    partitions: x
+    replicationFactor: 1
+  - *c
+environments:
+  local:
+    defaults: {replicationFactor: *zero}
+`
+	_, diags := Parse("t.yaml", []byte(file))
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%d:%d %s", d.Pos.Line, d.Pos.Col, d.Message))
+	}
+	want := []string{
+		`2:15 defaults.partitions must be at least 1, got 0`,
+		`8:21 retention.ms: "7x" is not a duration`,  // the anchor, as written
+		`10:17 partitions must be at least 1, got 0`, // *zero, not line 2
+		`12:13 retention.ms: "7x" is not a duration`, // *cfg, not line 8
+		`15:17 partitions must be a whole number, got "x"`,
+		`17:5 partitions must be a whole number, got "x"`,      // *c, not line 15
+		`17:5 duplicate topic "c" (first declared at line 14)`, // *c, first at c's own line
+		`20:35 environment "local": defaults.replicationFactor must be at least 1, got 0`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("diagnostic %d = %q, want it to start %q", i, got[i], want[i])
+		}
 	}
 }

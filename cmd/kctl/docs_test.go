@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kctl/kctl/internal/cli"
@@ -81,13 +82,16 @@ type docExamples struct {
 //   - the script's work directory $WORK is shown as /home/me (it is $HOME);
 //   - the brokers of `kfake start` ($BROKER0..2) are 127.0.0.1:9092,
 //     127.0.0.1:19092, 127.0.0.1:29092 (cluster up's default ports);
-//     any other 127.0.0.1 port is 127.0.0.1:PORT; in a column (two spaces
+//     any other 127.0.0.1 port of five digits (one the kernel picked) is
+//     127.0.0.1:PORT (a script can name one with docnorm, e.g. as
+//     127.0.0.1:9999); in a column (two spaces
 //     or more after it) the address and the spaces keep their width;
 //   - a duration below a second (12ms, 559µs, 1.5ms) is 1ms, and one with a
 //     fraction of seconds (0.18s) is 0.1s; whole seconds (10s) are kept; in a
 //     right-aligned column (two spaces or more before it) the spaces and the
 //     duration keep their width, so the table stays aligned;
-//   - an RFC 3339 time is 2026-01-02T15:04:05Z;
+//   - an RFC 3339 time of the run (within a day of now: a record's
+//     timestamp, when a plan was made) is 2026-01-02T15:04:05Z;
 //   - a 22-character Kafka ID (cluster or topic ID, base64: a word of
 //     letters of both cases, digits, - and _) is m3EornJ5TVeOzE7pOjk4tg.
 //
@@ -443,6 +447,9 @@ func normaliseDoc(ts *testscript.TestScript, s string) string {
 	s = loopbackPort.ReplaceAllStringFunc(s, func(m string) string {
 		a := strings.TrimRight(m, " ")
 		f, ok := fixed[a]
+		if !ok && len(a) < len("127.0.0.1:10000") {
+			return m // a port the script chose (docnorm), not the kernel
+		}
 		if !ok {
 			f = "127.0.0.1:PORT"
 		}
@@ -453,7 +460,13 @@ func normaliseDoc(ts *testscript.TestScript, s string) string {
 	})
 	s = replaceAligned(s, subSecond, "1ms")
 	s = replaceAligned(s, fracSeconds, "0.1s")
-	s = rfc3339.ReplaceAllString(s, "2026-01-02T15:04:05Z")
+	s = rfc3339.ReplaceAllStringFunc(s, func(m string) string {
+		t, err := time.Parse(time.RFC3339Nano, m)
+		if err != nil || time.Since(t).Abs() > 24*time.Hour {
+			return m // a time in a message, such as an example of a flag's forms
+		}
+		return "2026-01-02T15:04:05Z"
+	})
 	s = kafkaID.ReplaceAllStringFunc(s, func(id string) string {
 		if hasLower.MatchString(id) && hasUpper.MatchString(id) {
 			return "m3EornJ5TVeOzE7pOjk4tg"

@@ -52,6 +52,8 @@ func TestMain(m *testing.M) {
 //	kfake groups N LEN TOPIC         commit offset 0 of TOPIC/0 for N groups named g000…, LEN characters long
 //	refusedport VAR...               set each VAR to a loopback port that refuses connections
 //	                                 (bound, never listening, held until the script ends)
+//	silentport VAR...                set each VAR to a loopback port that accepts connections and
+//	                                 never answers, as a hung broker (held until the script ends)
 //	readport FILE REGEX VAR...       wait (60s at most) until FILE matches REGEX; set each VAR
 //	                                 to a submatch (servers bind :0 and log the port they got)
 //	waitport HOST:PORT [TIMEOUT]     wait until a TCP port accepts connections
@@ -85,6 +87,7 @@ func scriptParams(dir string) testscript.Params {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"kfake":       cmdKfake,
 			"refusedport": cmdRefusedport,
+			"silentport":  cmdSilentport,
 			"readport":    cmdReadport,
 			"waitport":    cmdWaitport,
 			"waitfile":    cmdWaitfile,
@@ -237,6 +240,19 @@ func cmdRefusedport(ts *testscript.TestScript, _ bool, args []string) {
 		ts.Check(err)
 		ts.Defer(func() { r.Close() })
 		ts.Setenv(v, strconv.Itoa(r.Port))
+	}
+}
+
+// cmdSilentport sets each VAR to the port of a listener that accepts
+// connections and never writes a byte: a broker that hangs.
+func cmdSilentport(ts *testscript.TestScript, _ bool, args []string) {
+	for _, v := range args {
+		s, err := testnet.NewSilent()
+		ts.Check(err)
+		ts.Defer(func() { s.Close() })
+		_, port, err := net.SplitHostPort(s.Addr())
+		ts.Check(err)
+		ts.Setenv(v, port)
 	}
 }
 

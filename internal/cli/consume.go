@@ -35,8 +35,9 @@ func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error
 -n N records, or with -e the end offsets seen at start.
 
 --from says where each partition starts: beginning (the default), end, stored (the group's
-committed offsets), an offset (42), -N (the last N records of each partition), an RFC 3339
-time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d). A time or a duration is resolved
+committed offsets), an offset (42), -N (the last N records of each partition), or a time
+as everywhere in kctl (2026-01-02T15:04:05Z, 2026-01-02 15:04 in UTC, -1h, 30m, 7d, 1d12h). A
+time or a duration is resolved
 with ListOffsets by timestamp.
 
 Without --group no consumer group is used and nothing is committed. With --group G kctl
@@ -118,7 +119,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&from, "from", "beginning", "where to start: beginning|end|stored|OFFSET|-N|TIME (RFC 3339)|DURATION ago (-1h)")
+	fl.StringVar(&from, "from", "beginning", "where to start: beginning|end|stored|OFFSET|-N|TIME (2026-01-02T15:04:05Z)|DURATION ago (-1h, 7d)")
 	fl.StringSliceVarP(&partitions, "partition", "p", nil, "only these partitions `P[,P]` (comma-separated or repeated)")
 	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
 	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")

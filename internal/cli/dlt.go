@@ -12,6 +12,8 @@ import (
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/spf13/cobra"
+
+	"github.com/kctl/kctl/internal/human"
 )
 
 // NewCmdDLT is `kctl dlt`.
@@ -76,8 +78,8 @@ are republished (one dead-lettered in between may take the place of a listed one
 	fl.StringVar(&o.DLT, "dlt", event.DLTTopic(event.Topic), "dead-letter topic to read")
 	fl.StringVar(&o.To, "to", "", "republish to this topic instead of each record's original topic")
 	fl.StringVar(&o.Group, "group", dlt.DefaultReplayGroup, "consumer group recording the replay's progress")
-	fl.StringVar(&opts.since, "since", "", "only dead letters written at or after: RFC 3339 time or a duration ago (1h, 7d)")
-	fl.StringVar(&opts.until, "until", "", "only dead letters written before: RFC 3339 time or a duration ago")
+	fl.StringVar(&opts.since, "since", "", "only dead letters written at or after: a time or a duration ago (2026-12-03T08:00:00Z, 1h, 7d)")
+	fl.StringVar(&opts.until, "until", "", "only dead letters written before: a time or a duration ago (2026-12-03T08:00:00Z, 1h, 7d)")
 	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class (or cause class) contains this, ignoring case")
 	fl.StringVar(&opts.origPart, "original-partition", "", "only dead letters from this partition of the original topic")
 	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
@@ -112,10 +114,10 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	now := o.Now()
 	var err error
 	if r.Since, err = parseTimeOrAgo(o.since, now); err != nil {
-		return usage("--since: %v", err)
+		return usage("--since %v", err)
 	}
 	if r.Until, err = parseTimeOrAgo(o.until, now); err != nil {
-		return usage("--until: %v", err)
+		return usage("--until %v", err)
 	}
 	if !r.Since.IsZero() && !r.Until.IsZero() && !r.Since.Before(r.Until) {
 		return usage("--since %s is not before --until %s: nothing could match", r.Since.Format(time.RFC3339), r.Until.Format(time.RFC3339))
@@ -157,21 +159,13 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// parseTimeOrAgo parses an RFC 3339 time or a duration before now (1h,
-// 7d, 90m); "" is the zero time.
+// parseTimeOrAgo parses a time flag's value with kctl's one grammar of
+// times (human.ParseTimeOrAgo); "" is the zero time: not given.
 func parseTimeOrAgo(s string, now time.Time) (time.Time, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return time.Time{}, nil
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	d, err := parseLagDuration(strings.TrimPrefix(s, "-"), false)
-	if err != nil || d <= 0 {
-		return time.Time{}, fmt.Errorf("%q is neither an RFC 3339 time (2026-12-03T08:00:00Z) nor a duration ago (1h, 7d)", s)
-	}
-	return now.Add(-d), nil
+	return human.ParseTimeOrAgo(s, now)
 }
 
 func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {

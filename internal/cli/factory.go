@@ -153,7 +153,10 @@ func (f *Factory) ConnectWith(ctx context.Context, s kafka.Settings, extra ...kg
 	if err != nil {
 		return nil, err
 	}
-	if err := kafka.Ping(ctx, cl, s); err != nil {
+	// Any seed that answers will do; the command's other clients (built
+	// from the returned settings) bootstrap from the one that answered.
+	s, err = kafka.Preflight(ctx, cl, s)
+	if err != nil {
 		cl.Close()
 		return nil, err
 	}

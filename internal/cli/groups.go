@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/errs"
 	"github.com/kctl/kctl/internal/groups"
 	"github.com/kctl/kctl/internal/human"
 	"github.com/kctl/kctl/internal/ui"
@@ -112,7 +113,7 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 		return o.f.Print(v)
 	}
 	vs, err := groups.DescribeAll(ctx, c.Client, o.Groups)
-	var nf *groups.NotFoundError
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return connectionError(err)
 	}
@@ -277,7 +278,7 @@ partition it does not have, is an error naming it (exit 1, nothing committed).`,
 	fl.BoolVar(&opts.toEarliest, "to-earliest", false, "to the log start")
 	fl.BoolVar(&opts.toLatest, "to-latest", false, "to the end (skip everything not yet consumed)")
 	fl.StringVar(&opts.toOffset, "to-offset", "", "to offset N (clamped to the log's bounds), e.g. --to-offset 42")
-	fl.StringVar(&opts.toDatetime, "to-datetime", "", "to the first record at or after an RFC 3339 time, e.g. 2026-12-03T08:00:00Z")
+	fl.StringVar(&opts.toDatetime, "to-datetime", "", "to the first record at or after a time or a duration ago, e.g. 2026-12-03T08:00:00Z or 1h")
 	fl.StringVar(&opts.byDuration, "by-duration", "", "to the first record at or after this long ago, e.g. 1h or 30m")
 	fl.StringVar(&opts.shiftBy, "shift-by", "", "move each committed offset by ±N, e.g. --shift-by -10")
 	fl.BoolVar(&opts.toCurrent, "to-current", false, "to the committed offset itself (clamped: fixes offsets out of range)")
@@ -355,15 +356,15 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 		}
 		s.Offset = n
 	case groups.ToDatetime:
-		t, err := time.Parse(time.RFC3339, strings.TrimSpace(o.toDatetime))
+		t, err := human.ParseTimeOrAgo(o.toDatetime, o.Now())
 		if err != nil {
-			return usage("--to-datetime %q is not an RFC 3339 time: write e.g. 2026-12-03T08:00:00Z or 2026-12-03T09:00:00+01:00", o.toDatetime)
+			return usage("--to-datetime %v", err)
 		}
 		s.Time = t
 	case groups.ByDuration:
-		d, err := parseLagDuration(o.byDuration, false)
+		d, err := human.ParseDuration(o.byDuration)
 		if err != nil {
-			return usage("--by-duration: %v", err)
+			return usage("--by-duration %v", err)
 		}
 		if d <= 0 {
 			return usage("--by-duration %q: give a positive duration, e.g. --by-duration 1h (that long ago)", o.byDuration)

@@ -31,6 +31,7 @@ func testFactory() *Factory {
 // The reset flags become a request: exactly one strategy and --topic
 // selections or --all-topics; anything else is a usage error naming the fix.
 func TestGroupsResetFlags(t *testing.T) {
+	now := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC) // the injected clock
 	tests := []struct {
 		args []string
 		want string // "kind offset time" or a piece of the error
@@ -40,6 +41,16 @@ func TestGroupsResetFlags(t *testing.T) {
 		{[]string{"g", "--topic", "t:0,1", "--shift-by", "-5"}, "shift-by -5 -"},
 		{[]string{"g", "--topic", "t", "--shift-by=+3"}, "shift-by 3 -"},
 		{[]string{"g", "--topic", "t", "--to-datetime", "2026-12-03T08:00:00+01:00"}, "to-datetime 0 2026-12-03T07:00:00Z"},
+		// kctl's one grammar of times (human.ParseTimeOrAgo).
+		{[]string{"g", "--topic", "t", "--to-datetime", "1h"}, "to-datetime 0 2026-12-03T08:00:00Z"},
+		{[]string{"g", "--topic", "t", "--to-datetime", "-1d12h"}, "to-datetime 0 2026-12-01T21:00:00Z"},
+		{[]string{"g", "--topic", "t", "--to-datetime", "2026-12-02 06:30"}, "to-datetime 0 2026-12-02T06:30:00Z"},
+		{[]string{"g", "--topic", "t", "--to-datetime", "2026-12-02T06:30:00.5Z"}, "to-datetime 0 2026-12-02T06:30:00Z"},
+		{[]string{"g", "--topic", "t", "--to-datetime", "yesterday"}, `--to-datetime "yesterday" is neither a time nor a duration ago: give an RFC 3339 time`},
+		{[]string{"g", "--topic", "t", "--to-datetime", "+1h"}, `--to-datetime "+1h": a leading + would be the future`},
+		{[]string{"g", "--topic", "t", "--by-duration", "1d12h"}, "by-duration 0 2026-12-01T21:00:00Z"},
+		{[]string{"g", "--topic", "t", "--by-duration", "1.5h"}, "by-duration 0 2026-12-03T07:30:00Z"},
+		{[]string{"g", "--topic", "t", "--by-duration", "7days"}, `--by-duration "7days" is not a duration: unknown unit "days"`},
 		{[]string{"g", "--topic", "t"}, "give exactly one of"},
 		{[]string{"g", "--topic", "t", "--to-latest", "--to-current"}, "--to-latest and --to-current were given"},
 		{[]string{"g", "--to-latest"}, "say which offsets to reset"},
@@ -55,7 +66,9 @@ func TestGroupsResetFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var got *GroupsResetOptions
-		cmd := NewCmdGroupsReset(testFactory(), func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil })
+		f := testFactory()
+		f.Now = func() time.Time { return now }
+		cmd := NewCmdGroupsReset(f, func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil })
 		var s string
 		if err := parseWith(cmd, tc.args); err != nil {
 			s = err.Error()
@@ -74,13 +87,14 @@ func TestGroupsResetFlags(t *testing.T) {
 
 	// --by-duration is that long before now.
 	var got *GroupsResetOptions
-	before := time.Now()
-	if err := parseWith(NewCmdGroupsReset(testFactory(), func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil }),
+	f := testFactory()
+	f.Now = func() time.Time { return now }
+	if err := parseWith(NewCmdGroupsReset(f, func(_ context.Context, o *GroupsResetOptions) error { got = o; return nil }),
 		[]string{"g", "--topic", "t", "--by-duration", "1d"}); err != nil {
 		t.Fatal(err)
 	}
-	if at := got.Request.Strategy.Time; at.Before(before.Add(-24*time.Hour)) || at.After(time.Now().Add(-24*time.Hour)) {
-		t.Errorf("--by-duration 1d = %s, want a day before now", at)
+	if at := got.Request.Strategy.Time; !at.Equal(now.Add(-24 * time.Hour)) {
+		t.Errorf("--by-duration 1d = %s, want a day before %s", at, now)
 	}
 }
 
@@ -99,7 +113,8 @@ func TestDLTReplayFlags(t *testing.T) {
 		{[]string{"--offsets", "9-3"}, `--offsets "9-3": write A-B`},
 		{[]string{"--offsets", "-"}, "write A-B"},
 		{[]string{"--offsets", "a-b"}, "write A-B"},
-		{[]string{"--since", "tomorrow"}, `--since: "tomorrow" is neither`},
+		{[]string{"--since", "tomorrow"}, `--since "tomorrow" is neither a time nor a duration ago: give an RFC 3339 time`},
+		{[]string{"--until", "+1h"}, `--until "+1h": a leading + would be the future`},
 		{[]string{"--since", "1h", "--until", "2h"}, "is not before --until"},
 		{[]string{"--to", "user.signed-up.dlt"}, "is the dead-letter topic itself"},
 		{[]string{"--to", ""}, "--to is empty"},
@@ -136,6 +151,14 @@ func TestDLTReplayFlags(t *testing.T) {
 	}
 	if !got.Opts.Until.Equal(time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)) {
 		t.Errorf("--until = %s", got.Opts.Until)
+	}
+	// The same forms as --to-datetime and --from: a date-time without zone (UTC), 1d12h.
+	if err := parseWith(NewCmdDLTReplay(f, func(_ context.Context, o *DLTReplayOptions) error { got = o; return nil }),
+		[]string{"--since", "2026-12-01", "--until", "1d12h"}); err != nil {
+		t.Fatal(err)
+	}
+	if !got.Opts.Since.Equal(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)) || !got.Opts.Until.Equal(now.Add(-36*time.Hour)) {
+		t.Errorf("--since 2026-12-01 --until 1d12h = %s, %s", got.Opts.Since, got.Opts.Until)
 	}
 }
 

@@ -16,11 +16,12 @@ import (
 
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/kctl/kctl/internal/ui"
-	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/term"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 const (
@@ -52,9 +53,9 @@ type LagOptions struct {
 // and turns offset noise into rates.
 const minSampleInterval = 100 * time.Millisecond
 
-// parseLagDuration parses a --watch, --window or --max-time-lag value. It
-// accepts topics.yaml's syntax (7d, 1h30m, 90s, 500ms; see
-// topology.ParseDurationMillis) and Go's (1.5s). A bare number is seconds
+// parseLagDuration parses a --watch, --window or --max-time-lag value with
+// kctl's one grammar of durations (human.ParseDuration: 7d, 1h30m, 90s,
+// 500ms, 1d12h, 1.5s), a leading - allowed. A bare number is seconds
 // when bareSeconds (--watch 2, as watch -n 2); otherwise a bare number other
 // than 0 is an error asking for a unit, since 300 could mean ms or s. It
 // returns an error saying how to write the value; the sign is not checked.
@@ -71,17 +72,14 @@ func parseLagDuration(s string, bareSeconds bool) (time.Duration, error) {
 		}
 		return time.Duration(n) * time.Second, nil
 	}
-	ms, err := topology.ParseDurationMillis(s)
-	if err == nil {
-		if ms > math.MaxInt64/int64(time.Millisecond) {
-			return 0, fmt.Errorf("%q is too large a duration", s)
+	if rest, neg := strings.CutPrefix(s, "-"); neg {
+		d, err := human.ParseDuration(rest)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration: write e.g. 5s, 1m or 1h30m", s)
 		}
-		return time.Duration(ms) * time.Millisecond, nil
+		return -d, nil
 	}
-	if d, gerr := time.ParseDuration(s); gerr == nil {
-		return d, nil
-	}
-	return 0, err
+	return human.ParseDuration(s)
 }
 
 // durationValue is a --window or --max-time-lag value (parseLagDuration,
@@ -276,7 +274,7 @@ func runLag(ctx context.Context, o *LagOptions) error {
 		return l.sampleWindow(ctx)
 	}
 	s, err := l.collect(ctx)
-	var nf *lag.NotFoundError
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return err
 	}
@@ -355,7 +353,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var nf *lag.NotFoundError
+		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
 			lastErr = err
 			l.o.f.Warnf("sample %d of %d: %v", i+1, windowSamples+1, err)
@@ -475,7 +473,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		var nf *lag.NotFoundError
+		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
 			l.o.f.Warnf("%v (retrying in %s)", err, l.o.Watch)
 			continue

@@ -17,6 +17,8 @@ import (
 	"github.com/kctl/kctl/internal/records"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/spf13/cobra"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // ProduceOptions is `kctl produce`.
@@ -156,9 +158,9 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	target, err := records.DescribeTarget(dctx, c.Admin, ro.Topic)
 	cancel()
 	if err != nil {
-		var nf *records.TopicNotFoundError
+		var nf *errs.TopicNotFound
 		if errors.As(err, &nf) {
-			return fmt.Errorf("topic %q does not exist; kctl produce does not create topics (add it to topics.yaml and kctl apply)", ro.Topic)
+			return err
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -166,7 +168,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		return connectionError(err)
 	}
 	if ro.Partition >= int32(target.Partitions) {
-		return &records.PartitionRangeError{Topic: ro.Topic, Partition: ro.Partition, Partitions: target.Partitions}
+		return &errs.PartitionOutOfRange{Topic: ro.Topic, Partitions: []int32{ro.Partition}, Count: target.Partitions}
 	}
 	ro.MaxMessageBytes = target.MaxMessageBytes
 	ro.Compression = o.Compression

@@ -45,6 +45,7 @@ type ServeUsersOptions struct {
 	BcryptCost      int
 	ShutdownTimeout time.Duration
 	OutboxRetention time.Duration
+	MaxInFlight     int
 }
 
 // NewCmdServeUsers builds `kctl serve users`.
@@ -60,7 +61,9 @@ transaction, and answers 201 without waiting for Kafka. A relay publishes the ou
 
 Answers: 201 {"id","email","name"}; 400 {"error","field"} for invalid JSON, unknown fields, a field
 given twice, a bad email, an empty name or password; 409 duplicate email; 413 body over 64 KiB;
-415 not JSON; 404 {"error"} for an unknown path and 405 {"error"} (with Allow) for a wrong method.`,
+415 not JSON; 503 {"error"} with Retry-After when --max-in-flight sign-ups are already being handled
+or one waited 20s for a password hash (nothing is stored; retry); 404 {"error"} for an unknown path
+and 405 {"error"} (with Allow) for a wrong method.`,
 		Example: `  kctl serve users
   kctl serve users --addr :18080 --db /var/lib/kctl/users.db -b kafka-1:9092
   curl -s localhost:8080/api/users -H 'Content-Type: application/json' \
@@ -79,6 +82,7 @@ given twice, a bad email, an empty name or password; 409 duplicate email; 413 bo
 	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic the UserSignedUp events are published to")
 	fl.IntVar(&opts.BcryptCost, "bcrypt-cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost of the password hash (%d..%d)", bcrypt.MinCost, bcrypt.MaxCost))
 	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing requests and publishing the outbox on shutdown")
+	fl.IntVar(&opts.MaxInFlight, "max-in-flight", users.DefaultMaxInFlight, "sign-ups handled at once; one more is answered 503 with Retry-After at once")
 	fl.DurationVar(&opts.OutboxRetention, "outbox-retention", 24*time.Hour, "how long published outbox rows are kept before deletion (0 keeps them forever; pending rows are never deleted)")
 	return cmd
 }
@@ -90,6 +94,9 @@ func runServeUsers(ctx context.Context, o *ServeUsersOptions) error {
 	}
 	if o.ShutdownTimeout <= 0 {
 		return &FlagError{Err: errors.New("--shutdown-timeout must be positive, e.g. 15s")}
+	}
+	if o.MaxInFlight < 1 {
+		return &FlagError{Err: fmt.Errorf("--max-in-flight %d: use at least 1 (default %d)", o.MaxInFlight, users.DefaultMaxInFlight)}
 	}
 	if o.OutboxRetention < 0 {
 		return &FlagError{Err: errors.New("--outbox-retention must not be negative: e.g. 24h, or 0 to keep published rows forever")}
@@ -105,7 +112,7 @@ func runServeUsers(ctx context.Context, o *ServeUsersOptions) error {
 	svc, err := users.New(ctx, users.Config{
 		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, BcryptCost: o.BcryptCost,
 		Logger: f.Logger(), ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
-		OutboxRetention: retention,
+		OutboxRetention: retention, MaxInFlight: o.MaxInFlight,
 	})
 	if err != nil {
 		ln.Close()

@@ -11,49 +11,15 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/kctl/kctl/internal/lag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kctl/kctl/internal/errs"
 )
-
-// NotFoundError names consumer groups that do not exist.
-type NotFoundError struct {
-	Groups []string
-	// Closest maps a missing group to the closest existing group name.
-	Closest map[string]string
-	// Hint replaces the pointer to 'kctl groups list' when set.
-	Hint string
-}
-
-func (e *NotFoundError) Error() string {
-	q := make([]string, len(e.Groups))
-	for i, g := range e.Groups {
-		q[i] = strconv.Quote(g)
-	}
-	word := "consumer group"
-	if len(q) > 1 {
-		word = "consumer groups"
-	}
-	hint := "'kctl groups list' lists every group"
-	if e.Hint != "" {
-		hint = "'kctl groups list' lists every group; " + e.Hint
-	}
-	return fmt.Sprintf("%s %s not found%s: %s", word, strings.Join(q, ", "), lag.Suggestion(e.Groups, e.Closest), hint)
-}
-
-// describe wraps lag.Describe, turning its not-found error into ours.
-func describe(ctx context.Context, cl *kgo.Client, names []string) ([]lag.Description, []string, error) {
-	ds, warns, err := lag.Describe(ctx, cl, names)
-	var nf *lag.NotFoundError
-	if errors.As(err, &nf) {
-		err = &NotFoundError{Groups: nf.Groups, Closest: nf.Closest}
-	}
-	return ds, warns, err
-}
 
 // ListView is `kctl groups list`.
 type ListView struct {
@@ -78,7 +44,7 @@ type Summary struct {
 // the topics it commits to or is assigned. It returns an error only when no
 // broker answered; brokers that did not are named in the warnings.
 func List(ctx context.Context, cl *kgo.Client) (*ListView, error) {
-	ds, warns, err := describe(ctx, cl, nil)
+	ds, warns, err := lag.Describe(ctx, cl, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +91,7 @@ type TopicPartitions struct {
 
 // Describe describes one group: state, protocol, coordinator, and each
 // member's client ID, host, instance ID and assignment. It returns a
-// *NotFoundError when the group does not exist, or the cluster's error.
+// *errs.GroupNotFound when the group does not exist, or the cluster's error.
 func Describe(ctx context.Context, cl *kgo.Client, group string) (*DescribeView, error) {
 	vs, err := DescribeAll(ctx, cl, []string{group})
 	if err != nil {
@@ -139,11 +105,11 @@ type DescribeViews []*DescribeView
 
 // DescribeAll describes the named groups (as Describe) with one round of
 // requests, in the order given, each once. Groups that do not exist are
-// left out and named by a *NotFoundError returned with the others' views;
+// left out and named by a *errs.GroupNotFound returned with the others' views;
 // on the cluster's error it returns no views.
 func DescribeAll(ctx context.Context, cl *kgo.Client, names []string) (DescribeViews, error) {
-	ds, warns, err := describe(ctx, cl, names)
-	var nf *NotFoundError
+	ds, warns, err := lag.Describe(ctx, cl, names)
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, err
 	}
@@ -167,7 +133,7 @@ func DescribeAll(ctx context.Context, cl *kgo.Client, names []string) (DescribeV
 		out = append(out, describeView(d, warns))
 	}
 	if len(missing) > 0 {
-		return out, &NotFoundError{Groups: missing, Closest: closestOf(nf)}
+		return out, &errs.GroupNotFound{Groups: missing, Suggestions: closestOf(nf)}
 	}
 	return out, nil
 }
@@ -250,8 +216,8 @@ func (r *DeleteResult) Failed() int {
 // groups could not be described at all; otherwise every group named has an
 // outcome, in the order given.
 func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*DeleteResult, error) {
-	ds, _, err := describe(ctx, cl, names)
-	var nf *NotFoundError
+	ds, _, err := lag.Describe(ctx, cl, names)
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, err
 	}
@@ -270,7 +236,7 @@ func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*D
 		d, ok := byName[n]
 		switch {
 		case !ok:
-			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "not-found", Error: (&NotFoundError{Groups: []string{n}, Closest: closestOf(nf)}).Error()})
+			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "not-found", Error: (&errs.GroupNotFound{Groups: []string{n}, Suggestions: closestOf(nf)}).Error()})
 		case len(d.Group.Members) > 0:
 			res.Groups = append(res.Groups, DeleteOutcome{Group: n, Status: "refused", Members: memberNames(d.Group.Members),
 				Error: fmt.Sprintf("group %q has %d live member(s): %s; stop them first", n, len(d.Group.Members), strings.Join(memberNames(d.Group.Members), ", "))})
@@ -301,7 +267,7 @@ func Delete(ctx context.Context, cl *kgo.Client, names []string, force bool) (*D
 		case errors.Is(r.Err, kerr.NonEmptyGroup):
 			o.Status, o.Error = "refused", fmt.Sprintf("group %q gained members since it was described: stop them first", o.Group)
 		case errors.Is(r.Err, kerr.GroupIDNotFound):
-			o.Status, o.Error = "not-found", (&NotFoundError{Groups: []string{o.Group}}).Error()
+			o.Status, o.Error = "not-found", (&errs.GroupNotFound{Groups: []string{o.Group}}).Error()
 		case r.Err != nil:
 			o.Status, o.Error = "failed", fmt.Sprintf("delete group %q: %v", o.Group, r.Err)
 		default:
@@ -328,9 +294,9 @@ func memberNames(ms []lag.Member) []string {
 }
 
 // closestOf returns a not-found error's suggestions, nil without one.
-func closestOf(nf *NotFoundError) map[string]string {
+func closestOf(nf *errs.GroupNotFound) map[string]string {
 	if nf == nil {
 		return nil
 	}
-	return nf.Closest
+	return nf.Suggestions
 }

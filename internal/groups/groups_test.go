@@ -18,6 +18,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 func newCluster(t testing.TB) *devcluster.Cluster { return devclustertest.New(t) }
@@ -291,9 +293,9 @@ func TestResetExecute(t *testing.T) {
 	// A group that does not exist is refused, naming the closest group;
 	// --create-group creates it on purpose.
 	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "gg", Topics: []groups.Selection{{Topic: "orders"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
-	var nf *groups.NotFoundError
-	if !errors.As(err, &nf) || nf.Closest["gg"] != "g" || !strings.Contains(err.Error(), `(did you mean "g"?)`) || !strings.Contains(err.Error(), "--create-group") {
-		t.Fatalf("unknown group: %v, want a *NotFoundError suggesting g and --create-group", err)
+	var nf *errs.GroupNotFound
+	if !errors.As(err, &nf) || nf.Suggestions["gg"] != "g" || !strings.Contains(err.Error(), `(did you mean "g"?)`) || !strings.Contains(err.Error(), "--create-group") {
+		t.Fatalf("unknown group: %v, want a *errs.GroupNotFound suggesting g and --create-group", err)
 	}
 	if got := committed(t, adm, "gg"); len(got) != 0 {
 		t.Fatalf("refused reset created group gg: %v", got)
@@ -313,14 +315,22 @@ func TestResetExecute(t *testing.T) {
 	// A partition or a --topic that does not exist is an error naming it
 	// (consume's wording), as in every other command.
 	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{7}}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
-	var pr *groups.PartitionRangeError
+	var pr *errs.PartitionOutOfRange
 	if !errors.As(err, &pr) || err.Error() != `partition 7 is out of range: topic "orders" has 3 partitions (0-2)` {
-		t.Errorf("partition 7: %v, want a *PartitionRangeError in consume's wording", err)
+		t.Errorf("partition 7: %v, want a *errs.PartitionOutOfRange in consume's wording", err)
+	}
+	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders", Partitions: []int32{9, 1, 7}}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
+	if !errors.As(err, &pr) || err.Error() != `partitions 7, 9 are out of range: topic "orders" has 3 partitions (0-2)` {
+		t.Errorf("partitions 9, 1, 7: %v, want one *errs.PartitionOutOfRange naming 7 and 9", err)
 	}
 	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "orders"}, {Topic: "ghost"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
-	var tn *groups.TopicNotFoundError
-	if !errors.As(err, &tn) || !slices.Equal(tn.Topics, []string{"ghost"}) || !strings.Contains(err.Error(), `topic "ghost" does not exist`) {
-		t.Errorf("ghost topic: %v, want a *TopicNotFoundError naming ghost", err)
+	var tn *errs.TopicNotFound
+	if !errors.As(err, &tn) || !slices.Equal(tn.Topics, []string{"ghost"}) || !strings.Contains(err.Error(), `topic "ghost" not found`) {
+		t.Errorf("ghost topic: %v, want a *errs.TopicNotFound naming ghost", err)
+	}
+	_, err = groups.Observe(ctxT(t), cl, groups.ResetRequest{Group: "g", Topics: []groups.Selection{{Topic: "order"}}, Strategy: groups.Strategy{Kind: groups.ToEarliest}})
+	if got := fmt.Sprint(err); got != `topic "order" not found (did you mean "orders"?): 'kctl describe topics' lists the topics; nothing was reset` {
+		t.Errorf("mistyped topic: %s", got)
 	}
 	if got := committed(t, adm, "g"); got["orders"][0] != 0 || len(got["orders"]) != 3 {
 		t.Errorf("after the refused reset, committed %v: changed", got)

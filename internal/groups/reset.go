@@ -10,10 +10,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
+
+	"github.com/kctl/kctl/internal/lag"
 )
 
 // Strategy kinds of a reset: the --to-… flags.
@@ -90,7 +95,7 @@ type ResetRequest struct {
 	Strategy  Strategy
 	// CreateGroup allows a reset of named topics to create the offsets of
 	// a group that does not exist (--create-group); without it an unknown
-	// group is a *NotFoundError, as in describe, delete and lag.
+	// group is a *errs.GroupNotFound, as in describe, delete and lag.
 	CreateGroup bool
 }
 
@@ -127,17 +132,17 @@ type ObservedPartition struct {
 // Metadata request for the selected topics, then one round of ListOffsets
 // — log start, end and (for --to-datetime, --by-duration) the offset at a
 // time, sent concurrently, one request each per partition leader. A group
-// that does not exist is a *NotFoundError (naming the closest existing
+// that does not exist is a *errs.GroupNotFound (naming the closest existing
 // group), unless req.CreateGroup and topics are named: then it is observed
-// as one without commits, which the reset creates. It returns a *TopicNotFoundError when a --topic does not
-// exist, a *PartitionRangeError when a selected partition does not (joined,
-// one per partition, when several do not), and an error when the group or
+// as one without commits, which the reset creates. It returns an *errs.TopicNotFound when a --topic does not
+// exist, an *errs.PartitionOutOfRange naming a topic's selected partitions
+// that do not exist (joined, one per topic, when several topics have some), and an error when the group or
 // the topics cannot be read at all; per-partition listing errors are kept
 // on the partitions. A topic the group committed to that no longer exists
 // (--all-topics) is only listed in Missing.
 func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
-	ds, warns, err := describe(ctx, cl, []string{req.Group})
-	var nf *NotFoundError
+	ds, warns, err := lag.Describe(ctx, cl, []string{req.Group})
+	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
 		return nil, fmt.Errorf("describe group %q: %w", req.Group, err)
 	}
@@ -157,7 +162,7 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		// commits names nothing, even with --create-group.
 		if req.AllTopics || !req.CreateGroup {
 			if nf == nil {
-				nf = &NotFoundError{Groups: []string{req.Group}}
+				nf = &errs.GroupNotFound{Groups: []string{req.Group}}
 			}
 			if !req.AllTopics {
 				nf.Hint = "to create its offsets on purpose, add --create-group"
@@ -195,7 +200,11 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		return nil, err
 	}
 	if len(missing) > 0 && !req.AllTopics {
-		return nil, &TopicNotFoundError{Topics: missing}
+		e := &errs.TopicNotFound{Topics: missing, Hint: "nothing was reset"}
+		if td, lerr := kadm.NewClient(cl).ListTopics(ctx); lerr == nil {
+			e.Suggestions = errs.Suggest(missing, td.Names())
+		}
+		return nil, e
 	}
 	obs.Missing = missing
 	var bad []error
@@ -211,11 +220,17 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 			}
 		}
 		sel = uniq(sel)
+		var outside []int32
 		for _, p := range sel {
 			if _, ok := ps[p]; !ok {
-				bad = append(bad, &PartitionRangeError{Topic: t, Partition: p, Partitions: len(ps)})
-				continue
+				outside = append(outside, p)
 			}
+		}
+		if len(outside) > 0 {
+			bad = append(bad, &errs.PartitionOutOfRange{Topic: t, Partitions: outside, Count: len(ps)})
+			continue
+		}
+		for _, p := range sel {
 			c := int64(-1)
 			op := ObservedPartition{Topic: t, Partition: p, Committed: -1, LogStart: -1, End: -1, AtTime: -1}
 			if r, ok := obs.commits[t][p]; ok {
@@ -263,55 +278,29 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 	for i := range obs.Partitions {
 		op := &obs.Partitions[i]
 		k := tp{op.Topic, op.Partition}
-		var errs []string
+		var problems []string
 		if r, ok := starts[k]; !ok || r.err != nil {
-			errs = append(errs, "log start offset: "+errText(r.err))
+			problems = append(problems, "log start offset: "+errText(r.err))
 		} else {
 			op.LogStart = r.offset
 		}
 		if r, ok := ends[k]; !ok || r.err != nil {
-			errs = append(errs, "end offset: "+errText(r.err))
+			problems = append(problems, "end offset: "+errText(r.err))
 		} else {
 			op.End = r.offset
 		}
 		if needTime {
 			if r, ok := at[k]; !ok || r.err != nil {
-				errs = append(errs, "offset at time: "+errText(r.err))
+				problems = append(problems, "offset at time: "+errText(r.err))
 			} else {
 				op.AtTime = r.offset
 			}
 		}
-		if len(errs) > 0 {
-			op.Error = joinNonEmpty(op.Error, strings.Join(errs, "; "))
+		if len(problems) > 0 {
+			op.Error = joinNonEmpty(op.Error, strings.Join(problems, "; "))
 		}
 	}
 	return obs, nil
-}
-
-// TopicNotFoundError says --topic named topics that do not exist.
-type TopicNotFoundError struct{ Topics []string }
-
-func (e *TopicNotFoundError) Error() string {
-	q := make([]string, len(e.Topics))
-	for i, t := range e.Topics {
-		q[i] = strconv.Quote(t)
-	}
-	if len(q) == 1 {
-		return fmt.Sprintf("topic %s does not exist (kctl describe topics lists the topics); nothing was reset", q[0])
-	}
-	return fmt.Sprintf("topics %s do not exist (kctl describe topics lists the topics); nothing was reset", strings.Join(q, ", "))
-}
-
-// PartitionRangeError says a --topic T:P named a partition T does not
-// have. Its wording is kctl consume's.
-type PartitionRangeError struct {
-	Topic      string
-	Partition  int32
-	Partitions int
-}
-
-func (e *PartitionRangeError) Error() string {
-	return fmt.Sprintf("partition %d is out of range: topic %q has %d partitions (0-%d)", e.Partition, e.Topic, e.Partitions, e.Partitions-1)
 }
 
 // containsAll reports whether a selection names every partition of t.
@@ -366,37 +355,22 @@ type listed map[tp]listedOffset
 // that do not exist. It returns an error when the request fails or a topic
 // cannot be described.
 func partitionLeaders(ctx context.Context, cl *kgo.Client, topics []string) (map[string]map[int32]int32, []string, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	for _, t := range topics {
-		rt := kmsg.NewMetadataRequestTopic()
-		rt.Topic = kmsg.StringPtr(t)
-		req.Topics = append(req.Topics, rt)
-	}
-	resp, err := req.RequestWith(ctx, cl)
+	meta, err := observe.Metadata(ctx, cl, topics)
 	if err != nil {
-		return nil, nil, fmt.Errorf("metadata of topics %s: %w", strings.Join(topics, ", "), err)
+		return nil, nil, err
 	}
 	out := map[string]map[int32]int32{}
-	var missing []string
-	for _, t := range resp.Topics {
-		if t.Topic == nil {
-			continue
+	for _, t := range meta.Topics {
+		if t.Err != nil {
+			return nil, nil, fmt.Errorf("metadata of topic %q: %w", t.Name, t.Err)
 		}
-		switch err := kerr.ErrorForCode(t.ErrorCode); {
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			missing = append(missing, *t.Topic)
-		case err != nil:
-			return nil, nil, fmt.Errorf("metadata of topic %q: %w", *t.Topic, err)
-		default:
-			ps := map[int32]int32{}
-			for _, p := range t.Partitions {
-				ps[p.Partition] = p.Leader
-			}
-			out[*t.Topic] = ps
+		ps := map[int32]int32{}
+		for _, p := range t.Partitions {
+			ps[p.Partition] = p.Leader
 		}
+		out[t.Name] = ps
 	}
-	sort.Strings(missing)
-	return out, missing, nil
+	return out, meta.Missing, nil
 }
 
 // listOffsets sends one ListOffsets request per partition leader for the

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/kctl/kctl/internal/ui"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
@@ -58,7 +59,7 @@ func DescribeACLs(ctx context.Context, r kmsg.Requestor, f ACLFilter) (ACLsView,
 		f.Principal = "User:" + f.Principal
 	}
 	v := ACLsView{Filter: f, ACLs: []topology.ACL{}}
-	all, err := provision.DescribeACLs(ctx, r)
+	all, err := observe.DescribeACLs(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -131,7 +132,7 @@ type CredentialView struct {
 // DescribeUserScramCredentials request; it returns its error.
 func DescribeUsers(ctx context.Context, r kmsg.Requestor) (UsersView, error) {
 	v := UsersView{Users: []UserView{}}
-	users, err := provision.DescribeSCRAMUsers(ctx, r)
+	users, err := observe.DescribeSCRAMUsers(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -201,7 +202,7 @@ func (q QuotaValues) MarshalYAML() (any, error) {
 // in one DescribeClientQuotas request; it returns its error.
 func DescribeQuotas(ctx context.Context, r kmsg.Requestor) (QuotasView, error) {
 	v := QuotasView{Quotas: []QuotaView{}}
-	qs, err := provision.DescribeQuotas(ctx, r)
+	qs, err := observe.DescribeQuotas(ctx, r)
 	if err != nil {
 		return v, err
 	}

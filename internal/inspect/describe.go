@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/observe"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -113,19 +113,23 @@ func (f Filter) keep(p Partition) bool {
 	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR)
 }
 
-// NotFoundError names topics that do not exist.
-type NotFoundError struct{ Topics []string }
-
-func (e *NotFoundError) Error() string {
-	q := make([]string, len(e.Topics))
-	for i, t := range e.Topics {
-		q[i] = strconv.Quote(t)
+// topicNotFound is the *errs.TopicNotFound for missing topics, with the
+// closest existing name of each (one more Metadata request through r, for
+// every topic; without an answer, no suggestions).
+func topicNotFound(ctx context.Context, r kmsg.Requestor, missing []string) *errs.TopicNotFound {
+	e := &errs.TopicNotFound{Topics: missing}
+	meta, err := observe.Metadata(ctx, r, nil)
+	if err != nil {
+		return e
 	}
-	word := "topic"
-	if len(q) > 1 {
-		word = "topics"
+	var names []string
+	for _, t := range meta.Topics {
+		if t.Err == nil {
+			names = append(names, t.Name)
+		}
 	}
-	return fmt.Sprintf("%s %s not found: 'kctl describe topics' lists the topics", word, strings.Join(q, ", "))
+	e.Suggestions = errs.Suggest(missing, names)
+	return e
 }
 
 // IncompleteError says the view printed beside it lacks something the
@@ -138,11 +142,9 @@ func (e *IncompleteError) Error() string {
 
 // observation is one Metadata request plus one DescribeConfigs request.
 type observation struct {
-	meta       *kmsg.MetadataResponse
-	topics     []*kmsg.MetadataResponseTopic // sorted by name
-	configs    map[string][]kmsg.DescribeConfigsResponseResourceConfig
-	configErrs map[string]string // topic → why its configs are unknown
-	warnings   []string
+	meta     *observe.Cluster
+	configs  map[string]observe.TopicConfigs
+	warnings []string
 }
 
 // incomplete returns an *IncompleteError for the observation's warnings, or
@@ -154,88 +156,50 @@ func (o *observation) incomplete() error {
 	return &IncompleteError{Problems: o.warnings}
 }
 
-// observe issues the two requests through r, kmsg's raw requests rather than
-// kadm's: both go to whichever broker r picks (one connection with
-// kafka.Sticky), and DescribeConfigs asks for neither synonyms nor
-// documentation, a third of the bytes kadm's request brings back.
-func observe(ctx context.Context, r kmsg.Requestor, names []string) (*observation, error) {
-	mreq := kmsg.NewPtrMetadataRequest()
-	seen := make(map[string]bool, len(names))
-	for _, n := range names {
-		if seen[n] {
-			continue // `describe topics a a` asks once
-		}
-		seen[n] = true
-		t := kmsg.NewMetadataRequestTopic()
-		t.Topic = kmsg.StringPtr(n)
-		mreq.Topics = append(mreq.Topics, t)
-	}
-	meta, err := mreq.RequestWith(ctx, r)
+// describe observes the named topics, or every topic, through r (one
+// connection with kafka.Sticky); DescribeConfigs asks for no synonyms.
+func describe(ctx context.Context, r kmsg.Requestor, names []string) (*observation, error) {
+	meta, err := observe.Metadata(ctx, r, names)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: %w", err)
+		return nil, err
 	}
-	o := &observation{meta: meta, configs: map[string][]kmsg.DescribeConfigsResponseResourceConfig{}, configErrs: map[string]string{}}
-	for i := range meta.Topics {
-		if meta.Topics[i].Topic != nil {
-			o.topics = append(o.topics, &meta.Topics[i])
+	if len(meta.Missing) > 0 {
+		return nil, topicNotFound(ctx, r, meta.Missing)
+	}
+	o := &observation{meta: meta}
+	have := make([]string, 0, len(meta.Topics))
+	for _, t := range meta.Topics {
+		if t.Err != nil {
+			o.warnings = append(o.warnings, fmt.Sprintf("topic %q: %v", t.Name, t.Err))
 		}
+		have = append(have, t.Name)
 	}
-	sort.Slice(o.topics, func(i, j int) bool { return *o.topics[i].Topic < *o.topics[j].Topic })
-	var missing, have []string
-	for _, t := range o.topics {
-		name := *t.Topic
-		switch err := kerr.ErrorForCode(t.ErrorCode); {
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			missing = append(missing, name)
-		case err != nil:
-			o.warnings = append(o.warnings, fmt.Sprintf("topic %q: %v", name, err))
-			have = append(have, name)
-		default:
-			have = append(have, name)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, &NotFoundError{Topics: missing}
-	}
-	if len(have) == 0 {
-		return o, nil
-	}
-	cresp, err := kafka.TopicConfigsRequest(have, false).RequestWith(ctx, r)
+	o.configs, err = observe.Configs(ctx, r, have, false)
 	if err != nil {
 		// Partial results survive: describe without configs, and say so.
-		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min ISR unknown)", err))
-		for _, n := range have {
-			o.configErrs[n] = err.Error()
-		}
+		o.warnings = append(o.warnings, fmt.Sprintf("describe topic configs: %v (configs and min ISR unknown)", errors.Unwrap(err)))
 		return o, nil
 	}
-	for _, rc := range cresp.Resources {
-		if err := kerr.ErrorForCode(rc.ErrorCode); err != nil {
-			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: %v", rc.ResourceName, err))
-			o.configErrs[rc.ResourceName] = err.Error()
-			continue
-		}
-		o.configs[rc.ResourceName] = rc.Configs
-	}
 	for _, n := range have {
-		if _, ok := o.configs[n]; !ok && o.configErrs[n] == "" {
-			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: not in the broker's answer", n))
-			o.configErrs[n] = "not in the broker's answer"
+		if e := o.configs[n].Err; e != nil {
+			o.warnings = append(o.warnings, fmt.Sprintf("configs of topic %q: %v", n, e))
 		}
 	}
 	return o, nil
 }
 
-func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
-	v := Topic{Name: *t.Topic, Internal: t.IsInternal, Partitions: len(t.Partitions), MinISR: 1, ConfigsError: o.configErrs[*t.Topic]}
-	if v.ConfigsError != "" {
+func (o *observation) topic(t *observe.Topic) Topic {
+	tc := o.configs[t.Name]
+	v := Topic{Name: t.Name, Internal: t.Internal, Partitions: len(t.Partitions), MinISR: 1}
+	if tc.Err != nil {
+		v.ConfigsError = tc.Reason()
 		v.MinISR = 0 // unknown
 	}
-	if t.TopicID != ([16]byte{}) {
+	if t.ID != ([16]byte{}) {
 		// As Kafka's own tools print a Uuid: URL-safe base64, no padding.
-		v.ID = base64.RawURLEncoding.EncodeToString(t.TopicID[:])
+		v.ID = base64.RawURLEncoding.EncodeToString(t.ID[:])
 	}
-	for _, c := range o.configs[v.Name] {
+	for _, c := range tc.Configs {
 		val := ""
 		if c.Value != nil {
 			val = *c.Value
@@ -245,36 +209,37 @@ func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
 				v.MinISR = n
 			}
 		}
-		if c.IsDefault || c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceStaticBrokerConfig || c.Source == kmsg.ConfigSourceUnknown {
+		switch c.Source {
+		case observe.SourceDefault, observe.SourceStaticBroker, observe.SourceUnknown:
 			continue
 		}
-		if c.IsSensitive {
+		if c.IsDefault {
+			continue
+		}
+		if c.Sensitive {
 			val = "(sensitive)"
 		}
-		v.Configs = append(v.Configs, ConfigEntry{Name: c.Name, Value: val, Source: sourceName(c.Source)})
+		v.Configs = append(v.Configs, ConfigEntry{Name: c.Name, Value: val, Source: c.Source})
 	}
 	sort.Slice(v.Configs, func(i, j int) bool { return v.Configs[i].Name < v.Configs[j].Name })
 	if v.Configs == nil {
 		v.Configs = []ConfigEntry{}
 	}
+	v.ReplicationFactor = t.ReplicationFactor()
 	v.PartitionDetails = make([]Partition, 0, len(t.Partitions))
 	for _, p := range t.Partitions {
 		pv := Partition{
 			Partition: p.Partition, Leader: p.Leader,
-			Replicas: nonNil(p.Replicas), ISR: nonNil(p.ISR), OfflineReplicas: nonNil(p.OfflineReplicas),
+			Replicas: nonNil(p.Replicas), ISR: nonNil(p.ISR), OfflineReplicas: nonNil(p.Offline),
 		}
 		pv.Leaderless = p.Leader < 0
 		pv.UnderReplicated = len(p.ISR) < len(p.Replicas)
 		pv.UnderMinISR = v.ConfigsError == "" && len(p.ISR) < v.MinISR
-		if err := kerr.ErrorForCode(p.ErrorCode); err != nil && !errors.Is(err, kerr.LeaderNotAvailable) {
-			pv.Error = err.Error()
-		}
-		if len(p.Replicas) > v.ReplicationFactor {
-			v.ReplicationFactor = len(p.Replicas)
+		if p.Err != nil {
+			pv.Error = p.Err.Error()
 		}
 		v.PartitionDetails = append(v.PartitionDetails, pv)
 	}
-	sort.Slice(v.PartitionDetails, func(i, j int) bool { return v.PartitionDetails[i].Partition < v.PartitionDetails[j].Partition })
 	return v
 }
 
@@ -285,39 +250,22 @@ func nonNil(s []int32) []int32 {
 	return s
 }
 
-func sourceName(s kmsg.ConfigSource) string {
-	switch s {
-	case kmsg.ConfigSourceDynamicTopicConfig:
-		return "topic"
-	case kmsg.ConfigSourceDynamicBrokerConfig:
-		return "broker"
-	case kmsg.ConfigSourceDynamicDefaultBrokerConfig:
-		return "cluster-default"
-	case kmsg.ConfigSourceStaticBrokerConfig:
-		return "static-broker"
-	case kmsg.ConfigSourceDynamicBrokerLoggerConfig:
-		return "broker-logger"
-	case kmsg.ConfigSourceDefaultConfig:
-		return "default"
-	}
-	return strings.ToLower(s.String())
-}
-
 // DescribeTopics describes the named topics, or all (internal ones only with
 // f.All) when names is empty, in two requests through r (a *kgo.Client or a
-// *kafka.Sticky). It returns a *NotFoundError naming every unknown topic and
+// *kafka.Sticky). It returns an *errs.TopicNotFound naming every unknown topic and
 // the requestor's error when Metadata fails. When the cluster answered only
 // in part (configs unreadable, a topic's error) it returns the view with
 // Warnings and an *IncompleteError, so callers print what was read and still
 // fail.
 func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Filter) (TopicsView, error) {
-	o, err := observe(ctx, r, names)
+	o, err := describe(ctx, r, names)
 	if err != nil {
 		return TopicsView{}, err
 	}
 	v := TopicsView{Topics: []Topic{}, Warnings: o.warnings}
-	for _, t := range o.topics {
-		if t.IsInternal && !f.All && len(names) == 0 {
+	for i := range o.meta.Topics {
+		t := &o.meta.Topics[i]
+		if t.Internal && !f.All && len(names) == 0 {
 			continue
 		}
 		tv := o.topic(t)
@@ -343,24 +291,17 @@ func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Fil
 // Warnings plus an *IncompleteError when the cluster answered only in part
 // (min ISR health is then counted as unknown).
 func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error) {
-	o, err := observe(ctx, r, nil)
+	o, err := describe(ctx, r, nil)
 	if err != nil {
 		return ClusterView{}, err
 	}
-	v := ClusterView{Controller: o.meta.ControllerID, Brokers: []Broker{}, Warnings: o.warnings}
-	if o.meta.ClusterID != nil {
-		v.ClusterID = *o.meta.ClusterID
-	}
+	v := ClusterView{ClusterID: o.meta.ClusterID, Controller: o.meta.ControllerID, Brokers: []Broker{}, Warnings: o.warnings}
 	for _, b := range o.meta.Brokers {
-		br := Broker{ID: b.NodeID, Host: b.Host, Port: b.Port, Controller: b.NodeID == o.meta.ControllerID}
-		if b.Rack != nil {
-			br.Rack = *b.Rack
-		}
-		v.Brokers = append(v.Brokers, br)
+		v.Brokers = append(v.Brokers, Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Controller: b.ID == o.meta.ControllerID})
 	}
-	sort.Slice(v.Brokers, func(i, j int) bool { return v.Brokers[i].ID < v.Brokers[j].ID })
-	for _, t := range o.topics {
-		if t.IsInternal {
+	for i := range o.meta.Topics {
+		t := &o.meta.Topics[i]
+		if t.Internal {
 			v.InternalTopics++
 		} else {
 			v.Topics++

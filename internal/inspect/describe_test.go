@@ -17,8 +17,13 @@ import (
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/kafka"
 	"github.com/kctl/kctl/internal/ui"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
+
+	"fmt"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -107,13 +112,31 @@ func TestDescribeHealthyTopic(t *testing.T) {
 	}
 
 	_, err = DescribeTopics(ctx(t), sticky(t, c), []string{"orders", "nope", "gone"}, Filter{})
-	var nf *NotFoundError
+	var nf *errs.TopicNotFound
 	if !errors.As(err, &nf) || len(nf.Topics) != 2 {
-		t.Fatalf("err = %v, want NotFoundError naming nope and gone", err)
+		t.Fatalf("err = %v, want an *errs.TopicNotFound naming nope and gone", err)
 	}
 	if got := err.Error(); got != `topics "gone", "nope" not found: 'kctl describe topics' lists the topics` {
 		t.Errorf("message = %q", got)
 	}
+	_, err = DescribeTopics(ctx(t), sticky(t, c), []string{"ordrs"}, Filter{})
+	if got := fmt.Sprint(err); got != `topic "ordrs" not found (did you mean "orders"?): 'kctl describe topics' lists the topics` {
+		t.Errorf("a mistyped topic: %q, want the closest name suggested", got)
+	}
+}
+
+// metadataBrokers are c's brokers as a Metadata answer lists them, for a
+// ControlKey hook that answers Metadata itself.
+func metadataBrokers(c *devcluster.Cluster) []kmsg.MetadataResponseBroker {
+	var out []kmsg.MetadataResponseBroker
+	for i, a := range c.Brokers() {
+		host, port, _ := net.SplitHostPort(a)
+		p, _ := strconv.Atoi(port)
+		b := kmsg.NewMetadataResponseBroker()
+		b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
+		out = append(out, b)
+	}
+	return out
 }
 
 // degrade makes every Metadata answer report orders-0 with a shrunk ISR
@@ -129,7 +152,7 @@ func degrade(t *testing.T, c *devcluster.Cluster) {
 		t.Fatal(err)
 	}
 	topicID := md.Topics["orders"].ID
-	addrs := c.Brokers()
+	brokers := metadataBrokers(c)
 	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
 		c.KeepControl()
 		req := kreq.(*kmsg.MetadataRequest)
@@ -137,13 +160,7 @@ func degrade(t *testing.T, c *devcluster.Cluster) {
 		id := "kfake"
 		resp.ClusterID = &id
 		resp.ControllerID = 2
-		for i, a := range addrs {
-			host, port, _ := net.SplitHostPort(a)
-			p, _ := strconv.Atoi(port)
-			b := kmsg.NewMetadataResponseBroker()
-			b.NodeID, b.Host, b.Port = int32(i), host, int32(p)
-			resp.Brokers = append(resp.Brokers, b)
-		}
+		resp.Brokers = brokers
 		tp := kmsg.NewMetadataResponseTopic()
 		name := "orders"
 		tp.Topic, tp.TopicID = &name, topicID
@@ -328,5 +345,33 @@ func TestDescribeTextEscapesControlCharacters(t *testing.T) {
 	var b bytes.Buffer
 	if err := ui.PrintJSON(&b, v); err != nil || !strings.Contains(b.String(), `"name": "nl\nname"`) || !strings.Contains(b.String(), `"value": "\u001b[2Jx"`) {
 		t.Errorf("JSON = %s, %v; want the exact strings, JSON-escaped", b.String(), err)
+	}
+}
+
+// A topic whose leaders are being elected (LEADER_NOT_AVAILABLE on the
+// topic) is described whole, its partitions leaderless: nothing is missing,
+// so it is no warning and no *IncompleteError.
+func TestDescribeElectingTopic(t *testing.T) {
+	c := newCluster(t)
+	devclustertest.CreateTopic(t, devclustertest.Admin(t, c), "orders", 1, nil)
+	brokers := metadataBrokers(c)
+	c.ControlKey(int16(kmsg.Metadata), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		resp := kreq.(*kmsg.MetadataRequest).ResponseKind().(*kmsg.MetadataResponse)
+		resp.Brokers = brokers
+		tp := kmsg.NewMetadataResponseTopic()
+		tp.Topic, tp.ErrorCode = kmsg.StringPtr("orders"), kerr.LeaderNotAvailable.Code
+		p := kmsg.NewMetadataResponseTopicPartition()
+		p.Leader, p.ErrorCode, p.Replicas = -1, kerr.LeaderNotAvailable.Code, []int32{0, 1, 2}
+		tp.Partitions = append(tp.Partitions, p)
+		resp.Topics = append(resp.Topics, tp)
+		return resp, nil, true
+	})
+	v, err := DescribeTopics(ctx(t), sticky(t, c), []string{"orders"}, Filter{})
+	if err != nil || len(v.Warnings) != 0 {
+		t.Fatalf("err = %v, warnings %q; want the topic described, no warning", err, v.Warnings)
+	}
+	if ps := v.Topics[0].PartitionDetails; len(ps) != 1 || !ps[0].Leaderless || ps[0].Error != "" {
+		t.Errorf("partitions = %+v, want one leaderless partition without an error", ps)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/aws"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
@@ -36,7 +38,7 @@ func (s Settings) Options(getenv func(string) string) ([]kgo.Opt, error) {
 	}
 	opts := []kgo.Opt{
 		kgo.ClientID(ClientID),
-		kgo.SeedBrokers(s.Brokers...),
+		kgo.SeedBrokers(s.seeds()...),
 		kgo.DialTimeout(min(s.Timeout, 5*time.Second)),
 		// The handshake (ApiVersions, SASL) and every read wait at most
 		// --timeout beyond a request's own timeout; kgo's default is 10s,
@@ -237,17 +239,85 @@ func (e *AuthError) Error() string {
 
 func (e *AuthError) Unwrap() error { return e.Cause }
 
-// Ping checks that a broker answers within s.Timeout. It returns an
-// *AuthError when credentials are refused and an *UnreachableError naming the
-// brokers tried otherwise.
-func Ping(ctx context.Context, cl *kgo.Client, s Settings) error {
-	pctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
-	err := cl.Ping(pctx)
-	if err == nil {
-		return nil
+// seeds are the brokers a client bootstraps from: Seeds when Ping found
+// them, Brokers otherwise.
+func (s Settings) seeds() []string {
+	if len(s.Seeds) > 0 {
+		return s.Seeds
 	}
-	return Classify(err, s)
+	return s.Brokers
+}
+
+// Ping checks that a broker answers within s.Timeout. See Preflight.
+func Ping(ctx context.Context, cl *kgo.Client, s Settings) error {
+	_, err := Preflight(ctx, cl, s)
+	return err
+}
+
+// Preflight asks every seed broker of cl at once for the cluster's metadata
+// and waits, at most s.Timeout, for the first answer. It then makes the
+// seed that answered cl's only seed, and returns s with Seeds set to it, for
+// the other clients of the command: kgo sends its first request to a seed
+// picked at random and waits for it, so a seed that accepts connections and
+// never answers would otherwise hold a command for its whole timeout
+// although another seed is fine.
+//
+// When no seed answers it returns an *AuthError when credentials are
+// refused and an *UnreachableError naming each seed's cause otherwise (a
+// seed that hung reads "no answer within TIMEOUT").
+func Preflight(ctx context.Context, cl *kgo.Client, s Settings) (Settings, error) {
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // the requests still waiting when one seed answered
+	seeds := cl.SeedBrokers()
+	addrs := s.seeds()
+	if len(seeds) == 0 || len(seeds) != len(addrs) {
+		return s, Classify(cl.Ping(ctx), s) // not ours to reorder
+	}
+	type result struct {
+		i   int
+		err error
+	}
+	results := make(chan result, len(seeds))
+	for i, b := range seeds {
+		go func() {
+			req := kmsg.NewPtrMetadataRequest()
+			req.Topics = []kmsg.MetadataRequestTopic{}
+			_, err := b.Request(ctx, req)
+			results <- result{i, err}
+		}()
+	}
+	errs := make([]error, len(seeds))
+	for range seeds {
+		res := <-results
+		if res.err == nil {
+			live := []string{addrs[res.i]}
+			if len(addrs) > 1 {
+				if err := cl.UpdateSeedBrokers(live...); err != nil {
+					return s, fmt.Errorf("kafka client: use seed %s: %w", live[0], err)
+				}
+			}
+			s.Seeds = live
+			return s, nil
+		}
+		errs[res.i] = res.err
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) && isTimeout(res.err) {
+			// Still connecting or waiting for the answer when the time was
+			// up: kgo says "context deadline exceeded" or "dial tcp: i/o
+			// timeout", whichever saw the deadline first (the dialer's timer
+			// may fire before the context's).
+			errs[res.i] = noAnswer{s.Timeout}
+		}
+		var ae *AuthError
+		if err := Classify(res.err, s); errors.As(err, &ae) {
+			return s, ae // the same credentials fail everywhere
+		}
+	}
+	return s, Classify(seedErrors{brokers: addrs, errs: errs}, s)
 }
 
 // Classify turns a client error into an *AuthError or *UnreachableError when
@@ -289,6 +359,19 @@ func Classify(err error, s Settings) error {
 		return ue
 	}
 	return err
+}
+
+// noAnswer is a seed that was still connecting or had not answered when the
+// timeout was up: a hung broker, or a port that is no Kafka listener.
+type noAnswer struct{ timeout time.Duration }
+
+func (e noAnswer) Error() string { return fmt.Sprintf("no answer within %s", e.timeout) }
+func (e noAnswer) Unwrap() error { return context.DeadlineExceeded }
+
+// isTimeout reports whether err is a context deadline or a network timeout.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 func isNetErr(err error) bool {

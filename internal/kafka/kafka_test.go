@@ -4,11 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,7 +15,9 @@ import (
 	"github.com/kctl/kctl/internal/devcluster"
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/testnet"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -377,35 +378,7 @@ func TestResolveLoadsFileBrokersLazily(t *testing.T) {
 
 // silentListener accepts connections and never answers, like a hung broker
 // or a load balancer in front of a dead one. It is closed with the test.
-func silentListener(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var held []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range held {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String()
-}
+func silentListener(t *testing.T) string { return testnet.SilentAddr(t) }
 
 // A first seed that never answers costs a share of the timeout, not all of
 // it: the next seed is tried and answers.
@@ -473,5 +446,70 @@ func TestStickyFallsBackWhenItsConnectionBreaks(t *testing.T) {
 	}
 	if err != nil || len(meta.Brokers) != 3 {
 		t.Fatalf("metadata after the sticky connection broke: %v", err)
+	}
+}
+
+// A first seed that accepts connections and never answers costs nothing:
+// the seeds are asked at once, the one that answers becomes the client's
+// only seed, and the settings name it for the command's other clients. With
+// the old Ping (kgo's: seeds one after the other) the silent seed held the
+// whole timeout and the ping failed.
+func TestPreflightSilentFirstSeed(t *testing.T) {
+	c := devclustertest.New(t)
+	silent := silentListener(t)
+	s := Settings{Brokers: []string{silent, c.Brokers()[1]}, BrokersFrom: "--brokers", Timeout: 3 * time.Second}
+	cl, err := NewClient(s, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	live, err := Preflight(context.Background(), cl, s)
+	if err != nil {
+		t.Fatalf("preflight with a silent first seed: %v", err)
+	}
+	if want := []string{c.Brokers()[1]}; !slices.Equal(live.Seeds, want) || !slices.Equal(live.Brokers, s.Brokers) {
+		t.Fatalf("seeds %v brokers %v; want seeds %v and the brokers as given", live.Seeds, live.Brokers, want)
+	}
+	// Every later bootstrap request, of this client and of one built from
+	// the returned settings, goes to the seed that answered.
+	cl2, err := NewClient(live, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl2.Close()
+	for name, k := range map[string]*kgo.Client{"pinged client": cl, "client from the settings": cl2} {
+		for i := range 5 {
+			ctx, cancel := context.WithTimeout(context.Background(), s.Timeout)
+			_, err := kadm.NewClient(k).ListTopics(ctx)
+			cancel()
+			if err != nil {
+				t.Fatalf("%s: list topics #%d: %v", name, i, err)
+			}
+			k.PurgeTopicsFromClient() // nothing cached: ask again
+		}
+	}
+}
+
+// When no seed answers, the error names the seed that hung and each other
+// seed with its own cause.
+func TestPreflightNamesTheSeedThatHung(t *testing.T) {
+	silent := silentListener(t)
+	dead := testnet.RefusedAddr(t)
+	for _, brokers := range [][]string{{silent}, {dead, silent}, {silent, dead}} {
+		s := Settings{Brokers: brokers, BrokersFrom: "--brokers", Timeout: 500 * time.Millisecond}
+		cl, err := NewClient(s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = Preflight(context.Background(), cl, s)
+		cl.Close()
+		var ue *UnreachableError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), "cannot reach Kafka at "+strings.Join(brokers, ",")+" (from --brokers) within 500ms") ||
+			!strings.Contains(err.Error(), "no answer within 500ms") || !strings.Contains(err.Error(), "no answer in time") {
+			t.Fatalf("%v: err = %v; want an *UnreachableError naming the brokers, with the hint", brokers, err)
+		}
+		if len(brokers) > 1 && (!strings.Contains(err.Error(), silent+": no answer within 500ms") || !strings.Contains(err.Error(), dead+": unable to dial")) {
+			t.Errorf("%v: err = %v; want each seed with its cause", brokers, err)
+		}
 	}
 }

@@ -44,6 +44,11 @@ type Settings struct {
 	TLS         TLS           `json:"tls" yaml:"tls"`
 	SASL        SASL          `json:"sasl" yaml:"sasl"`
 	Timeout     time.Duration `json:"timeout" yaml:"timeout"`
+	// Seeds, when set, are the seed brokers clients bootstrap from instead
+	// of Brokers: the ones that answered Ping, first to answer first, so
+	// that a seed that accepts connections and never answers is not asked
+	// again. Errors still name Brokers.
+	Seeds []string `json:"-" yaml:"-"`
 }
 
 // Inputs are the raw sources Resolve chooses from, highest precedence first.

@@ -165,17 +165,3 @@ func (e seedErrors) Unwrap() []error {
 	}
 	return out
 }
-
-// TopicConfigsRequest is a DescribeConfigs request for the named topics'
-// configs (all keys), with the synonyms of each value when synonyms is set.
-func TopicConfigsRequest(names []string, synonyms bool) *kmsg.DescribeConfigsRequest {
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	req.IncludeSynonyms = synonyms
-	for _, n := range names {
-		r := kmsg.NewDescribeConfigsRequestResource()
-		r.ResourceType = kmsg.ConfigResourceTypeTopic
-		r.ResourceName = n
-		req.Resources = append(req.Resources, r)
-	}
-	return req
-}

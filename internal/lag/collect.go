@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // Options select what Collect observes.
@@ -43,7 +45,7 @@ type Options struct {
 // Partial results survive: a group, topic or partition that cannot be read
 // carries an Error and the others are still reported; warnings name the
 // brokers that could not answer. When named groups do not exist, Collect
-// returns the snapshot of the others together with a *NotFoundError. It
+// returns the snapshot of the others together with a *errs.GroupNotFound. It
 // returns a nil snapshot and an error only when nothing could be observed
 // (no broker answered ListGroups, or Metadata failed).
 func Collect(ctx context.Context, cl *kgo.Client, o Options) (*Snapshot, error) {
@@ -68,7 +70,7 @@ func Total(ctx context.Context, cl *kgo.Client, group string, topics ...string) 
 	}
 	g, ok := s.Lookup(group)
 	if !ok {
-		return 0, &NotFoundError{Groups: []string{group}}
+		return 0, &errs.GroupNotFound{Groups: []string{group}}
 	}
 	if g.Error != "" {
 		return 0, fmt.Errorf("lag of group %q: %s", group, g.Error)

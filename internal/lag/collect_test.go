@@ -17,6 +17,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // A group that consumed 40 of 100 records shows lag 60, split per partition
@@ -284,9 +286,9 @@ func TestUnknownGroup(t *testing.T) {
 	commit(t, adm, "real", map[string]map[int32]int64{"t": {0: 0}})
 
 	s, err := lag.Collect(ctxT(t), devclustertest.Client(t, c), lag.Options{Groups: []string{"real", "nope"}})
-	var nf *lag.NotFoundError
+	var nf *errs.GroupNotFound
 	if !errors.As(err, &nf) || len(nf.Groups) != 1 || nf.Groups[0] != "nope" {
-		t.Fatalf("err = %v, want a NotFoundError naming nope", err)
+		t.Fatalf("err = %v, want a GroupNotFound naming nope", err)
 	}
 	if !strings.Contains(err.Error(), `consumer group "nope" not found`) {
 		t.Errorf("message %q does not name the group", err)
@@ -301,12 +303,13 @@ func TestThresholds(t *testing.T) {
 	c := newCluster(t)
 	adm := devclustertest.Admin(t, c)
 	devclustertest.CreateTopic(t, adm, "t", 2, nil)
-	base := time.Now().Add(-time.Hour)
+	now := time.Date(2025, 1, 1, 1, 0, 0, 0, time.UTC)
+	base := now.Add(-time.Hour)
 	produce(t, producer(t, c), "t", 40, roundRobin(2), func(i int) time.Time { return base })
 	commit(t, adm, "slow", map[string]map[int32]int64{"t": {0: 5, 1: 20}})
 	commit(t, adm, "fast", map[string]map[int32]int64{"t": {0: 20, 1: 20}})
 
-	s := collect(t, devclustertest.Client(t, c), lag.Options{})
+	s := collect(t, devclustertest.Client(t, c), lag.Options{Now: func() time.Time { return now }})
 	maxLag := int64(10)
 	if got := s.Check(lag.Thresholds{MaxLag: &maxLag}); len(got) != 1 || got[0] != "slow" {
 		t.Fatalf("offending = %v, want [slow]", got)
@@ -325,6 +328,10 @@ func TestThresholds(t *testing.T) {
 	maxTime := 30 * time.Minute
 	if got := s.Check(lag.Thresholds{MaxTimeLag: &maxTime}); len(got) != 1 || got[0] != "slow" {
 		t.Errorf("time threshold: offending = %v, want [slow] (records an hour old)", got)
+	}
+	maxTime = time.Hour
+	if got := s.Check(lag.Thresholds{MaxTimeLag: &maxTime}); len(got) != 0 {
+		t.Errorf("time lag 1h with --max-time-lag 1h: offending %v, want none (strictly above)", got)
 	}
 }
 

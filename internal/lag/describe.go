@@ -51,7 +51,7 @@ func (d Description) Topics() []string {
 // OffsetFetch per coordinator. It reads no partition offsets. It returns
 // the descriptions in name order and warnings (brokers that could not
 // answer); when named groups do not exist, the others together with a
-// *NotFoundError; and only an error when no broker answered ListGroups.
+// *errs.GroupNotFound; and only an error when no broker answered ListGroups.
 func Describe(ctx context.Context, cl *kgo.Client, groups []string) ([]Description, []string, error) {
 	c := &collector{cl: cl, adm: kadm.NewClient(cl), o: Options{Groups: groups, NoTimeLag: true}}
 	gm, order, err := c.groupsToObserve(ctx)

@@ -8,11 +8,8 @@
 package lag
 
 import (
-	"fmt"
 	"slices"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -152,26 +149,6 @@ func (g Group) TopicLag(topics ...string) (lag int64, known bool) {
 
 // Live reports whether the group has live members.
 func (g Group) Live() bool { return len(g.Members) > 0 }
-
-// NotFoundError names consumer groups that do not exist, as
-// kafka-consumer-groups.sh reports "Consumer group 'x' does not exist.".
-type NotFoundError struct {
-	Groups []string
-	// Closest maps a missing group to the closest existing group name.
-	Closest map[string]string
-}
-
-func (e *NotFoundError) Error() string {
-	q := make([]string, len(e.Groups))
-	for i, g := range e.Groups {
-		q[i] = strconv.Quote(g)
-	}
-	word := "consumer group"
-	if len(q) > 1 {
-		word = "consumer groups"
-	}
-	return fmt.Sprintf("%s %s not found%s: 'kctl lag' with no group lists every group", word, strings.Join(q, ", "), Suggestion(e.Groups, e.Closest))
-}
 
 // finish computes the totals and sorts a group.
 func (g *Group) finish() {

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
 // ConsumeOptions are what kctl consume was asked for.
@@ -58,45 +60,22 @@ type Plan struct {
 	assigned *assignment // with a group: what this member holds (GroupOptions)
 }
 
-// TopicNotFoundError says a topic (and the More after it) does not exist.
-type TopicNotFoundError struct {
-	Topic string
-	More  []string
-}
-
-func (e *TopicNotFoundError) Error() string {
-	if len(e.More) == 0 {
-		return fmt.Sprintf("topic %q does not exist (kctl describe topics lists the topics)", e.Topic)
+// topicNotFound is the *errs.TopicNotFound for missing topics, with the
+// closest existing name of each (one more Metadata request; without an
+// answer, no suggestions).
+func topicNotFound(ctx context.Context, adm *kadm.Client, missing []string, hint string) *errs.TopicNotFound {
+	e := &errs.TopicNotFound{Topics: missing, Hint: hint}
+	if td, err := adm.ListTopics(ctx); err == nil {
+		e.Suggestions = errs.Suggest(missing, td.Names())
 	}
-	q := make([]string, 0, 1+len(e.More))
-	for _, t := range append([]string{e.Topic}, e.More...) {
-		q = append(q, strconv.Quote(t))
-	}
-	return fmt.Sprintf("topics %s do not exist (kctl describe topics lists the topics)", strings.Join(q, ", "))
-}
-
-// PartitionRangeError says a --partition is not a partition of a topic.
-type PartitionRangeError struct {
-	Topic      string
-	Partition  int32
-	Partitions int
-}
-
-func (e *PartitionRangeError) Error() string {
-	switch e.Partitions {
-	case 0:
-		return fmt.Sprintf("partition %d is out of range: topic %q has no partitions", e.Partition, e.Topic)
-	case 1:
-		return fmt.Sprintf("partition %d is out of range: topic %q has 1 partition (0)", e.Partition, e.Topic)
-	}
-	return fmt.Sprintf("partition %d is out of range: topic %q has %d partitions (0-%d)", e.Partition, e.Topic, e.Partitions, e.Partitions-1)
+	return e
 }
 
 // NewPlan resolves where each partition of o.Topics starts and ends, with
 // one Metadata and one ListOffsets per kind of offset needed (plus an
-// OffsetFetch with a group). It returns a *TopicNotFoundError for a topic
-// that does not exist, a *PartitionRangeError for a --partition a topic does
-// not have, and a wrapped error when the cluster does not answer or a
+// OffsetFetch with a group). It returns an *errs.TopicNotFound for topics
+// that do not exist, an *errs.PartitionOutOfRange for --partition values a
+// topic does not have, and a wrapped error when the cluster does not answer or a
 // partition's offsets cannot be listed.
 func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, error) {
 	if o.From.Kind == FromStored && o.Group == "" {
@@ -117,7 +96,7 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &TopicNotFoundError{Topic: missing[0], More: missing[1:]}
+		return nil, topicNotFound(ctx, adm, missing, "")
 	}
 	for _, t := range o.Topics {
 		td := md.Topics[t]
@@ -131,10 +110,16 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 				parts = append(parts, int32(i))
 			}
 		}
+		var outside []int32
 		for _, part := range parts {
 			if part < 0 || int(part) >= n {
-				return nil, &PartitionRangeError{Topic: t, Partition: part, Partitions: n}
+				outside = append(outside, part)
 			}
+		}
+		if len(outside) > 0 {
+			return nil, &errs.PartitionOutOfRange{Topic: t, Partitions: outside, Count: n}
+		}
+		for _, part := range parts {
 			p.Partitions = append(p.Partitions, PartitionPlan{Topic: t, Partition: part})
 		}
 	}
@@ -234,7 +219,7 @@ func errOrMissing(err error) error {
 }
 
 // listed returns the offsets, or the first error of the request or of a
-// topic (an unknown topic is a *TopicNotFoundError).
+// topic (an unknown topic is an *errs.TopicNotFound).
 func listed(lo kadm.ListedOffsets, err error) (kadm.ListedOffsets, error) {
 	if err != nil {
 		return nil, err
@@ -242,7 +227,7 @@ func listed(lo kadm.ListedOffsets, err error) (kadm.ListedOffsets, error) {
 	for t, ps := range lo {
 		for _, o := range ps {
 			if errors.Is(o.Err, kerr.UnknownTopicOrPartition) {
-				return nil, &TopicNotFoundError{Topic: t}
+				return nil, &errs.TopicNotFound{Topics: []string{t}}
 			}
 		}
 	}

@@ -12,6 +12,10 @@ import (
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/kctl/kctl/internal/errs"
+
+	"slices"
 )
 
 // fixture is a 3-broker kfake cluster with topic "t" of 3 partitions, each
@@ -158,8 +162,8 @@ func TestConsumeFrom(t *testing.T) {
 	})
 	t.Run("errors", func(t *testing.T) {
 		_, _, err := fx.consume(t, ConsumeOptions{Topics: []string{"t", "nope"}, From: from("beginning")})
-		var nf *TopicNotFoundError
-		if !errors.As(err, &nf) || nf.Topic != "nope" || !strings.Contains(err.Error(), `topic "nope" does not exist`) {
+		var nf *errs.TopicNotFound
+		if !errors.As(err, &nf) || !slices.Equal(nf.Topics, []string{"nope"}) || !strings.Contains(err.Error(), `topic "nope" not found`) {
 			t.Errorf("unknown topic: %v", err)
 		}
 		_, _, err = fx.consume(t, ConsumeOptions{Topics: []string{"t"}, Partitions: []int32{3}, From: from("beginning")})

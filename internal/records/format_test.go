@@ -137,8 +137,11 @@ func TestParseFrom(t *testing.T) {
 		{in: "-7d", kind: FromTime, at: now.Add(-7 * 24 * time.Hour)},
 		{in: "-1.5h", kind: FromTime, at: now.Add(-90 * time.Minute)},
 		{in: "soon", err: `--from "soon" is not understood: give beginning, end, stored`},
-		{in: "2026-13-01T00:00:00Z", err: "not an RFC 3339 time"},
-		{in: "2026-01-02", err: "not an RFC 3339 time"},
+		{in: "2026-01-02T14:00:00", kind: FromTime, at: now.Add(-time.Hour)}, // no zone: UTC
+		{in: "2026-01-02", kind: FromTime, at: now.Add(-15 * time.Hour)},
+		{in: "1d12h", kind: FromTime, at: now.Add(-36 * time.Hour)},
+		{in: "2026-13-01T00:00:00Z", err: `--from "2026-13-01T00:00:00Z" is not understood: give beginning, end, stored, an offset (42), -N (the last N records of each partition), or an RFC 3339 time`},
+		{in: "7days", err: `--from "7days" is not understood`},
 		{in: "", err: "--from is empty"},
 	}
 	for _, tc := range tests {

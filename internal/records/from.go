@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/topology"
+	"github.com/kctl/kctl/internal/human"
 )
 
 // FromKind is the kind of a --from value.
@@ -36,10 +36,11 @@ type From struct {
 }
 
 // FromForms lists the accepted --from forms, for help and errors.
-const FromForms = "beginning, end, stored, an offset (42), -N (the last N records of each partition), an RFC 3339 time (2026-01-02T15:04:05Z) or a duration ago (-1h, 30m, 7d)"
+const FromForms = "beginning, end, stored, an offset (42), -N (the last N records of each partition), or " + human.TimeForms
 
-// ParseFrom parses a --from value. A duration (-1h, 1h30m, 7d; the - is
-// optional, a + refused) is resolved against now. It returns an error naming the value and
+// ParseFrom parses a --from value: a keyword, an offset, -N, or a time
+// (human.ParseTimeOrAgo, kctl's one grammar of times: a duration such as
+// -1h, 1h30m or 7d is resolved against now; a + is refused). It returns an error naming the value and
 // the accepted forms when s is none of them.
 func ParseFrom(s string, now time.Time) (From, error) {
 	in := strings.TrimSpace(s)
@@ -77,21 +78,10 @@ func ParseFrom(s string, now time.Time) (From, error) {
 		f.Kind, f.Offset = FromOffset, n
 		return f, nil
 	}
-	if t, err := time.Parse(time.RFC3339Nano, in); err == nil {
-		f.Kind, f.Time = FromTime, t
-		return f, nil
+	t, err := human.ParseTimeOrAgo(in, now)
+	if err != nil {
+		return f, fmt.Errorf("--from %q is not understood: give %s", in, FromForms)
 	}
-	if strings.Contains(in, "T") || strings.Count(in, "-") >= 2 {
-		return f, fmt.Errorf("--from %q: not an RFC 3339 time (write e.g. 2026-01-02T15:04:05Z or 2026-01-02T15:04:05+09:00); accepted: %s", in, FromForms)
-	}
-	d := strings.TrimPrefix(in, "-")
-	if ms, err := topology.ParseDurationMillis(d); err == nil && d != "" {
-		f.Kind, f.Time = FromTime, now.Add(-time.Duration(ms)*time.Millisecond)
-		return f, nil
-	}
-	if gd, err := time.ParseDuration(d); err == nil {
-		f.Kind, f.Time = FromTime, now.Add(-gd)
-		return f, nil
-	}
-	return f, fmt.Errorf("--from %q is not understood: give %s", in, FromForms)
+	f.Kind, f.Time = FromTime, t
+	return f, nil
 }

@@ -35,8 +35,9 @@ type Target struct {
 }
 
 // DescribeTarget reads the topic's partition count (Metadata) and
-// max.message.bytes (DescribeConfigs). It returns a *TopicNotFoundError for a
-// topic that does not exist (kctl produce never creates one) and a wrapped
+// max.message.bytes (DescribeConfigs). It returns an *errs.TopicNotFound for a
+// topic that does not exist (kctl produce never creates one; the error
+// says so) and a wrapped
 // error when the cluster does not answer; a config that cannot be read is
 // left in Target.ConfigErr.
 func DescribeTarget(ctx context.Context, adm *kadm.Client, topic string) (Target, error) {
@@ -47,7 +48,7 @@ func DescribeTarget(ctx context.Context, adm *kadm.Client, topic string) (Target
 	}
 	td, ok := md.Topics[topic]
 	if !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
-		return t, &TopicNotFoundError{Topic: topic}
+		return t, topicNotFound(ctx, adm, []string{topic}, "kctl produce does not create topics (add it to topics.yaml and kctl apply)")
 	}
 	if td.Err != nil {
 		return t, fmt.Errorf("metadata for topic %q: %w", topic, td.Err)
@@ -174,7 +175,11 @@ type RecordTooLargeError struct {
 	Topic string
 	Line  int64
 	Size  int // the record batch size in bytes, uncompressed, as the broker counts it
-	Limit int // max.message.bytes
+	Limit int // max.message.bytes, or the client's bound when Client
+	// Client says Limit is kctl's Kafka client's bound of one batch (1 GiB
+	// less a produce request's fields), smaller than the topic's
+	// max.message.bytes.
+	Client bool
 	// AtLeast says Size is a lower bound: the line was not read to its end.
 	AtLeast bool
 	// Codec and Compressed: with compression, the codec and about how large
@@ -189,6 +194,9 @@ func (e *RecordTooLargeError) Error() string {
 		atLeast = "at least "
 	}
 	msg := fmt.Sprintf("line %d: its record is %s%d bytes, more than topic %q takes (max.message.bytes %d)", e.Line, atLeast, e.Size, e.Topic, e.Limit)
+	if e.Client {
+		return fmt.Sprintf("line %d: its record is %s%d bytes, more than kctl's Kafka client sends in one request (%d bytes; topic %q takes more): split the line", e.Line, atLeast, e.Size, e.Limit, e.Topic)
+	}
 	switch {
 	case e.Compressed > 0 && e.Compressed <= e.Limit:
 		msg += fmt.Sprintf("; %s-compressed it is about %d bytes, which the broker would take, but kctl's Kafka client (franz-go) bounds a record by its size before compression: raise the topic's max.message.bytes, or send such lines with kcat -z %s", e.Codec, e.Compressed, e.Codec)
@@ -207,6 +215,16 @@ const batchHeader = 61
 // ProducerBatchMaxBytes is set to max.message.bytes plus this, so that a
 // batch the producer builds is exactly one the broker takes.
 const kgoBatchExtra = 4
+
+// maxClientBatch is the largest batch kctl's Kafka client (kgo) can send:
+// its bound of one write is at most 1 GiB, and a produce request holds the
+// batch and a little more. A topic whose max.message.bytes is larger is
+// written with batches of this size; a line over it is refused, naming it.
+const maxClientBatch = 1<<30 - produceRequestSlack
+
+// produceRequestSlack is room for a produce request's fields around its one
+// batch (topic name, partition, acks, timeout, transactional id).
+const produceRequestSlack = 64 << 10
 
 func varlen(v int64) int {
 	u := uint64(v<<1) ^ uint64(v>>63)
@@ -291,8 +309,9 @@ func (o *ProduceOptions) check(lineNo int64, line []byte) error {
 		return nil
 	}
 	k, v, null := o.split(line)
-	if n := BatchSize(k, v, null, o.Headers); n > o.MaxMessageBytes {
-		e := &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: o.MaxMessageBytes}
+	limit, client := o.limit()
+	if n := BatchSize(k, v, null, o.Headers); n > limit {
+		e := &RecordTooLargeError{Topic: o.Topic, Line: lineNo, Size: n, Limit: limit, Client: client}
 		if c := compressedSize(o.Compression, k, v, o.Headers); c > 0 {
 			e.Codec, e.Compressed = strings.ToLower(o.Compression), c
 		}
@@ -301,22 +320,33 @@ func (o *ProduceOptions) check(lineNo int64, line []byte) error {
 	return nil
 }
 
+// limit is the largest batch a line's record may make: the topic's
+// max.message.bytes, or the client's bound when that is smaller (client).
+func (o *ProduceOptions) limit() (n int, client bool) {
+	if c := maxClientBatch - kgoBatchExtra; o.MaxMessageBytes > c {
+		return c, true
+	}
+	return o.MaxMessageBytes, false
+}
+
 func (o *ProduceOptions) lineLimit() int {
 	if o.MaxMessageBytes <= 0 {
 		return 1 << 30
 	}
+	limit, _ := o.limit()
 	if _, ok := codecOf(o.Compression); ok {
 		// Read a longer line whole, to say how large it is compressed.
-		return max(o.MaxMessageBytes, min(100*o.MaxMessageBytes, 64<<20))
+		return max(limit, min(100*limit, 64<<20))
 	}
-	return o.MaxMessageBytes
+	return limit
 }
 
 // lineError turns a reader's *LineTooLongError into a *RecordTooLargeError.
 func (o *ProduceOptions) lineError(err error) error {
 	var lt *LineTooLongError
 	if errors.As(err, &lt) {
-		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchHeader, Limit: o.MaxMessageBytes, AtLeast: lt.Partial}
+		limit, client := o.limit()
+		return &RecordTooLargeError{Topic: o.Topic, Line: lt.Line, Size: lt.Size + batchHeader, Limit: limit, Client: client, AtLeast: lt.Partial}
 	}
 	return err
 }
@@ -394,7 +424,7 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 	}
 	maxBatch := int32(1 << 20)
 	if o.MaxMessageBytes > 0 {
-		maxBatch = int32(min(o.MaxMessageBytes+kgoBatchExtra, 1<<30))
+		maxBatch = int32(min(o.MaxMessageBytes+kgoBatchExtra, maxClientBatch))
 	}
 	opts := []kgo.Opt{
 		kgo.ClientID("kctl"),
@@ -402,10 +432,17 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(codec),
 		kgo.ProducerBatchMaxBytes(maxBatch),
+		// kgo refuses a batch limit over its 100 MiB bound of one write
+		// (the broker's socket.request.max.bytes default): a topic that
+		// takes larger batches gets a bound that fits one, and its produce
+		// request around it.
+		kgo.BrokerMaxWriteBytes(max(100<<20, min(maxBatch+produceRequestSlack, 1<<30))),
 		kgo.ProducerLinger(5 * time.Millisecond),
-		// Bounded memory: at most this much is read ahead of the acks.
+		// Bounded memory: at most this much is read ahead of the acks, but
+		// never less than one record as large as the topic takes (kgo fails
+		// a record larger than the buffer with MESSAGE_TOO_LARGE).
 		kgo.MaxBufferedRecords(50_000),
-		kgo.MaxBufferedBytes(16 << 20),
+		kgo.MaxBufferedBytes(max(16<<20, int(maxBatch))),
 	}
 	if o.DeliveryTimeout > 0 {
 		opts = append(opts, kgo.RecordDeliveryTimeout(o.DeliveryTimeout))
@@ -440,7 +477,13 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 	)
 	handCtx, cancelHand := context.WithCancel(ctx)
 	defer cancelHand()
+	// promised counts the records whose promise has not run yet: kgo calls
+	// the promise of a record it refuses before buffering it (one larger
+	// than MaxBufferedBytes, say) in a goroutine of its own, which Flush
+	// does not wait for.
+	var promised sync.WaitGroup
 	promise := func(r *kgo.Record, err error) {
+		defer promised.Done()
 		if err == nil {
 			sent.Add(1)
 			return
@@ -520,6 +563,7 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 				break
 			}
 			count.Add(1)
+			promised.Add(1)
 			cl.Produce(handCtx, &rec.Record, promise)
 			handMu.Unlock()
 		}
@@ -613,6 +657,7 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		default:
 		}
 	} else {
+		promised.Wait() // every record is acknowledged or failed: each promise runs
 		res.Sent, res.Failed = sent.Load(), failed.Load()
 		res.Lines = count.Load() - unsent.Load()
 	}

@@ -104,9 +104,13 @@ func TestProduceCtrlCWithUnansweredRequestsIsBounded(t *testing.T) {
 
 func TestProduceSecondCtrlCAbortsTheWait(t *testing.T) {
 	abort := make(chan struct{})
+	// No StopTimeout and no StallTimeout: only Abort can end the wait for
+	// the unanswered requests (without it Produce would not return and
+	// produceStalled fails after 2 minutes). The second Ctrl-C follows the
+	// first at once: Produce must honour it whether it arrives before or
+	// while it waits, so no sleep pretends to order the two.
 	res, err, _ := produceStalled(t, ProduceOptions{Abort: abort}, func(cancel context.CancelFunc) {
 		cancel()
-		time.Sleep(100 * time.Millisecond)
 		close(abort)
 	})
 	if !errors.Is(err, context.Canceled) {

@@ -13,6 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/kctl/kctl/internal/errs"
+
+	"slices"
 )
 
 func ptr(s string) *string { return &s }
@@ -122,8 +126,8 @@ func TestProduce(t *testing.T) {
 
 	// An unknown topic is an error naming it; nothing is created.
 	_, err = produce(t, c.Brokers(), adm, ProduceOptions{Topic: "nope", Partition: -1}, "x\n")
-	var nf *TopicNotFoundError
-	if !errors.As(err, &nf) || nf.Topic != "nope" {
+	var nf *errs.TopicNotFound
+	if !errors.As(err, &nf) || !slices.Equal(nf.Topics, []string{"nope"}) {
 		t.Fatalf("unknown topic: %v", err)
 	}
 	td, _ := adm.ListTopics(context.Background(), "nope")

@@ -8,19 +8,22 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+
+	"github.com/kctl/kctl/internal/errs"
 )
 
-func TestPartitionRangeErrorGrammar(t *testing.T) {
-	for _, c := range []struct {
-		n    int
-		want string
-	}{
-		{1, `partition 3 is out of range: topic "t" has 1 partition (0)`},
-		{3, `partition 3 is out of range: topic "t" has 3 partitions (0-2)`},
-	} {
-		if got := (&PartitionRangeError{Topic: "t", Partition: 3, Partitions: c.n}).Error(); got != c.want {
-			t.Errorf("%d partitions: %q, want %q", c.n, got, c.want)
-		}
+// A --partition the topic does not have is one *errs.PartitionOutOfRange
+// per topic naming every such partition, with the topic's partition count.
+func TestNewPlanPartitionOutOfRange(t *testing.T) {
+	c := devclustertest.New(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "one", 1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := NewPlan(ctx, adm, ConsumeOptions{Topics: []string{"one"}, Partitions: []int32{0, 3, 5}, From: From{Kind: FromBeginning}})
+	var pr *errs.PartitionOutOfRange
+	if !errors.As(err, &pr) || err.Error() != `partitions 3, 5 are out of range: topic "one" has 1 partition (0)` {
+		t.Fatalf("%v", err)
 	}
 }
 
@@ -48,8 +51,13 @@ func TestNewPlanNamesAllMissingTopics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, err := NewPlan(ctx, adm, ConsumeOptions{Topics: []string{"t1", "nope1", "nope2"}, From: From{Kind: FromBeginning}})
-	var nf *TopicNotFoundError
-	if !errors.As(err, &nf) || !strings.Contains(err.Error(), `topics "nope1", "nope2" do not exist`) {
+	var nf *errs.TopicNotFound
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), `topics "nope1", "nope2" not found`) {
+		t.Fatalf("%v", err)
+	}
+	// A close existing name is suggested.
+	_, err = NewPlan(ctx, adm, ConsumeOptions{Topics: []string{"t2"}, From: From{Kind: FromBeginning}})
+	if !errors.As(err, &nf) || err.Error() != `topic "t2" not found (did you mean "t1"?): 'kctl describe topics' lists the topics` {
 		t.Fatalf("%v", err)
 	}
 }

@@ -1,14 +1,17 @@
-// Package testnet gives tests addresses that refuse connections without
-// the "find a free port, close it, reuse it" race: a TCP socket bound to a
-// loopback port and never listening refuses every connection, and as long
-// as it stays open no other socket can take its port (it does not set
-// SO_REUSEADDR).
+// Package testnet gives tests addresses that misbehave. Refused: a port that
+// refuses connections without the "find a free port, close it, reuse it"
+// race: a TCP socket bound to a loopback port and never listening refuses
+// every connection, and as long as it stays open no other socket can take
+// its port (it does not set SO_REUSEADDR). Silent: a port that accepts
+// connections and never answers, as a hung broker.
 package testnet
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 )
@@ -54,4 +57,65 @@ func RefusedAddr(t testing.TB) string {
 	}
 	t.Cleanup(func() { r.Close() })
 	return r.Addr()
+}
+
+// Silent is a loopback TCP listener that accepts every connection, reads
+// and discards what the client sends, and never answers: a broker that hangs.
+type Silent struct {
+	ln   net.Listener
+	mu   sync.Mutex
+	conn []net.Conn
+	done chan struct{}
+}
+
+// NewSilent listens on 127.0.0.1 on a port the kernel picks.
+func NewSilent() (*Silent, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen 127.0.0.1:0: %w", err)
+	}
+	s := &Silent{ln: ln, done: make(chan struct{})}
+	go s.accept()
+	return s, nil
+}
+
+func (s *Silent) accept() {
+	defer close(s.done)
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			return // closed
+		}
+		s.mu.Lock()
+		s.conn = append(s.conn, c)
+		s.mu.Unlock()
+		go io.Copy(io.Discard, c) //nolint:errcheck // ends when either side closes
+	}
+}
+
+// Addr is "127.0.0.1:port".
+func (s *Silent) Addr() string { return s.ln.Addr().String() }
+
+// Close stops listening and closes every accepted connection.
+func (s *Silent) Close() error {
+	err := s.ln.Close()
+	<-s.done
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conn {
+		c.Close()
+	}
+	return err
+}
+
+// SilentAddr returns "127.0.0.1:port" of a Silent listener kept until t
+// ends: connections succeed, requests are never answered.
+func SilentAddr(t testing.TB) string {
+	t.Helper()
+	s, err := NewSilent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s.Addr()
 }

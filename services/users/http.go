@@ -55,6 +55,39 @@ func (s *Service) reject(w http.ResponseWriter, code int, reason, field, msg str
 	svc.WriteError(w, code, field, msg)
 }
 
+// errQueueTimeout says a sign-up waited Config.QueueTimeout for a hash slot.
+var errQueueTimeout = errors.New("queued too long")
+
+// limit admits at most Config.MaxInFlight sign-ups at once and answers one
+// more 503 with Retry-After at once, before its body is read: overload is a
+// fast refusal, never a dropped connection. An admitted request may take
+// QueueTimeout in the hash queue and then the hash and the store; its write
+// deadline covers all of that plus the server's own minute for the answer
+// (svc.StartServer's WriteTimeout counts from the request's start, so a
+// request queued behind a burst would otherwise be handled, stored, and its
+// connection closed without an answer).
+func (s *Service) limit(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.inFlight <- struct{}{}:
+		default:
+			s.overloaded(w, fmt.Sprintf("overloaded: %d sign-ups are in flight (--max-in-flight); retry after %ds", s.cfg.MaxInFlight, retryAfter))
+			return
+		}
+		defer func() { <-s.inFlight }()
+		if err := http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.QueueTimeout + s.cfg.BodyTimeout + time.Minute)); err != nil {
+			s.log.Debug("sign-up: cannot set the write deadline; the server's write timeout applies", "err", err)
+		}
+		h(w, r)
+	}
+}
+
+// overloaded answers 503 with Retry-After.
+func (s *Service) overloaded(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	s.reject(w, http.StatusServiceUnavailable, "overloaded", "", msg)
+}
+
 // handleSignUp is POST /api/users. Every check runs before anything is
 // written: a refused request stores and publishes nothing.
 func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
@@ -116,12 +149,19 @@ func (s *Service) handleSignUp(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := s.hash(ctx, password)
 	if err != nil {
+		if errors.Is(err, errQueueTimeout) {
+			s.overloaded(w, fmt.Sprintf("overloaded: waited %s for a password hash slot; nothing was stored; retry after %ds", s.cfg.QueueTimeout, retryAfter))
+			return
+		}
 		if ctx.Err() != nil {
-			return // the client went away while queued
+			return // the client went away while queued: no one to answer
 		}
 		s.log.Error("sign-up: hash password", "err", err)
 		s.reject(w, http.StatusInternalServerError, "error", "", "cannot hash the password")
 		return
+	}
+	if s.beforeStore != nil {
+		s.beforeStore()
 	}
 	u, ev, err := s.createUser(ctx, email, name, string(hash))
 	if errors.Is(err, errDuplicateEmail) {
@@ -270,12 +310,17 @@ func (s *Service) handleGetUser(w http.ResponseWriter, r *http.Request) {
 // hash bcrypts the password. At most GOMAXPROCS hashes run at once and the
 // rest queue in arrival order: the CPU-bound hash gets all cores either
 // way, and queuing rather than time-slicing 32 hashes keeps tail latency
-// near the mean. It returns ctx's error if the request ends while queued.
+// near the mean. It returns ctx's error if the request ends while queued,
+// and errQueueTimeout after Config.QueueTimeout in the queue.
 func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
+	queued := time.NewTimer(s.cfg.QueueTimeout)
+	defer queued.Stop()
 	select {
 	case s.hashSlots <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-queued.C:
+		return nil, errQueueTimeout
 	}
 	defer func() { <-s.hashSlots }()
 	return bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)

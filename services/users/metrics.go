@@ -28,7 +28,7 @@ func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "signups_rejected_total",
-			Help: "Sign-ups refused, by reason (invalid, duplicate, too_large, unsupported_media_type, error).",
+			Help: "Sign-ups refused, by reason (invalid, duplicate, too_large, unsupported_media_type, overloaded, error).",
 		}, []string{"reason"}),
 		published: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Name: "outbox_published_total",
@@ -49,7 +49,7 @@ func newMetrics(reg *prometheus.Registry, s *Service) *metrics {
 		}),
 		http: svc.NewHTTPMetrics(reg, namespace),
 	}
-	for _, r := range []string{"invalid", "duplicate", "too_large", "unsupported_media_type", "error"} {
+	for _, r := range []string{"invalid", "duplicate", "too_large", "unsupported_media_type", "overloaded", "error"} {
 		m.rejected.WithLabelValues(r)
 	}
 	reg.MustRegister(m.signups, m.rejected, m.published, m.publishErrors, m.publishLatency, m.pruned, &outboxCollector{s: s})

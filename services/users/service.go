@@ -71,9 +71,23 @@ type Config struct {
 	// BodyTimeout bounds how long a request body may take to arrive; a
 	// slower one is refused with 400. Default 10s.
 	BodyTimeout time.Duration
+	// MaxInFlight bounds the sign-ups handled at once; one more is answered
+	// 503 with Retry-After at once, before its body is read. Default
+	// DefaultMaxInFlight.
+	MaxInFlight int
+	// QueueTimeout bounds how long an accepted sign-up waits for a password
+	// hash slot; past it the sign-up is answered 503 with Retry-After and
+	// nothing is stored. Default 20s.
+	QueueTimeout time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
+
+// DefaultMaxInFlight is the default of Config.MaxInFlight (--max-in-flight).
+const DefaultMaxInFlight = 256
+
+// retryAfter is the Retry-After of a 503, in seconds.
+const retryAfter = 1
 
 func (c *Config) defaults() error {
 	if c.DBPath == "" {
@@ -121,6 +135,15 @@ func (c *Config) defaults() error {
 	if c.BodyTimeout <= 0 {
 		c.BodyTimeout = 10 * time.Second
 	}
+	if c.MaxInFlight < 0 {
+		return fmt.Errorf("max in-flight sign-ups %d: use a positive number (default %d)", c.MaxInFlight, DefaultMaxInFlight)
+	}
+	if c.MaxInFlight == 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = 20 * time.Second
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -140,6 +163,10 @@ type Service struct {
 	ran     bool
 	// hashSlots bounds concurrent password hashes to GOMAXPROCS.
 	hashSlots chan struct{}
+	// inFlight bounds the sign-ups handled at once (Config.MaxInFlight).
+	inFlight chan struct{}
+	// beforeStore, when set (by tests), runs before a sign-up is stored.
+	beforeStore func()
 }
 
 // New opens the database (creating the schema), connects to Kafka and checks
@@ -189,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, &kafka.UnreachableError{Brokers: cfg.Brokers, Timeout: cfg.ConnectTimeout, Cause: err}
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, db: db, cl: cl, reg: svc.NewRegistry(),
-		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+		hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), inFlight: make(chan struct{}, cfg.MaxInFlight)}
 	s.m = newMetrics(s.reg, s)
 	s.relay = newRelay(s)
 	s.handler = s.routes()
@@ -299,7 +326,7 @@ func (s *Service) Close() error {
 func (s *Service) routes() http.Handler {
 	mux := http.NewServeMux()
 	h := s.m.http
-	mux.HandleFunc("POST /api/users", h.Wrap("POST /api/users", s.log, s.handleSignUp))
+	mux.HandleFunc("POST /api/users", h.Wrap("POST /api/users", s.log, s.limit(s.handleSignUp)))
 	mux.HandleFunc("GET /api/users/{id}", h.Wrap("GET /api/users/{id}", s.log, s.handleGetUser))
 	svc.OpsRoutes(mux, h, s.log, s.reg, s.db, s.cl, s.cfg.Brokers)
 	return svc.JSONErrors(mux)

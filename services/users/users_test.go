@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,11 +73,16 @@ func testConfig(t testing.TB, c *devcluster.Cluster) Config {
 	}
 }
 
-func start(t testing.TB, cfg Config) *running {
+// start runs a service for cfg on a loopback port; setup runs on the
+// service before it serves.
+func start(t testing.TB, cfg Config, setup ...func(*Service)) *running {
 	t.Helper()
 	s, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("users.New: %v", err)
+	}
+	for _, f := range setup {
+		f(s)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -442,7 +448,18 @@ func TestGracefulShutdownFlushesOutbox(t *testing.T) {
 		t.Fatal("nothing pending before the signal; the test proves nothing")
 	}
 	r.cancel() // the signal
-	time.Sleep(100 * time.Millisecond)
+	// Kafka comes back only once the shutdown has begun (Run closes
+	// relay.stopping after the HTTP server stopped): removing the fault
+	// after a fixed sleep let a slow start of the shutdown leave the rows to
+	// the running relay's retries, and the test passed without a flush.
+	select {
+	case <-r.s.relay.stopping:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the shutdown did not begin within 30s of the signal")
+	}
+	if n := pendingRows(t, r.dbPath); n == 0 {
+		t.Fatal("nothing pending when the shutdown began; the test proves nothing")
+	}
 	fault.Remove()
 	select {
 	case <-r.done:
@@ -595,7 +612,16 @@ func TestOutboxPruning(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	clock.Store(t0.UnixNano())
 	cfg := testConfig(t, c)
-	cfg.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	// pruneTicks counts the prune loop's reads of the clock (one per
+	// interval), so the test can wait for prunes instead of sleeping and
+	// assuming some happened.
+	var pruneTicks atomic.Int64
+	cfg.Now = func() time.Time {
+		if calledFrom("pruneLoop") {
+			pruneTicks.Add(1)
+		}
+		return time.Unix(0, clock.Load())
+	}
 	cfg.OutboxRetention = time.Hour
 	cfg.PruneInterval = 20 * time.Millisecond
 	r := start(t, cfg)
@@ -620,7 +646,11 @@ func TestOutboxPruning(t *testing.T) {
 		}
 	}
 	waitUntil("3 rows published", func() bool { n, p := rows(); return n == 3 && p == 0 })
-	time.Sleep(100 * time.Millisecond) // several prune intervals within the retention
+	// Several prunes within the retention: a tick that read the clock
+	// before this point may still be running its DELETE, so wait for three
+	// more, the last of which began after the second had finished.
+	ticks := pruneTicks.Load()
+	waitUntil("three prunes within the retention", func() bool { return pruneTicks.Load() >= ticks+3 })
 	if n, _ := rows(); n != 3 {
 		t.Fatalf("%d outbox rows left within the retention, want 3", n)
 	}
@@ -680,5 +710,21 @@ func TestPruneOutboxKeepsPending(t *testing.T) {
 	s.db.W.Exec(`UPDATE outbox SET sent_at = ?`, old)
 	if n, err := s.pruneOutbox(context.Background(), time.Now()); n != 0 || err != nil {
 		t.Errorf("retention -1: pruned %d, %v", n, err)
+	}
+}
+
+// calledFrom reports whether a function whose name ends in "."+fn is on the
+// caller's stack: a test clock uses it to tell which loop reads it.
+func calledFrom(fn string) bool {
+	pcs := make([]uintptr, 32)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, "."+fn) {
+			return true
+		}
+		if !more {
+			return false
+		}
 	}
 }
