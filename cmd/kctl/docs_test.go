@@ -42,6 +42,7 @@ func docFiles(t *testing.T) []string {
 type docExamples struct {
 	mu    sync.Mutex
 	norms map[*testscript.TestScript][]docNorm // docnorm rules per script
+	uuids map[string]map[string]string         // per example: UUID → its stand-in
 	text  map[string]*strings.Builder
 	from  map[string]string // example name → script that produced it
 }
@@ -92,6 +93,8 @@ type docExamples struct {
 //     duration keep their width, so the table stays aligned;
 //   - an RFC 3339 time of the run (within a day of now: a record's
 //     timestamp, when a plan was made) is 2026-01-02T15:04:05Z;
+//   - a UUID (an event ID) is 00000000-0000-4000-8000-00000000000N, N
+//     counting the distinct UUIDs of the example in order of appearance;
 //   - a 22-character Kafka ID (cluster or topic ID, base64: a word of
 //     letters of both cases, digits, - and _) is m3EornJ5TVeOzE7pOjk4tg.
 //
@@ -357,6 +360,19 @@ func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
 	if ex.text[name] == nil {
 		ex.text[name] = &strings.Builder{}
 	}
+	if ex.uuids == nil {
+		ex.uuids = map[string]map[string]string{}
+	}
+	if ex.uuids[name] == nil {
+		ex.uuids[name] = map[string]string{}
+	}
+	seen := ex.uuids[name]
+	text = uuidRE.ReplaceAllStringFunc(text, func(u string) string {
+		if _, ok := seen[u]; !ok {
+			seen[u] = fmt.Sprintf("00000000-0000-4000-8000-%012x", len(seen)+1)
+		}
+		return seen[u]
+	})
 	ex.text[name].WriteString(text)
 }
 
@@ -426,6 +442,7 @@ var (
 	subSecond    = regexp.MustCompile(`( *)\b\d+(\.\d+)?(ns|µs|ms)\b`)
 	fracSeconds  = regexp.MustCompile(`( *)\b\d+\.\d+s\b`)
 	rfc3339      = regexp.MustCompile(`\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`)
+	uuidRE       = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
 	kafkaID      = regexp.MustCompile(`\b[A-Za-z0-9_-]{22}\b`)
 	hasLower     = regexp.MustCompile(`[a-z]`)
 	hasUpper     = regexp.MustCompile(`[A-Z]`)
