@@ -63,8 +63,9 @@ type docExamples struct {
 //	[!] doc NAME 'SHELL LINE'
 //
 // The first runs kctl (with the VAR=VALUE settings, shown in the example)
-// like exec, then appends "$ [VAR=VALUE ]kctl ARGS" and its stdout, then its
-// stderr, to NAME (several doc commands with one NAME make one block); a
+// like exec, with stderr on stdout (one stream, in the order written, as on
+// a terminal), then appends "$ [VAR=VALUE ]kctl ARGS" and that output to
+// NAME (several doc commands with one NAME make one block); a
 // '#' argument starts a comment, shown and not passed on. The second runs a
 // shell line (kctl in a pipe or with a redirection, or `cat` of a file kctl
 // wrote) with sh -c and shows it as written. `docfile NAME FILE LINE` shows LINE and FILE's content: the
@@ -310,7 +311,8 @@ func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string
 	for _, a := range args {
 		shown = append(shown, shellQuote(a))
 	}
-	err := ts.Exec(args[0], args[1:]...)
+	// One stream, as on a terminal: stderr lines stay where they were written.
+	err := ts.Exec("sh", append([]string{"-c", `exec "$0" "$@" 2>&1`}, args...)...)
 	if err != nil && !neg {
 		ts.Fatalf("doc %s: %v", name, err)
 	}
@@ -324,7 +326,7 @@ func (ex *docExamples) cmdDoc(ts *testscript.TestScript, neg bool, args []string
 // pipe or with a redirection, or `cat` of a file kctl wrote), with sh -c;
 // shown as written.
 func (ex *docExamples) shellLine(ts *testscript.TestScript, neg bool, name, line string) {
-	err := ts.Exec("sh", "-c", line)
+	err := ts.Exec("sh", "-c", "exec 2>&1\n"+line)
 	if err != nil && !neg {
 		ts.Fatalf("doc %s: %v", name, err)
 	}
