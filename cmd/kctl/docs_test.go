@@ -42,7 +42,7 @@ func docFiles(t *testing.T) []string {
 type docExamples struct {
 	mu    sync.Mutex
 	norms map[*testscript.TestScript][]docNorm // docnorm rules per script
-	uuids map[string]map[string]string         // per example: UUID → its stand-in
+	uuids map[string]map[string]string         // docuuids examples: UUID → its stand-in
 	text  map[string]*strings.Builder
 	from  map[string]string // example name → script that produced it
 }
@@ -94,8 +94,10 @@ type docExamples struct {
 //     duration keep their width, so the table stays aligned;
 //   - an RFC 3339 time of the run (within a day of now: a record's
 //     timestamp, when a plan was made) is 2026-01-02T15:04:05Z;
-//   - a UUID (an event ID) is 00000000-0000-4000-8000-00000000000N, N
-//     counting the distinct UUIDs of the example in order of appearance;
+//   - in the examples a script names with `docuuids NAME...`, a UUID (an
+//     event ID) is 00000000-0000-4000-8000-00000000000N, N counting the
+//     distinct UUIDs of the example in order of appearance (elsewhere a
+//     UUID is kept: one in a message is part of the message);
 //   - a 22-character Kafka ID (cluster or topic ID, base64: a word of
 //     letters of both cases, digits, - and _) is m3EornJ5TVeOzE7pOjk4tg.
 //
@@ -109,6 +111,7 @@ func TestDocExamples(t *testing.T) {
 		p.Cmds["doc"] = ex.cmdDoc
 		p.Cmds["docfile"] = ex.cmdDocfile
 		p.Cmds["docnorm"] = ex.cmdDocnorm
+		p.Cmds["docuuids"] = ex.cmdDocuuids
 		repo, err := filepath.Abs(filepath.Join("..", ".."))
 		if err != nil {
 			t.Fatal(err)
@@ -339,6 +342,9 @@ func (ex *docExamples) shellLine(ts *testscript.TestScript, neg bool, name, line
 // record appends "$ LINE", stdout and stderr of the last command to NAME.
 func (ex *docExamples) record(ts *testscript.TestScript, name, line string) {
 	text := "$ " + line + "\n" + ts.ReadFile("stdout") + ts.ReadFile("stderr")
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n" // a shell prompt would start on the next line too
+	}
 	ex.mu.Lock()
 	for _, n := range ex.norms[ts] {
 		if n.name == name {
@@ -362,19 +368,14 @@ func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
 	if ex.text[name] == nil {
 		ex.text[name] = &strings.Builder{}
 	}
-	if ex.uuids == nil {
-		ex.uuids = map[string]map[string]string{}
+	if seen := ex.uuids[name]; seen != nil {
+		text = uuidRE.ReplaceAllStringFunc(text, func(u string) string {
+			if _, ok := seen[u]; !ok {
+				seen[u] = fmt.Sprintf("00000000-0000-4000-8000-%012x", len(seen)+1)
+			}
+			return seen[u]
+		})
 	}
-	if ex.uuids[name] == nil {
-		ex.uuids[name] = map[string]string{}
-	}
-	seen := ex.uuids[name]
-	text = uuidRE.ReplaceAllStringFunc(text, func(u string) string {
-		if _, ok := seen[u]; !ok {
-			seen[u] = fmt.Sprintf("00000000-0000-4000-8000-%012x", len(seen)+1)
-		}
-		return seen[u]
-	})
 	ex.text[name].WriteString(text)
 }
 
@@ -421,6 +422,23 @@ func (ex *docExamples) cmdDocnorm(ts *testscript.TestScript, neg bool, args []st
 		ex.norms = map[*testscript.TestScript][]docNorm{}
 	}
 	ex.norms[ts] = append(ex.norms[ts], docNorm{args[0], re, args[2]})
+}
+
+// cmdDocuuids is the scripts' `docuuids NAME...`.
+func (ex *docExamples) cmdDocuuids(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: docuuids NAME...")
+	}
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.uuids == nil {
+		ex.uuids = map[string]map[string]string{}
+	}
+	for _, name := range args {
+		if ex.uuids[name] == nil {
+			ex.uuids[name] = map[string]string{}
+		}
+	}
 }
 
 // cmdDocfile is the scripts' `docfile NAME FILE LINE`.
