@@ -101,6 +101,9 @@ type docExamples struct {
 //   - a 22-character Kafka ID (cluster or topic ID, base64: a word of
 //     letters of both cases, digits, - and _) is m3EornJ5TVeOzE7pOjk4tg.
 //
+// A block marked <!-- file: PATH --> (a ```yaml block showing a file of the
+// repository, such as topics.yaml) is that file, as it is.
+//
 // Every ```console block must be such an example, and every example a
 // script records must be used by a block. With KCTL_UPDATE_DOCS=1 (make
 // docs) the blocks are rewritten in place instead.
@@ -175,6 +178,7 @@ var recordDocs = map[string]bool{"design.md": true, "testing.md": true, "benchma
 
 var (
 	exampleMarker = regexp.MustCompile(`^( *)<!-- example: ([A-Za-z0-9_.-]+) -->$`)
+	fileMarker    = regexp.MustCompile(`^( *)<!-- file: ([A-Za-z0-9_./-]+) -->$`)
 	fence         = regexp.MustCompile("^( *)```(\\S*)")
 	promptLine    = regexp.MustCompile(`^\$ `)
 )
@@ -193,6 +197,29 @@ func rewriteExamples(doc string, strict bool, text func(name string) (string, bo
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimRight(lines[i], "\n")
 		out.WriteString(lines[i])
+		if m := fileMarker.FindStringSubmatch(line); m != nil {
+			indent, path := m[1], m[2]
+			if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], indent+"```") {
+				errorf("line %d: <!-- file: %s --> is not followed by a ``` fence", i+1, path)
+				continue
+			}
+			i++
+			out.WriteString(lines[i])
+			start := i + 1
+			for i++; i < len(lines) && strings.TrimRight(lines[i], "\n") != indent+"```"; i++ {
+			}
+			b, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(path)))
+			if err != nil {
+				errorf("line %d: <!-- file: %s -->: %v", start-1, path, err)
+				out.WriteString(strings.Join(lines[start:i], ""))
+			} else {
+				out.WriteString(indentLines(string(b), indent))
+			}
+			if i < len(lines) {
+				out.WriteString(lines[i])
+			}
+			continue
+		}
 		if m := exampleMarker.FindStringSubmatch(line); m != nil {
 			indent, name := m[1], m[2]
 			if i+1 >= len(lines) || strings.TrimRight(lines[i+1], "\n") != indent+"```console" {
