@@ -157,7 +157,7 @@ func TestDocExamples(t *testing.T) {
 			t.Logf("%s: examples regenerated", rel)
 			continue
 		}
-		t.Errorf("%s: console examples differ from what the binary prints now:\n%s\n%s", rel, firstDiff(string(b), out), regenerate)
+		t.Errorf("%s: generated blocks differ (console examples from what the binary prints now, <!-- file: --> blocks from the file):\n%s\n%s", rel, firstDiff(string(b), out), regenerate)
 	}
 	var unused []string
 	for name := range ex.text {
