@@ -81,6 +81,7 @@ type docExamples struct {
 //
 // What varies from run to run is normalised, in command lines and output:
 //
+//   - CRLF line ends (HTTP headers from curl -i) are LF;
 //   - the script's work directory $WORK is shown as /home/me (it is $HOME);
 //   - the brokers of `kfake start` ($BROKER0..2) are 127.0.0.1:9092,
 //     127.0.0.1:19092, 127.0.0.1:29092 (cluster up's default ports);
@@ -497,6 +498,7 @@ var (
 
 // normaliseDoc applies TestDocExamples' rules.
 func normaliseDoc(ts *testscript.TestScript, s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n") // HTTP headers (curl -i)
 	if w := ts.Getenv("WORK"); w != "" {
 		s = strings.ReplaceAll(s, w, "/home/me")
 	}
