@@ -222,3 +222,13 @@ func (e *errWriter) printf(format string, a ...any) {
 	}
 	_, e.err = fmt.Fprintf(e.w, format, a...)
 }
+
+// Write makes an errWriter an io.Writer, for printers nested in others.
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	var n int
+	n, e.err = e.w.Write(b)
+	return n, e.err
+}

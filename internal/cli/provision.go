@@ -734,7 +734,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := exec.Save(exec.State); err != nil {
 			return err
 		}
-		return executeRebalance(ctx, f, exec, markers, format, "Replication-factor change", !text)
+		return executeRebalance(ctx, f, exec, markers, "Replication-factor change", !text)
 	}
 	return applyErr
 }
