@@ -125,7 +125,7 @@ type PartitionProgress struct {
 }
 
 // ReplayError is a replay that stopped part way: what was replayed before
-// is in the Replay and its progress committed.
+// is in the outcome ExecuteReplay returns, and its progress committed.
 type ReplayError struct {
 	Err error
 	// Unknown counts records whose produce failed: they may or may not
