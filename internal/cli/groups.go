@@ -374,12 +374,6 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// resetView is the JSON/YAML of an executed reset: the plan and the result.
-type resetView struct {
-	Plan   *groups.Plan   `json:"plan" yaml:"plan"`
-	Result *groups.Result `json:"result" yaml:"result"`
-}
-
 func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	c, err := o.f.Connect(ctx, nil, "")
 	if err != nil {
@@ -397,23 +391,17 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	st := o.f.Styles()
 	w := o.f.IO.Out
+	text := format == ui.Text
+	// One view: its text is printed in parts (the plan before the
+	// question, the result after the commit), JSON and YAML whole.
+	view := groups.ResetView{Plan: plan}
 	if o.DryRun || !o.Yes && plan.Summary.Reset == 0 {
-		if err := ui.Print(w, format, st, plan); err != nil {
-			return err
-		}
-		if format == ui.Text {
-			msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
-			if plan.Summary.Reset == 0 {
-				msg = "Nothing to commit."
-			}
-			fmt.Fprintln(w, st.Dim(msg))
-		}
-		return nil
+		return ui.Print(w, format, st, view)
 	}
 	printed := false // the plan, before the question
 	if !o.Yes && len(plan.Members) == 0 {
-		if format == ui.Text {
-			if err := ui.Print(w, format, st, plan); err != nil {
+		if text {
+			if err := view.WritePlanText(w, st); err != nil {
 				return err
 			}
 			printed = true
@@ -423,31 +411,29 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 		}
 	}
 	if len(plan.Members) > 0 {
-		if format == ui.Text {
-			_ = ui.Print(w, format, st, plan) // the refusal below is the result
+		if text {
+			_ = view.WritePlanText(w, st) // the refusal below is the result
 		}
 		return &groups.LiveMembersError{Group: plan.Group, Members: plan.Members}
 	}
 	res, err := groups.Execute(ctx, c.Client, plan)
 	if err != nil {
-		if format == ui.Text && !printed {
-			_ = ui.Print(w, format, st, plan)
+		if text && !printed {
+			_ = view.WritePlanText(w, st)
 		}
 		return err
 	}
+	view.Result = res
 	// The offsets are committed: the exit code is the commit's, whether or
 	// not the outcome could be printed (a closed stdout ends nothing here).
 	var perr error
-	if format == ui.Text {
-		if !printed {
-			perr = ui.Print(w, format, st, plan)
-		}
-		if perr == nil {
-			fmt.Fprintln(w)
-			perr = res.WriteText(w, st)
-		}
-	} else {
-		perr = ui.Print(w, format, st, resetView{Plan: plan, Result: res})
+	switch {
+	case !text:
+		perr = ui.Print(w, format, st, view)
+	case printed:
+		perr = view.WriteResultText(w, st)
+	default:
+		perr = view.WriteText(w, st)
 	}
 	if res.Failed > 0 {
 		return ErrSilentFailure

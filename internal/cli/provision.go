@@ -528,12 +528,6 @@ type ApplyOptions struct {
 	savedFlags string
 }
 
-// applyView is what `kctl apply -o json|yaml` prints.
-type applyView struct {
-	Plan   *provision.Plan   `json:"plan" yaml:"plan"`
-	Result *provision.Result `json:"result" yaml:"result"`
-}
-
 // NewCmdApply builds `kctl apply`.
 func NewCmdApply(f *Factory, runF func(context.Context, *ApplyOptions) error) *cobra.Command {
 	opts := &ApplyOptions{f: f}
@@ -655,15 +649,17 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	}
 	defer c.Close()
 	text := format == ui.Text
-	view := applyView{Plan: p}
+	// One view: its text is printed in two parts (the plan before the
+	// question, the result after the apply), JSON and YAML at the end.
+	view := provision.NewApplyView(p, nil)
 	finish := func() error {
 		if text {
 			return nil
 		}
-		return f.Print(view)
+		return f.Print(ui.WithText(view, func(w io.Writer, st ui.Styles) error { return view.WriteText(w, st) }))
 	}
 	if text {
-		if err := f.Print(planView(p)); err != nil {
+		if err := view.WritePlanText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
 	}
@@ -707,9 +703,6 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return gateError(d.Err(), p, format)
 		}
 	}
-	if text {
-		fmt.Fprintln(f.IO.Out)
-	}
 	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
 	if throttled {
@@ -722,9 +715,9 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		SkipReassignments: throttled,
 		Getenv:            f.Getenv,
 	})
-	view.Result = &res
+	view = provision.NewApplyView(p, &res)
 	if text {
-		if err := res.WriteText(f.IO.Out, f.Styles()); err != nil {
+		if err := view.WriteResultText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
 	} else if err := finish(); err != nil {
@@ -734,7 +727,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := exec.Save(exec.State); err != nil {
 			return err
 		}
-		return executeRebalance(ctx, f, exec, markers, format, "Replication-factor change", !text)
+		return executeRebalance(ctx, f, exec, markers, "Replication-factor change", !text)
 	}
 	return applyErr
 }

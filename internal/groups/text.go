@@ -199,3 +199,42 @@ func (vs DescribeViews) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	return nil
 }
+
+// ResetView is what kctl groups reset prints: the plan and, once
+// executed, the result (nil before). The text and the JSON/YAML are
+// printed from these fields.
+type ResetView struct {
+	Plan   *Plan   `json:"plan" yaml:"plan"`
+	Result *Result `json:"result" yaml:"result"`
+}
+
+// WriteText prints the plan, then the result (or, not executed, that
+// nothing was committed).
+func (v ResetView) WriteText(w io.Writer, st ui.Styles) error {
+	if err := v.WritePlanText(w, st); err != nil {
+		return err
+	}
+	return v.WriteResultText(w, st)
+}
+
+// WritePlanText prints the plan (shown before the question).
+func (v ResetView) WritePlanText(w io.Writer, st ui.Styles) error {
+	return v.Plan.WriteText(w, st)
+}
+
+// WriteResultText prints the result after a blank line; without one,
+// that nothing was committed.
+func (v ResetView) WriteResultText(w io.Writer, st ui.Styles) error {
+	if v.Result == nil {
+		msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
+		if v.Plan.Summary.Reset == 0 {
+			msg = "Nothing to commit."
+		}
+		_, err := fmt.Fprintln(w, st.Dim(msg))
+		return err
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	return v.Result.WriteText(w, st)
+}

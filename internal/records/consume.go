@@ -71,35 +71,121 @@ func topicNotFound(ctx context.Context, adm *kadm.Client, missing []string, hint
 	return e
 }
 
-// NewPlan resolves where each partition of o.Topics starts and ends, with
-// one Metadata and one ListOffsets per kind of offset needed (plus an
-// OffsetFetch with a group). It returns an *errs.TopicNotFound for topics
-// that do not exist, an *errs.PartitionOutOfRange for --partition values a
-// topic does not have, and a wrapped error when the cluster does not answer or a
-// partition's offsets cannot be listed.
+// NewPlan resolves where each partition of o.Topics starts and ends: it
+// checks the options, observes the cluster (ObserveConsume) and builds the
+// plan from what it saw (BuildPlan). It returns an *errs.TopicNotFound for
+// topics that do not exist, an *errs.PartitionOutOfRange for --partition
+// values a topic does not have, and a wrapped error when the cluster does
+// not answer or a partition's offsets cannot be listed.
 func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	obs, err := ObserveConsume(ctx, adm, o)
+	if err != nil {
+		return nil, err
+	}
+	return BuildPlan(obs, o)
+}
+
+// check refuses options that cannot make a plan, before any I/O.
+func (o ConsumeOptions) check() error {
 	if o.From.Kind == FromStored && o.Group == "" {
-		return nil, errors.New("--from stored reads a group's committed offsets: give --group G (without a group, use --from beginning, end, an offset, -N or a time)")
+		return errors.New("--from stored reads a group's committed offsets: give --group G (without a group, use --from beginning, end, an offset, -N or a time)")
 	}
 	if o.Group != "" && len(o.Partitions) > 0 {
-		return nil, errors.New("--partition and --group do not go together: the group assigns the partitions; drop --group to read chosen partitions")
+		return errors.New("--partition and --group do not go together: the group assigns the partitions; drop --group to read chosen partitions")
 	}
+	return nil
+}
+
+// Observed is what a consumption is planned from: the topics' metadata
+// and, when every topic exists, their log start and end offsets, the
+// offsets at From's time (FromTime) and the group's committed offsets
+// (with a group). Per-partition errors are kept for BuildPlan to report.
+type Observed struct {
+	Topics    kadm.TopicDetails
+	LogStarts kadm.ListedOffsets
+	Ends      kadm.ListedOffsets // last stable offsets (read_committed) or high watermarks
+	AtTime    kadm.ListedOffsets // FromTime only
+	Committed kadm.OffsetResponses
+	// Existing names the cluster's topics, listed only when a topic asked
+	// for is missing: the suggestions of the not-found error.
+	Existing []string
+}
+
+// ObserveConsume reads what BuildPlan needs, with one Metadata and one
+// ListOffsets per kind of offset (plus an OffsetFetch with a group). When
+// a topic is missing or its metadata failed it stops after the Metadata
+// (the plan is refused anyway). It returns a wrapped error when a request
+// is not answered.
+func ObserveConsume(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Observed, error) {
 	md, err := adm.Metadata(ctx, o.Topics...)
 	if err != nil {
 		return nil, fmt.Errorf("metadata for %s: %w", strings.Join(o.Topics, ", "), err)
 	}
+	obs := &Observed{Topics: md.Topics}
+	topics := uniq(o.Topics)
+	for _, t := range topics {
+		if td, ok := md.Topics[t]; !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+			if td, err := adm.ListTopics(ctx); err == nil {
+				obs.Existing = td.Names()
+			}
+			return obs, nil
+		}
+	}
+	for _, t := range topics {
+		if md.Topics[t].Err != nil {
+			return obs, nil
+		}
+	}
+	if obs.LogStarts, err = listed(adm.ListStartOffsets(ctx, topics...)); err != nil {
+		return nil, fmt.Errorf("list log start offsets: %w", err)
+	}
+	endsFn := adm.ListCommittedOffsets // the last stable offsets
+	if o.ReadUncommitted {
+		endsFn = adm.ListEndOffsets
+	}
+	if obs.Ends, err = listed(endsFn(ctx, topics...)); err != nil {
+		return nil, fmt.Errorf("list end offsets: %w", err)
+	}
+	if o.From.Kind == FromTime {
+		if obs.AtTime, err = listed(adm.ListOffsetsAfterMilli(ctx, o.From.Time.UnixMilli(), topics...)); err != nil {
+			return nil, fmt.Errorf("list offsets at %s: %w", o.From.Time.Format(time.RFC3339), err)
+		}
+	}
+	if o.Group != "" {
+		obs.Committed, err = adm.FetchOffsets(ctx, o.Group)
+		if err == nil {
+			err = obs.Committed.Error()
+		}
+		if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+			return nil, fmt.Errorf("committed offsets of group %q: %w", o.Group, err)
+		}
+	}
+	return obs, nil
+}
+
+// BuildPlan is the plan for what was observed: every partition to read
+// (o.Partitions of each topic, or all), where it starts (the group's
+// committed offset, else where From puts it, moved into the log's bounds)
+// and ends. It does no I/O. Its errors are NewPlan's.
+func BuildPlan(obs *Observed, o ConsumeOptions) (*Plan, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	p := &Plan{Options: o}
 	var missing []string
 	for _, t := range uniq(o.Topics) {
-		if td, ok := md.Topics[t]; !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
+		if td, ok := obs.Topics[t]; !ok || errors.Is(td.Err, kerr.UnknownTopicOrPartition) {
 			missing = append(missing, t)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, topicNotFound(ctx, adm, missing, "")
+		return nil, &errs.TopicNotFound{Topics: missing, Suggestions: errs.Suggest(missing, obs.Existing)}
 	}
 	for _, t := range o.Topics {
-		td := md.Topics[t]
+		td := obs.Topics[t]
 		if td.Err != nil {
 			return nil, fmt.Errorf("metadata for topic %q: %w", t, td.Err)
 		}
@@ -128,44 +214,14 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 		return a.Topic < b.Topic || a.Topic == b.Topic && a.Partition < b.Partition
 	})
 	p.Partitions = slices.CompactFunc(p.Partitions, func(a, b PartitionPlan) bool { return a.Topic == b.Topic && a.Partition == b.Partition })
-	topics := uniq(o.Topics)
 
-	starts, err := listed(adm.ListStartOffsets(ctx, topics...))
-	if err != nil {
-		return nil, fmt.Errorf("list log start offsets: %w", err)
-	}
-	endsFn := adm.ListCommittedOffsets // the last stable offsets
-	if o.ReadUncommitted {
-		endsFn = adm.ListEndOffsets
-	}
-	ends, err := listed(endsFn(ctx, topics...))
-	if err != nil {
-		return nil, fmt.Errorf("list end offsets: %w", err)
-	}
-	var byTime kadm.ListedOffsets
-	if o.From.Kind == FromTime {
-		byTime, err = listed(adm.ListOffsetsAfterMilli(ctx, o.From.Time.UnixMilli(), topics...))
-		if err != nil {
-			return nil, fmt.Errorf("list offsets at %s: %w", o.From.Time.Format(time.RFC3339), err)
-		}
-	}
-	var committed kadm.OffsetResponses
-	if o.Group != "" {
-		committed, err = adm.FetchOffsets(ctx, o.Group)
-		if err == nil {
-			err = committed.Error()
-		}
-		if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
-			return nil, fmt.Errorf("committed offsets of group %q: %w", o.Group, err)
-		}
-	}
 	for i := range p.Partitions {
 		pp := &p.Partitions[i]
 		for _, l := range []struct {
 			lo   kadm.ListedOffsets
 			what string
 			dst  *int64
-		}{{starts, "log start", &pp.LogStart}, {ends, "end", &pp.End}} {
+		}{{obs.LogStarts, "log start", &pp.LogStart}, {obs.Ends, "end", &pp.End}} {
 			off, ok := l.lo.Lookup(pp.Topic, pp.Partition)
 			if !ok {
 				return nil, fmt.Errorf("list %s offset of %s/%d: no answer", l.what, pp.Topic, pp.Partition)
@@ -175,7 +231,7 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 			}
 			*l.dst = off.Offset
 		}
-		if c, ok := committed.Lookup(pp.Topic, pp.Partition); ok && c.Err == nil && c.At >= 0 {
+		if c, ok := obs.Committed.Lookup(pp.Topic, pp.Partition); o.Group != "" && ok && c.Err == nil && c.At >= 0 {
 			pp.Start, pp.Committed = c.At, true
 			continue
 		}
@@ -191,7 +247,7 @@ func NewPlan(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*Plan, er
 				want = pp.LogStart
 			}
 		case FromTime:
-			off, ok := byTime.Lookup(pp.Topic, pp.Partition)
+			off, ok := obs.AtTime.Lookup(pp.Topic, pp.Partition)
 			if !ok || off.Err != nil {
 				return nil, fmt.Errorf("list offset at %s of %s/%d: %v", o.From.Time.Format(time.RFC3339), pp.Topic, pp.Partition, errOrMissing(off.Err))
 			}
