@@ -19,7 +19,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"

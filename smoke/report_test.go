@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/ui"
 )
 
 func TestSummarize(t *testing.T) {

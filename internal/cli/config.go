@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/ui"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/errs"
-	"github.com/kctl/kctl/internal/groups"
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/groups"
+	"github.com/kctl/kctl/internal/platform/errs"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/ui"
 	"github.com/spf13/cobra"
 )
 

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/ui"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )

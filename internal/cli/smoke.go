@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/ui"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/smoke"
 	"github.com/kctl/kctl/topology"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/records"
+	"github.com/kctl/kctl/internal/feature/records"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
