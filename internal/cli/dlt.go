@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/spf13/cobra"
@@ -187,7 +187,7 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 	if !o.Yes && !o.DryRun && rerr == nil && len(plan.Records) > 0 {
 		// The list was a dry run: ask, then replay for real, at most as
 		// many as were listed.
-		if format, _ := o.f.Format(); format == ui.Text {
+		if format, _ := o.f.Format(); format == view.Text {
 			if err := writeReplayList(o.f.IO.Out, o.f.Styles(), plan, false); err != nil {
 				return err
 			}
@@ -203,7 +203,7 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 			return connectionError(rerr)
 		}
 	}
-	if err := o.f.Print(ui.WithText(plan, func(w io.Writer, st ui.Styles) error { return writeReplayText(w, st, plan) })); err != nil {
+	if err := o.f.Print(view.WithText(plan, func(w io.Writer, st view.Styles) error { return writeReplayText(w, st, plan) })); err != nil {
 		return err
 	}
 	return rerr
@@ -211,19 +211,19 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 
 // writeReplayText prints a replay: one row per dead letter selected, the
 // skipped ones, the counts, and what was (or would be) done.
-func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
+func writeReplayText(w io.Writer, st view.Styles, p *dlt.ReplayPlan) error {
 	return writeReplayList(w, st, p, true)
 }
 
 // writeReplayList is writeReplayText; without dryRunNote a plan that was
 // not executed is printed without the closing "Dry run" line (the
 // question follows it).
-func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bool) error {
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Dead letters on "+ui.Printable(p.DLT)), st.Dim("(progress in group "+ui.Printable(p.Group)+")"))
+func writeReplayList(w io.Writer, st view.Styles, p *dlt.ReplayPlan, dryRunNote bool) error {
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Dead letters on "+view.Printable(p.DLT)), st.Dim("(progress in group "+view.Printable(p.Group)+")"))
 	if len(p.Records) == 0 {
 		fmt.Fprintln(w, "Nothing to replay.")
 	} else {
-		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
+		t := view.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
 		for _, e := range p.Records {
 			mark := st.Add("+")
 			switch e.Status {
@@ -238,15 +238,15 @@ func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bo
 				msg = e.Error
 			}
 			t.Rows = append(t.Rows, []string{mark, strconv.Itoa(int(e.Partition)), strconv.FormatInt(e.Offset, 10),
-				e.Timestamp.Format(time.RFC3339), ui.Printable(orig), ui.Printable(shortClass(e.Info.ExceptionFQCN)),
-				ui.Printable(e.To), ui.Printable(msg)})
+				e.Timestamp.Format(time.RFC3339), view.Printable(orig), view.Printable(shortClass(e.Info.ExceptionFQCN)),
+				view.Printable(e.To), view.Printable(msg)})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
 		}
 	}
 	for _, s := range p.Skipped {
-		fmt.Fprintln(w, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", ui.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
+		fmt.Fprintln(w, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", view.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
 	}
 	verb := "to replay"
 	if p.Execute {
@@ -258,7 +258,7 @@ func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bo
 		fmt.Fprintln(w, "Stopped at -n: later dead letters were not read.")
 	}
 	for _, m := range p.Warnings {
-		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
+		fmt.Fprintln(w, st.Warn("warning: "+view.Printable(m)))
 	}
 	if !p.Execute {
 		if len(p.Records) > 0 && dryRunNote {
@@ -274,7 +274,7 @@ func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bo
 		}
 		pos = append(pos, s)
 	}
-	_, err := fmt.Fprintf(w, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), ui.Printable(p.Group), strings.Join(pos, ", "))
+	_, err := fmt.Fprintf(w, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), view.Printable(p.Group), strings.Join(pos, ", "))
 	return err
 }
 

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -39,13 +39,13 @@ func TestReplayTextGolden(t *testing.T) {
 		Truncated: true, Warnings: []string{"destination topic \"x\" does not exist"},
 	}
 	var buf bytes.Buffer
-	if err := writeReplayText(&buf, ui.Styles{}, p); err != nil {
+	if err := writeReplayText(&buf, view.Plain{}, p); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
 	p.Execute = false
 	p.Records[0].Status, p.Records[1].Status, p.Records[1].Error = "planned", "planned", ""
-	if err := writeReplayText(&buf, ui.Styles{}, p); err != nil {
+	if err := writeReplayText(&buf, view.Plain{}, p); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "dlt_replay.golden")

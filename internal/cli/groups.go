@@ -13,7 +13,7 @@ import (
 	"github.com/kctl/kctl/internal/feature/groups"
 	"github.com/kctl/kctl/internal/platform/errs"
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 )
 
@@ -175,7 +175,7 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		// As apply: the plan in text before the question; as JSON/YAML
 		// only for --dry-run (one document on stdout).
 		v := deletePlanView{Groups: slices.Compact(slices.Sorted(slices.Values(o.Groups))), Force: o.Force}
-		if format, _ := o.f.Format(); format == ui.Text || o.DryRun {
+		if format, _ := o.f.Format(); format == view.Text || o.DryRun {
 			if err := o.f.Print(v); err != nil {
 				return err
 			}
@@ -207,10 +207,10 @@ type deletePlanView struct {
 	Force  bool     `json:"force" yaml:"force"`
 }
 
-func (v deletePlanView) WriteText(w io.Writer, st ui.Styles) error {
+func (v deletePlanView) WriteText(w io.Writer, st view.Styles) error {
 	fmt.Fprintf(w, "kctl would delete %s and their committed offsets:\n", human.Plural(len(v.Groups), "consumer group"))
 	for _, g := range v.Groups {
-		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), ui.Printable(g))
+		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), view.Printable(g))
 	}
 	msg := "A group with live members, or holding kctl dlt replay's progress (without --force), is refused then."
 	if v.Force {
@@ -398,10 +398,10 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	st := o.f.Styles()
 	w := o.f.IO.Out
 	if o.DryRun || !o.Yes && plan.Summary.Reset == 0 {
-		if err := ui.Print(w, format, st, plan); err != nil {
+		if err := view.Print(w, format, st, plan); err != nil {
 			return err
 		}
-		if format == ui.Text {
+		if format == view.Text {
 			msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
 			if plan.Summary.Reset == 0 {
 				msg = "Nothing to commit."
@@ -412,8 +412,8 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	printed := false // the plan, before the question
 	if !o.Yes && len(plan.Members) == 0 {
-		if format == ui.Text {
-			if err := ui.Print(w, format, st, plan); err != nil {
+		if format == view.Text {
+			if err := view.Print(w, format, st, plan); err != nil {
 				return err
 			}
 			printed = true
@@ -423,31 +423,31 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 		}
 	}
 	if len(plan.Members) > 0 {
-		if format == ui.Text {
-			_ = ui.Print(w, format, st, plan) // the refusal below is the result
+		if format == view.Text {
+			_ = view.Print(w, format, st, plan) // the refusal below is the result
 		}
 		return &groups.LiveMembersError{Group: plan.Group, Members: plan.Members}
 	}
 	res, err := groups.Execute(ctx, c.Client, plan)
 	if err != nil {
-		if format == ui.Text && !printed {
-			_ = ui.Print(w, format, st, plan)
+		if format == view.Text && !printed {
+			_ = view.Print(w, format, st, plan)
 		}
 		return err
 	}
 	// The offsets are committed: the exit code is the commit's, whether or
 	// not the outcome could be printed (a closed stdout ends nothing here).
 	var perr error
-	if format == ui.Text {
+	if format == view.Text {
 		if !printed {
-			perr = ui.Print(w, format, st, plan)
+			perr = view.Print(w, format, st, plan)
 		}
 		if perr == nil {
 			fmt.Fprintln(w)
 			perr = res.WriteText(w, st)
 		}
 	} else {
-		perr = ui.Print(w, format, st, resetView{Plan: plan, Result: res})
+		perr = view.Print(w, format, st, resetView{Plan: plan, Result: res})
 	}
 	if res.Failed > 0 {
 		return ErrSilentFailure

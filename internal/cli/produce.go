@@ -15,7 +15,7 @@ import (
 	"github.com/kctl/kctl/internal/feature/records"
 	"github.com/kctl/kctl/internal/platform/human"
 	"github.com/kctl/kctl/internal/platform/kafka"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 
 	"github.com/kctl/kctl/internal/platform/errs"
@@ -248,7 +248,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	} else {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
 	}
-	if fm, ferr := o.f.Format(); ferr == nil && fm != ui.Text {
+	if fm, ferr := o.f.Format(); ferr == nil && fm != view.Text {
 		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
 		if tl != nil {
 			v.Failed++ // the line refused

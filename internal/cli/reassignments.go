@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -75,7 +75,7 @@ type reassignmentsView struct {
 	Bars bool `json:"-" yaml:"-"`
 }
 
-func (v reassignmentsView) WriteText(w io.Writer, st ui.Styles) error {
+func (v reassignmentsView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.InProgress) == 0 {
 		_, err := fmt.Fprintln(w, "No partition reassignments in progress.")
 		return err
@@ -139,7 +139,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 	if o.Cancel {
 		return cancelAllReassignments(ctx, f, c, format, o.ChangeFlags)
 	}
-	terminal := f.IsTerminal(f.IO.Out) && format == ui.Text
+	terminal := f.IsTerminal(f.IO.Out) && format == view.Text
 	for first := true; ; first = false {
 		rs, err := observeReassignments(ctx, f, c)
 		if err != nil {
@@ -166,7 +166,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 
 // cancelAllReassignments cancels every reassignment in progress, then
 // removes the throttle and marker a rebalance recorded for the cluster.
-func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format ui.Format, cf ChangeFlags) error {
+func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format view.Format, cf ChangeFlags) error {
 	cctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
 	id, err := provision.ClusterID(cctx, c.Client)
@@ -189,7 +189,7 @@ func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format 
 			if err := f.Print(reassignmentsView{InProgress: rs}); err != nil {
 				return err
 			}
-			if st != nil && format == ui.Text {
+			if st != nil && format == view.Text {
 				fmt.Fprintf(f.IO.Out, "The throttle kctl set for the rebalance recorded in %s is removed too.\n", markers.Path(id))
 			}
 			if cf.DryRun {

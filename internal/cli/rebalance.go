@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -241,10 +241,10 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		return err
 	}
 	if o.DryRun || len(plan.Moves) == 0 {
-		if err := f.Print(ui.WithText(plan, func(w io.Writer, s ui.Styles) error { return plan.WriteText(w, s) })); err != nil {
+		if err := f.Print(view.WithText(plan, func(w io.Writer, s view.Styles) error { return plan.WriteText(w, s) })); err != nil {
 			return err
 		}
-		if format == ui.Text && len(plan.Moves) > 0 {
+		if format == view.Text && len(plan.Moves) > 0 {
 			fmt.Fprintf(f.IO.Out, "Run with --yes to start (at most %d partitions moving at once).\n", o.MaxMoves)
 		}
 		if o.DetailedExitCode && len(plan.Moves) > 0 {
@@ -252,7 +252,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		}
 		return nil
 	}
-	if format == ui.Text {
+	if format == view.Text {
 		if err := plan.WriteText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
@@ -277,8 +277,8 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 
 // printInProgress prints the rebalance recorded at path (st): what a resume
 // or a cancel acts on.
-func printInProgress(f *Factory, st *provision.RebalanceState, path string, format ui.Format) error {
-	if format != ui.Text {
+func printInProgress(f *Factory, st *provision.RebalanceState, path string, format view.Format) error {
+	if format != view.Text {
 		return f.Print(st)
 	}
 	fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
@@ -291,7 +291,7 @@ func printInProgress(f *Factory, st *provision.RebalanceState, path string, form
 // removes the marker when every move is done.
 // label starts the closing line ("Rebalance"); with silent nothing is
 // printed on stdout (apply -o json has printed its result).
-func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, label string, silent bool) error {
+func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format view.Format, label string, silent bool) error {
 	st := exec.State
 	path := markers.Path(st.ClusterID)
 	last := ""
@@ -319,7 +319,7 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 	if silent {
 		return err
 	}
-	if format != ui.Text {
+	if format != view.Text {
 		if perr := f.Print(st); perr != nil {
 			return perr
 		}
@@ -339,7 +339,7 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 
 // cancelRebalance cancels the recorded rebalance's running moves, removes
 // the throttle it set and the marker.
-func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format ui.Format) error {
+func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format view.Format) error {
 	st := exec.State
 	if st == nil {
 		path := markers.Path(clusterID)
@@ -362,7 +362,7 @@ func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, 
 
 // finishCancel removes the throttle of the recorded rebalance (if any) and
 // the marker, and says what was done.
-func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, cancelled int) error {
+func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format view.Format, cancelled int) error {
 	removed := ""
 	if st := exec.State; st != nil {
 		path := markers.Path(st.ClusterID)
@@ -387,7 +387,7 @@ type cancelView struct {
 	ThrottleRemoved string `json:"throttleRemoved" yaml:"throttleRemoved"`
 }
 
-func (v cancelView) WriteText(w io.Writer, st ui.Styles) error {
+func (v cancelView) WriteText(w io.Writer, st view.Styles) error {
 	msg := fmt.Sprintf("%s Cancelled %s (Kafka restores their replicas as they were)", st.OK("✓"), human.Plural(v.Cancelled, "reassignment"))
 	if v.ThrottleRemoved != "" {
 		msg += "; removed the throttle kctl set (" + v.ThrottleRemoved + ")"

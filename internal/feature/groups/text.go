@@ -6,15 +6,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 // WriteText prints the groups as a table.
-func (v *ListView) WriteText(w io.Writer, st ui.Styles) error {
+func (v *ListView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Groups) == 0 {
 		fmt.Fprintln(w, "No consumer groups.")
 	} else {
-		t := ui.Table{Header: []string{"GROUP", "STATE", "TYPE", "PROTOCOL", "MEMBERS", "TOPICS"}}
+		t := view.Table{Header: []string{"GROUP", "STATE", "TYPE", "PROTOCOL", "MEMBERS", "TOPICS"}}
 		for _, g := range v.Groups {
 			proto := g.Protocol
 			if proto == "" {
@@ -28,23 +28,23 @@ func (v *ListView) WriteText(w io.Writer, st ui.Styles) error {
 			if state == "" {
 				state = "-"
 			}
-			t.Rows = append(t.Rows, []string{ui.Printable(g.Group), state, g.Type, ui.Printable(proto), strconv.Itoa(g.Members), ui.Printable(topics)})
+			t.Rows = append(t.Rows, []string{view.Printable(g.Group), state, g.Type, view.Printable(proto), strconv.Itoa(g.Members), view.Printable(topics)})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
 		}
 		for _, g := range v.Groups {
 			if g.Error != "" {
-				fmt.Fprintln(w, st.Bad("error: group "+ui.Printable(g.Group)+": "+ui.Printable(g.Error)))
+				fmt.Fprintln(w, st.Bad("error: group "+view.Printable(g.Group)+": "+view.Printable(g.Error)))
 			}
 		}
 	}
 	return writeWarnings(w, st, v.Warnings)
 }
 
-func writeWarnings(w io.Writer, st ui.Styles, ws []string) error {
+func writeWarnings(w io.Writer, st view.Styles, ws []string) error {
 	for _, m := range ws {
-		if _, err := fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m))); err != nil {
+		if _, err := fmt.Fprintln(w, st.Warn("warning: "+view.Printable(m))); err != nil {
 			return err
 		}
 	}
@@ -52,7 +52,7 @@ func writeWarnings(w io.Writer, st ui.Styles, ws []string) error {
 }
 
 // WriteText prints the group's header and a table of its members.
-func (v *DescribeView) WriteText(w io.Writer, st ui.Styles) error {
+func (v *DescribeView) WriteText(w io.Writer, st view.Styles) error {
 	line := []string{v.State}
 	if v.Type == "consumer" {
 		line = append(line, "KIP-848 consumer protocol")
@@ -63,29 +63,29 @@ func (v *DescribeView) WriteText(w io.Writer, st ui.Styles) error {
 	if v.Coordinator >= 0 {
 		line = append(line, fmt.Sprintf("coordinator %d", v.Coordinator))
 	}
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+ui.Printable(v.Group)), st.Dim("("+ui.Printable(strings.Join(line, ", "))+")"))
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+view.Printable(v.Group)), st.Dim("("+view.Printable(strings.Join(line, ", "))+")"))
 	if len(v.Topics) > 0 {
-		fmt.Fprintf(w, "Topics: %s\n", ui.Printable(strings.Join(v.Topics, ", ")))
+		fmt.Fprintf(w, "Topics: %s\n", view.Printable(strings.Join(v.Topics, ", ")))
 	}
 	if v.Error != "" {
-		fmt.Fprintln(w, st.Bad("error: "+ui.Printable(v.Error)))
+		fmt.Fprintln(w, st.Bad("error: "+view.Printable(v.Error)))
 	}
 	if len(v.Members) == 0 {
 		fmt.Fprintln(w, "No live members.")
 	} else {
-		t := ui.Table{Header: []string{"MEMBER", "CLIENT", "HOST", "INSTANCE", "ASSIGNMENT"}}
+		t := view.Table{Header: []string{"MEMBER", "CLIENT", "HOST", "INSTANCE", "ASSIGNMENT"}}
 		for _, m := range v.Members {
 			inst := m.InstanceID
 			if inst == "" {
 				inst = "-"
 			}
-			t.Rows = append(t.Rows, []string{ui.Printable(m.MemberID), ui.Printable(m.ClientID), ui.Printable(m.Host), ui.Printable(inst), ui.Printable(assignment(m.Assignment))})
+			t.Rows = append(t.Rows, []string{view.Printable(m.MemberID), view.Printable(m.ClientID), view.Printable(m.Host), view.Printable(inst), view.Printable(assignment(m.Assignment))})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
 		}
 	}
-	fmt.Fprintln(w, st.Dim("Lag per partition: kctl lag "+ui.Printable(v.Group)))
+	fmt.Fprintln(w, st.Dim("Lag per partition: kctl lag "+view.Printable(v.Group)))
 	return writeWarnings(w, st, v.Warnings)
 }
 
@@ -106,14 +106,14 @@ func assignment(a []TopicPartitions) string {
 }
 
 // WriteText prints one line per group.
-func (r *DeleteResult) WriteText(w io.Writer, st ui.Styles) error {
+func (r *DeleteResult) WriteText(w io.Writer, st view.Styles) error {
 	for _, g := range r.Groups {
 		var err error
 		switch g.Status {
 		case "deleted":
-			_, err = fmt.Fprintf(w, "%s group %s deleted\n", st.Remove("-"), ui.Printable(g.Group))
+			_, err = fmt.Fprintf(w, "%s group %s deleted\n", st.Remove("-"), view.Printable(g.Group))
 		default:
-			_, err = fmt.Fprintf(w, "%s group %s not deleted: %s\n", st.Bad("✗"), ui.Printable(g.Group), ui.Printable(g.Error))
+			_, err = fmt.Fprintf(w, "%s group %s not deleted: %s\n", st.Bad("✗"), view.Printable(g.Group), view.Printable(g.Error))
 		}
 		if err != nil {
 			return err
@@ -133,12 +133,12 @@ func opt(p *int64) string {
 // WriteText prints the plan: a header, one row per partition (current →
 // new, lag before → after, a note), and a summary line saying whether it
 // can be executed.
-func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
+func (p *Plan) WriteText(w io.Writer, st view.Styles) error {
 	state := p.State
 	if !p.Exists {
 		state = "does not exist yet"
 	}
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Reset group "+ui.Printable(p.Group)), st.Dim("("+ui.Printable(state)+", "+p.Strategy+")"))
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Reset group "+view.Printable(p.Group)), st.Dim("("+view.Printable(state)+", "+p.Strategy+")"))
 	for _, t := range p.MissingTopics {
 		fmt.Fprintln(w, st.Warn("warning: the group has committed offsets for topic "+strconv.Quote(t)+", which does not exist any more: nothing to reset there"))
 	}
@@ -148,7 +148,7 @@ func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
 	case len(p.Partitions) == 0:
 		fmt.Fprintln(w, "No partitions selected: the group has no committed offsets.")
 	default:
-		t := ui.Table{Header: []string{"", "TOPIC", "PARTITION", "CURRENT", "NEW", "LAG BEFORE", "LAG AFTER", "NOTE"}}
+		t := view.Table{Header: []string{"", "TOPIC", "PARTITION", "CURRENT", "NEW", "LAG BEFORE", "LAG AFTER", "NOTE"}}
 		for _, pp := range p.Partitions {
 			mark := " "
 			switch {
@@ -161,7 +161,7 @@ func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
 			if pp.Error != "" {
 				note = joinNonEmpty(note, pp.Error)
 			}
-			t.Rows = append(t.Rows, []string{mark, ui.Printable(pp.Topic), strconv.Itoa(int(pp.Partition)), opt(pp.Current), opt(pp.New), opt(pp.LagBefore), opt(pp.LagAfter), ui.Printable(note)})
+			t.Rows = append(t.Rows, []string{mark, view.Printable(pp.Topic), strconv.Itoa(int(pp.Partition)), opt(pp.Current), opt(pp.New), opt(pp.LagBefore), opt(pp.LagAfter), view.Printable(note)})
 		}
 		if err := t.Write(w, st); err != nil {
 			return err
@@ -169,26 +169,26 @@ func (p *Plan) WriteText(w io.Writer, st ui.Styles) error {
 	}
 	fmt.Fprintf(w, "\nPlan: %d to reset, %d unchanged, %d not included.\n", p.Summary.Reset, p.Summary.Unchanged, p.Summary.Excluded)
 	if len(p.Members) > 0 {
-		fmt.Fprintln(w, st.Bad(fmt.Sprintf("Cannot be executed: the group has %d live member(s): %s. Stop them first.", len(p.Members), ui.Printable(strings.Join(p.Members, ", ")))))
+		fmt.Fprintln(w, st.Bad(fmt.Sprintf("Cannot be executed: the group has %d live member(s): %s. Stop them first.", len(p.Members), view.Printable(strings.Join(p.Members, ", ")))))
 	}
 	return writeWarnings(w, st, p.Warnings)
 }
 
 // WriteText prints what the commit did, one line per partition.
-func (r *Result) WriteText(w io.Writer, st ui.Styles) error {
+func (r *Result) WriteText(w io.Writer, st view.Styles) error {
 	for _, c := range r.Partitions {
 		if c.Error != "" {
-			fmt.Fprintf(w, "%s %s/%d: not committed: %s\n", st.Bad("✗"), ui.Printable(c.Topic), c.Partition, ui.Printable(c.Error))
+			fmt.Fprintf(w, "%s %s/%d: not committed: %s\n", st.Bad("✗"), view.Printable(c.Topic), c.Partition, view.Printable(c.Error))
 			continue
 		}
-		fmt.Fprintf(w, "%s %s/%d committed at %d\n", st.Change("~"), ui.Printable(c.Topic), c.Partition, c.Offset)
+		fmt.Fprintf(w, "%s %s/%d committed at %d\n", st.Change("~"), view.Printable(c.Topic), c.Partition, c.Offset)
 	}
-	_, err := fmt.Fprintf(w, "Reset of group %s: %d committed, %d failed.\n", ui.Printable(r.Group), r.Committed, r.Failed)
+	_, err := fmt.Fprintf(w, "Reset of group %s: %d committed, %d failed.\n", view.Printable(r.Group), r.Committed, r.Failed)
 	return err
 }
 
 // WriteText prints each group as DescribeView does, a blank line between.
-func (vs DescribeViews) WriteText(w io.Writer, st ui.Styles) error {
+func (vs DescribeViews) WriteText(w io.Writer, st view.Styles) error {
 	for i, v := range vs {
 		if i > 0 {
 			fmt.Fprintln(w)

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -49,14 +49,14 @@ func goldenPlan() *Plan {
 
 func TestTextGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := goldenPlan().WriteText(&buf, ui.Styles{}); err != nil {
+	if err := goldenPlan().WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
 	if err := (&Result{Group: "g", Committed: 1, Failed: 1, Partitions: []CommittedOffset{
 		{Topic: "t", Partition: 0, Offset: 35},
 		{Topic: "t", Partition: 1, Offset: 4, Error: "ILLEGAL_GENERATION (the group has live members again)"},
-	}}).WriteText(&buf, ui.Styles{}); err != nil {
+	}}).WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
@@ -65,7 +65,7 @@ func TestTextGolden(t *testing.T) {
 		{Group: "g848", State: "Stable", Type: "consumer", Protocol: "uniform", Members: 1, Topics: []string{"next"}},
 		{Group: "idle", State: "Empty", Type: "classic", Topics: []string{}},
 		{Group: "broken", State: "", Type: "classic", Topics: []string{}, Error: "committed offsets: COORDINATOR_NOT_AVAILABLE"},
-	}}).WriteText(&buf, ui.Styles{}); err != nil {
+	}}).WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
@@ -73,21 +73,21 @@ func TestTextGolden(t *testing.T) {
 		Members: []Member{
 			{MemberID: "m-1", ClientID: "billing", Host: "10.0.0.7", InstanceID: "billing-0", Assignment: []TopicPartitions{{Topic: "next", Partitions: []int32{0, 1}}, {Topic: "orders", Partitions: []int32{2}}}},
 			{MemberID: "m-2", ClientID: "billing", Host: "10.0.0.8", Assignment: []TopicPartitions{}},
-		}}).WriteText(&buf, ui.Styles{}); err != nil {
+		}}).WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
 	if err := (&DeleteResult{Groups: []DeleteOutcome{
 		{Group: "old", Status: "deleted"},
 		{Group: "live", Status: "refused", Members: []string{"billing@10.0.0.7 (m-1)"}, Error: `group "live" has 1 live member(s): billing@10.0.0.7 (m-1); stop them first`},
-	}}).WriteText(&buf, ui.Styles{}); err != nil {
+	}}).WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
 	// --all-topics of a group that has no committed offsets (it has members
 	// that never committed): the wording names no flag that was not given.
 	empty := BuildPlan(ResetRequest{Group: "g", AllTopics: true, Strategy: Strategy{Kind: ToEarliest}}, &Observed{Group: "g", Exists: true, State: "Empty", Members: []string{}})
-	if err := empty.WriteText(&buf, ui.Styles{}); err != nil {
+	if err := empty.WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "text.golden", buf.Bytes())
@@ -95,7 +95,7 @@ func TestTextGolden(t *testing.T) {
 
 func TestPlanJSONGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := ui.PrintJSON(&buf, goldenPlan()); err != nil {
+	if err := view.PrintJSON(&buf, goldenPlan()); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "plan.json.golden", buf.Bytes())

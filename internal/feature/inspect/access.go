@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -71,12 +71,12 @@ func DescribeACLs(ctx context.Context, r kmsg.Requestor, f ACLFilter) (ACLsView,
 }
 
 // WriteText prints one row per ACL.
-func (v ACLsView) WriteText(w io.Writer, st ui.Styles) error {
+func (v ACLsView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.ACLs) == 0 {
 		_, err := fmt.Fprintln(w, "No ACLs"+v.Filter.describe()+".")
 		return err
 	}
-	t := ui.Table{Header: []string{"PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE", "PATTERN", "HOST"}}
+	t := view.Table{Header: []string{"PRINCIPAL", "PERMISSION", "OPERATION", "RESOURCE", "PATTERN", "HOST"}}
 	for _, a := range v.ACLs {
 		// As plans write it: a prefix ends in '*' ("topic user.*"), the
 		// PATTERN column says prefixed.
@@ -87,7 +87,7 @@ func (v ACLsView) WriteText(w io.Writer, st ui.Styles) error {
 		case a.Pattern == topology.PatternPrefixed:
 			res += "*"
 		}
-		t.Rows = append(t.Rows, []string{ui.Printable(a.Principal), a.Permission, a.Operation, ui.Printable(res), a.Pattern, ui.Printable(a.Host)})
+		t.Rows = append(t.Rows, []string{view.Printable(a.Principal), a.Permission, a.Operation, view.Printable(res), a.Pattern, view.Printable(a.Host)})
 	}
 	if err := t.Write(w, st); err != nil {
 		return err
@@ -99,10 +99,10 @@ func (v ACLsView) WriteText(w io.Writer, st ui.Styles) error {
 func (f ACLFilter) describe() string {
 	var parts []string
 	if f.Principal != "" {
-		parts = append(parts, "of "+ui.Printable(f.Principal))
+		parts = append(parts, "of "+view.Printable(f.Principal))
 	}
 	if f.Topic != "" {
-		parts = append(parts, "on topic "+ui.Printable(f.Topic))
+		parts = append(parts, "on topic "+view.Printable(f.Topic))
 	}
 	if len(parts) == 0 {
 		return ""
@@ -155,15 +155,15 @@ func sortedNames[V any](m map[string]V) []string {
 }
 
 // WriteText prints one row per credential.
-func (v UsersView) WriteText(w io.Writer, st ui.Styles) error {
+func (v UsersView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Users) == 0 {
 		_, err := fmt.Fprintln(w, "No SCRAM users.")
 		return err
 	}
-	t := ui.Table{Header: []string{"USER", "MECHANISM", "ITERATIONS"}}
+	t := view.Table{Header: []string{"USER", "MECHANISM", "ITERATIONS"}}
 	for _, u := range v.Users {
 		for _, c := range u.Credentials {
-			t.Rows = append(t.Rows, []string{ui.Printable(u.Name), c.Mechanism, strconv.Itoa(int(c.Iterations))})
+			t.Rows = append(t.Rows, []string{view.Printable(u.Name), c.Mechanism, strconv.Itoa(int(c.Iterations))})
 		}
 	}
 	if err := t.Write(w, st); err != nil {
@@ -212,16 +212,16 @@ func DescribeQuotas(ctx context.Context, r kmsg.Requestor) (QuotasView, error) {
 }
 
 // WriteText prints one row per quota value.
-func (v QuotasView) WriteText(w io.Writer, st ui.Styles) error {
+func (v QuotasView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Quotas) == 0 {
 		_, err := fmt.Fprintln(w, "No client quotas.")
 		return err
 	}
-	t := ui.Table{Header: []string{"ENTITY", "QUOTA", "VALUE"}}
+	t := view.Table{Header: []string{"ENTITY", "QUOTA", "VALUE"}}
 	for _, q := range v.Quotas {
 		for _, k := range topology.SortedQuotaKeys(q.Values) {
 			val := q.Values[k]
-			t.Rows = append(t.Rows, []string{ui.Printable(q.Entity), k, provision.QuotaValueText(k, &val)})
+			t.Rows = append(t.Rows, []string{view.Printable(q.Entity), k, provision.QuotaValueText(k, &val)})
 		}
 	}
 	if err := t.Write(w, st); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/kctl/kctl/internal/platform/devcluster"
 	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/internal/platform/kafka"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -60,10 +60,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func text(t *testing.T, v ui.TextWriter) []byte {
+func text(t *testing.T, v view.TextWriter) []byte {
 	t.Helper()
 	var b bytes.Buffer
-	if err := v.WriteText(&b, ui.Styles{}); err != nil {
+	if err := v.WriteText(&b, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
@@ -282,7 +282,7 @@ func TestDescribePartialResults(t *testing.T) {
 	if cv.Health.OK() || cv.Health.MinISRUnknown != 2 {
 		t.Errorf("health = %+v; want not OK with min ISR unknown for orders' 2 partitions", cv.Health)
 	}
-	if line := cv.Health.HealthLine(ui.Styles{}); !strings.HasPrefix(line, "UNKNOWN (") || !strings.Contains(line, "min ISR unknown for 2 partitions") {
+	if line := cv.Health.HealthLine(view.Plain{}); !strings.HasPrefix(line, "UNKNOWN (") || !strings.Contains(line, "min ISR unknown for 2 partitions") {
 		t.Errorf("health line = %q", line)
 	}
 }
@@ -309,7 +309,7 @@ func BenchmarkDescribeTopics200(b *testing.B) {
 			b.Fatal(err, len(v.Topics))
 		}
 		buf.Reset()
-		if err := ui.PrintJSON(&buf, v); err != nil {
+		if err := view.PrintJSON(&buf, v); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -334,7 +334,7 @@ func TestDescribeTextEscapesControlCharacters(t *testing.T) {
 		t.Errorf("text output lacks the escaped name and value:\n%s", out)
 	}
 	var b bytes.Buffer
-	if err := ui.PrintJSON(&b, v); err != nil || !strings.Contains(b.String(), `"name": "nl\nname"`) || !strings.Contains(b.String(), `"value": "\u001b[2Jx"`) {
+	if err := view.PrintJSON(&b, v); err != nil || !strings.Contains(b.String(), `"name": "nl\nname"`) || !strings.Contains(b.String(), `"value": "\u001b[2Jx"`) {
 		t.Errorf("JSON = %s, %v; want the exact strings, JSON-escaped", b.String(), err)
 	}
 }

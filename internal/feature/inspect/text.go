@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 func ids(s []int32) string {
@@ -20,14 +20,14 @@ func ids(s []int32) string {
 	return strings.Join(parts, ",")
 }
 
-func warnings(w io.Writer, st ui.Styles, ws []string) {
+func warnings(w io.Writer, st view.Styles, ws []string) {
 	for _, m := range ws {
-		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
+		fmt.Fprintln(w, st.Warn("warning: "+view.Printable(m)))
 	}
 }
 
 // HealthLine is the one-line health summary.
-func (h Health) HealthLine(st ui.Styles) string {
+func (h Health) HealthLine(st view.Styles) string {
 	counts := fmt.Sprintf("%d under-replicated, %d offline, %d under-min-ISR", h.UnderReplicated, h.Offline, h.UnderMinISR)
 	if h.MinISRUnknown > 0 {
 		counts += fmt.Sprintf("; min ISR unknown for %d partitions", h.MinISRUnknown)
@@ -42,19 +42,19 @@ func (h Health) HealthLine(st ui.Styles) string {
 }
 
 // WriteText prints the cluster view.
-func (v ClusterView) WriteText(w io.Writer, st ui.Styles) error {
-	fmt.Fprintf(w, "Cluster ID:  %s\n", orDash(ui.Printable(v.ClusterID)))
+func (v ClusterView) WriteText(w io.Writer, st view.Styles) error {
+	fmt.Fprintf(w, "Cluster ID:  %s\n", orDash(view.Printable(v.ClusterID)))
 	fmt.Fprintf(w, "Controller:  %d\n", v.Controller)
 	fmt.Fprintf(w, "Topics:      %d (%d partitions; %d internal topics)\n", v.Topics, v.Partitions, v.InternalTopics)
 	fmt.Fprintf(w, "Health:      %s\n", v.Health.HealthLine(st))
 	fmt.Fprintf(w, "Brokers:     %d\n\n", len(v.Brokers))
-	t := ui.Table{Header: []string{"ID", "ADDRESS", "RACK", "ROLE"}}
+	t := view.Table{Header: []string{"ID", "ADDRESS", "RACK", "ROLE"}}
 	for _, b := range v.Brokers {
 		role := ""
 		if b.Controller {
 			role = "controller"
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(int(b.ID)), ui.Printable(fmt.Sprintf("%s:%d", b.Host, b.Port)), orDash(ui.Printable(b.Rack)), role})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(int(b.ID)), view.Printable(fmt.Sprintf("%s:%d", b.Host, b.Port)), orDash(view.Printable(b.Rack)), role})
 	}
 	if err := t.Write(w, st); err != nil {
 		return err
@@ -86,7 +86,7 @@ func (p Partition) Status() string {
 		s = append(s, "under-min-isr")
 	}
 	if p.Error != "" {
-		s = append(s, "error: "+ui.Printable(p.Error))
+		s = append(s, "error: "+view.Printable(p.Error))
 	}
 	if len(s) == 0 {
 		return "ok"
@@ -95,7 +95,7 @@ func (p Partition) Status() string {
 }
 
 // WriteText prints the topics view.
-func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
+func (v TopicsView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Topics) == 0 {
 		fmt.Fprintln(w, "No topics match.")
 	}
@@ -115,19 +115,19 @@ func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
 		if t.ConfigsError != "" {
 			minISR = "unknown"
 		}
-		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+ui.Printable(t.Name)), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %s%s)", t.Partitions, parts, t.ReplicationFactor, minISR, extra)))
+		fmt.Fprintf(w, "%s  %s\n", st.Bold("Topic "+view.Printable(t.Name)), st.Dim(fmt.Sprintf("(%d %s, RF %d, min ISR %s%s)", t.Partitions, parts, t.ReplicationFactor, minISR, extra)))
 		switch {
 		case t.ConfigsError != "":
-			fmt.Fprintln(w, st.Warn("Configs: unknown ("+ui.Printable(t.ConfigsError)+")"))
+			fmt.Fprintln(w, st.Warn("Configs: unknown ("+view.Printable(t.ConfigsError)+")"))
 		case len(t.Configs) == 0:
 			fmt.Fprintln(w, "Configs: (all broker defaults)")
 		default:
 			fmt.Fprintln(w, "Configs:")
 			for _, c := range t.Configs {
-				fmt.Fprintf(w, "  %s=%s  %s\n", ui.Printable(c.Name), ui.Printable(c.Value), st.Dim("("+c.Source+")"))
+				fmt.Fprintf(w, "  %s=%s  %s\n", view.Printable(c.Name), view.Printable(c.Value), st.Dim("("+c.Source+")"))
 			}
 		}
-		tb := ui.Table{Header: []string{"PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "STATUS"}}
+		tb := view.Table{Header: []string{"PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "STATUS"}}
 		for _, p := range t.PartitionDetails {
 			leader := strconv.Itoa(int(p.Leader))
 			if p.Leaderless {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/kctl/kctl/internal/feature/lag"
 	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -269,7 +269,7 @@ func TestDeletedTopic(t *testing.T) {
 		t.Error("Total over a deleted topic: no error, want one saying the lag is unknown")
 	}
 	var text strings.Builder
-	if err := s.WriteText(&text, ui.Styles{}); err != nil {
+	if err := s.WriteText(&text, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(text.String(), "topic deleted") || !strings.Contains(text.String(), `Topic "gone" no longer exists`) {
@@ -367,7 +367,7 @@ func TestKctlGroupsAndExclude(t *testing.T) {
 		t.Errorf("with IncludeKctl: offending %v, want all 4", got)
 	}
 	var buf bytes.Buffer
-	if err := s.WriteText(&buf, ui.Styles{}); err != nil || !strings.Contains(buf.String(), "Group my-replay  (kctl dlt replay progress, Empty") {
+	if err := s.WriteText(&buf, view.Plain{}); err != nil || !strings.Contains(buf.String(), "Group my-replay  (kctl dlt replay progress, Empty") {
 		t.Errorf("text (%v) does not label my-replay:\n%s", err, buf.String())
 	}
 

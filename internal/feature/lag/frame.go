@@ -8,7 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 // Frame is one screen of `kctl lag --watch` on a terminal: the lines to
@@ -27,7 +27,7 @@ type Frame struct {
 // the frame is at most height-1 lines, so drawing it never scrolls. A
 // terminal too small for even the first group shows its first lines. It is
 // a pure function of its arguments.
-func (s Snapshot) WatchFrame(header []string, width, height int, st ui.Styles) Frame {
+func (s Snapshot) WatchFrame(header []string, width, height int, st view.Styles) Frame {
 	rows := max(height-1, 1)
 	if height <= 0 { // size unknown: no limit
 		rows = int(^uint(0) >> 1)

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 // frameSnapshot has 12 groups of one partition each: g00..g11 with lag
@@ -34,7 +34,7 @@ func TestWatchFrameFitsTheHeight(t *testing.T) {
 	s := frameSnapshot()
 	header := []string{"Every 5s: kctl lag", ""}
 	for _, height := range []int{15, 24, 40} {
-		f := s.WatchFrame(header, 80, height, ui.Styles{})
+		f := s.WatchFrame(header, 80, height, view.Plain{})
 		if len(f.Lines) > height-1 {
 			t.Errorf("height %d: %d lines, want at most %d:\n%s", height, len(f.Lines), height-1, strings.Join(f.Lines, "\n"))
 		}
@@ -60,7 +60,7 @@ func TestWatchFrameFitsTheHeight(t *testing.T) {
 		}
 	}
 	// More room, more groups.
-	if a, b := s.WatchFrame(header, 80, 15, ui.Styles{}), s.WatchFrame(header, 80, 40, ui.Styles{}); b.Shown <= a.Shown {
+	if a, b := s.WatchFrame(header, 80, 15, view.Plain{}), s.WatchFrame(header, 80, 40, view.Plain{}); b.Shown <= a.Shown {
 		t.Errorf("40 rows show %d groups, 15 rows %d", b.Shown, a.Shown)
 	}
 }
@@ -69,7 +69,7 @@ func TestWatchFrameFitsTheHeight(t *testing.T) {
 func TestWatchFrameAllFit(t *testing.T) {
 	s := frameSnapshot()
 	for _, height := range []int{200, 0} {
-		f := s.WatchFrame([]string{"h", ""}, 80, height, ui.Styles{})
+		f := s.WatchFrame([]string{"h", ""}, 80, height, view.Plain{})
 		if f.Shown != 12 || f.Hidden != 0 || strings.Contains(strings.Join(f.Lines, "\n"), "not shown") {
 			t.Errorf("height %d: %d shown, %d hidden", height, f.Shown, f.Hidden)
 		}
@@ -80,13 +80,13 @@ func TestWatchFrameAllFit(t *testing.T) {
 // a terminal too small for one group shows its first lines.
 func TestWatchFrameNarrowAndTiny(t *testing.T) {
 	s := frameSnapshot()
-	f := s.WatchFrame([]string{"Every 5s: kctl lag, a header longer than twenty cells", ""}, 20, 40, ui.Styles{})
+	f := s.WatchFrame([]string{"Every 5s: kctl lag, a header longer than twenty cells", ""}, 20, 40, view.Plain{})
 	for _, l := range f.Lines {
 		if w := ansi.StringWidth(l); w > 20 {
 			t.Errorf("line %q is %d cells wide, want at most 20", l, w)
 		}
 	}
-	f = s.WatchFrame([]string{"h", ""}, 80, 5, ui.Styles{})
+	f = s.WatchFrame([]string{"h", ""}, 80, 5, view.Plain{})
 	if len(f.Lines) > 4 || f.Shown != 1 || !strings.HasPrefix(f.Lines[2], "Group g07") {
 		t.Errorf("5 rows: %d shown:\n%s", f.Shown, strings.Join(f.Lines, "\n"))
 	}

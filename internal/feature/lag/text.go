@@ -9,7 +9,7 @@ import (
 
 	"github.com/kctl/kctl/internal/platform/human"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 const maxMembersShown = 5
@@ -17,7 +17,7 @@ const maxMembersShown = 5
 // WriteText prints the snapshot: per group a header (state, protocol,
 // members, totals, status), then one table row per partition and a total
 // row per topic.
-func (s Snapshot) WriteText(w io.Writer, st ui.Styles) error {
+func (s Snapshot) WriteText(w io.Writer, st view.Styles) error {
 	if len(s.Groups) == 0 {
 		fmt.Fprintln(w, "No consumer groups match.")
 	}
@@ -61,8 +61,8 @@ func (g Group) describeLine() string {
 	return strings.Join(parts, ", ")
 }
 
-func (g Group) writeText(w io.Writer, st ui.Styles) error {
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+ui.Printable(g.Group)), st.Dim("("+ui.Printable(g.describeLine())+")"))
+func (g Group) writeText(w io.Writer, st view.Styles) error {
+	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+view.Printable(g.Group)), st.Dim("("+view.Printable(g.describeLine())+")"))
 	if len(g.Members) > 0 {
 		var ms []string
 		for i, m := range g.Members {
@@ -74,7 +74,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 			if m.Partitions == 1 {
 				word = "partition"
 			}
-			ms = append(ms, fmt.Sprintf("%s (%d %s)", ui.Printable(memberName(m.ClientID, m.Host)), m.Partitions, word))
+			ms = append(ms, fmt.Sprintf("%s (%d %s)", view.Printable(memberName(m.ClientID, m.Host)), m.Partitions, word))
 		}
 		fmt.Fprintf(w, "Members: %s\n", strings.Join(ms, ", "))
 	}
@@ -117,7 +117,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 	for _, b := range g.Breaches {
 		breached[tp{b.Topic, b.Partition}] = true
 	}
-	tb := ui.Table{Header: []string{"TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "TIME LAG", "OWNER"}}
+	tb := view.Table{Header: []string{"TOPIC", "PARTITION", "COMMITTED", "END", "LAG", "TIME LAG", "OWNER"}}
 	if notes {
 		tb.Header = append(tb.Header, "NOTE")
 	}
@@ -137,7 +137,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 			if breached[tp{t.Topic, p.Partition}] {
 				lagCell, timeCell = st.Bad(lagCell), st.Bad(timeCell)
 			}
-			row := []string{ui.Printable(t.Topic), strconv.Itoa(int(p.Partition)), offset(p.Committed), offset(p.End), lagCell, timeCell, owner}
+			row := []string{view.Printable(t.Topic), strconv.Itoa(int(p.Partition)), offset(p.Committed), offset(p.End), lagCell, timeCell, owner}
 			if notes {
 				n := p.note()
 				if t.Deleted {
@@ -150,7 +150,7 @@ func (g Group) writeText(w io.Writer, st ui.Styles) error {
 		if t.Deleted {
 			continue
 		}
-		row := []string{ui.Printable(t.Topic), "total", "", "", strconv.FormatInt(t.Lag, 10), t.timeLagText(), ""}
+		row := []string{view.Printable(t.Topic), "total", "", "", strconv.FormatInt(t.Lag, 10), t.timeLagText(), ""}
 		if notes {
 			row = append(row, "")
 		}
@@ -229,7 +229,7 @@ func fmtRate(r float64) string {
 	return strconv.FormatFloat(r, 'f', 1, 64)
 }
 
-func styleStatus(st ui.Styles, s Status) string {
+func styleStatus(st view.Styles, s Status) string {
 	switch s {
 	case StatusOK:
 		return st.OK(string(s))

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -55,13 +55,13 @@ func goldenSnapshot() Snapshot {
 
 func TestWriteTextGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := goldenSnapshot().WriteText(&buf, ui.Styles{}); err != nil {
+	if err := goldenSnapshot().WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "text.golden", buf.Bytes())
 
 	buf.Reset()
-	if err := (Snapshot{Groups: []Group{}}).WriteText(&buf, ui.Styles{}); err != nil {
+	if err := (Snapshot{Groups: []Group{}}).WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	if buf.String() != "No consumer groups match.\n" {
@@ -71,7 +71,7 @@ func TestWriteTextGolden(t *testing.T) {
 
 func TestJSONGolden(t *testing.T) {
 	var buf bytes.Buffer
-	if err := ui.PrintJSON(&buf, goldenSnapshot()); err != nil {
+	if err := view.PrintJSON(&buf, goldenSnapshot()); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "json.golden", buf.Bytes())

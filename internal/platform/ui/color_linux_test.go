@@ -46,19 +46,19 @@ func TestColourFollowsTheWriter(t *testing.T) {
 	if !IsTerminal(tty) {
 		t.Fatal("the pty is not seen as a terminal")
 	}
-	if st := StylesFor(tty, IsTerminal(tty), false, env); !st.Color || !strings.Contains(st.Bad("x"), "\x1b[") {
-		t.Errorf("a terminal writer: Color=%v, Bad(x)=%q; want colour", st.Color, st.Bad("x"))
+	if st := StylesFor(tty, IsTerminal(tty), false, env); !st.Color() || !strings.Contains(st.Bad("x"), "\x1b[") {
+		t.Errorf("a terminal writer: Color=%v, Bad(x)=%q; want colour", st.Color(), st.Bad("x"))
 	}
-	if st := StylesFor(tty, true, true, env); st.Color || st.Bad("x") != "x" {
+	if st := StylesFor(tty, true, true, env); st.Color() || st.Bad("x") != "x" {
 		t.Errorf("--no-color on a terminal: Bad(x)=%q, want plain", st.Bad("x"))
 	}
 	t.Setenv("NO_COLOR", "1")
-	if st := StylesFor(tty, true, false, env); st.Color {
+	if st := StylesFor(tty, true, false, env); st.Color() {
 		t.Error("NO_COLOR on a terminal: colour on")
 	}
 	t.Setenv("NO_COLOR", "")
 	var buf bytes.Buffer
-	if st := StylesFor(&buf, IsTerminal(&buf), false, env); st.Color || st.Bad("x") != "x" {
+	if st := StylesFor(&buf, IsTerminal(&buf), false, env); st.Color() || st.Bad("x") != "x" {
 		t.Errorf("a buffer: Bad(x)=%q, want plain", st.Bad("x"))
 	}
 }

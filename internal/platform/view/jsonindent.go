@@ -1,4 +1,4 @@
-package ui
+package view
 
 // appendIndent appends src, a valid JSON document, to dst indented by two
 // spaces per level: byte for byte what encoding/json's Indent(dst, src, "",
