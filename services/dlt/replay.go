@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/feature/records"
+	"github.com/kctl/kctl/internal/platform/codec"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -490,7 +490,7 @@ func (r *replayer) selectBatch(batch []*kgo.Record) (sends []send, skipped []*kg
 			continue
 		}
 		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: in, To: in.OriginalTopic, Status: "planned"}
-		e.Key, e.KeyEncoding = records.EncodeBytes(rec.Key)
+		e.Key, e.KeyEncoding = codec.EncodeBytes(rec.Key)
 		if r.opts.To != "" {
 			e.To = r.opts.To
 		}

@@ -1,4 +1,8 @@
-package records
+// Package codec holds how kctl writes a record's bytes in JSON and YAML
+// views: shared by kctl consume (internal/feature/records, which streams the
+// same encoding by hand, tested against EncodeBytes) and dlt replay
+// (services/dlt, which builds views as Go values).
+package codec
 
 import (
 	"encoding/base64"
