@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"github.com/kctl/kctl/internal/platform/observe"
+
 	"context"
 	"crypto/pbkdf2"
 	"crypto/rand"
@@ -192,7 +194,7 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 			var sent []int
 			for _, i := range part {
 				u := changes[i].User
-				mech := mechanismCode(u.Mechanism)
+				mech := observe.MechanismCode(u.Mechanism)
 				if changes[i].Action == Delete {
 					d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
 					d.Name, d.Mechanism = u.Name, mech
@@ -280,7 +282,7 @@ func (a *accessApplier) createACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := aclToKmsg(x)
+			op, rt, pat, perm, ok := observe.ACLCodes(x)
 			if !ok {
 				a.failAt(i, "create", "kctl cannot encode this ACL")
 				continue
@@ -319,7 +321,7 @@ func (a *accessApplier) deleteACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := aclToKmsg(x)
+			op, rt, pat, perm, ok := observe.ACLCodes(x)
 			if !ok {
 				a.failAt(i, "delete", "kctl cannot encode this ACL")
 				continue

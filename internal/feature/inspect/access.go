@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	obs "github.com/kctl/kctl/internal/platform/observe" // inspect has its own observe (describe.go)
 	"github.com/kctl/kctl/internal/platform/view"
-	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -58,7 +58,7 @@ func DescribeACLs(ctx context.Context, r kmsg.Requestor, f ACLFilter) (ACLsView,
 		f.Principal = "User:" + f.Principal
 	}
 	v := ACLsView{Filter: f, ACLs: []topology.ACL{}}
-	all, err := provision.DescribeACLs(ctx, r)
+	all, err := obs.DescribeACLs(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -131,7 +131,7 @@ type CredentialView struct {
 // DescribeUserScramCredentials request; it returns its error.
 func DescribeUsers(ctx context.Context, r kmsg.Requestor) (UsersView, error) {
 	v := UsersView{Users: []UserView{}}
-	users, err := provision.DescribeSCRAMUsers(ctx, r)
+	users, err := obs.DescribeSCRAMUsers(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -192,7 +192,7 @@ type QuotaValues map[string]float64
 func (q QuotaValues) MarshalYAML() (any, error) {
 	out := make(map[string]any, len(q))
 	for k, v := range q {
-		out[k] = provision.YAMLNumber(&v)
+		out[k] = topology.YAMLNumber(&v)
 	}
 	return out, nil
 }
@@ -201,7 +201,7 @@ func (q QuotaValues) MarshalYAML() (any, error) {
 // in one DescribeClientQuotas request; it returns its error.
 func DescribeQuotas(ctx context.Context, r kmsg.Requestor) (QuotasView, error) {
 	v := QuotasView{Quotas: []QuotaView{}}
-	qs, err := provision.DescribeQuotas(ctx, r)
+	qs, err := obs.DescribeQuotas(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -221,7 +221,7 @@ func (v QuotasView) WriteText(w io.Writer, st view.Styles) error {
 	for _, q := range v.Quotas {
 		for _, k := range topology.SortedQuotaKeys(q.Values) {
 			val := q.Values[k]
-			t.Rows = append(t.Rows, []string{view.Printable(q.Entity), k, provision.QuotaValueText(k, &val)})
+			t.Rows = append(t.Rows, []string{view.Printable(q.Entity), k, topology.QuotaValueText(k, &val)})
 		}
 	}
 	if err := t.Write(w, st); err != nil {
