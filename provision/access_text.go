@@ -116,4 +116,3 @@ func (v QuotaValue) MarshalYAML() (any, error) {
 		New any    `yaml:"new"`
 	}{v.Key, topology.YAMLNumber(v.Old), topology.YAMLNumber(v.New)}, nil
 }
-

@@ -11,11 +11,12 @@ s#github.com/kctl/kctl/internal/errs([/"])#github.com/kctl/kctl/internal/platfor
 s#github.com/kctl/kctl/internal/observe([/"])#github.com/kctl/kctl/internal/platform/observe\1#g
 s#github.com/kctl/kctl/internal/groups([/"])#github.com/kctl/kctl/internal/feature/groups\1#g
 s#github.com/kctl/kctl/internal/inspect([/"])#github.com/kctl/kctl/internal/feature/inspect\1#g
-s#github.com/kctl/kctl/internal/lag([/"])#github.com/kctl/kctl/internal/feature/lag\1#g
+s#github.com/kctl/kctl/internal/lag([/"])#github.com/kctl/kctl/internal/feature/groups/lag\1#g
 s#github.com/kctl/kctl/internal/records([/"])#github.com/kctl/kctl/internal/feature/records\1#g
 # Bare paths in comments, docs and scripts (`internal/kafka`, `./internal/lag`); import paths above.
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/(backoff|human|kafka|ui|testnet|devcluster|lockfile|errs|observe)\b#\1internal/platform/\2#g
-s#(^|[^A-Za-z0-9_/.-]|\./)internal/(groups|inspect|lag|records)\b#\1internal/feature/\2#g
+s#(^|[^A-Za-z0-9_/.-]|\./)internal/lag\b#\1internal/feature/groups/lag#g
+s#(^|[^A-Za-z0-9_/.-]|\./)internal/(groups|inspect|records)\b#\1internal/feature/\2#g
 # Symbols that moved (not rewritten here: the importing file needs the new import; `go build` names each):
 #   provision.{AccessState,ObserveAccess,DescribeACLs,DescribeSCRAMUsers,DescribeQuotas,SortACLs,ReadACLs,ReadUsers,ReadQuotas,ReadAll}
 #     -> internal/platform/observe (access.go); provision's aclToKmsg/mechanismCode -> observe.ACLCodes/MechanismCode

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 	"github.com/kctl/kctl/internal/feature/inspect"
-	"github.com/kctl/kctl/internal/feature/lag"
 	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -261,7 +261,7 @@ func (r *run) lag(ctx context.Context) (string, error) {
 }
 
 // caughtUp checks once that the group has committed on the topic and that
-// its lag there, as internal/feature/lag defines it, is 0.
+// its lag there, as internal/feature/groups/lag defines it, is 0.
 func (r *run) caughtUp(ctx context.Context) (string, error) {
 	n, err := lag.Total(ctx, r.o.Client, r.o.Group, r.o.Topic)
 	var nf *errs.GroupNotFound

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kctl/kctl/internal/platform/human"
 
-	"github.com/kctl/kctl/internal/feature/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"

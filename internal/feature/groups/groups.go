@@ -1,9 +1,17 @@
 // Package groups is `kctl groups`: it lists, describes and deletes consumer
-// groups (classic and KIP-848, observed with internal/feature/lag's Describe) and
-// resets their committed offsets. A reset is a plan, as apply's: Observe
+// groups (classic and KIP-848, observed with its sub-package lag's Describe)
+// and resets their committed offsets. A reset is a plan, as apply's: Observe
 // reads the group, its commits and the logs' bounds; BuildPlan, a pure
 // function, computes the new offset of each partition; Execute carries out
 // a plan in one OffsetCommit and checks each partition's answer.
+//
+// groups and lag are one feature family, consumer groups, as provision and
+// provision/reassign are one: lag (internal/feature/groups/lag) is the
+// observation pipeline of groups — ListGroups, DescribeGroups,
+// ConsumerGroupDescribe, OffsetFetch per coordinator — plus end offsets and
+// verdicts for `kctl lag`, and Describe is that pipeline without the
+// offsets. groups builds on it rather than on a copy; no other feature
+// imports either.
 package groups
 
 import (
@@ -13,7 +21,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/feature/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

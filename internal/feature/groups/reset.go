@@ -17,7 +17,7 @@ import (
 
 	"github.com/kctl/kctl/internal/platform/errs"
 
-	"github.com/kctl/kctl/internal/feature/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 )
 
 // Strategy kinds of a reset: the --to-… flags.

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/feature/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 	"github.com/kctl/kctl/internal/platform/devcluster"
 	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kadm"

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/feature/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
 	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -17,7 +17,7 @@ import (
 // Benchmarks against the in-process 3-broker kfake cluster. Figures and the
 // exact command are in docs/benchmarks.md ("kctl lag").
 //
-//	go test ./internal/feature/lag -run '^$' -bench . -benchtime 50x
+//	go test ./internal/feature/groups/lag -run '^$' -bench . -benchtime 50x
 
 func clientFor(t testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()

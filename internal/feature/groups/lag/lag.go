@@ -5,6 +5,11 @@
 // the committed offset is). Collect gathers one Snapshot in a handful of
 // batched requests; Evaluate turns samples over a window into a status in the
 // spirit of Burrow's evaluator; Check applies alert thresholds.
+//
+// lag is a sub-package of the consumer-groups feature (internal/feature/groups):
+// its group side (Describe: the groups' state, members, assignments and
+// commits, without partition offsets) is what `kctl groups` lists,
+// describes, deletes and resets. It imports only platform packages.
 package lag
 
 import (
