@@ -1,8 +1,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"context"
 	"crypto/pbkdf2"
 	"crypto/rand"
@@ -194,7 +192,7 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 			var sent []int
 			for _, i := range part {
 				u := changes[i].User
-				mech := observe.MechanismCode(u.Mechanism)
+				mech := mechanismCode(u.Mechanism)
 				if changes[i].Action == Delete {
 					d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
 					d.Name, d.Mechanism = u.Name, mech
@@ -282,7 +280,7 @@ func (a *accessApplier) createACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := observe.ACLCodes(x)
+			op, rt, pat, perm, ok := aclToKmsg(x)
 			if !ok {
 				a.failAt(i, "create", "kctl cannot encode this ACL")
 				continue
@@ -321,7 +319,7 @@ func (a *accessApplier) deleteACLs(ctx context.Context, changes []AccessChange, 
 		var sent []int
 		for _, i := range part {
 			x := *changes[i].ACL
-			op, rt, pat, perm, ok := observe.ACLCodes(x)
+			op, rt, pat, perm, ok := aclToKmsg(x)
 			if !ok {
 				a.failAt(i, "delete", "kctl cannot encode this ACL")
 				continue

@@ -1,8 +1,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"fmt"
 	"strings"
 	"testing"
@@ -85,7 +83,7 @@ func BenchmarkAccessDiff5000(b *testing.B) {
 		a.ResourceName += "-old"
 		have = append(have, a)
 	}
-	st := &State{Topics: map[string]*TopicState{}, Access: &observe.AccessState{ACLs: have}}
+	st := &State{Topics: map[string]*TopicState{}, Access: &AccessState{ACLs: have}}
 	for b.Loop() {
 		p := Diff(f, st, Options{Prune: true, MaxDeletes: 1 << 20})
 		if p.Summary.Delete != 5000 {

@@ -1,8 +1,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"fmt"
 	"slices"
 	"strings"
@@ -89,7 +87,7 @@ func touchesSelf(file *topology.File, a topology.ACL, self string) bool {
 // diffAccess adds the access changes to p: what the file's users, acls and
 // quotas sections need, and with --prune the deletes of managed
 // principals' undeclared ACLs, credentials and quotas. It does no I/O.
-func diffAccess(file *topology.File, st *observe.AccessState, opts Options, p *Plan) {
+func diffAccess(file *topology.File, st *AccessState, opts Options, p *Plan) {
 	if st == nil || !file.HasAccess() {
 		return
 	}
@@ -142,7 +140,7 @@ func diffACLs(file *topology.File, managed map[string]bool, have []topology.ACL,
 			extra = append(extra, a)
 		}
 	}
-	observe.SortACLs(extra)
+	SortACLs(extra)
 	if !opts.Prune {
 		if len(extra) > 0 {
 			return []string{countWord(len(extra), "ACL", "ACLs")}

@@ -1,8 +1,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"context"
 	"errors"
 	"fmt"
@@ -173,7 +171,7 @@ func TestAccessApplyIsEnforced(t *testing.T) {
 		t.Errorf("stranger metadata: %v, want TOPIC_AUTHORIZATION_FAILED", err)
 	}
 	// The quota is stored (kfake does not enforce quotas).
-	qs, err := observe.DescribeQuotas(ctx(t), admin)
+	qs, err := DescribeQuotas(ctx(t), admin)
 	if err != nil || len(qs) != 1 || qs[0].Values[topology.QuotaConsumerByteRate] != 10<<20 || qs[0].Values[topology.QuotaRequestPercentage] != 50 {
 		t.Errorf("quotas %+v %v", qs, err)
 	}
@@ -236,7 +234,7 @@ func TestAccessPrune(t *testing.T) {
 	if again := planFor(t, admin, g, Options{Prune: true}); again.HasChanges() || again.IsRefused() {
 		t.Fatalf("after prune: %v", accessLines(again))
 	}
-	acls, err := observe.DescribeACLs(ctx(t), admin)
+	acls, err := DescribeACLs(ctx(t), admin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +272,7 @@ func TestAccessPrune(t *testing.T) {
 // refused before anything is sent.
 func TestAccessSelfDenyRefused(t *testing.T) {
 	f := parse(t, "topics: []\nacls:\n  - principal: User:*\n    deny: [alter]\n    resource: {type: cluster}\n")
-	p := Diff(f, &State{Topics: map[string]*TopicState{}, Access: &observe.AccessState{ACLs: []topology.ACL{}}}, Options{Self: "User:admin"})
+	p := Diff(f, &State{Topics: map[string]*TopicState{}, Access: &AccessState{ACLs: []topology.ACL{}}}, Options{Self: "User:admin"})
 	if !p.IsRefused() || len(p.Access) != 1 || !strings.Contains(p.Access[0].Reasons[0], "would take from User:admin, the principal kctl connects as, a right it needs") {
 		t.Fatalf("plan %v %+v", accessLines(p), p.Access)
 	}
@@ -360,7 +358,7 @@ func TestAccessPlanText(t *testing.T) {
 	st := &State{ClusterID: "c1", Brokers: 3, Topics: map[string]*TopicState{
 		"user.signed-up":     {Name: "user.signed-up", Partitions: 3, ReplicationFactor: 3, Configs: map[string]Config{}},
 		"user.signed-up.dlt": {Name: "user.signed-up.dlt", Partitions: 1, ReplicationFactor: 3, Configs: map[string]Config{}},
-	}, Access: &observe.AccessState{
+	}, Access: &AccessState{
 		ACLs:   []topology.ACL{},
 		Users:  map[string]map[string]int32{"users-service": {topology.ScramSHA256: 8192}, "stranger": {topology.ScramSHA256: 4096}},
 		Quotas: []topology.Quota{{Entity: topology.QuotaEntity{User: "email-service"}, Values: map[string]float64{topology.QuotaConsumerByteRate: 1 << 20}}},
@@ -387,7 +385,7 @@ acls: []
 	st := &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{
 		"user.a":   {Name: "user.a", Partitions: 1, ReplicationFactor: 1, Configs: map[string]Config{}},
 		"user.old": {Name: "user.old", Partitions: 1, ReplicationFactor: 1},
-	}, Access: &observe.AccessState{ACLs: []topology.ACL{
+	}, Access: &AccessState{ACLs: []topology.ACL{
 		acl("User:old", "allow", "read", "topic", "user.a"),
 		acl("User:admin", "allow", "alter", "cluster", topology.ClusterResourceName),
 		acl("User:admin", "allow", "describe", "topic", "elsewhere"), // not a topic kctl manages
@@ -457,7 +455,7 @@ func TestAccessExportRoundTrip(t *testing.T) {
 	if _, err := Apply(ctx(t), admin, gated(planFor(t, admin, f, Options{})), ApplyOptions{Getenv: getenv(accessEnv)}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := observe.ObserveAccess(ctx(t), admin, observe.ReadAll)
+	st, err := ObserveAccess(ctx(t), admin, ReadAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +476,7 @@ func TestAccessExportRoundTrip(t *testing.T) {
 // leaves alone is not read at all.
 func TestRefuseUnreadablePasswords(t *testing.T) {
 	f := parse(t, accessFile)
-	st := &State{ClusterID: "c1", Brokers: 3, Topics: map[string]*TopicState{}, Access: &observe.AccessState{
+	st := &State{ClusterID: "c1", Brokers: 3, Topics: map[string]*TopicState{}, Access: &AccessState{
 		ACLs:   []topology.ACL{},
 		Users:  map[string]map[string]int32{"users-service": {topology.ScramSHA256: 8192}, "stranger": {topology.ScramSHA256: 4096}},
 		Quotas: []topology.Quota{},
@@ -519,7 +517,7 @@ func TestRefuseUnreadablePasswords(t *testing.T) {
 // the reason names the mechanism to declare.
 func TestAccessSelfCredentialMechanism(t *testing.T) {
 	st := func() *State {
-		return &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{}, Access: &observe.AccessState{
+		return &State{ClusterID: "c", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
 			ACLs:   []topology.ACL{},
 			Users:  map[string]map[string]int32{"admin": {topology.ScramSHA256: 4096, topology.ScramSHA512: 4096}},
 			Quotas: []topology.Quota{},
@@ -547,7 +545,7 @@ func TestAccessSelfCredentialMechanism(t *testing.T) {
 // ACLs (they were never read).
 func TestNoChangesCountsDeclaredSections(t *testing.T) {
 	f := parse(t, "topics: []\nusers:\n  - {name: ops, iterations: 4096, passwordFrom: {env: OPS_PW}}\n")
-	st := &State{ClusterID: "c1", Brokers: 1, Topics: map[string]*TopicState{}, Access: &observe.AccessState{
+	st := &State{ClusterID: "c1", Brokers: 1, Topics: map[string]*TopicState{}, Access: &AccessState{
 		Users: map[string]map[string]int32{"ops": {topology.ScramSHA256: 4096}},
 	}}
 	var b strings.Builder

@@ -1,8 +1,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"context"
 	"errors"
 	"fmt"
@@ -63,7 +61,7 @@ type AccessLeftOut struct {
 
 // accessRead is the cluster's access as three concurrent requests read it.
 type accessRead struct {
-	st                       observe.AccessState
+	st                       AccessState
 	aclErr, userErr, quotErr error
 }
 
@@ -73,9 +71,9 @@ func readAccess(ctx context.Context, cl kmsg.Requestor) *accessRead {
 	r := &accessRead{}
 	var wg sync.WaitGroup
 	wg.Add(3)
-	go func() { defer wg.Done(); r.st.ACLs, r.aclErr = observe.DescribeACLs(ctx, cl) }()
-	go func() { defer wg.Done(); r.st.Users, r.userErr = observe.DescribeSCRAMUsers(ctx, cl) }()
-	go func() { defer wg.Done(); r.st.Quotas, r.quotErr = observe.DescribeQuotas(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.ACLs, r.aclErr = DescribeACLs(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.Users, r.userErr = DescribeSCRAMUsers(ctx, cl) }()
+	go func() { defer wg.Done(); r.st.Quotas, r.quotErr = DescribeQuotas(ctx, cl) }()
 	wg.Wait()
 	return r
 }

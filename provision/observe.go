@@ -11,8 +11,6 @@
 package provision
 
 import (
-	"github.com/kctl/kctl/internal/platform/observe"
-
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +48,7 @@ type State struct {
 	BrokerRacks []reassign.Broker `json:"-" yaml:"-"`
 	// Access is the cluster's ACLs, SCRAM users and quotas; nil when the
 	// file has no access sections (then they are not read).
-	Access *observe.AccessState `json:"access,omitempty" yaml:"access,omitempty"`
+	Access *AccessState `json:"access,omitempty" yaml:"access,omitempty"`
 	// ReassignmentsErr says why the reassignments in progress could not be
 	// listed ("" when they were: a broker before Kafka 2.4 does not
 	// support ListPartitionReassignments, a user may lack the right).
@@ -99,7 +97,7 @@ type Config struct {
 // when metadata cannot be read; a failed DescribeConfigs is kept per topic
 // (TopicState.ConfigErr) so Diff can refuse just those topics. When the
 // file has access sections it also reads the cluster's ACLs, SCRAM users
-// and quotas (observe.ObserveAccess, one request each), and returns its error.
+// and quotas (ObserveAccess, one request each), and returns its error.
 func Observe(ctx context.Context, cl kmsg.Requestor, file *topology.File) (*State, error) {
 	return ObserveScope(ctx, cl, ScopeOf(file, Options{}))
 }
@@ -151,7 +149,7 @@ func ObserveScope(ctx context.Context, cl kmsg.Requestor, scope Scope) (*State, 
 	}
 
 	if scope.Access {
-		acc, err := observe.ObserveAccess(ctx, cl, scope.AccessParts)
+		acc, err := ObserveAccess(ctx, cl, scope.AccessParts)
 		if err != nil {
 			return nil, err
 		}

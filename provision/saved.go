@@ -30,7 +30,7 @@ const SavedPlanFileMode = 0o600
 type Scope struct {
 	Topics []string `json:"topics" yaml:"topics"`
 	// Access: the file has access sections; AccessParts are those read
-	// (observe.ReadACLs, ReadUsers, ReadQuotas).
+	// (ReadACLs, ReadUsers, ReadQuotas).
 	Access      bool `json:"access,omitempty" yaml:"access,omitempty"`
 	AccessParts int  `json:"accessParts,omitempty" yaml:"accessParts,omitempty"`
 	// Undeclared: the plan prunes, so the other topics count too.

@@ -18,8 +18,7 @@ s#(^|[^A-Za-z0-9_/.-]|\./)internal/(backoff|human|kafka|ui|testnet|devcluster|lo
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/lag\b#\1internal/feature/groups/lag#g
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/(groups|inspect|records)\b#\1internal/feature/\2#g
 # Symbols that moved (not rewritten here: the importing file needs the new import; `go build` names each):
-#   provision.{AccessState,ObserveAccess,DescribeACLs,DescribeSCRAMUsers,DescribeQuotas,SortACLs,ReadACLs,ReadUsers,ReadQuotas,ReadAll}
-#     -> internal/platform/observe (access.go); provision's aclToKmsg/mechanismCode -> observe.ACLCodes/MechanismCode
 #   provision.{QuotaValueText,YAMLNumber} -> topology;  records.EncodeBytes -> internal/platform/codec
 #   ui.{Format,Text,JSON,YAML,ParseFormat,Print,PrintJSON,PrintYAML,Printable,Table,WithText,TextWriter} -> internal/platform/view
 #   ui.Styles (struct) -> view.Styles (interface; st.Color -> st.Color()), ui.Styles{} -> view.Plain{}
+# internal/observe (s-observe, merged on main after this branch began) moves whole: git mv internal/observe internal/platform/observe

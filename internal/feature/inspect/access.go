@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	obs "github.com/kctl/kctl/internal/platform/observe" // inspect has its own observe (describe.go)
 	"github.com/kctl/kctl/internal/platform/view"
+	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -58,7 +58,7 @@ func DescribeACLs(ctx context.Context, r kmsg.Requestor, f ACLFilter) (ACLsView,
 		f.Principal = "User:" + f.Principal
 	}
 	v := ACLsView{Filter: f, ACLs: []topology.ACL{}}
-	all, err := obs.DescribeACLs(ctx, r)
+	all, err := provision.DescribeACLs(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -131,7 +131,7 @@ type CredentialView struct {
 // DescribeUserScramCredentials request; it returns its error.
 func DescribeUsers(ctx context.Context, r kmsg.Requestor) (UsersView, error) {
 	v := UsersView{Users: []UserView{}}
-	users, err := obs.DescribeSCRAMUsers(ctx, r)
+	users, err := provision.DescribeSCRAMUsers(ctx, r)
 	if err != nil {
 		return v, err
 	}
@@ -201,7 +201,7 @@ func (q QuotaValues) MarshalYAML() (any, error) {
 // in one DescribeClientQuotas request; it returns its error.
 func DescribeQuotas(ctx context.Context, r kmsg.Requestor) (QuotasView, error) {
 	v := QuotasView{Quotas: []QuotaView{}}
-	qs, err := obs.DescribeQuotas(ctx, r)
+	qs, err := provision.DescribeQuotas(ctx, r)
 	if err != nil {
 		return v, err
 	}
