@@ -17,7 +17,7 @@ s#github.com/kctl/kctl/internal/records([/"])#github.com/kctl/kctl/internal/feat
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/(backoff|human|kafka|ui|testnet|devcluster|lockfile|errs|observe)\b#\1internal/platform/\2#g
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/lag\b#\1internal/feature/groups/lag#g
 s#(^|[^A-Za-z0-9_/.-]|\./)internal/(groups|inspect|records)\b#\1internal/feature/\2#g
-# Symbols that moved (not rewritten here: the importing file needs the new import; `go build` names each):
+# Symbols that moved: scripts/layers-symbols.sed rewrites them (then fix the imports it names):
 #   provision.{QuotaValueText,YAMLNumber} -> topology;  records.EncodeBytes -> internal/platform/codec
 #   ui.{Format,Text,JSON,YAML,ParseFormat,Print,PrintJSON,PrintYAML,Printable,Table,WithText,TextWriter} -> internal/platform/view
 #   ui.Styles (struct) -> view.Styles (interface; st.Color -> st.Color()), ui.Styles{} -> view.Plain{}
