@@ -1,5 +1,5 @@
 # Import path rewrite for the layered tree (issue 26.1). Apply to Go files, docs, scripts:
-#   git ls-files -z '*.go' | xargs -0 sed -E -i -f scripts/layers.sed && gofmt -w $(git ls-files '*.go')
+#   git ls-files -z '*.go' '*.md' '*.sh' Makefile '*.txtar' | xargs -0 sed -E -i -f scripts/layers.sed && gofmt -w $(git ls-files '*.go')
 s#github.com/kctl/kctl/internal/backoff([/"])#github.com/kctl/kctl/internal/platform/backoff\1#g
 s#github.com/kctl/kctl/internal/human([/"])#github.com/kctl/kctl/internal/platform/human\1#g
 s#github.com/kctl/kctl/internal/kafka([/"])#github.com/kctl/kctl/internal/platform/kafka\1#g
