@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

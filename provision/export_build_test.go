@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

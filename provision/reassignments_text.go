@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // ReassignmentsView is what `kctl reassignments` prints: the partition

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 	"github.com/kctl/kctl/provision/reassign"
 )
 

@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -59,18 +59,18 @@ type contextLine struct {
 	Auth    string   `json:"auth,omitempty" yaml:"auth,omitempty"`
 }
 
-func (v contextsView) WriteText(w io.Writer, st ui.Styles) error {
+func (v contextsView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Contexts) == 0 {
 		_, err := fmt.Fprintln(w, "No contexts: create one with kctl config set-context NAME --brokers host:port.")
 		return err
 	}
-	t := ui.Table{Header: []string{"CURRENT", "NAME", "BROKERS", "ENV", "AUTH"}}
+	t := view.Table{Header: []string{"CURRENT", "NAME", "BROKERS", "ENV", "AUTH"}}
 	for _, c := range v.Contexts {
 		mark := ""
 		if c.Current {
 			mark = "*"
 		}
-		t.Rows = append(t.Rows, []string{mark, ui.Printable(c.Name), ui.Printable(strings.Join(c.Brokers, ",")), ui.Printable(c.Env), c.Auth})
+		t.Rows = append(t.Rows, []string{mark, view.Printable(c.Name), view.Printable(strings.Join(c.Brokers, ",")), view.Printable(c.Env), c.Auth})
 	}
 	return t.Write(w, st)
 }
@@ -80,7 +80,7 @@ type currentContextView struct {
 	Current string `json:"current" yaml:"current"`
 }
 
-func (v currentContextView) WriteText(w io.Writer, _ ui.Styles) error {
+func (v currentContextView) WriteText(w io.Writer, _ view.Styles) error {
 	_, err := io.WriteString(w, v.Current+"\n")
 	return err
 }
@@ -99,7 +99,7 @@ type contextChange struct {
 	WasCurrent bool `json:"wasCurrent,omitempty" yaml:"wasCurrent,omitempty"`
 }
 
-func (v contextChange) WriteText(w io.Writer, _ ui.Styles) error {
+func (v contextChange) WriteText(w io.Writer, _ view.Styles) error {
 	var msg string
 	switch v.Action {
 	case "deleted":
@@ -279,9 +279,9 @@ type effectiveView struct {
 	Timeout     string     `json:"timeout" yaml:"timeout"`
 }
 
-func (v configView) WriteText(w io.Writer, _ ui.Styles) error {
+func (v configView) WriteText(w io.Writer, _ view.Styles) error {
 	fmt.Fprintf(w, "# %s\n", v.Path)
-	if err := ui.PrintYAML(w, v.File); err != nil {
+	if err := view.PrintYAML(w, v.File); err != nil {
 		return err
 	}
 	if v.Effective != nil {

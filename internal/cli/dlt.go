@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/spf13/cobra"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // NewCmdDLT is `kctl dlt`.
@@ -183,11 +183,11 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 		return connectionError(err)
 	}
 	if o.DryRun || !o.Yes && len(plan.Records) == 0 {
-		return o.f.Print(ui.WithText(plan, plan.WriteText))
+		return o.f.Print(view.WithText(plan, plan.WriteText))
 	}
 	if !o.Yes {
 		// Show the plan, ask, then execute exactly that plan.
-		if format, _ := o.f.Format(); format == ui.Text {
+		if format, _ := o.f.Format(); format == view.Text {
 			if err := plan.WriteTextBeforeQuestion(o.f.IO.Out, o.f.Styles()); err != nil {
 				return err
 			}
@@ -200,7 +200,7 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 	if out == nil {
 		return connectionError(rerr)
 	}
-	if err := o.f.Print(ui.WithText(out, out.WriteText)); err != nil {
+	if err := o.f.Print(view.WithText(out, out.WriteText)); err != nil {
 		return err
 	}
 	return rerr

@@ -12,13 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/records"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/records"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 
-	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/platform/errs"
 )
 
 // ProduceOptions is `kctl produce`.
@@ -134,7 +134,7 @@ type produceView struct {
 
 // WriteText prints the counts in one line; the error, if any, follows it
 // as the command's error (stderr, exit 1).
-func (v produceView) WriteText(w io.Writer, _ ui.Styles) error {
+func (v produceView) WriteText(w io.Writer, _ view.Styles) error {
 	msg := fmt.Sprintf("produced %s to %s", human.Plural(int(v.Sent), "record"), v.Topic)
 	if v.Unknown > 0 {
 		msg += fmt.Sprintf(": %d acknowledged, %d not acknowledged (unknown: may or may not be written)", v.Sent, v.Unknown)
@@ -263,7 +263,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	// The text goes to stderr (stdout is the records' side of a pipe);
 	// JSON and YAML to stdout. Both print v.
 	var perr error
-	if fm, ferr := o.f.Format(); ferr == nil && fm != ui.Text {
+	if fm, ferr := o.f.Format(); ferr == nil && fm != view.Text {
 		perr = o.f.Print(v)
 	} else {
 		perr = v.WriteText(o.f.IO.ErrOut, o.f.stderrStyles())

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -68,7 +68,7 @@ terminal, a listing per refresh otherwise). --cancel cancels every reassignment 
 // printReassignments prints v: its text printer, or its InProgress in
 // JSON and YAML.
 func printReassignments(f *Factory, v provision.ReassignmentsView) error {
-	return f.Print(ui.WithText(v, func(w io.Writer, st ui.Styles) error { return v.WriteText(w, st) }))
+	return f.Print(view.WithText(v, func(w io.Writer, st view.Styles) error { return v.WriteText(w, st) }))
 }
 
 // observeReassignments lists the reassignments with their progress.
@@ -102,7 +102,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 	if o.Cancel {
 		return cancelAllReassignments(ctx, f, c, format, o.ChangeFlags)
 	}
-	terminal := f.IsTerminal(f.IO.Out) && format == ui.Text
+	terminal := f.IsTerminal(f.IO.Out) && format == view.Text
 	for first := true; ; first = false {
 		rs, err := observeReassignments(ctx, f, c)
 		if err != nil {
@@ -126,7 +126,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 
 // cancelAllReassignments cancels every reassignment in progress, then
 // removes the throttle and marker a rebalance recorded for the cluster.
-func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format ui.Format, cf ChangeFlags) error {
+func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format view.Format, cf ChangeFlags) error {
 	cctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
 	id, err := provision.ClusterID(cctx, c.Client)

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -241,7 +241,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	}
 	if o.DryRun || len(plan.Moves) == 0 {
 		v := provision.RebalanceDryRun{Plan: plan, MaxMoves: o.MaxMoves}
-		if err := f.Print(ui.WithText(plan, func(w io.Writer, s ui.Styles) error { return v.WriteText(w, s) })); err != nil {
+		if err := f.Print(view.WithText(plan, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) })); err != nil {
 			return err
 		}
 		if o.DetailedExitCode && len(plan.Moves) > 0 {
@@ -249,7 +249,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		}
 		return nil
 	}
-	if format == ui.Text {
+	if format == view.Text {
 		if err := plan.WriteText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
@@ -276,7 +276,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 // or a cancel acts on.
 func printInProgress(f *Factory, st *provision.RebalanceState, path string) error {
 	v := provision.RebalanceInProgress{State: st, Path: path}
-	return f.Print(ui.WithText(st, func(w io.Writer, s ui.Styles) error { return v.WriteText(w, s) }))
+	return f.Print(view.WithText(st, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) }))
 }
 
 // executeRebalance runs the executor, printing progress on stderr, and
@@ -310,7 +310,7 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 		return err
 	}
 	done := provision.RebalanceDone{Label: label, State: st, LeadersElected: exec.ElectLeaders}
-	if perr := f.Print(ui.WithText(st, func(w io.Writer, s ui.Styles) error { return done.WriteText(w, s) })); perr != nil {
+	if perr := f.Print(view.WithText(st, func(w io.Writer, s view.Styles) error { return done.WriteText(w, s) })); perr != nil {
 		return perr
 	}
 	return err
@@ -318,7 +318,7 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 
 // cancelRebalance cancels the recorded rebalance's running moves, removes
 // the throttle it set and the marker.
-func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format ui.Format) error {
+func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format view.Format) error {
 	st := exec.State
 	if st == nil {
 		path := markers.Path(clusterID)
@@ -341,7 +341,7 @@ func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, 
 
 // finishCancel removes the throttle of the recorded rebalance (if any) and
 // the marker, and says what was done.
-func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, cancelled int) error {
+func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format view.Format, cancelled int) error {
 	removed := ""
 	if st := exec.State; st != nil {
 		path := markers.Path(st.ClusterID)
@@ -358,5 +358,5 @@ func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, mar
 		}
 	}
 	v := provision.CancelResult{Cancelled: cancelled, ThrottleRemoved: removed}
-	return f.Print(ui.WithText(v, func(w io.Writer, s ui.Styles) error { return v.WriteText(w, s) }))
+	return f.Print(view.WithText(v, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) }))
 }

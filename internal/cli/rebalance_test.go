@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/provision"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"

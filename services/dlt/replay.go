@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/records"
+	"github.com/kctl/kctl/internal/platform/codec"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -266,7 +266,7 @@ func BuildReplay(in ReplayInput, opts ReplayOptions) (*ReplayPlan, error) {
 			p.FilteredOut++
 		case vSend:
 			e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: info, To: info.OriginalTopic, Status: StatusPlanned}
-			e.Key, e.KeyEncoding = records.EncodeBytes(rec.Key)
+			e.Key, e.KeyEncoding = codec.EncodeBytes(rec.Key)
 			if opts.To != "" {
 				e.To = opts.To
 			}

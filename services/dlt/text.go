@@ -7,29 +7,29 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 // WriteText prints a replay plan or outcome: one row per dead letter
 // selected, the skipped ones, the counts, and what was (or would be)
 // done; a plan ends with the dry run's closing line.
-func (p *ReplayPlan) WriteText(w io.Writer, st ui.Styles) error {
+func (p *ReplayPlan) WriteText(w io.Writer, st view.Styles) error {
 	return p.writeText(w, st, true)
 }
 
 // WriteTextBeforeQuestion is WriteText without a plan's closing "Dry run"
 // line: the question whether to execute it follows.
-func (p *ReplayPlan) WriteTextBeforeQuestion(w io.Writer, st ui.Styles) error {
+func (p *ReplayPlan) WriteTextBeforeQuestion(w io.Writer, st view.Styles) error {
 	return p.writeText(w, st, false)
 }
 
-func (p *ReplayPlan) writeText(w io.Writer, st ui.Styles, dryRunNote bool) error {
+func (p *ReplayPlan) writeText(w io.Writer, st view.Styles, dryRunNote bool) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "%s  %s\n", st.Bold("Dead letters on "+ui.Printable(p.DLT)), st.Dim("(progress in group "+ui.Printable(p.Group)+")"))
+	fmt.Fprintf(ew, "%s  %s\n", st.Bold("Dead letters on "+view.Printable(p.DLT)), st.Dim("(progress in group "+view.Printable(p.Group)+")"))
 	if len(p.Records) == 0 {
 		fmt.Fprintln(ew, "Nothing to replay.")
 	} else {
-		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
+		t := view.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
 		for _, e := range p.Records {
 			mark := st.Add("+")
 			switch e.Status {
@@ -48,15 +48,15 @@ func (p *ReplayPlan) writeText(w io.Writer, st ui.Styles, dryRunNote bool) error
 				msg = "already replayed by another run"
 			}
 			t.Rows = append(t.Rows, []string{mark, strconv.Itoa(int(e.Partition)), strconv.FormatInt(e.Offset, 10),
-				e.Timestamp.Format(time.RFC3339), ui.Printable(orig), ui.Printable(shortClass(e.Info.ExceptionFQCN)),
-				ui.Printable(e.To), ui.Printable(msg)})
+				e.Timestamp.Format(time.RFC3339), view.Printable(orig), view.Printable(shortClass(e.Info.ExceptionFQCN)),
+				view.Printable(e.To), view.Printable(msg)})
 		}
 		if err := t.Write(ew, st); err != nil {
 			return err
 		}
 	}
 	for _, s := range p.Skipped {
-		fmt.Fprintln(ew, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", ui.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
+		fmt.Fprintln(ew, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", view.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
 	}
 	verb := "to replay"
 	if p.Execute {
@@ -68,7 +68,7 @@ func (p *ReplayPlan) writeText(w io.Writer, st ui.Styles, dryRunNote bool) error
 		fmt.Fprintln(ew, "Stopped at -n: later dead letters were not read.")
 	}
 	for _, m := range p.Warnings {
-		fmt.Fprintln(ew, st.Warn("warning: "+ui.Printable(m)))
+		fmt.Fprintln(ew, st.Warn("warning: "+view.Printable(m)))
 	}
 	if !p.Execute {
 		if len(p.Records) > 0 && dryRunNote {
@@ -84,7 +84,7 @@ func (p *ReplayPlan) writeText(w io.Writer, st ui.Styles, dryRunNote bool) error
 		}
 		pos = append(pos, s)
 	}
-	fmt.Fprintf(ew, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), ui.Printable(p.Group), strings.Join(pos, ", "))
+	fmt.Fprintf(ew, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), view.Printable(p.Group), strings.Join(pos, ", "))
 	return ew.err
 }
 

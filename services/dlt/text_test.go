@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/services/dlt"
 )
 
@@ -34,13 +34,13 @@ func TestReplayTextGolden(t *testing.T) {
 		Truncated: true, Warnings: []string{"destination topic \"x\" does not exist"},
 	}
 	var buf bytes.Buffer
-	if err := p.WriteText(&buf, ui.Styles{}); err != nil {
+	if err := p.WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	buf.WriteString("---\n")
 	p.Execute = false
 	p.Records[0].Status, p.Records[1].Status, p.Records[1].Error, p.Records[2].Status = "planned", "planned", "", "planned"
-	if err := p.WriteText(&buf, ui.Styles{}); err != nil {
+	if err := p.WriteText(&buf, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join("testdata", "replay.golden")
