@@ -11,7 +11,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

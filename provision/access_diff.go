@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 )
 

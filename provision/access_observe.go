@@ -3,7 +3,7 @@ package provision
 import (
 	"context"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -2,8 +2,6 @@ package provision
 
 import (
 	"fmt"
-	"math"
-	"strconv"
 
 	"github.com/kctl/kctl/topology"
 )
@@ -107,28 +105,7 @@ func writeAccess(ew *errWriter, st Styles, changes []AccessChange) {
 
 // quotaValue prints a quota value with its unit: "10485760 (10MiB/s)",
 // "50 (%)".
-func quotaValue(key string, v *float64) string { return QuotaValueText(key, v) }
-
-// QuotaValueText prints a quota value with its unit: "10485760 (10MiB/s)",
-// "50%"; "(not set)" for nil.
-func QuotaValueText(key string, v *float64) string {
-	if v == nil {
-		return "(not set)"
-	}
-	s := strconv.FormatFloat(*v, 'f', -1, 64)
-	switch key {
-	case topology.QuotaConsumerByteRate, topology.QuotaProducerByteRate:
-		if h := topology.Humanize("retention.bytes", s); h != "" {
-			return s + " (" + h + "/s)"
-		}
-		return s + " bytes/s"
-	case topology.QuotaRequestPercentage:
-		return s + "%"
-	case topology.QuotaControllerMutationRate:
-		return s + "/s"
-	}
-	return s
-}
+func quotaValue(key string, v *float64) string { return topology.QuotaValueText(key, v) }
 
 // MarshalYAML writes whole quota values as integers (10485760, not
 // 1.048576e+07), as JSON does.
@@ -137,17 +114,5 @@ func (v QuotaValue) MarshalYAML() (any, error) {
 		Key string `yaml:"key"`
 		Old any    `yaml:"old"`
 		New any    `yaml:"new"`
-	}{v.Key, YAMLNumber(v.Old), YAMLNumber(v.New)}, nil
-}
-
-// YAMLNumber returns v as an int64 when it is whole (YAML would otherwise
-// print 1.048576e+07), as a float64 otherwise, and nil for nil.
-func YAMLNumber(v *float64) any {
-	if v == nil {
-		return nil
-	}
-	if f := *v; f == math.Trunc(f) && math.Abs(f) < 1<<62 {
-		return int64(f)
-	}
-	return *v
+	}{v.Key, topology.YAMLNumber(v.Old), topology.YAMLNumber(v.New)}, nil
 }

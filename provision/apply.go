@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"

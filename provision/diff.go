@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 )

@@ -9,8 +9,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -78,24 +78,55 @@ type ExportFailure struct {
 // ErrNoMatch is wrapped by Export's error when a pattern matches no topic.
 var ErrNoMatch = errors.New("no topic matches")
 
+// ExportObserved is what an export is built from: the cluster's
+// Metadata answer, the DescribeConfigs answer for the topics chosen, and
+// with ExportOptions.Access the cluster's access.
+type ExportObserved struct {
+	Metadata *observe.Cluster
+	// Configs are the chosen topics' configs, or why they could not be
+	// read (observe.Configs); a topic absent was not described.
+	Configs map[string]observe.TopicConfigs
+	access  *accessRead // nil: not read
+}
+
 // ExportTopics reads the cluster in two requests whatever the number of
 // topics (one Metadata for every topic, one DescribeConfigs for the chosen
-// ones) and returns the topics file that declares them: partitions, the
-// replication factor, and only the configs set on the topic itself
-// (DYNAMIC_TOPIC_CONFIG), never broker defaults. What every topic shares
-// (replication factor, identical configs) goes to defaults:; topics are
-// sorted by name. It returns an error when metadata cannot be read, or
-// wrapping ErrNoMatch naming the patterns that match no topic; a topic
-// whose configs cannot be read is kept, in Failed. With opts.Access the
-// cluster's access is read too, by three more requests sent at once with
-// the topics' (DescribeAcls, DescribeUserScramCredentials,
-// DescribeClientQuotas); a part that cannot be read is in Export.Access,
-// never an error of ExportTopics.
+// ones: ObserveExport) and returns the topics file that declares them
+// (BuildExport): partitions, the replication factor, and only the configs
+// set on the topic itself (DYNAMIC_TOPIC_CONFIG), never broker defaults.
+// What every topic shares (replication factor, identical configs) goes to
+// defaults:; topics are sorted by name. It returns an error when metadata
+// cannot be read, or wrapping ErrNoMatch naming the patterns that match no
+// topic; a topic whose configs cannot be read is kept, in Failed. With
+// opts.Access the cluster's access is read too, by three more requests
+// sent at once with the topics' (DescribeAcls,
+// DescribeUserScramCredentials, DescribeClientQuotas); a part that cannot
+// be read is in Export.Access, never an error of ExportTopics.
 func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*Export, error) {
-	for _, p := range opts.Patterns {
+	obs, err := ObserveExport(ctx, cl, opts)
+	if err != nil {
+		return nil, err
+	}
+	return BuildExport(obs, opts)
+}
+
+func checkPatterns(patterns []string) error {
+	for _, p := range patterns {
 		if p == "" {
-			return nil, errors.New("export: an empty topic pattern: give topic names or prefixes such as user.*")
+			return errors.New("export: an empty topic pattern: give topic names or prefixes such as user.*")
 		}
+	}
+	return nil
+}
+
+// ObserveExport reads what BuildExport needs: the Metadata of every
+// topic, the DescribeConfigs of the topics opts chooses (not sent when the
+// choice is refused: BuildExport says why), and with opts.Access the
+// cluster's access (concurrently). It returns an error only when the
+// options are bad or the metadata cannot be read.
+func ObserveExport(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*ExportObserved, error) {
+	if err := checkPatterns(opts.Patterns); err != nil {
+		return nil, err
 	}
 	var access chan *accessRead
 	if opts.Access {
@@ -106,6 +137,28 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	obs := &ExportObserved{Metadata: meta}
+	if sel, err := selectExport(meta, opts); err == nil {
+		obs.Configs, _ = observe.Configs(ctx, cl, sel.names, false)
+	}
+	if access != nil {
+		obs.access = <-access
+	}
+	return obs, nil
+}
+
+// exportSelection is the topics an export declares, from the metadata.
+type exportSelection struct {
+	ex     *Export
+	byName map[string]*topology.SpecTopic
+	names  []string // sorted
+}
+
+// selectExport chooses the topics from the metadata: those the patterns
+// match, internal ones only with All, each with its partitions and
+// replication factor. It refuses patterns matching nothing and managed
+// prefixes covering live topics left out.
+func selectExport(meta *observe.Cluster, opts ExportOptions) (*exportSelection, error) {
 	ex := &Export{ClusterID: meta.ClusterID, Unchecked: []ExportedConfig{}, MixedReplicas: []string{}, Failed: []ExportFailure{}}
 	matched := make([]bool, len(opts.Patterns))
 	byName := map[string]*topology.SpecTopic{}
@@ -154,10 +207,30 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	if err := checkManagedPrefixes(opts.ManagedPrefixes, live, names, ex.ClusterID); err != nil {
 		return nil, err
 	}
+	return &exportSelection{ex: ex, byName: byName, names: names}, nil
+}
 
-	configs, _ := observe.Configs(ctx, cl, names, false)
+// BuildExport is the export of what was observed: the topics file (Spec)
+// declaring the topics opts chooses, and what the operator must know
+// about it. It does no I/O; its errors are ExportTopics'.
+func BuildExport(obs *ExportObserved, opts ExportOptions) (*Export, error) {
+	if err := checkPatterns(opts.Patterns); err != nil {
+		return nil, err
+	}
+	if obs == nil || obs.Metadata == nil {
+		return nil, errors.New("export: no cluster metadata observed")
+	}
+	sel, err := selectExport(obs.Metadata, opts)
+	if err != nil {
+		return nil, err
+	}
+	ex, byName, names := sel.ex, sel.byName, sel.names
 	for _, n := range names {
-		st, tc := byName[n], configs[n]
+		st := byName[n]
+		tc, ok := obs.Configs[n]
+		if !ok {
+			tc.Err = observe.ErrNotAnswered // not observed
+		}
 		if tc.Err != nil {
 			why := tc.Reason()
 			ex.Failed = append(ex.Failed, ExportFailure{Topic: n, Error: "describe configs: " + why})
@@ -177,8 +250,12 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	}
 	factorDefaults(&spec)
 	spec.Comment = exportComment(ex, len(names), opts.All)
-	if access != nil {
-		spec.Access, ex.Access = exportAccess(<-access)
+	if opts.Access {
+		ar := obs.access
+		if ar == nil {
+			ar = &accessRead{aclErr: errNotObserved, userErr: errNotObserved, quotErr: errNotObserved}
+		}
+		spec.Access, ex.Access = exportAccess(ar)
 		if ex.Access.Users+ex.Access.ACLs+ex.Access.Quotas > 0 || len(ex.Access.Skipped)+len(ex.Access.Failed)+len(ex.Access.LeftOut) > 0 {
 			spec.Comment += "\n" + accessComment(ex.Access)
 		}
@@ -187,6 +264,10 @@ func ExportTopics(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (*
 	sort.SliceStable(ex.Failed, func(i, j int) bool { return ex.Failed[i].Topic < ex.Failed[j].Topic })
 	return ex, nil
 }
+
+// errNotObserved is a part of the access BuildExport was asked for but
+// the observation did not read.
+var errNotObserved = errors.New("not read (the observation was made without access)")
 
 // exportConfig adds one dynamic topic config c to st: as a config when
 // topics.yaml can take it (vendor configs too, noted in Unchecked), as a

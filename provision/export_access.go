@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"

@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // ErrPrefixUndeclared is wrapped by ExportTopics' error when a managed

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // Allowances are what the operator allows beyond a safe change: the flags

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"

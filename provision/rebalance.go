@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/observe"
+	"github.com/kctl/kctl/internal/platform/observe"
 	"github.com/kctl/kctl/provision/reassign"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kerr"

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kctl/kctl/internal/platform/human"
 	"github.com/kctl/kctl/provision/reassign"
 )
 
@@ -139,4 +140,104 @@ func throttleScope(cs []SavedConfig) string {
 // ThrottleSummary says what the throttle configs are, for messages.
 func ThrottleSummary(cs []SavedConfig) string {
 	return fmt.Sprintf("%s on %s", countWord(len(cs), "config", "configs"), throttleScope(cs))
+}
+
+// RebalanceDryRun is a rebalance plan shown without executing it: the
+// plan, and how to start it.
+type RebalanceDryRun struct {
+	Plan     *RebalancePlan
+	MaxMoves int
+}
+
+// WriteText prints the plan and, when it moves anything, how to start it.
+func (v RebalanceDryRun) WriteText(w io.Writer, s Styles) error {
+	if err := v.Plan.WriteText(w, s); err != nil {
+		return err
+	}
+	if len(v.Plan.Moves) == 0 {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "Run with --yes to start (at most %d partitions moving at once).\n", v.MaxMoves)
+	return err
+}
+
+// RebalanceInProgress is the rebalance recorded in a marker (Path), shown
+// before a resume or a cancel acts on it.
+type RebalanceInProgress struct {
+	State *RebalanceState
+	Path  string
+}
+
+// WriteText prints where the recorded rebalance stands and how to resume
+// or cancel it.
+func (v RebalanceInProgress) WriteText(w io.Writer, s Styles) error {
+	ew := &errWriter{w: w}
+	ew.printf("A rebalance started at %s is in progress: ", v.State.Started.Format(time.RFC3339))
+	_ = v.State.WriteText(ew, s)
+	ew.printf("Resume it with kctl rebalance --yes, or cancel it with kctl rebalance --cancel --yes (recorded in %s).\n", v.Path)
+	return ew.err
+}
+
+// WriteResumingText prints the line a resumed rebalance starts with.
+func (st *RebalanceState) WriteResumingText(w io.Writer, s Styles) error {
+	ew := &errWriter{w: w}
+	ew.printf("Resuming the rebalance started at %s: ", st.Started.Format(time.RFC3339))
+	_ = st.WriteText(ew, s)
+	return ew.err
+}
+
+// WriteMovingText prints a progress line of a running rebalance.
+func (st *RebalanceState) WriteMovingText(w io.Writer, s Styles) error {
+	ew := &errWriter{w: w}
+	ew.printf("Moving: ")
+	_ = st.WriteText(ew, s)
+	return ew.err
+}
+
+// WriteInterruptedText says what an interrupted rebalance leaves behind
+// and how to go on.
+func (st *RebalanceState) WriteInterruptedText(w io.Writer, _ Styles) error {
+	_, err := fmt.Fprintf(w, "\nInterrupted: %d partitions are still moving (Kafka carries on without kctl) and %d are pending; the throttle stays while they move.\nResume with: kctl rebalance --yes    Cancel with: kctl rebalance --cancel --yes\n",
+		st.Count(MoveStarted), st.Count(MovePending))
+	return err
+}
+
+// RebalanceDone is a finished rebalance (Label: "Rebalance", "Apply"…),
+// printed as its State in JSON and YAML.
+type RebalanceDone struct {
+	Label          string
+	State          *RebalanceState
+	LeadersElected bool
+}
+
+// WriteText prints the closing line: moves done, throttle removed,
+// leaders elected.
+func (v RebalanceDone) WriteText(w io.Writer, s Styles) error {
+	ew := &errWriter{w: w}
+	ew.printf("\n%s %d of %d partitions moved", s.OK(v.Label+" complete:"), v.State.Count(MoveDone), len(v.State.Moves))
+	if v.State.Throttle > 0 {
+		ew.printf("; throttle removed")
+	}
+	if v.LeadersElected {
+		ew.printf("; preferred leaders elected")
+	}
+	ew.printf(".\n")
+	return ew.err
+}
+
+// CancelResult is what a cancel of reassignments did: how many it
+// cancelled, and the throttle it removed ("": none).
+type CancelResult struct {
+	Cancelled       int    `json:"cancelled" yaml:"cancelled"`
+	ThrottleRemoved string `json:"throttleRemoved" yaml:"throttleRemoved"`
+}
+
+// WriteText prints the cancel's one line.
+func (v CancelResult) WriteText(w io.Writer, st Styles) error {
+	msg := fmt.Sprintf("%s Cancelled %s (Kafka restores their replicas as they were)", st.OK("✓"), human.Plural(v.Cancelled, "reassignment"))
+	if v.ThrottleRemoved != "" {
+		msg += "; removed the throttle kctl set (" + v.ThrottleRemoved + ")"
+	}
+	_, err := fmt.Fprintln(w, msg+".")
+	return err
 }

@@ -160,6 +160,89 @@ func oldValue(cc ConfigChange) string {
 	return valueNote(cc.Name, cc.Old, note)
 }
 
+// ApplySummary is the closing line of an apply, as counts.
+type ApplySummary struct {
+	// Status is complete, failed, or dry-run.
+	Status  string `json:"status" yaml:"status"`
+	Created int    `json:"created" yaml:"created"`
+	Updated int    `json:"updated" yaml:"updated"`
+	Deleted int    `json:"deleted" yaml:"deleted"`
+	Failed  int    `json:"failed" yaml:"failed"`
+	// Checked and Accepted count a dry run's changes the brokers checked
+	// and accepted (validate-only).
+	Checked  int `json:"checked,omitempty" yaml:"checked,omitempty"`
+	Accepted int `json:"accepted,omitempty" yaml:"accepted,omitempty"`
+	// Reassigning counts the partitions whose reassignment started.
+	Reassigning int `json:"reassigning,omitempty" yaml:"reassigning,omitempty"`
+}
+
+// Summary counts what the apply did.
+func (r Result) Summary() ApplySummary {
+	s := ApplySummary{Status: "complete", Created: r.Count(Create), Updated: r.Count(Update), Deleted: r.Count(Delete),
+		Failed: len(r.Failed()), Reassigning: r.Reassigning}
+	switch {
+	case r.DryRun:
+		s.Status = "dry-run"
+		for _, it := range r.Items {
+			if it.Skipped == "" {
+				s.Checked++
+			}
+		}
+		s.Accepted = s.Checked - s.Failed
+	case s.Failed > 0:
+		s.Status = "failed"
+	}
+	return s
+}
+
+// ApplyView is what kctl apply prints: the plan, and once carried out
+// the result and its summary. The text and the JSON/YAML are printed from
+// these fields.
+type ApplyView struct {
+	Plan    *Plan         `json:"plan" yaml:"plan"`
+	Result  *Result       `json:"result" yaml:"result"`
+	Summary *ApplySummary `json:"summary,omitempty" yaml:"summary,omitempty"`
+}
+
+// NewApplyView is the view of plan p and its result r (nil: not carried
+// out).
+func NewApplyView(p *Plan, r *Result) ApplyView {
+	v := ApplyView{Plan: p, Result: r}
+	if r != nil {
+		s := r.Summary()
+		v.Summary = &s
+	}
+	return v
+}
+
+// WriteText prints the plan, then the result.
+func (v ApplyView) WriteText(w io.Writer, st Styles) error {
+	if err := v.WritePlanText(w, st); err != nil {
+		return err
+	}
+	return v.WriteResultText(w, st)
+}
+
+// WritePlanText prints the plan (shown before the question).
+func (v ApplyView) WritePlanText(w io.Writer, st Styles) error {
+	if v.Plan == nil {
+		return nil
+	}
+	return v.Plan.WriteText(w, st)
+}
+
+// WriteResultText prints the result after a blank line: one line per
+// change and the summary; nothing before the apply.
+func (v ApplyView) WriteResultText(w io.Writer, st Styles) error {
+	if v.Result == nil {
+		return nil
+	}
+	ew := &errWriter{w: w}
+	ew.printf("\n")
+	_ = v.Result.WriteText(ew, st)
+	return ew.err
+}
+
 // WriteText prints one line per change and a closing summary.
 func (r Result) WriteText(w io.Writer, st Styles) error {
 	ew := &errWriter{w: w}
@@ -177,24 +260,18 @@ func (r Result) WriteText(w io.Writer, st Styles) error {
 			ew.printf("  %s %s %s\n", st.OK("✓"), pastTense(it.Action), it.text())
 		}
 	}
-	failed := len(r.Failed())
-	switch {
-	case r.DryRun:
-		checked := 0
-		for _, it := range r.Items {
-			if it.Skipped == "" {
-				checked++
-			}
-		}
-		ew.printf("Dry run: the brokers accepted %d of %d checked changes; nothing was changed.\n", checked-failed, checked)
-	case failed > 0:
+	s := r.Summary()
+	switch s.Status {
+	case "dry-run":
+		ew.printf("Dry run: the brokers accepted %d of %d checked changes; nothing was changed.\n", s.Accepted, s.Checked)
+	case "failed":
 		ew.printf("%s %d created, %d updated, %d deleted, %s.\n", st.Bad("Apply failed:"),
-			r.Count(Create), r.Count(Update), r.Count(Delete), st.Bad(fmt.Sprintf("%d failed", failed)))
+			s.Created, s.Updated, s.Deleted, st.Bad(fmt.Sprintf("%d failed", s.Failed)))
 	default:
-		ew.printf("%s %d created, %d updated, %d deleted.\n", st.OK("Apply complete:"), r.Count(Create), r.Count(Update), r.Count(Delete))
+		ew.printf("%s %d created, %d updated, %d deleted.\n", st.OK("Apply complete:"), s.Created, s.Updated, s.Deleted)
 	}
-	if r.Reassigning > 0 {
-		ew.printf("Reassignment started for %s: the brokers copy the data in the background; kctl reassignments shows the progress.\n", countWord(r.Reassigning, "partition", "partitions"))
+	if s.Reassigning > 0 {
+		ew.printf("Reassignment started for %s: the brokers copy the data in the background; kctl reassignments shows the progress.\n", countWord(s.Reassigning, "partition", "partitions"))
 	}
 	return ew.err
 }
@@ -221,4 +298,14 @@ func (e *errWriter) printf(format string, a ...any) {
 		return
 	}
 	_, e.err = fmt.Fprintf(e.w, format, a...)
+}
+
+// Write makes an errWriter an io.Writer, for printers nested in others.
+func (e *errWriter) Write(b []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	var n int
+	n, e.err = e.w.Write(b)
+	return n, e.err
 }

@@ -40,7 +40,7 @@ describe_bench() {
   else
     echo "kcat not installed: skipped (apt-get install kcat)"
   fi
-  go test -run '^$' -bench BenchmarkDescribe -benchmem ./internal/inspect/
+  go test -run '^$' -bench BenchmarkDescribe -benchmem ./internal/feature/inspect/
   kill $pid; wait $pid 2>/dev/null || true
   rm -f "$log"
 }
@@ -84,7 +84,7 @@ provision_bench() {
 # --- kctl lag ---------------------------------------------------------------
 lag_bench() {
 	echo "== kctl lag: Go benchmarks (in-process 3-broker kfake) =="
-	go test ./internal/lag -run '^$' -bench . -benchtime 50x
+	go test ./internal/feature/groups/lag -run '^$' -bench . -benchtime 50x
 
 	echo
 	echo "== kctl lag: the binary against 'kctl cluster up' =="
@@ -96,7 +96,7 @@ lag_bench() {
 	for _ in $(seq 100); do grep -q '^ready' "$log" && break; sleep 0.1; done
 	brokers=$(sed -n 's/^bootstrap: //p' "$log")
 	# one-group-000: 200 partitions; many-group-000..499: 10 partitions each.
-	KCTL_LAG_BENCH_BROKERS=$brokers go test ./internal/lag -run '^TestBenchFixture$' -count=1 >/dev/null
+	KCTL_LAG_BENCH_BROKERS=$brokers go test ./internal/feature/groups/lag -run '^TestBenchFixture$' -count=1 >/dev/null
 	"$kctl" lag one-group-000 -b "$brokers" >"$log.out"
 	head -4 "$log.out"
 	if command -v hyperfine >/dev/null; then

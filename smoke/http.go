@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/kctl/kctl/services/email"
 )
 

@@ -8,15 +8,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kctl/kctl/internal/backoff"
-	"github.com/kctl/kctl/internal/inspect"
-	"github.com/kctl/kctl/internal/lag"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
+	"github.com/kctl/kctl/internal/feature/inspect"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/platform/errs"
 )
 
 func (r *run) connect(ctx context.Context) (string, error) {
@@ -261,7 +261,7 @@ func (r *run) lag(ctx context.Context) (string, error) {
 }
 
 // caughtUp checks once that the group has committed on the topic and that
-// its lag there, as internal/lag defines it, is 0.
+// its lag there, as internal/feature/groups/lag defines it, is 0.
 func (r *run) caughtUp(ctx context.Context) (string, error) {
 	n, err := lag.Total(ctx, r.o.Client, r.o.Group, r.o.Topic)
 	var nf *errs.GroupNotFound

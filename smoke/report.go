@@ -9,9 +9,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 // Step is one check of the smoke run.
@@ -68,7 +68,7 @@ func (r *Report) Failed() []Step {
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // StepLine formats one step as the text report prints it.
-func StepLine(s Step, st ui.Styles) string {
+func StepLine(s Step, st view.Styles) string {
 	mark := st.OK("✓")
 	switch {
 	case s.Skipped:
@@ -91,7 +91,7 @@ func StepLine(s Step, st ui.Styles) string {
 }
 
 // WriteText prints the summary (the steps are printed live as they finish).
-func (r *Report) WriteText(w io.Writer, st ui.Styles) error {
+func (r *Report) WriteText(w io.Writer, st view.Styles) error {
 	for _, s := range r.Steps {
 		fmt.Fprintln(w, StepLine(s, st))
 	}
@@ -100,7 +100,7 @@ func (r *Report) WriteText(w io.Writer, st ui.Styles) error {
 }
 
 // WriteSummary prints the latency, loss and verdict lines.
-func (r *Report) WriteSummary(w io.Writer, st ui.Styles) {
+func (r *Report) WriteSummary(w io.Writer, st view.Styles) {
 	fmt.Fprintln(w)
 	if r.Latency.N > 0 {
 		fmt.Fprintf(w, "end-to-end latency (sign-up accepted → email logged), %d samples: p50 %.1fms  p99 %.1fms  max %.1fms\n",
@@ -208,7 +208,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		s.Cases = append(s.Cases, c)
 	}
 	var sum strings.Builder
-	r.WriteSummary(&sum, ui.Styles{})
+	r.WriteSummary(&sum, view.Plain{})
 	s.SystemOut = strings.TrimSpace(sum.String())
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 )
 
 func TestSummarize(t *testing.T) {
@@ -64,7 +64,7 @@ func TestJUnitIsValidAndComplete(t *testing.T) {
 
 func TestTextReport(t *testing.T) {
 	var b bytes.Buffer
-	if err := sampleReport().WriteText(&b, ui.Styles{}); err != nil {
+	if err := sampleReport().WriteText(&b, view.Plain{}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

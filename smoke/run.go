@@ -17,7 +17,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -207,7 +207,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// Smoke's waits, from internal/backoff. Its own reads retry at a steady
+// Smoke's waits, from internal/platform/backoff. Its own reads retry at a steady
 // 100ms to ride out a broker that just went away; the services' health
 // and the consumer group's lag are polled every 50ms, the email logs every
 // 10ms.

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/testnet"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/testnet"
 	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/topology"
 	"github.com/twmb/franz-go/pkg/kadm"

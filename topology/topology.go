@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // File is a parsed, validated and normalised topics.yaml.

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/cli"
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/testnet"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/testnet"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"

@@ -5,8 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/topology"
 )
 

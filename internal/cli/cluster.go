@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kctl/kctl/internal/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster"
 	"github.com/spf13/cobra"
 )
 

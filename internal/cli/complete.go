@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 )

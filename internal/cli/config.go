@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -59,20 +59,63 @@ type contextLine struct {
 	Auth    string   `json:"auth,omitempty" yaml:"auth,omitempty"`
 }
 
-func (v contextsView) WriteText(w io.Writer, st ui.Styles) error {
+func (v contextsView) WriteText(w io.Writer, st view.Styles) error {
 	if len(v.Contexts) == 0 {
 		_, err := fmt.Fprintln(w, "No contexts: create one with kctl config set-context NAME --brokers host:port.")
 		return err
 	}
-	t := ui.Table{Header: []string{"CURRENT", "NAME", "BROKERS", "ENV", "AUTH"}}
+	t := view.Table{Header: []string{"CURRENT", "NAME", "BROKERS", "ENV", "AUTH"}}
 	for _, c := range v.Contexts {
 		mark := ""
 		if c.Current {
 			mark = "*"
 		}
-		t.Rows = append(t.Rows, []string{mark, ui.Printable(c.Name), ui.Printable(strings.Join(c.Brokers, ",")), ui.Printable(c.Env), c.Auth})
+		t.Rows = append(t.Rows, []string{mark, view.Printable(c.Name), view.Printable(strings.Join(c.Brokers, ",")), view.Printable(c.Env), c.Auth})
 	}
 	return t.Write(w, st)
+}
+
+// currentContextView is what `config current-context` prints: the name.
+type currentContextView struct {
+	Current string `json:"current" yaml:"current"`
+}
+
+func (v currentContextView) WriteText(w io.Writer, _ view.Styles) error {
+	_, err := io.WriteString(w, v.Current+"\n")
+	return err
+}
+
+// contextChange is what a config verb changing the file did.
+type contextChange struct {
+	// Action is created, updated, renamed, switched or deleted.
+	Action  string `json:"action" yaml:"action"`
+	Context string `json:"context" yaml:"context"`
+	// From is a renamed context's old name.
+	From string `json:"from,omitempty" yaml:"from,omitempty"`
+	Path string `json:"path" yaml:"path"`
+	// Current is the current context after the change ("": none).
+	Current string `json:"current" yaml:"current"`
+	// WasCurrent: the deleted context was the current one.
+	WasCurrent bool `json:"wasCurrent,omitempty" yaml:"wasCurrent,omitempty"`
+}
+
+func (v contextChange) WriteText(w io.Writer, _ view.Styles) error {
+	var msg string
+	switch v.Action {
+	case "deleted":
+		msg = fmt.Sprintf("Deleted context %q from %s.", v.Context, v.Path)
+		if v.WasCurrent {
+			msg += " It was the current context: none is current now (kctl config use-context NAME)."
+		}
+	case "renamed":
+		msg = fmt.Sprintf("Renamed context %q to %q.", v.From, v.Context)
+	case "switched":
+		msg = fmt.Sprintf("Switched to context %q.", v.Context)
+	default:
+		msg = fmt.Sprintf("%s%s context %q in %s (current: %s).", strings.ToUpper(v.Action[:1]), v.Action[1:], v.Context, v.Path, v.Current)
+	}
+	_, err := io.WriteString(w, msg+"\n")
+	return err
 }
 
 // NewCmdConfigGetContexts builds `kctl config get-contexts`.
@@ -126,8 +169,7 @@ func NewCmdConfigCurrentContext(f *Factory, runF func(*ConfigOptions) error) *co
 			if cfg.CurrentContext == "" {
 				return fmt.Errorf("no current context in %s: choose one with kctl config use-context NAME", path)
 			}
-			_, err = fmt.Fprintln(f.IO.Out, cfg.CurrentContext)
-			return err
+			return f.Print(currentContextView{Current: cfg.CurrentContext})
 		},
 	}
 }
@@ -154,16 +196,14 @@ func NewCmdConfigDeleteContext(f *Factory, runF func(*ConfigOptions) error) *cob
 				return err
 			}
 			delete(cfg.Contexts, opts.Name)
-			note := ""
-			if cfg.CurrentContext == opts.Name {
+			wasCurrent := cfg.CurrentContext == opts.Name
+			if wasCurrent {
 				cfg.CurrentContext = ""
-				note = " It was the current context: none is current now (kctl config use-context NAME)."
 			}
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "Deleted context %q from %s.%s\n", opts.Name, path, note)
-			return nil
+			return f.Print(contextChange{Action: "deleted", Context: opts.Name, Path: path, Current: cfg.CurrentContext, WasCurrent: wasCurrent})
 		},
 	}
 }
@@ -210,8 +250,7 @@ func NewCmdConfigRenameContext(f *Factory, runF func(*ConfigOptions) error) *cob
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "Renamed context %q to %q.\n", old, name)
-			return nil
+			return f.Print(contextChange{Action: "renamed", Context: name, From: old, Path: path, Current: cfg.CurrentContext})
 		},
 	}
 }
@@ -240,9 +279,9 @@ type effectiveView struct {
 	Timeout     string     `json:"timeout" yaml:"timeout"`
 }
 
-func (v configView) WriteText(w io.Writer, _ ui.Styles) error {
+func (v configView) WriteText(w io.Writer, _ view.Styles) error {
 	fmt.Fprintf(w, "# %s\n", v.Path)
-	if err := ui.PrintYAML(w, v.File); err != nil {
+	if err := view.PrintYAML(w, v.File); err != nil {
 		return err
 	}
 	if v.Effective != nil {
@@ -311,8 +350,7 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "Switched to context %q.\n", opts.Name)
-			return nil
+			return f.Print(contextChange{Action: "switched", Context: opts.Name, Path: path, Current: cfg.CurrentContext})
 		},
 	}
 }
@@ -391,12 +429,11 @@ narrows validate, which checks every environment. --env '' clears it.`,
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			verb := "Updated"
+			action := "updated"
 			if created {
-				verb = "Created"
+				action = "created"
 			}
-			fmt.Fprintf(f.IO.Out, "%s context %q in %s (current: %s).\n", verb, opts.Name, path, cfg.CurrentContext)
-			return nil
+			return f.Print(contextChange{Action: action, Context: opts.Name, Path: path, Current: cfg.CurrentContext})
 		},
 	}
 	cmd.Flags().BoolVar(&use, "use", false, "also make it the current context")

@@ -10,9 +10,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/records"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/records"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 )
 
@@ -97,13 +97,13 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 				return &FlagError{Err: outputHint(cmd, args, f.Global.Output, err)}
 			}
 			switch {
-			case fm != ui.Text && cmd.Flags().Changed("format"):
+			case fm != view.Text && cmd.Flags().Changed("format"):
 				return &FlagError{Err: fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)}
-			case fm == ui.JSON:
+			case fm == view.JSON:
 				opts.Encoder = records.JSON{}
-			case fm == ui.YAML:
+			case fm == view.YAML:
 				opts.Encoder = records.YAML{}
-			case fm == ui.Text:
+			case fm == view.Text:
 				tf, err := records.ParseFormat(format)
 				if err != nil {
 					return &FlagError{Err: err}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/kctl/kctl/internal/inspect"
+	"github.com/kctl/kctl/internal/feature/inspect"
 	"github.com/spf13/cobra"
 )
 

@@ -3,7 +3,7 @@ package cli
 import (
 	"context"
 
-	"github.com/kctl/kctl/internal/inspect"
+	"github.com/kctl/kctl/internal/feature/inspect"
 	"github.com/spf13/cobra"
 )
 

@@ -3,17 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/spf13/cobra"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 )
 
 // NewCmdDLT is `kctl dlt`.
@@ -56,8 +55,8 @@ inside each transaction, so no run, not even one after a kill -9 or two at the s
 replays a record twice to a read_committed consumer (of two runs at once, the one fenced by
 the other stops with an error). Records the filters leave out stay
 replayable by a later run; records without a kafka_dlt-original-topic header are never sent.
-After a "yes" the dead-letter topic is read again and at most as many dead letters as listed
-are republished (one dead-lettered in between may take the place of a listed one).`,
+After a "yes" exactly the dead letters listed are republished (those dead-lettered since
+are left for a later run; one another run replayed meanwhile is not sent again).`,
 		Example: `  kctl dlt replay --dry-run
   kctl dlt replay --exception PermanentError --since 1h
   kctl dlt replay --offsets 10-20 --yes
@@ -179,109 +178,30 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 		return err
 	}
 	o.Opts.ClientOpts = copts
-	o.Opts.Execute = o.Yes
-	plan, rerr := dlt.Replay(ctx, c.Client, o.Opts)
-	if plan == nil {
-		return connectionError(rerr)
+	plan, err := dlt.PlanReplay(ctx, c.Client, o.Opts)
+	if err != nil {
+		return connectionError(err)
 	}
-	if !o.Yes && !o.DryRun && rerr == nil && len(plan.Records) > 0 {
-		// The list was a dry run: ask, then replay for real, at most as
-		// many as were listed.
-		if format, _ := o.f.Format(); format == ui.Text {
-			if err := writeReplayList(o.f.IO.Out, o.f.Styles(), plan, false); err != nil {
+	if o.DryRun || !o.Yes && len(plan.Records) == 0 {
+		return o.f.Print(view.WithText(plan, plan.WriteText))
+	}
+	if !o.Yes {
+		// Show the plan, ask, then execute exactly that plan.
+		if format, _ := o.f.Format(); format == view.Text {
+			if err := plan.WriteTextBeforeQuestion(o.f.IO.Out, o.f.Styles()); err != nil {
 				return err
 			}
 		}
 		if err := confirmChange(ctx, o.f, o.ChangeFlags, "dlt replay", "Republish these dead letters?"); err != nil {
 			return err
 		}
-		if o.Opts.Limit == 0 || o.Opts.Limit > len(plan.Records) {
-			o.Opts.Limit = len(plan.Records)
-		}
-		o.Opts.Execute = true
-		if plan, rerr = dlt.Replay(ctx, c.Client, o.Opts); plan == nil {
-			return connectionError(rerr)
-		}
 	}
-	if err := o.f.Print(ui.WithText(plan, func(w io.Writer, st ui.Styles) error { return writeReplayText(w, st, plan) })); err != nil {
+	out, rerr := dlt.ExecuteReplay(ctx, c.Client, plan)
+	if out == nil {
+		return connectionError(rerr)
+	}
+	if err := o.f.Print(view.WithText(out, out.WriteText)); err != nil {
 		return err
 	}
 	return rerr
-}
-
-// writeReplayText prints a replay: one row per dead letter selected, the
-// skipped ones, the counts, and what was (or would be) done.
-func writeReplayText(w io.Writer, st ui.Styles, p *dlt.ReplayPlan) error {
-	return writeReplayList(w, st, p, true)
-}
-
-// writeReplayList is writeReplayText; without dryRunNote a plan that was
-// not executed is printed without the closing "Dry run" line (the
-// question follows it).
-func writeReplayList(w io.Writer, st ui.Styles, p *dlt.ReplayPlan, dryRunNote bool) error {
-	fmt.Fprintf(w, "%s  %s\n", st.Bold("Dead letters on "+ui.Printable(p.DLT)), st.Dim("(progress in group "+ui.Printable(p.Group)+")"))
-	if len(p.Records) == 0 {
-		fmt.Fprintln(w, "Nothing to replay.")
-	} else {
-		t := ui.Table{Header: []string{"", "PARTITION", "OFFSET", "DEAD-LETTERED", "ORIGINAL", "EXCEPTION", "TO", "MESSAGE"}}
-		for _, e := range p.Records {
-			mark := st.Add("+")
-			switch e.Status {
-			case "replayed":
-				mark = st.OK("✓")
-			case "failed":
-				mark = st.Bad("✗")
-			}
-			orig := fmt.Sprintf("%s/%d/%d", e.Info.OriginalTopic, e.Info.OriginalPartition, e.Info.OriginalOffset)
-			msg := e.Info.ExceptionMessage
-			if e.Error != "" {
-				msg = e.Error
-			}
-			t.Rows = append(t.Rows, []string{mark, strconv.Itoa(int(e.Partition)), strconv.FormatInt(e.Offset, 10),
-				e.Timestamp.Format(time.RFC3339), ui.Printable(orig), ui.Printable(shortClass(e.Info.ExceptionFQCN)),
-				ui.Printable(e.To), ui.Printable(msg)})
-		}
-		if err := t.Write(w, st); err != nil {
-			return err
-		}
-	}
-	for _, s := range p.Skipped {
-		fmt.Fprintln(w, st.Warn(fmt.Sprintf("skipped %s/%d/%d: %s (never sent)", ui.Printable(p.DLT), s.Partition, s.Offset, s.Reason)))
-	}
-	verb := "to replay"
-	if p.Execute {
-		verb = "selected"
-	}
-	fmt.Fprintf(w, "\n%d %s, %d already replayed, %d filtered out (left for a later run), %d skipped.\n",
-		len(p.Records), verb, p.AlreadyReplayed, p.FilteredOut, len(p.Skipped))
-	if p.Truncated {
-		fmt.Fprintln(w, "Stopped at -n: later dead letters were not read.")
-	}
-	for _, m := range p.Warnings {
-		fmt.Fprintln(w, st.Warn("warning: "+ui.Printable(m)))
-	}
-	if !p.Execute {
-		if len(p.Records) > 0 && dryRunNote {
-			fmt.Fprintln(w, st.Dim("Dry run: nothing sent. Run again with --yes to republish them."))
-		}
-		return nil
-	}
-	var pos []string
-	for _, pp := range p.Progress {
-		s := fmt.Sprintf("partition %d: done below %d", pp.Partition, pp.Next)
-		if pp.DoneAbove > 0 {
-			s += fmt.Sprintf(" and %d above", pp.DoneAbove)
-		}
-		pos = append(pos, s)
-	}
-	_, err := fmt.Fprintf(w, "Replayed %d of %d; progress in group %s: %s.\n", p.Replayed, len(p.Records), ui.Printable(p.Group), strings.Join(pos, ", "))
-	return err
-}
-
-// shortClass drops a Go type name's import path: email.PermanentError.
-func shortClass(fqcn string) string {
-	if i := strings.LastIndexByte(fqcn, '/'); i >= 0 {
-		return fqcn[i+1:]
-	}
-	return fqcn
 }

@@ -4,67 +4,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
-	"path/filepath"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-// The replay text: planned, replayed and failed rows, a skipped record,
-// counts, warnings, progress; and the dry run's closing line.
-func TestReplayTextGolden(t *testing.T) {
-	ts := time.Date(2026, 12, 3, 7, 27, 57, 0, time.UTC)
-	info := func(p int32, o int64, msg string) dlt.Info {
-		return dlt.Info{OriginalTopic: "user.signed-up", OriginalPartition: p, OriginalOffset: o,
-			ExceptionFQCN: "github.com/kctl/kctl/services/email.SendError", ExceptionMessage: msg}
-	}
-	p := &dlt.ReplayPlan{DLT: "user.signed-up.dlt", Group: "kctl-dlt-replay", Execute: true,
-		Records: []dlt.Entry{
-			{Partition: 0, Offset: 1, Timestamp: ts, Info: info(2, 0, "smtp 421\nservice not available"), To: "user.signed-up", Status: "replayed"},
-			{Partition: 0, Offset: 3, Timestamp: ts, Info: info(1, 0, "smtp 421"), To: "user.signed-up", Status: "failed", Error: "produce: NOT_ENOUGH_REPLICAS (may or may not have been written)"},
-		},
-		Skipped:         []dlt.Skip{{Partition: 0, Offset: 2, Reason: "no kafka_dlt-original-topic header: the original topic is unknown"}},
-		AlreadyReplayed: 1, FilteredOut: 4, Replayed: 1,
-		Progress:  []dlt.PartitionProgress{{Partition: 0, Next: 0, DoneAbove: 3, End: 8}},
-		Truncated: true, Warnings: []string{"destination topic \"x\" does not exist"},
-	}
-	var buf bytes.Buffer
-	if err := writeReplayText(&buf, ui.Styles{}, p); err != nil {
-		t.Fatal(err)
-	}
-	buf.WriteString("---\n")
-	p.Execute = false
-	p.Records[0].Status, p.Records[1].Status, p.Records[1].Error = "planned", "planned", ""
-	if err := writeReplayText(&buf, ui.Styles{}, p); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", "dlt_replay.golden")
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(buf.Bytes(), want) {
-		t.Errorf("dlt_replay.golden differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", buf.Bytes(), want)
-	}
-}
 
 // dlt replay asks like apply: on a terminal "no" sends nothing, "yes"
 // republishes exactly what was listed; without a terminal --yes is needed.
@@ -113,5 +62,76 @@ func TestDLTReplayConfirm(t *testing.T) {
 	code, out, _ = run(t, c, "", false, replay...)
 	if code != ExitOK || !strings.Contains(out, "Nothing to replay.") {
 		t.Fatalf("again: exit %d\n%s", code, out)
+	}
+}
+
+// hookReader runs hook before its first read, then reads r: stdin whose
+// answer comes once something happened between the plan and the "yes".
+type hookReader struct {
+	hook func()
+	r    io.Reader
+}
+
+func (h *hookReader) Read(p []byte) (int, error) {
+	if h.hook != nil {
+		h.hook()
+		h.hook = nil
+	}
+	return h.r.Read(p)
+}
+
+// After a "yes", dlt replay republishes the dead letters it listed and no
+// other: between the list and the answer another run replays the first
+// listed one and a new dead letter arrives; the first is reported as
+// already replayed, the second listed one is sent, the new one waits for
+// the next run.
+func TestDLTReplayYesExecutesTheList(t *testing.T) {
+	c := newCluster(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "orders", 1, nil)
+	devclustertest.CreateTopic(t, adm, "orders.dlt", 1, nil)
+	cl := devclustertest.Client(t, c)
+	deadLetter := func(i int) {
+		t.Helper()
+		orig := &kgo.Record{Topic: "orders", Partition: 0, Offset: int64(i), Key: []byte(strconv.Itoa(i)), Value: []byte("v")}
+		if err := cl.ProduceSync(context.Background(), dlt.Record("orders.dlt", orig, "g", errors.New("boom"))).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadLetter(0)
+	deadLetter(1)
+	meanwhile := func() {
+		o := dlt.ReplayOptions{DLT: "orders.dlt", Limit: 1, ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}}
+		plan, err := dlt.PlanReplay(context.Background(), cl, o)
+		if err == nil {
+			_, err = dlt.ExecuteReplay(context.Background(), cl, plan)
+		}
+		if err != nil {
+			t.Errorf("the other run: %v", err)
+		}
+		deadLetter(2)
+	}
+	var out, errOut bytes.Buffer
+	env := map[string]string{"KCTL_BROKERS": c.Bootstrap(), "NO_COLOR": "1", "XDG_CONFIG_HOME": t.TempDir()}
+	f := NewFactory(IOStreams{In: &hookReader{hook: meanwhile, r: strings.NewReader("yes\n")}, Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+	f.IsTerminal = func(s any) bool { return s == f.IO.In }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if code := Run(ctx, f, []string{"dlt", "replay", "--dlt", "orders.dlt"}); code != ExitOK ||
+		!strings.Contains(out.String(), "already replayed by another run") || !strings.Contains(out.String(), "Replayed 1 of 2") {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	ends, err := adm.ListEndOffsets(context.Background(), "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 records (one per run) and 2 commit markers; the new dead letter
+	// would make it 5 or more.
+	if o, _ := ends.Lookup("orders", 0); o.Offset != 4 {
+		t.Fatalf("end offset of orders %d, want 4: each listed dead letter once, the new one not", o.Offset)
+	}
+	code, next, _ := run(t, c, "", false, "dlt", "replay", "--dlt", "orders.dlt", "--dry-run")
+	if code != ExitOK || !strings.Contains(next, "1 to replay,") || !strings.Contains(next, "orders/0/2") {
+		t.Fatalf("next plan: exit %d\n%s", code, next)
 	}
 }

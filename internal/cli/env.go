@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/platform/errs"
 )
 
 // A name or partition that does not exist exits 1, wrapped or not, and is

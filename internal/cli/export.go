@@ -12,8 +12,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
@@ -118,7 +118,7 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 // checkExportOutput refuses -o json (a topics.yaml is YAML) and a
 // directory as the -f file.
 func checkExportOutput(f *Factory, file string) error {
-	if format, err := f.Format(); err == nil && format == ui.JSON {
+	if format, err := f.Format(); err == nil && format == view.JSON {
 		return &FlagError{Err: errors.New("-o json: export writes a topics.yaml, which is YAML: leave -o out (or give -o yaml)")}
 	}
 	if file != "" && file != "-" {

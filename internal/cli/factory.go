@@ -12,8 +12,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -201,15 +202,15 @@ func connectionError(err error) error {
 }
 
 // Format returns the -o format.
-func (f *Factory) Format() (ui.Format, error) { return ui.ParseFormat(f.Global.Output) }
+func (f *Factory) Format() (view.Format, error) { return view.ParseFormat(f.Global.Output) }
 
 // Styles returns the text styles for stdout.
-func (f *Factory) Styles() ui.Styles { return f.stylesFor(f.IO.Out) }
+func (f *Factory) Styles() view.Styles { return f.stylesFor(f.IO.Out) }
 
 // stderrStyles returns the text styles for stderr.
-func (f *Factory) stderrStyles() ui.Styles { return f.stylesFor(f.IO.ErrOut) }
+func (f *Factory) stderrStyles() view.Styles { return f.stylesFor(f.IO.ErrOut) }
 
-func (f *Factory) stylesFor(w io.Writer) ui.Styles {
+func (f *Factory) stylesFor(w io.Writer) view.Styles {
 	terminal := f.IsTerminal(w)
 	if o, ok := w.(*Stdout); ok {
 		w = o.File() // colour is the terminal's; the styles only render strings
@@ -223,7 +224,7 @@ func (f *Factory) Print(v any) error {
 	if err != nil {
 		return err
 	}
-	return ui.Print(f.IO.Out, format, f.Styles(), v)
+	return view.Print(f.IO.Out, format, f.Styles(), v)
 }
 
 // Logger returns a slog logger on stderr: debug with -v, info otherwise.

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/errs"
-	"github.com/kctl/kctl/internal/groups"
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/groups"
+	"github.com/kctl/kctl/internal/platform/errs"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 )
 
@@ -175,7 +175,7 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		// As apply: the plan in text before the question; as JSON/YAML
 		// only for --dry-run (one document on stdout).
 		v := deletePlanView{Groups: slices.Compact(slices.Sorted(slices.Values(o.Groups))), Force: o.Force}
-		if format, _ := o.f.Format(); format == ui.Text || o.DryRun {
+		if format, _ := o.f.Format(); format == view.Text || o.DryRun {
 			if err := o.f.Print(v); err != nil {
 				return err
 			}
@@ -207,10 +207,10 @@ type deletePlanView struct {
 	Force  bool     `json:"force" yaml:"force"`
 }
 
-func (v deletePlanView) WriteText(w io.Writer, st ui.Styles) error {
+func (v deletePlanView) WriteText(w io.Writer, st view.Styles) error {
 	fmt.Fprintf(w, "kctl would delete %s and their committed offsets:\n", human.Plural(len(v.Groups), "consumer group"))
 	for _, g := range v.Groups {
-		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), ui.Printable(g))
+		fmt.Fprintf(w, "  %s %s\n", st.Remove("-"), view.Printable(g))
 	}
 	msg := "A group with live members, or holding kctl dlt replay's progress (without --force), is refused then."
 	if v.Force {
@@ -374,12 +374,6 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 	return nil
 }
 
-// resetView is the JSON/YAML of an executed reset: the plan and the result.
-type resetView struct {
-	Plan   *groups.Plan   `json:"plan" yaml:"plan"`
-	Result *groups.Result `json:"result" yaml:"result"`
-}
-
 func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	c, err := o.f.Connect(ctx, nil, "")
 	if err != nil {
@@ -397,23 +391,17 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 	}
 	st := o.f.Styles()
 	w := o.f.IO.Out
+	text := format == view.Text
+	// One view: its text is printed in parts (the plan before the
+	// question, the result after the commit), JSON and YAML whole.
+	rv := groups.ResetView{Plan: plan}
 	if o.DryRun || !o.Yes && plan.Summary.Reset == 0 {
-		if err := ui.Print(w, format, st, plan); err != nil {
-			return err
-		}
-		if format == ui.Text {
-			msg := "Dry run: nothing committed. Run again with --yes to commit these offsets."
-			if plan.Summary.Reset == 0 {
-				msg = "Nothing to commit."
-			}
-			fmt.Fprintln(w, st.Dim(msg))
-		}
-		return nil
+		return view.Print(w, format, st, rv)
 	}
 	printed := false // the plan, before the question
 	if !o.Yes && len(plan.Members) == 0 {
-		if format == ui.Text {
-			if err := ui.Print(w, format, st, plan); err != nil {
+		if text {
+			if err := rv.WritePlanText(w, st); err != nil {
 				return err
 			}
 			printed = true
@@ -423,31 +411,29 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 		}
 	}
 	if len(plan.Members) > 0 {
-		if format == ui.Text {
-			_ = ui.Print(w, format, st, plan) // the refusal below is the result
+		if text {
+			_ = rv.WritePlanText(w, st) // the refusal below is the result
 		}
 		return &groups.LiveMembersError{Group: plan.Group, Members: plan.Members}
 	}
 	res, err := groups.Execute(ctx, c.Client, plan)
 	if err != nil {
-		if format == ui.Text && !printed {
-			_ = ui.Print(w, format, st, plan)
+		if text && !printed {
+			_ = rv.WritePlanText(w, st)
 		}
 		return err
 	}
+	rv.Result = res
 	// The offsets are committed: the exit code is the commit's, whether or
 	// not the outcome could be printed (a closed stdout ends nothing here).
 	var perr error
-	if format == ui.Text {
-		if !printed {
-			perr = ui.Print(w, format, st, plan)
-		}
-		if perr == nil {
-			fmt.Fprintln(w)
-			perr = res.WriteText(w, st)
-		}
-	} else {
-		perr = ui.Print(w, format, st, resetView{Plan: plan, Result: res})
+	switch {
+	case !text:
+		perr = view.Print(w, format, st, rv)
+	case printed:
+		perr = rv.WriteResultText(w, st)
+	default:
+		perr = rv.WriteText(w, st)
 	}
 	if res.Failed > 0 {
 		return ErrSilentFailure

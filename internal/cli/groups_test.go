@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/spf13/cobra"
 )
 

@@ -12,16 +12,16 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 
-	"github.com/kctl/kctl/internal/lag"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/groups/lag"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/term"
 
-	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/platform/errs"
 )
 
 const (
@@ -294,7 +294,7 @@ type lagRun struct {
 	o       *LagOptions
 	cl      *kgo.Client
 	timeout time.Duration
-	format  ui.Format
+	format  view.Format
 }
 
 func (l *lagRun) collect(ctx context.Context) (*lag.Snapshot, error) {
@@ -439,7 +439,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 	}
 	h := lag.NewHistory(window)
 	out := l.o.f.IO.Out
-	inPlace := l.format == ui.Text && l.o.f.IsTerminal(out)
+	inPlace := l.format == view.Text && l.o.f.IsTerminal(out)
 	var last *lag.Snapshot
 	var lastFrame []string
 	if inPlace {
@@ -492,14 +492,14 @@ func (l *lagRun) watch(ctx context.Context) error {
 			fr := s.WatchFrame([]string{header, ""}, width, height, l.o.f.Styles())
 			lastFrame = fr.Lines
 			drawFrame(&buf, fr.Lines)
-		case l.format == ui.Text:
+		case l.format == view.Text:
 			if n > 0 {
 				buf.WriteString("\n")
 			}
 			fmt.Fprintf(&buf, "%s\n\n", header)
 			fallthrough
 		default:
-			if err := ui.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
+			if err := view.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
 				return err
 			}
 		}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

@@ -37,7 +37,7 @@ func TestStdoutOnTerminalKeepsColour(t *testing.T) {
 	if !f.IsTerminal(f.IO.Out) {
 		t.Error("the wrapped stdout on a terminal is not a terminal")
 	}
-	if st := f.Styles(); !st.Color || st.Bold("x") == "x" {
+	if st := f.Styles(); !st.Color() || st.Bold("x") == "x" {
 		t.Errorf("the wrapped stdout on a terminal has no colour: %+v", st)
 	}
 }

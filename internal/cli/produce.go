@@ -12,13 +12,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/records"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/feature/records"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 
-	"github.com/kctl/kctl/internal/errs"
+	"github.com/kctl/kctl/internal/platform/errs"
 )
 
 // ProduceOptions is `kctl produce`.
@@ -132,6 +132,20 @@ type produceView struct {
 	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
+// WriteText prints the counts in one line; the error, if any, follows it
+// as the command's error (stderr, exit 1).
+func (v produceView) WriteText(w io.Writer, _ view.Styles) error {
+	msg := fmt.Sprintf("produced %s to %s", human.Plural(int(v.Sent), "record"), v.Topic)
+	if v.Unknown > 0 {
+		msg += fmt.Sprintf(": %d acknowledged, %d not acknowledged (unknown: may or may not be written)", v.Sent, v.Unknown)
+	}
+	if v.Failed > 0 {
+		msg += fmt.Sprintf("; %d not written (failed)", v.Failed)
+	}
+	_, err := io.WriteString(w, msg+"\n")
+	return err
+}
+
 func runProduce(ctx context.Context, o *ProduceOptions) error {
 	ro := o.Records
 	in := o.f.IO.In
@@ -228,11 +242,6 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
 	}
 	res, err := records.Produce(ctx, pcl, in, ro)
-	if res.Unknown > 0 {
-		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s: %d acknowledged, %d not acknowledged (unknown: may or may not be written)\n", human.Plural(int(res.Sent), "record"), ro.Topic, res.Sent, res.Unknown)
-	} else {
-		fmt.Fprintf(o.f.IO.ErrOut, "produced %s to %s\n", human.Plural(int(res.Sent), "record"), ro.Topic)
-	}
 	if err == nil && res.FirstFailure != nil {
 		err = fmt.Errorf("%d of %d records failed; the first: %w", res.Failed, res.Lines, res.FirstFailure)
 	} else if err != nil && res.FirstFailure != nil && ctx.Err() == nil {
@@ -242,23 +251,25 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	if errors.As(err, &se) {
 		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
+	v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
 	var tl *records.RecordTooLargeError
-	if !errors.As(err, &tl) {
-		tl = nil
-	} else {
+	if errors.As(err, &tl) {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
+		v.Failed++ // the line refused
 	}
-	if fm, ferr := o.f.Format(); ferr == nil && fm != ui.Text {
-		v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
-		if tl != nil {
-			v.Failed++ // the line refused
-		}
-		if err != nil {
-			v.Error = err.Error()
-		}
-		if perr := o.f.Print(v); perr != nil && err == nil {
-			err = perr
-		}
+	if err != nil {
+		v.Error = err.Error()
+	}
+	// The text goes to stderr (stdout is the records' side of a pipe);
+	// JSON and YAML to stdout. Both print v.
+	var perr error
+	if fm, ferr := o.f.Format(); ferr == nil && fm != view.Text {
+		perr = o.f.Print(v)
+	} else {
+		perr = v.WriteText(o.f.IO.ErrOut, o.f.stderrStyles())
+	}
+	if perr != nil && err == nil {
+		err = perr
 	}
 	if err != nil && ctx.Err() != nil {
 		return ctx.Err()

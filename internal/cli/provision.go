@@ -9,9 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/platform/human"
 
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
@@ -38,7 +38,7 @@ func fileFlag(flag string, args []string) (string, error) {
 // loadTopics reads and checks a topics file for plan (apply false) or
 // apply, and returns it as the selected environment sees it (see
 // loadTopicsEnv).
-func loadTopics(f *Factory, path string, format ui.Format, apply bool, maxPartitions int32) (*topology.File, error) {
+func loadTopics(f *Factory, path string, format view.Format, apply bool, maxPartitions int32) (*topology.File, error) {
 	return loadTopicsEnv(f, path, format, apply, maxPartitions, "")
 }
 
@@ -51,7 +51,7 @@ func loadTopics(f *Factory, path string, format ui.Format, apply bool, maxPartit
 // -o json|yaml they are printed on stdout as validate prints them. A file
 // that defines environments when none is selected, or one that does not
 // define the selected one, returns a *topology.EnvError naming them.
-func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, fallback string) (*topology.File, error) {
+func loadTopicsEnv(f *Factory, path string, format view.Format, apply bool, maxPartitions int32, fallback string) (*topology.File, error) {
 	if err := checkMaxPartitions(maxPartitions); err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPar
 		return file.Select(env, from)
 	}
 	where := ""
-	if format == ui.Text {
+	if format == view.Text {
 		writeDiagnostics(f.IO.ErrOut, f.stderrStyles(), diags)
 	} else {
 		if err := f.Print(newValidateView(path, file, diags)); err != nil {
@@ -88,7 +88,7 @@ func loadTopicsEnv(f *Factory, path string, format ui.Format, apply bool, maxPar
 	return nil, fmt.Errorf("%s has %s%s%s fix the file and run again", path, human.Plural(max(n, 1), "error"), where, changed)
 }
 
-func writeDiagnostics(w io.Writer, st ui.Styles, diags topology.Diagnostics) {
+func writeDiagnostics(w io.Writer, st view.Styles, diags topology.Diagnostics) {
 	for _, d := range diags {
 		line := d.String()
 		if d.Severity == topology.SeverityError {
@@ -122,7 +122,7 @@ type validateView struct {
 	Warnings []topology.Diagnostic `json:"warnings" yaml:"warnings"`
 }
 
-func (v validateView) WriteText(w io.Writer, st ui.Styles) error {
+func (v validateView) WriteText(w io.Writer, st view.Styles) error {
 	if !v.Valid {
 		return nil // the diagnostics are on stderr; the error line follows
 	}
@@ -243,14 +243,14 @@ func runValidate(o *ValidateOptions) error {
 			v.Environments = []string{env}
 		}
 	}
-	if format == ui.Text {
+	if format == view.Text {
 		writeDiagnostics(o.f.IO.ErrOut, o.f.stderrStyles(), diags)
 	}
 	if err := o.f.Print(v); err != nil {
 		return err
 	}
 	if !v.Valid {
-		if format != ui.Text {
+		if format != view.Text {
 			return ErrSilentFailure
 		}
 		return fmt.Errorf("%s has %s", o.File, human.Plural(max(len(v.Errors), 1), "error"))
@@ -357,7 +357,7 @@ type planInputs struct {
 // computePlan loads the file (see loadTopics), connects, observes and
 // diffs; a SCRAM credential whose password cannot be read is refused
 // (provision.RefuseUnreadablePasswords). The caller closes the clients.
-func computePlan(ctx context.Context, f *Factory, path string, format ui.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, *planInputs, error) {
+func computePlan(ctx context.Context, f *Factory, path string, format view.Format, apply bool, maxPartitions int32, opts provision.Options) (*Clients, *provision.Plan, *planInputs, error) {
 	file, err := loadTopics(f, path, format, apply, maxPartitions)
 	if err != nil {
 		return nil, nil, nil, err
@@ -412,18 +412,18 @@ func savedPlan(ctx context.Context, f *Factory, sp *provision.SavedPlan, path st
 
 // refusedError says how many changes of p are refused and where the
 // reasons are in the output of format; outcome ends the sentence.
-func refusedError(p *provision.Plan, format ui.Format, outcome string) error {
+func refusedError(p *provision.Plan, format view.Format, outcome string) error {
 	where := `see "! refused" above`
-	if format != ui.Text {
+	if format != view.Text {
 		where = `see the "refused" changes in the plan`
 	}
 	return fmt.Errorf("%s refused (%s, each says how to resolve it); %s", human.Plural(p.Summary.Refused, "change"), where, outcome)
 }
 
 // riskyError says which changes are risky and how to apply them anyway.
-func riskyError(p *provision.Plan, format ui.Format) error {
+func riskyError(p *provision.Plan, format view.Format) error {
 	where := "marked ⚠ above"
-	if format != ui.Text {
+	if format != view.Text {
 		where = `see "risks" in the plan`
 	}
 	var names []string
@@ -436,7 +436,7 @@ func riskyError(p *provision.Plan, format ui.Format) error {
 
 // writeRisks names each risky change before the prompt, so that "yes"
 // answers for them.
-func writeRisks(w io.Writer, st ui.Styles, p *provision.Plan) {
+func writeRisks(w io.Writer, st view.Styles, p *provision.Plan) {
 	fmt.Fprintf(w, "\n%s\n", st.Warn(fmt.Sprintf("This plan has %s:", human.Plural(p.Summary.Risky, "risky change"))))
 	for _, c := range p.RiskyChanges() {
 		for _, r := range c.Risks {
@@ -526,12 +526,6 @@ type ApplyOptions struct {
 	// savedFlags names the plan-changing flags given ("--prune"), which a
 	// saved plan refuses.
 	savedFlags string
-}
-
-// applyView is what `kctl apply -o json|yaml` prints.
-type applyView struct {
-	Plan   *provision.Plan   `json:"plan" yaml:"plan"`
-	Result *provision.Result `json:"result" yaml:"result"`
 }
 
 // NewCmdApply builds `kctl apply`.
@@ -654,16 +648,18 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		return err
 	}
 	defer c.Close()
-	text := format == ui.Text
-	view := applyView{Plan: p}
+	text := format == view.Text
+	// One view: its text is printed in two parts (the plan before the
+	// question, the result after the apply), JSON and YAML at the end.
+	av := provision.NewApplyView(p, nil)
 	finish := func() error {
 		if text {
 			return nil
 		}
-		return f.Print(view)
+		return f.Print(view.WithText(av, func(w io.Writer, st view.Styles) error { return av.WriteText(w, st) }))
 	}
 	if text {
-		if err := f.Print(planView(p)); err != nil {
+		if err := av.WritePlanText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
 	}
@@ -707,9 +703,6 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return gateError(d.Err(), p, format)
 		}
 	}
-	if text {
-		fmt.Fprintln(f.IO.Out)
-	}
 	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
 	if throttled {
@@ -722,9 +715,9 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		SkipReassignments: throttled,
 		Getenv:            f.Getenv,
 	})
-	view.Result = &res
+	av = provision.NewApplyView(p, &res)
 	if text {
-		if err := res.WriteText(f.IO.Out, f.Styles()); err != nil {
+		if err := av.WriteResultText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
 	} else if err := finish(); err != nil {
@@ -734,7 +727,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if err := exec.Save(exec.State); err != nil {
 			return err
 		}
-		return executeRebalance(ctx, f, exec, markers, format, "Replication-factor change", !text)
+		return executeRebalance(ctx, f, exec, markers, "Replication-factor change", !text)
 	}
 	return applyErr
 }
@@ -762,7 +755,7 @@ func throttledReassignment(f *Factory, c *Clients, d provision.Decision, o *Appl
 // refusals (refusedError), a rebalance in progress (its *MarkerError),
 // risky changes (riskyError), or the *GateError naming each refusal and
 // the flag that allows it.
-func gateError(err error, p *provision.Plan, format ui.Format) error {
+func gateError(err error, p *provision.Plan, format view.Format) error {
 	var ge *provision.GateError
 	var me *provision.MarkerError
 	switch {
@@ -778,5 +771,5 @@ func gateError(err error, p *provision.Plan, format ui.Format) error {
 
 // planView prints a plan: provision's text printer, or the plan as JSON/YAML.
 func planView(p *provision.Plan) any {
-	return ui.WithText(p, func(w io.Writer, st ui.Styles) error { return p.WriteText(w, st) })
+	return view.WithText(p, func(w io.Writer, st view.Styles) error { return p.WriteText(w, st) })
 }

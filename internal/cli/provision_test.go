@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -94,7 +94,8 @@ func TestApplyConfirmation(t *testing.T) {
 	}
 }
 
-// TestApplyJSON: -o json prints the plan and the result as one document.
+// TestApplyJSON: -o json prints the plan, the result and its summary as
+// one document.
 func TestApplyJSON(t *testing.T) {
 	c := newCluster(t)
 	path := writeFile(t, "topics:\n  - {name: a, partitions: 2, replicationFactor: 3, config: {retention.ms: 1h}}\n")
@@ -102,7 +103,10 @@ func TestApplyJSON(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	for _, want := range []string{`"plan": {`, `"action": "create"`, `"new": "3600000"`, `"result": {`, `"ok": true`, `"CreateTopics": 1`} {
+	// The summary the text closes with ("Apply complete: 1 created, …")
+	// is in the JSON too.
+	for _, want := range []string{`"plan": {`, `"action": "create"`, `"new": "3600000"`, `"result": {`, `"ok": true`, `"CreateTopics": 1`,
+		`"status": "complete"`, `"created": 1`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %s:\n%s", want, out)
 		}

@@ -3,13 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -68,44 +65,10 @@ terminal, a listing per refresh otherwise). --cancel cancels every reassignment 
 	return cmd
 }
 
-// reassignmentsView is what `kctl reassignments` prints.
-type reassignmentsView struct {
-	InProgress []provision.Reassignment `json:"inProgress" yaml:"inProgress"`
-	// Bars draws progress bars (a terminal).
-	Bars bool `json:"-" yaml:"-"`
-}
-
-func (v reassignmentsView) WriteText(w io.Writer, st ui.Styles) error {
-	if len(v.InProgress) == 0 {
-		_, err := fmt.Fprintln(w, "No partition reassignments in progress.")
-		return err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s in progress:\n", human.Plural(len(v.InProgress), "partition reassignment"))
-	width := 0
-	for _, r := range v.InProgress {
-		width = max(width, len(fmt.Sprintf("%s/%d", r.Topic, r.Partition)))
-	}
-	for _, r := range v.InProgress {
-		progress := st.Dim("progress unknown")
-		if r.Progress >= 0 {
-			progress = fmt.Sprintf("%3.0f%%", 100*r.Progress)
-			if v.Bars {
-				progress = bar(r.Progress, 20) + " " + progress
-			}
-		}
-		fmt.Fprintf(&b, "  %-*s  replicas %s  adding %s  removing %s  %s\n", width, fmt.Sprintf("%s/%d", r.Topic, r.Partition),
-			provision.ReplicaList(r.Replicas), st.Add(provision.ReplicaList(r.Adding)), st.Remove(provision.ReplicaList(r.Removing)), progress)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// bar draws [#####-----] for a fraction 0..1.
-func bar(frac float64, width int) string {
-	n := int(frac*float64(width) + 0.5)
-	n = min(max(n, 0), width)
-	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
+// printReassignments prints v: its text printer, or its InProgress in
+// JSON and YAML.
+func printReassignments(f *Factory, v provision.ReassignmentsView) error {
+	return f.Print(view.WithText(v, func(w io.Writer, st view.Styles) error { return v.WriteText(w, st) }))
 }
 
 // observeReassignments lists the reassignments with their progress.
@@ -139,18 +102,15 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 	if o.Cancel {
 		return cancelAllReassignments(ctx, f, c, format, o.ChangeFlags)
 	}
-	terminal := f.IsTerminal(f.IO.Out) && format == ui.Text
+	terminal := f.IsTerminal(f.IO.Out) && format == view.Text
 	for first := true; ; first = false {
 		rs, err := observeReassignments(ctx, f, c)
 		if err != nil {
 			return err
 		}
-		if terminal && o.Watch && !first {
-			fmt.Fprint(f.IO.Out, "\x1b[H\x1b[2J") // redraw in place
-		} else if !first {
-			fmt.Fprintln(f.IO.Out)
-		}
-		if err := f.Print(reassignmentsView{InProgress: rs, Bars: terminal}); err != nil {
+		v := provision.ReassignmentsView{InProgress: rs, Bars: terminal,
+			Clear: terminal && o.Watch && !first, Separate: !terminal && !first}
+		if err := printReassignments(f, v); err != nil {
 			return err
 		}
 		if !o.Watch || len(rs) == 0 {
@@ -166,7 +126,7 @@ func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 
 // cancelAllReassignments cancels every reassignment in progress, then
 // removes the throttle and marker a rebalance recorded for the cluster.
-func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format ui.Format, cf ChangeFlags) error {
+func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format view.Format, cf ChangeFlags) error {
 	cctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
 	id, err := provision.ClusterID(cctx, c.Client)
@@ -186,11 +146,12 @@ func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format 
 			return err
 		}
 		if len(rs) > 0 || st != nil || cf.DryRun {
-			if err := f.Print(reassignmentsView{InProgress: rs}); err != nil {
-				return err
+			v := provision.ReassignmentsView{InProgress: rs}
+			if st != nil {
+				v.ThrottleMarker = markers.Path(id)
 			}
-			if st != nil && format == ui.Text {
-				fmt.Fprintf(f.IO.Out, "The throttle kctl set for the rebalance recorded in %s is removed too.\n", markers.Path(id))
+			if err := printReassignments(f, v); err != nil {
+				return err
 			}
 			if cf.DryRun {
 				return nil

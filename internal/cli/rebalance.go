@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -179,7 +179,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	}
 	if o.Cancel {
 		if st != nil && (o.DryRun || !o.Yes) {
-			if err := printInProgress(f, st, path, format); err != nil {
+			if err := printInProgress(f, st, path); err != nil {
 				return err
 			}
 			if o.DryRun {
@@ -202,7 +202,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
 		}
 		if o.DryRun || !o.Yes {
-			if err := printInProgress(f, st, path, format); err != nil {
+			if err := printInProgress(f, st, path); err != nil {
 				return err
 			}
 			if o.DetailedExitCode {
@@ -215,15 +215,14 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 				return err
 			}
 		}
-		fmt.Fprintf(f.IO.ErrOut, "Resuming the rebalance started at %s: ", st.Started.Format(time.RFC3339))
-		_ = st.WriteText(f.IO.ErrOut, f.stderrStyles())
+		_ = st.WriteResumingText(f.IO.ErrOut, f.stderrStyles())
 		if o.Throttle != "" && throttle != st.Throttle {
 			f.Warnf("--throttle %s ignored: the rebalance in progress keeps its throttle (%s/s); cancel it to change the throttle", o.Throttle, provision.HumanBytes(st.Throttle))
 		}
 		if o.maxMovesSet {
 			st.MaxMoves = o.MaxMoves
 		}
-		return executeRebalance(ctx, f, exec, markers, format, "Rebalance", false)
+		return executeRebalance(ctx, f, exec, markers, "Rebalance", false)
 	}
 	if len(a.InProgress) > 0 {
 		return fmt.Errorf("%s already in progress on cluster %q, not started by this kctl (no marker at %s): wait for them (kctl reassignments --watch) or cancel them (kctl reassignments --cancel), then plan again",
@@ -241,18 +240,16 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		return err
 	}
 	if o.DryRun || len(plan.Moves) == 0 {
-		if err := f.Print(ui.WithText(plan, func(w io.Writer, s ui.Styles) error { return plan.WriteText(w, s) })); err != nil {
+		v := provision.RebalanceDryRun{Plan: plan, MaxMoves: o.MaxMoves}
+		if err := f.Print(view.WithText(plan, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) })); err != nil {
 			return err
-		}
-		if format == ui.Text && len(plan.Moves) > 0 {
-			fmt.Fprintf(f.IO.Out, "Run with --yes to start (at most %d partitions moving at once).\n", o.MaxMoves)
 		}
 		if o.DetailedExitCode && len(plan.Moves) > 0 {
 			return ErrChangesPending
 		}
 		return nil
 	}
-	if format == ui.Text {
+	if format == view.Text {
 		if err := plan.WriteText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
@@ -272,26 +269,21 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	if err := exec.Save(exec.State); err != nil {
 		return err
 	}
-	return executeRebalance(ctx, f, exec, markers, format, "Rebalance", false)
+	return executeRebalance(ctx, f, exec, markers, "Rebalance", false)
 }
 
 // printInProgress prints the rebalance recorded at path (st): what a resume
 // or a cancel acts on.
-func printInProgress(f *Factory, st *provision.RebalanceState, path string, format ui.Format) error {
-	if format != ui.Text {
-		return f.Print(st)
-	}
-	fmt.Fprintf(f.IO.Out, "A rebalance started at %s is in progress: ", st.Started.Format(time.RFC3339))
-	_ = st.WriteText(f.IO.Out, f.Styles())
-	_, err := fmt.Fprintf(f.IO.Out, "Resume it with kctl rebalance --yes, or cancel it with kctl rebalance --cancel --yes (recorded in %s).\n", path)
-	return err
+func printInProgress(f *Factory, st *provision.RebalanceState, path string) error {
+	v := provision.RebalanceInProgress{State: st, Path: path}
+	return f.Print(view.WithText(st, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) }))
 }
 
 // executeRebalance runs the executor, printing progress on stderr, and
 // removes the marker when every move is done.
 // label starts the closing line ("Rebalance"); with silent nothing is
 // printed on stdout (apply -o json has printed its result).
-func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, label string, silent bool) error {
+func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, label string, silent bool) error {
 	st := exec.State
 	path := markers.Path(st.ClusterID)
 	last := ""
@@ -301,13 +293,11 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 			return
 		}
 		last = line
-		fmt.Fprint(f.IO.ErrOut, "Moving: ")
-		_ = s.WriteText(f.IO.ErrOut, f.stderrStyles())
+		_ = s.WriteMovingText(f.IO.ErrOut, f.stderrStyles())
 	}
 	err := exec.Run(ctx)
 	if ctx.Err() != nil {
-		fmt.Fprintf(f.IO.ErrOut, "\nInterrupted: %d partitions are still moving (Kafka carries on without kctl) and %d are pending; the throttle stays while they move.\nResume with: kctl rebalance --yes    Cancel with: kctl rebalance --cancel --yes\n",
-			st.Count(provision.MoveStarted), st.Count(provision.MovePending))
+		_ = st.WriteInterruptedText(f.IO.ErrOut, f.stderrStyles())
 		return ctx.Err()
 	}
 	if err != nil && !errors.Is(err, provision.ErrMovesFailed) {
@@ -319,27 +309,16 @@ func executeRebalance(ctx context.Context, f *Factory, exec *provision.Executor,
 	if silent {
 		return err
 	}
-	if format != ui.Text {
-		if perr := f.Print(st); perr != nil {
-			return perr
-		}
-		return err
+	done := provision.RebalanceDone{Label: label, State: st, LeadersElected: exec.ElectLeaders}
+	if perr := f.Print(view.WithText(st, func(w io.Writer, s view.Styles) error { return done.WriteText(w, s) })); perr != nil {
+		return perr
 	}
-	s := f.Styles()
-	fmt.Fprintf(f.IO.Out, "\n%s %d of %d partitions moved", s.OK(label+" complete:"), st.Count(provision.MoveDone), len(st.Moves))
-	if st.Throttle > 0 {
-		fmt.Fprint(f.IO.Out, "; throttle removed")
-	}
-	if exec.ElectLeaders {
-		fmt.Fprint(f.IO.Out, "; preferred leaders elected")
-	}
-	fmt.Fprintln(f.IO.Out, ".")
 	return err
 }
 
 // cancelRebalance cancels the recorded rebalance's running moves, removes
 // the throttle it set and the marker.
-func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format ui.Format) error {
+func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, clusterID string, format view.Format) error {
 	st := exec.State
 	if st == nil {
 		path := markers.Path(clusterID)
@@ -362,7 +341,7 @@ func cancelRebalance(ctx context.Context, f *Factory, exec *provision.Executor, 
 
 // finishCancel removes the throttle of the recorded rebalance (if any) and
 // the marker, and says what was done.
-func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format ui.Format, cancelled int) error {
+func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, markers *provision.Markers, format view.Format, cancelled int) error {
 	removed := ""
 	if st := exec.State; st != nil {
 		path := markers.Path(st.ClusterID)
@@ -378,20 +357,6 @@ func finishCancel(ctx context.Context, f *Factory, exec *provision.Executor, mar
 			return err
 		}
 	}
-	v := cancelView{Cancelled: cancelled, ThrottleRemoved: removed}
-	return f.Print(v)
-}
-
-type cancelView struct {
-	Cancelled       int    `json:"cancelled" yaml:"cancelled"`
-	ThrottleRemoved string `json:"throttleRemoved" yaml:"throttleRemoved"`
-}
-
-func (v cancelView) WriteText(w io.Writer, st ui.Styles) error {
-	msg := fmt.Sprintf("%s Cancelled %s (Kafka restores their replicas as they were)", st.OK("✓"), human.Plural(v.Cancelled, "reassignment"))
-	if v.ThrottleRemoved != "" {
-		msg += "; removed the throttle kctl set (" + v.ThrottleRemoved + ")"
-	}
-	_, err := fmt.Fprintln(w, msg+".")
-	return err
+	v := provision.CancelResult{Cancelled: cancelled, ThrottleRemoved: removed}
+	return f.Print(view.WithText(v, func(w io.Writer, s view.Styles) error { return v.WriteText(w, s) }))
 }

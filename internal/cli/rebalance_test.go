@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/provision"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -608,7 +608,7 @@ func TestBar(t *testing.T) {
 		f    float64
 		want string
 	}{{0, "[----------]"}, {0.5, "[#####-----]"}, {1, "[##########]"}, {1.5, "[##########]"}} {
-		if got := bar(c.f, 10); got != c.want {
+		if got := provision.Bar(c.f, 10); got != c.want {
 			t.Errorf("bar(%v) = %q, want %q", c.f, got, c.want)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
-	"github.com/kctl/kctl/internal/records"
+	"github.com/kctl/kctl/internal/feature/records"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 )
 
 // writeMarker records a rebalance in progress for the session's cluster.

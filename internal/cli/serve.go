@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/users"

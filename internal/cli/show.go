@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/human"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/human"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/spf13/cobra"
 )
@@ -56,11 +56,11 @@ func runShow(o *ShowOptions) error {
 	if sp == nil {
 		return fmt.Errorf("%s is not a saved plan (a JSON document with a \"kctlPlan\" key): make one with kctl plan --out %s", o.File, o.File)
 	}
-	return o.f.Print(ui.WithText(sp, func(w io.Writer, st ui.Styles) error { return writeSavedPlanText(w, st, o.File, sp) }))
+	return o.f.Print(view.WithText(sp, func(w io.Writer, st view.Styles) error { return writeSavedPlanText(w, st, o.File, sp) }))
 }
 
 // writeSavedPlanText prints what a saved plan was computed against, then the plan.
-func writeSavedPlanText(w io.Writer, st ui.Styles, path string, sp *provision.SavedPlan) error {
+func writeSavedPlanText(w io.Writer, st view.Styles, path string, sp *provision.SavedPlan) error {
 	env := ""
 	if sp.Environment != "" {
 		env = ", environment " + sp.Environment

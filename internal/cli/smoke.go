@@ -9,8 +9,8 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kctl/kctl/internal/kafka"
-	"github.com/kctl/kctl/internal/ui"
+	"github.com/kctl/kctl/internal/platform/kafka"
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/provision"
 	"github.com/kctl/kctl/smoke"
 	"github.com/kctl/kctl/topology"
@@ -136,7 +136,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	if o.Embedded {
 		fallback = "local"
 	}
-	file, err := loadTopicsEnv(f, o.File, ui.Text, true, 0, fallback)
+	file, err := loadTopicsEnv(f, o.File, view.Text, true, 0, fallback)
 	if err != nil {
 		// CI still gets its report: the topics step failed, nothing ran.
 		rep := smoke.NotRun(smoke.StepsFor(o.File), smoke.TopicsStepName(o.File), err, o.Count, o.Embedded)
@@ -145,7 +145,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 				return jerr
 			}
 		}
-		if format != ui.Text {
+		if format != view.Text {
 			if perr := f.Print(rep); perr != nil {
 				return perr
 			}

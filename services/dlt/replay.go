@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/records"
+	"github.com/kctl/kctl/internal/platform/codec"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -44,9 +44,8 @@ type ReplayOptions struct {
 	FromOffset, ToOffset *int64
 	// Limit stops after this many selected records (0: no limit).
 	Limit int
-	// Execute republishes; otherwise the replay is a dry run.
-	Execute bool
-	// ClientOpts connect the reading client Replay makes (seed brokers,
+	// ClientOpts connect the clients PlanReplay (reading) and
+	// ExecuteReplay (transactional producer) make (seed brokers,
 	// TLS, SASL, timeouts).
 	ClientOpts []kgo.Opt
 	// IdleTimeout ends the reading when no record arrives for this long
@@ -55,12 +54,16 @@ type ReplayOptions struct {
 	IdleTimeout time.Duration
 }
 
-// ReplayPlan is a replay's plan and, once executed, its outcome: the dead
-// letters selected (the plan), and the counts of the others.
+// ReplayPlan is a replay's plan (PlanReplay, BuildReplay) and, once
+// executed (ExecuteReplay), its outcome: the dead letters selected and
+// where each goes, and the counts of the others. A plan holds the dead
+// letters it lists (key, value, headers), so executing it republishes
+// exactly those.
 type ReplayPlan struct {
-	DLT     string `json:"dlt" yaml:"dlt"`
-	Group   string `json:"group" yaml:"group"`
-	Execute bool   `json:"execute" yaml:"execute"`
+	DLT   string `json:"dlt" yaml:"dlt"`
+	Group string `json:"group" yaml:"group"`
+	// Execute: this is the outcome of ExecuteReplay, not a plan.
+	Execute bool `json:"execute" yaml:"execute"`
 	// Records are the dead letters selected for replay.
 	Records []Entry `json:"records" yaml:"records"`
 	// Skipped are dead letters that name no original topic: never sent.
@@ -76,6 +79,10 @@ type ReplayPlan struct {
 	// Truncated: -n stopped the reading before the end offsets.
 	Truncated bool     `json:"truncated,omitempty" yaml:"truncated,omitempty"`
 	Warnings  []string `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+
+	items    []item             // what ExecuteReplay acts on, in the order read
+	progress map[int32]Progress // the progress the plan was made from
+	opts     ReplayOptions
 }
 
 // Entry is one selected dead letter.
@@ -90,7 +97,8 @@ type Entry struct {
 	Info        Info    `json:"original" yaml:"original"`
 	// To is the topic it is (or would be) republished to.
 	To string `json:"to" yaml:"to"`
-	// Status is planned (dry run), replayed, or failed.
+	// Status is planned (a plan), replayed, failed, or already-replayed
+	// (by another run, after the plan was made).
 	Status string `json:"status" yaml:"status"`
 	// HeaderProblem says which kafka_dlt-* headers, other than the
 	// original topic, are missing or malformed (shown, still replayable).
@@ -117,7 +125,7 @@ type PartitionProgress struct {
 }
 
 // ReplayError is a replay that stopped part way: what was replayed before
-// is in the Replay and its progress committed.
+// is in the outcome ExecuteReplay returns, and its progress committed.
 type ReplayError struct {
 	Err error
 	// Unknown counts records whose produce failed: they may or may not
@@ -167,30 +175,154 @@ func (o *ReplayOptions) keep(r *kgo.Record, in Info) bool {
 	return true
 }
 
-// Replay reads the dead letters of opts.DLT from the replay group's
-// progress up to the end offsets seen at start, and selects those that
-// pass the filters and were not replayed before. A dry run stops there:
-// the Replay is the plan. With Execute, each batch read is republished
-// through producer (which must produce with acks=all and idempotence,
-// kgo's defaults): key, value and the record's own headers without the
-// kafka_dlt-* ones, plus HeaderReplayedFrom, to the original topic (or
-// opts.To); once every record of the batch is acknowledged, the progress
-// is committed in opts.Group. A record without the original-topic header
-// is never sent: it is listed in Skipped and, when executing, marked done.
-// Records the filters leave out are not marked done: a later run with
-// other filters can still replay them.
-//
-// It returns the Replay and nil; or a partial Replay and a *ReplayError
-// when a produce or the progress commit fails (nothing after it is
-// attempted; records whose produce failed are counted as Unknown); or nil
-// and an error when the topic, its offsets or the progress cannot be read.
-func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*ReplayPlan, error) {
+// ReplayInput is what PlanReplay observes of the cluster: the replay
+// group's progress and the end offsets per DLT partition, the dead letters
+// read from the progress up to those end offsets (in the order read), and
+// the destination topics that do not exist.
+type ReplayInput struct {
+	// Progress is the group's progress per DLT partition (raised to the
+	// log start offset).
+	Progress map[int32]Progress
+	// End is each DLT partition's end offset seen at start.
+	End map[int32]int64
+	// Records are the dead letters read, in the order read.
+	Records []*kgo.Record
+	// Stopped: the reading stopped at the limit before the end offsets.
+	Stopped bool
+	// Missing names the destination topics found not to exist (topic →
+	// why); absent topics were not checked or exist.
+	Missing map[string]string
+	// Warnings are the reading's (stopped on idle).
+	Warnings []string
+}
+
+// item is one dead letter the executor acts on, in the order read: to
+// republish (entry ≥ 0, its index in Records) or only to mark done
+// (entry -1: no original topic).
+type item struct {
+	rec   *kgo.Record
+	entry int
+}
+
+// verdict is what selection makes of one dead letter.
+type verdict int
+
+const (
+	vDone     verdict = iota // already replayed (or skipped) by a run
+	vSkipDone                // no original topic: never sent, marked done
+	vSkip                    // original topic is the DLT: never sent, not marked
+	vFiltered                // left out by the filters
+	vSend                    // selected
+)
+
+// classify is the selection of one dead letter by the progress and the
+// filters; it does no I/O.
+func classify(rec *kgo.Record, pr Progress, opts *ReplayOptions) (verdict, Info, error) {
+	if pr.IsDone(rec.Offset) {
+		return vDone, Info{}, nil
+	}
+	in, perr := Parse(rec.Headers)
+	switch {
+	case in.OriginalTopic == "":
+		return vSkipDone, in, perr
+	case in.OriginalTopic == opts.DLT && opts.To == "":
+		return vSkip, in, perr
+	case !opts.keep(rec, in):
+		return vFiltered, in, perr
+	}
+	return vSend, in, perr
+}
+
+// BuildReplay is the replay plan for what was observed: the dead letters
+// not done that pass the filters (at most opts.Limit), where each goes,
+// the skipped ones and the counts. It does no I/O: the same input and
+// options give the same plan.
+func BuildReplay(in ReplayInput, opts ReplayOptions) (*ReplayPlan, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	adm := kadm.NewClient(producer)
-	out := &ReplayPlan{DLT: opts.DLT, Group: opts.Group, Execute: opts.Execute, Records: []Entry{}, Skipped: []Skip{}, Progress: []PartitionProgress{}}
+	p := &ReplayPlan{DLT: opts.DLT, Group: opts.Group, Records: []Entry{}, Skipped: []Skip{}, Progress: []PartitionProgress{},
+		progress: map[int32]Progress{}, opts: opts}
+	for part, pr := range in.Progress {
+		p.progress[part] = clone(pr)
+	}
+	p.Progress = progressOf(p.progress, in.End)
+	full := func() bool { return opts.Limit > 0 && len(p.Records) >= opts.Limit }
+	for _, rec := range in.Records {
+		if full() {
+			p.Truncated = true
+			break
+		}
+		v, info, perr := classify(rec, p.progress[rec.Partition], &opts)
+		switch v {
+		case vDone:
+			p.AlreadyReplayed++
+		case vSkipDone:
+			p.Skipped = append(p.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "no " + HeaderOriginalTopic + " header: the original topic is unknown"})
+			p.items = append(p.items, item{rec: rec, entry: -1})
+		case vSkip:
+			p.Skipped = append(p.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "its original topic is the dead-letter topic itself: give --to"})
+		case vFiltered:
+			p.FilteredOut++
+		case vSend:
+			e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: info, To: info.OriginalTopic, Status: StatusPlanned}
+			e.Key, e.KeyEncoding = codec.EncodeBytes(rec.Key)
+			if opts.To != "" {
+				e.To = opts.To
+			}
+			if perr != nil {
+				e.HeaderProblem = perr.Error()
+			}
+			p.Records = append(p.Records, e)
+			p.items = append(p.items, item{rec: rec, entry: len(p.Records) - 1})
+		}
+	}
+	if full() && in.Stopped {
+		p.Truncated = true
+	}
+	p.Warnings = append(p.Warnings, in.Warnings...)
+	warned := map[string]bool{}
+	for _, e := range p.Records {
+		if why, ok := in.Missing[e.To]; ok && !warned[e.To] {
+			warned[e.To] = true
+			p.Warnings = append(p.Warnings, why)
+		}
+	}
+	return p, nil
+}
 
+// progressOf lists the progress per partition, in partition order.
+func progressOf(progress map[int32]Progress, end map[int32]int64) []PartitionProgress {
+	out := []PartitionProgress{}
+	for part, pr := range progress {
+		out = append(out, PartitionProgress{Partition: part, Next: pr.Next, DoneAbove: len(pr.Done), End: end[part]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Partition < out[j].Partition })
+	return out
+}
+
+// PlanReplay observes the DLT (ObserveReplay) and builds the plan
+// (BuildReplay). It writes nothing: the plan lists the dead letters and
+// where each goes; ExecuteReplay carries it out.
+func PlanReplay(ctx context.Context, client *kgo.Client, opts ReplayOptions) (*ReplayPlan, error) {
+	in, err := ObserveReplay(ctx, client, opts)
+	if err != nil {
+		return nil, err
+	}
+	return BuildReplay(*in, opts)
+}
+
+// ObserveReplay reads what a replay plan is built from: the DLT's start
+// and end offsets, the group's progress, the dead letters from the
+// progress up to the end offsets seen at start (stopping once opts.Limit
+// of them would be selected), and whether their destinations exist. It
+// writes nothing. It returns an error when the topic, its offsets or the
+// progress cannot be read.
+func ObserveReplay(ctx context.Context, client *kgo.Client, opts ReplayOptions) (*ReplayInput, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(client)
 	starts, err := adm.ListStartOffsets(ctx, opts.DLT)
 	if err != nil {
 		return nil, fmt.Errorf("log start offsets of %q: %w", opts.DLT, err)
@@ -209,8 +341,7 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return nil, fmt.Errorf("progress of group %q: %w", opts.Group, err)
 	}
-	progress := map[int32]*Progress{}
-	end := map[int32]int64{}
+	in := &ReplayInput{Progress: map[int32]Progress{}, End: map[int32]int64{}, Missing: map[string]string{}}
 	from := map[int32]kgo.Offset{}
 	for p, so := range starts[opts.DLT] {
 		eo := ends[opts.DLT][p]
@@ -229,22 +360,15 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 			}
 		}
 		pr.Floor(so.Offset)
-		progress[p] = &pr
-		end[p] = eo.Offset
+		in.Progress[p] = pr
+		in.End[p] = eo.Offset
 		if pr.Next < eo.Offset {
 			from[p] = kgo.NewOffset().At(pr.Next)
 		}
 	}
-	defer func() {
-		for p, pr := range progress {
-			out.Progress = append(out.Progress, PartitionProgress{Partition: p, Next: pr.Next, DoneAbove: len(pr.Done), End: end[p]})
-		}
-		sort.Slice(out.Progress, func(i, j int) bool { return out.Progress[i].Partition < out.Progress[j].Partition })
-	}()
 	if len(from) == 0 {
-		return out, nil
+		return in, nil
 	}
-
 	rd, err := kgo.NewClient(append(append([]kgo.Opt{}, opts.ClientOpts...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{opts.DLT: from}),
 		kgo.FetchMaxWait(200*time.Millisecond),
@@ -254,27 +378,17 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 	}
 	defer rd.Close()
 
-	r := &replayer{opts: opts, out: out, producer: producer, adm: adm, progress: progress, exists: map[string]error{}}
-	if opts.Execute {
-		if r.txn, err = newTxnProducer(opts); err != nil {
-			return nil, err
-		}
-		defer r.txn.Close()
-		defer func() {
-			if r.ender != nil {
-				r.ender.Close()
-			}
-		}()
-	}
+	selected := 0
+	full := func() bool { return opts.Limit > 0 && selected >= opts.Limit }
 	remaining := len(from)
 	reached := map[int32]bool{}
 	idle := time.Now()
-	for remaining > 0 && !r.full() {
+	for remaining > 0 && !full() {
 		pctx, cancel := context.WithTimeout(ctx, opts.IdleTimeout)
 		fs := rd.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return nil, err
 		}
 		var ferr error
 		fs.EachError(func(t string, p int32, err error) {
@@ -283,40 +397,54 @@ func Replay(ctx context.Context, producer *kgo.Client, opts ReplayOptions) (*Rep
 			}
 		})
 		if ferr != nil {
-			return out, ferr
+			return nil, ferr
 		}
-		var batch []*kgo.Record
+		n := 0
 		fs.EachRecord(func(rec *kgo.Record) {
-			if rec.Offset >= end[rec.Partition] || reached[rec.Partition] {
+			if rec.Offset >= in.End[rec.Partition] || reached[rec.Partition] || full() {
 				return
 			}
-			if rec.Offset >= end[rec.Partition]-1 {
+			if rec.Offset >= in.End[rec.Partition]-1 {
 				reached[rec.Partition] = true
 				remaining--
 			}
-			batch = append(batch, rec)
+			in.Records = append(in.Records, rec)
+			n++
+			if v, _, _ := classify(rec, in.Progress[rec.Partition], &opts); v == vSend {
+				selected++
+			}
 		})
-		if len(batch) == 0 {
+		if n == 0 {
 			if time.Since(idle) >= opts.IdleTimeout {
-				out.Warnings = append(out.Warnings, fmt.Sprintf("stopped reading %s after %s without a record, before the end offsets seen at start (compacted or aborted records at the end?)", opts.DLT, opts.IdleTimeout))
+				in.Warnings = append(in.Warnings, fmt.Sprintf("stopped reading %s after %s without a record, before the end offsets seen at start (compacted or aborted records at the end?)", opts.DLT, opts.IdleTimeout))
 				break
 			}
 			continue
 		}
 		idle = time.Now()
-		if err := r.handle(ctx, batch); err != nil {
-			return out, err
+	}
+	in.Stopped = full() && remaining > 0
+	// Destinations: a missing one is a warning in the plan.
+	checked := map[string]error{}
+	for _, rec := range in.Records {
+		v, info, _ := classify(rec, in.Progress[rec.Partition], &opts)
+		if v != vSend {
+			continue
+		}
+		to := info.OriginalTopic
+		if opts.To != "" {
+			to = opts.To
+		}
+		if _, ok := checked[to]; ok {
+			continue
+		}
+		checked[to] = checkDestination(ctx, adm, to)
+		if checked[to] != nil {
+			in.Missing[to] = checked[to].Error()
 		}
 	}
-	if r.full() && remaining > 0 {
-		out.Truncated = true
-	}
-	if r.destErr != nil {
-		return out, &ReplayError{Err: fmt.Errorf("%d dead letter(s) not sent, the others replayed: %w", r.notSent, r.destErr)}
-	}
-	return out, nil
+	return in, nil
 }
-
 func topicErr(l kadm.ListedOffsets, topic string) error {
 	ps, ok := l[topic]
 	if !ok || len(ps) == 0 {
@@ -331,11 +459,109 @@ func topicErr(l kadm.ListedOffsets, topic string) error {
 	return nil
 }
 
+// Statuses of an Entry.
+const (
+	StatusPlanned         = "planned"          // in a plan not executed
+	StatusReplayed        = "replayed"         // republished, progress committed
+	StatusFailed          = "failed"           // not (or not surely) republished: see Error
+	StatusAlreadyReplayed = "already-replayed" // another run replayed it after the plan was made
+)
+
+// Bounds of one transaction of ExecuteReplay.
+const (
+	maxBatchRecords = 500
+	maxBatchBytes   = 1 << 20
+)
+
+// ExecuteReplay carries out a plan made by PlanReplay (or BuildReplay):
+// it republishes the dead letters the plan lists, and no other, through
+// client (which must produce with acks=all and idempotence, kgo's
+// defaults): key, value and the record's own headers without the
+// kafka_dlt-* ones, plus HeaderReplayedFrom, to the entry's To. Batches
+// and their progress (in the plan's group) commit in one transaction each;
+// the progress is re-read inside each transaction, after this run's
+// producer fenced any other, and a listed dead letter another run replayed
+// since the plan was made is not sent again (status already-replayed). The
+// plan's skipped dead letters without an original topic are marked done.
+//
+// It returns the outcome (a copy of the plan with each entry's status and
+// the progress after the run) and nil; or a partial outcome and a
+// *ReplayError when a produce or the progress commit fails (nothing after
+// it is attempted; records whose produce failed are counted as Unknown).
+func ExecuteReplay(ctx context.Context, client *kgo.Client, plan *ReplayPlan) (*ReplayPlan, error) {
+	if plan == nil || plan.progress == nil {
+		return nil, errors.New("replay plan not made by dlt.PlanReplay or dlt.BuildReplay: nothing to execute")
+	}
+	out := *plan
+	out.Execute = true
+	out.Records = append([]Entry{}, plan.Records...)
+	out.Skipped = append([]Skip{}, plan.Skipped...)
+	out.Warnings = append([]string(nil), plan.Warnings...)
+	out.items = nil
+	end := map[int32]int64{}
+	for _, pp := range plan.Progress {
+		end[pp.Partition] = pp.End
+	}
+	r := &replayer{opts: plan.opts, out: &out, adm: kadm.NewClient(client), progress: map[int32]*Progress{}, exists: map[string]error{}}
+	for p, pr := range plan.progress {
+		c := clone(pr)
+		r.progress[p] = &c
+	}
+	defer func() {
+		cur := map[int32]Progress{}
+		for p, pr := range r.progress {
+			cur[p] = *pr
+		}
+		out.Progress = progressOf(cur, end)
+		out.progress = cur
+	}()
+	if len(plan.items) == 0 {
+		return &out, nil
+	}
+	var err error
+	if r.txn, err = newTxnProducer(r.opts); err != nil {
+		return &out, err
+	}
+	defer r.txn.Close()
+	defer func() {
+		if r.ender != nil {
+			r.ender.Close()
+		}
+	}()
+	for _, batch := range batches(plan.items) {
+		if err := ctx.Err(); err != nil {
+			return &out, &ReplayError{Err: err}
+		}
+		if err := r.handle(ctx, batch); err != nil {
+			return &out, err
+		}
+	}
+	if r.destErr != nil {
+		return &out, &ReplayError{Err: fmt.Errorf("%d dead letter(s) not sent, the others replayed: %w", r.notSent, r.destErr)}
+	}
+	return &out, nil
+}
+
+// batches cuts the items, in order, into transactions of at most
+// maxBatchRecords records and about maxBatchBytes.
+func batches(items []item) [][]item {
+	var out [][]item
+	start, size := 0, 0
+	for i, it := range items {
+		n := len(it.rec.Key) + len(it.rec.Value)
+		if i > start && (i-start >= maxBatchRecords || size+n > maxBatchBytes) {
+			out = append(out, items[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	return append(out, items[start:])
+}
+
 type replayer struct {
 	opts     ReplayOptions
 	out      *ReplayPlan
-	producer *kgo.Client
-	txn      *kgo.Client // transactional producer (Execute)
+	txn      *kgo.Client // transactional producer
 	ender    *kgo.Client // EndTxn for progress-only transactions, made when needed
 	dltID    [16]byte    // topic id of the DLT, once known
 	notSent  int         // records whose destination does not exist
@@ -345,34 +571,14 @@ type replayer struct {
 	exists   map[string]error // destination topic → nil when it exists
 }
 
-func (r *replayer) full() bool { return r.opts.Limit > 0 && len(r.out.Records) >= r.opts.Limit }
-
-type send struct {
-	idx int // in out.Records
-	rec *kgo.Record
-}
-
-// handle selects the batch's records and, when executing, republishes
-// them and commits the progress.
-func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
-	if !r.opts.Execute {
-		sends, _ := r.selectBatch(batch)
-		for _, s := range sends {
-			to := r.out.Records[s.idx].To
-			if _, seen := r.exists[to]; seen {
-				continue
-			}
-			if err := r.destination(ctx, to); err != nil {
-				r.out.Warnings = append(r.out.Warnings, err.Error())
-			}
-		}
-		return nil
-	}
+// handle republishes a batch of the plan and commits its progress, in one
+// transaction.
+func (r *replayer) handle(ctx context.Context, batch []item) error {
 	// Open the transaction, then re-read the progress inside it: this
 	// run's producer id is loaded by then, which fenced any other run
 	// with the same transactional id and completed its last transaction,
 	// and that run may have committed batches since this one read the
-	// progress at its start (issue 20.3). Until this transaction ends, no
+	// progress for its plan (issue 20.3). Until this transaction ends, no
 	// other run commits without fencing this one, which aborts it.
 	if err := r.txn.BeginTransaction(); err != nil {
 		return &ReplayError{Err: fmt.Errorf("begin transaction: %w", err)}
@@ -380,17 +586,30 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 	if err := r.refresh(ctx); err != nil {
 		return &ReplayError{Err: r.abort(ctx, r.fenced(err), false)}
 	}
-	sends, skipped := r.selectBatch(batch)
+	var sends, skipped []item
+	for _, it := range batch {
+		if r.progress[it.rec.Partition].IsDone(it.rec.Offset) {
+			if it.entry >= 0 {
+				r.out.Records[it.entry].Status = StatusAlreadyReplayed
+				r.out.AlreadyReplayed++
+			}
+			continue
+		}
+		if it.entry < 0 {
+			skipped = append(skipped, it)
+			continue
+		}
+		sends = append(sends, it)
+	}
 	// Destinations must exist: kgo would wait for a missing topic until
 	// the produce timeout. A record whose destination is missing fails on
 	// its own (not marked done, so a later run can replay it); the others
 	// are sent.
 	kept := sends[:0]
 	for _, s := range sends {
-		to := r.out.Records[s.idx].To
-		if err := r.destination(ctx, to); err != nil {
-			r.out.Records[s.idx].Status = "failed"
-			r.out.Records[s.idx].Error = "not sent: " + err.Error()
+		e := &r.out.Records[s.entry]
+		if err := r.destination(ctx, e.To); err != nil {
+			e.Status, e.Error = StatusFailed, "not sent: "+err.Error()
 			r.notSent++
 			if r.destErr == nil {
 				r.destErr = err
@@ -413,14 +632,14 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 	for _, s := range sends {
 		mark(s.rec.Partition, s.rec.Offset)
 	}
-	for _, rec := range skipped {
-		mark(rec.Partition, rec.Offset)
+	for _, s := range skipped {
+		mark(s.rec.Partition, s.rec.Offset)
 	}
 	for p, pr := range touched {
 		if md := pr.Metadata(); len(md) > maxProgressMetadata {
 			err := fmt.Errorf("the replay progress of %s/%d would take %d bytes of commit metadata (at most %d): too many gaps left by filters; replay the older records first (fewer filters) or use another --group", r.opts.DLT, p, len(md), maxProgressMetadata)
 			for _, s := range sends {
-				r.out.Records[s.idx].Status, r.out.Records[s.idx].Error = "failed", "not sent: progress would not fit"
+				r.out.Records[s.entry].Status, r.out.Records[s.entry].Error = StatusFailed, "not sent: progress would not fit"
 			}
 			return &ReplayError{Err: r.abort(ctx, err, false)}
 		}
@@ -431,7 +650,7 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 
 	recs := make([]*kgo.Record, len(sends))
 	for i, s := range sends {
-		recs[i] = republish(r.opts.DLT, r.out.Records[s.idx].To, s.rec)
+		recs[i] = republish(r.opts.DLT, r.out.Records[s.entry].To, s.rec)
 	}
 	// The batch and its progress commit in one transaction: a crash
 	// (kill -9) before the commit leaves neither, after it both.
@@ -445,13 +664,13 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 			state = "transaction commit outcome unknown"
 		}
 		for _, s := range sends {
-			e := &r.out.Records[s.idx]
-			e.Status, e.Error = "failed", state+": "+err.Error()
+			e := &r.out.Records[s.entry]
+			e.Status, e.Error = StatusFailed, state+": "+err.Error()
 		}
 		return &ReplayError{Err: err, Unknown: unknown}
 	}
 	for _, s := range sends {
-		r.out.Records[s.idx].Status = "replayed"
+		r.out.Records[s.entry].Status = StatusReplayed
 		r.out.Replayed++
 	}
 	for p, pr := range touched {
@@ -460,49 +679,6 @@ func (r *replayer) handle(ctx context.Context, batch []*kgo.Record) error {
 	}
 	return nil
 }
-
-// selectBatch adds the batch's records to the plan by the progress: those
-// not done that pass the filters are to be sent, those naming no original
-// topic to be marked done.
-func (r *replayer) selectBatch(batch []*kgo.Record) (sends []send, skipped []*kgo.Record) {
-	for _, rec := range batch {
-		if r.full() {
-			r.out.Truncated = true
-			break
-		}
-		pr := r.progress[rec.Partition]
-		if pr.IsDone(rec.Offset) {
-			r.out.AlreadyReplayed++
-			continue
-		}
-		in, perr := Parse(rec.Headers)
-		if in.OriginalTopic == "" {
-			r.out.Skipped = append(r.out.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "no " + HeaderOriginalTopic + " header: the original topic is unknown"})
-			skipped = append(skipped, rec)
-			continue
-		}
-		if in.OriginalTopic == r.opts.DLT && r.opts.To == "" {
-			r.out.Skipped = append(r.out.Skipped, Skip{Partition: rec.Partition, Offset: rec.Offset, Reason: "its original topic is the dead-letter topic itself: give --to"})
-			continue // not done: a run with --to can replay it
-		}
-		if !r.opts.keep(rec, in) {
-			r.out.FilteredOut++
-			continue
-		}
-		e := Entry{Partition: rec.Partition, Offset: rec.Offset, Timestamp: rec.Timestamp.UTC(), Info: in, To: in.OriginalTopic, Status: "planned"}
-		e.Key, e.KeyEncoding = records.EncodeBytes(rec.Key)
-		if r.opts.To != "" {
-			e.To = r.opts.To
-		}
-		if perr != nil {
-			e.HeaderProblem = perr.Error()
-		}
-		r.out.Records = append(r.out.Records, e)
-		sends = append(sends, send{idx: len(r.out.Records) - 1, rec: rec})
-	}
-	return sends, skipped
-}
-
 func clone(p Progress) Progress {
 	c := Progress{Next: p.Next, Done: make(map[int64]bool, len(p.Done))}
 	for o := range p.Done {
@@ -516,18 +692,24 @@ func (r *replayer) destination(ctx context.Context, topic string) error {
 	if err, ok := r.exists[topic]; ok {
 		return err
 	}
-	td, err := r.adm.ListTopics(ctx, topic)
-	if err == nil {
-		if d, ok := td[topic]; !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-			err = fmt.Errorf("destination topic %q does not exist: create it (kctl apply) or choose another with --to", topic)
-		} else if d.Err != nil {
-			err = fmt.Errorf("destination topic %q: %w", topic, d.Err)
-		}
-	} else {
-		err = fmt.Errorf("metadata of destination topic %q: %w", topic, err)
-	}
+	err := checkDestination(ctx, r.adm, topic)
 	r.exists[topic] = err
 	return err
+}
+
+// checkDestination returns an error naming topic when it does not exist
+// or its metadata cannot be read.
+func checkDestination(ctx context.Context, adm *kadm.Client, topic string) error {
+	td, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return fmt.Errorf("metadata of destination topic %q: %w", topic, err)
+	}
+	if d, ok := td[topic]; !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+		return fmt.Errorf("destination topic %q does not exist: create it (kctl apply) or choose another with --to", topic)
+	} else if d.Err != nil {
+		return fmt.Errorf("destination topic %q: %w", topic, d.Err)
+	}
+	return nil
 }
 
 // republish returns the record to produce for a dead letter: its key,

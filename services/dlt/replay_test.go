@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -58,9 +58,25 @@ func setup(t *testing.T, n int) (*devcluster.Cluster, *kgo.Client) {
 	return c, cl
 }
 
-func opts(c *devcluster.Cluster, execute bool) dlt.ReplayOptions {
-	return dlt.ReplayOptions{DLT: "orders.dlt", Execute: execute,
-		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, IdleTimeout: 10 * time.Second}
+// ropts are a replay's options and whether to execute its plan.
+type ropts struct {
+	dlt.ReplayOptions
+	Execute bool
+}
+
+func opts(c *devcluster.Cluster, execute bool) ropts {
+	return ropts{dlt.ReplayOptions{DLT: "orders.dlt",
+		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}, IdleTimeout: 10 * time.Second}, execute}
+}
+
+// replay plans and, with o.Execute, executes the plan: what kctl dlt
+// replay --dry-run and --yes do.
+func replay(ctx context.Context, cl *kgo.Client, o ropts) (*dlt.ReplayPlan, error) {
+	plan, err := dlt.PlanReplay(ctx, cl, o.ReplayOptions)
+	if err != nil || !o.Execute {
+		return plan, err
+	}
+	return dlt.ExecuteReplay(ctx, cl, plan)
 }
 
 // readAll reads every committed record of topic (read_committed, as the
@@ -115,7 +131,7 @@ func header(r *kgo.Record, k string) (string, bool) {
 
 func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 	c, cl := setup(t, 4)
-	plan, err := dlt.Replay(ctxT(t), cl, opts(c, false))
+	plan, err := replay(ctxT(t), cl, opts(c, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +150,7 @@ func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 		t.Fatalf("a dry run sent %d records", len(got))
 	}
 
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +181,7 @@ func TestReplayDryRunThenExecuteOnce(t *testing.T) {
 	}
 
 	// A second run replays nothing.
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +200,7 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	o := opts(c, true)
 	o.Exception = "SENDERR"             // offsets 0,2,4,6,8 (case ignored)
 	o.OriginalPartition = new(int32(0)) // offsets 0,3,6 → 0,6
-	plan, err := dlt.Replay(ctxT(t), cl, o)
+	plan, err := replay(ctxT(t), cl, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +214,7 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 	o = opts(c, true)
 	o.FromOffset, o.ToOffset = new(int64(2)), new(int64(4))
 	o.Limit = 2
-	plan, err = dlt.Replay(ctxT(t), cl, o)
+	plan, err = replay(ctxT(t), cl, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,12 +224,12 @@ func TestReplayFiltersLeaveTheRest(t *testing.T) {
 
 	o = opts(c, false)
 	o.Since = time.Now().Add(time.Hour)
-	plan, err = dlt.Replay(ctxT(t), cl, o)
+	plan, err = replay(ctxT(t), cl, o)
 	if err != nil || len(plan.Records) != 0 || plan.FilteredOut != 5 || plan.AlreadyReplayed != 4 {
 		t.Fatalf("--since in the future: %+v %v; want none, 5 filtered, 4 already done (2, 3, 6 replayed, 9 skipped)", plan, err)
 	}
 
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +275,7 @@ func TestReplayCommitFails(t *testing.T) {
 	})
 	// The batch and its progress are one transaction: a failing progress
 	// commit aborts the records too, so nothing is replayed twice.
-	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err := replay(ctxT(t), cl, opts(c, true))
 	var re *dlt.ReplayError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), "aborted") && !strings.Contains(plan.Records[0].Error, "aborted") || plan.Replayed != 0 || re.Unknown != 0 {
 		t.Fatalf("replay with a failing commit: %v (replayed %d), want a ReplayError and nothing replayed", err, plan.Replayed)
@@ -270,14 +286,14 @@ func TestReplayCommitFails(t *testing.T) {
 	if got := readAll(t, c, "orders"); len(got) != 0 {
 		t.Fatalf("%d committed records on orders after an aborted replay, want 0", len(got))
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 3 {
 		t.Fatalf("rerun: %v, replayed %d; want the 3", err, plan.Replayed)
 	}
 	if got := readAll(t, c, "orders"); len(got) != 3 {
 		t.Fatalf("%d records on orders, want 3 (each once)", len(got))
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil || plan.Replayed != 0 {
 		t.Fatalf("third run: %v, replayed %d; want none", err, plan.Replayed)
 	}
@@ -287,11 +303,11 @@ func TestReplayErrors(t *testing.T) {
 	c, cl := setup(t, 2)
 	o := opts(c, true)
 	o.To = "nowhere"
-	plan, err := dlt.Replay(ctxT(t), cl, o)
+	plan, err := replay(ctxT(t), cl, o)
 	if err == nil || !strings.Contains(err.Error(), `destination topic "nowhere" does not exist`) || plan.Replayed != 0 {
 		t.Fatalf("--to nowhere: %v, want an error naming it and nothing sent", err)
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, false))
+	plan, err = replay(ctxT(t), cl, opts(c, false))
 	if err != nil || len(plan.Records) != 2 {
 		t.Fatalf("after a refused run: %v, %d records, want both still to replay", err, len(plan.Records))
 	}
@@ -301,7 +317,7 @@ func TestReplayErrors(t *testing.T) {
 	if err := cl.ProduceSync(ctxT(t), loop).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	// (The header-less dead letter was marked done, as skipped, by the
 	// --to nowhere run: only the records to nowhere failed there.)
 	if err != nil || plan.Replayed != 2 || len(plan.Skipped) != 1 || !strings.Contains(plan.Skipped[0].Reason, "dead-letter topic itself") {
@@ -309,14 +325,14 @@ func TestReplayErrors(t *testing.T) {
 	}
 	o = opts(c, true)
 	o.To = "orders"
-	plan, err = dlt.Replay(ctxT(t), cl, o)
+	plan, err = replay(ctxT(t), cl, o)
 	if err != nil || plan.Replayed != 1 || plan.Records[0].Offset != 3 {
 		t.Fatalf("--to orders: %v, %+v; want the self-referencing dead letter replayed", err, plan.Records)
 	}
 
 	o = opts(c, false)
 	o.DLT = "ghost.dlt"
-	if _, err := dlt.Replay(ctxT(t), cl, o); err == nil || !strings.Contains(err.Error(), `"ghost.dlt" does not exist`) {
+	if _, err := replay(ctxT(t), cl, o); err == nil || !strings.Contains(err.Error(), `"ghost.dlt" does not exist`) {
 		t.Fatalf("missing DLT: %v", err)
 	}
 }
@@ -364,7 +380,7 @@ func TestReplayKeyEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	plan, err := dlt.Replay(ctxT(t), cl, opts(c, false))
+	plan, err := replay(ctxT(t), cl, opts(c, false))
 	if err != nil || len(plan.Records) != 3 {
 		t.Fatalf("dry run: %v, %+v", err, plan)
 	}
@@ -388,7 +404,7 @@ func TestReplayMissingDestinationFailsAlone(t *testing.T) {
 	if err := cl.ProduceSync(ctxT(t), bad).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err := replay(ctxT(t), cl, opts(c, true))
 	var re *dlt.ReplayError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), `destination topic "nope" does not exist`) || plan.Replayed != 2 {
 		t.Fatalf("replay: %v, replayed %d; want the 2 replayed and an error naming nope", err, plan.Replayed)
@@ -402,7 +418,7 @@ func TestReplayMissingDestinationFailsAlone(t *testing.T) {
 	if got := readAll(t, c, "orders"); len(got) != 2 {
 		t.Fatalf("%d records on orders, want 2", len(got))
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, false))
+	plan, err = replay(ctxT(t), cl, opts(c, false))
 	if err != nil || len(plan.Records) != 1 || plan.Records[0].To != "nope" {
 		t.Fatalf("rerun: %v, %+v; want only the nope record left", err, plan)
 	}
@@ -476,7 +492,7 @@ func TestReplayTwoRunsAtOnce(t *testing.T) {
 			o := opts(c, true)
 			// Small fetches: many batches, so many transactions.
 			o.ClientOpts = append(o.ClientOpts, kgo.FetchMaxBytes(20_000), kgo.FetchMaxPartitionBytes(20_000))
-			plan, err := dlt.Replay(ctxT(t), cl, o)
+			plan, err := replay(ctxT(t), cl, o)
 			results <- result{plan, err}
 		}()
 	}
@@ -525,7 +541,7 @@ func TestReplayTwoRunsAtOnce(t *testing.T) {
 // progress read would wait for it).
 func TestReplayOnlySkipped(t *testing.T) {
 	c, cl := setup(t, 0)
-	plan, err := dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err := replay(ctxT(t), cl, opts(c, true))
 	if err != nil || len(plan.Skipped) != 1 || plan.Progress[0].Next != 1 {
 		t.Fatalf("execute: %v, %+v; want the bare record skipped and next 1", err, plan)
 	}
@@ -537,7 +553,7 @@ func TestReplayOnlySkipped(t *testing.T) {
 	if s := d[dlt.TransactionalID(dlt.DefaultReplayGroup, "orders.dlt")].State; s == "" || s == "Ongoing" {
 		t.Fatalf("transaction state %q, want it ended", s)
 	}
-	plan, err = dlt.Replay(ctxT(t), cl, opts(c, true))
+	plan, err = replay(ctxT(t), cl, opts(c, true))
 	if err != nil || len(plan.Skipped) != 0 {
 		t.Fatalf("second run: %v, %+v; want nothing", err, plan)
 	}

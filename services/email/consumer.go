@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kgo"

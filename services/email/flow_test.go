@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/email"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/users"

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster"
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,7 +18,7 @@ import (
 
 // The manual reprocessing of dead letters, end to end: the SMTP sender
 // fails until it is fixed, the events reach the DLT, `kctl dlt replay
-// --execute` (dlt.Replay) brings them back, and each is emailed and logged
+// --execute` (dlt.PlanReplay, dlt.ExecuteReplay) brings them back, and each is emailed and logged
 // exactly once.
 
 // brokenSender fails every send until fixed.
@@ -33,8 +33,17 @@ func brokenSender() (*fakeSender, *atomic.Bool) {
 }
 
 func replayOpts(c *devcluster.Cluster) dlt.ReplayOptions {
-	return dlt.ReplayOptions{DLT: event.DLTTopic(event.Topic), Execute: true,
+	return dlt.ReplayOptions{DLT: event.DLTTopic(event.Topic),
 		ClientOpts: []kgo.Opt{kgo.SeedBrokers(c.Brokers()...)}}
+}
+
+// replay plans and executes a replay (kctl dlt replay --yes).
+func replay(ctx context.Context, cl *kgo.Client, o dlt.ReplayOptions) (*dlt.ReplayPlan, error) {
+	plan, err := dlt.PlanReplay(ctx, cl, o)
+	if err != nil {
+		return nil, err
+	}
+	return dlt.ExecuteReplay(ctx, cl, plan)
 }
 
 // deadLettered starts the service with a broken sender, publishes n
@@ -84,15 +93,13 @@ func TestDLTReplayEmailsEachOnce(t *testing.T) {
 	cl := devclustertest.Client(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dry := replayOpts(c)
-	dry.Execute = false
-	plan, err := dlt.Replay(ctx, cl, dry)
+	plan, err := dlt.PlanReplay(ctx, cl, replayOpts(c))
 	if err != nil || len(plan.Records) != n || plan.Records[0].Info.ExceptionFQCN != "github.com/kctl/kctl/services/email.SendError" {
 		t.Fatalf("dry run: %v, %+v", err, plan)
 	}
 
 	fixed.Store(true)
-	plan, err = dlt.Replay(ctx, cl, replayOpts(c))
+	plan, err = replay(ctx, cl, replayOpts(c))
 	if err != nil || plan.Replayed != n {
 		t.Fatalf("replay: %v, replayed %d; want %d", err, plan.Replayed, n)
 	}
@@ -100,7 +107,7 @@ func TestDLTReplayEmailsEachOnce(t *testing.T) {
 
 	// A second replay sends nothing.
 	before := sumCommitted(endOffsets(t, c, event.Topic))
-	plan, err = dlt.Replay(ctx, cl, replayOpts(c))
+	plan, err = replay(ctx, cl, replayOpts(c))
 	if err != nil || plan.Replayed != 0 || len(plan.Records) != 0 {
 		t.Fatalf("second replay: %v, %+v; want nothing", err, plan)
 	}
@@ -153,11 +160,11 @@ func TestDLTReplayCrashBeforeCommitEmailsOnce(t *testing.T) {
 	cl := devclustertest.Client(t, c)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	plan, err := dlt.Replay(ctx, cl, replayOpts(c))
+	plan, err := replay(ctx, cl, replayOpts(c))
 	if err == nil || plan.Replayed != 0 {
 		t.Fatalf("replay with a lost commit: %v, replayed %d; want an error and nothing replayed", err, plan.Replayed)
 	}
-	plan, err = dlt.Replay(ctx, cl, replayOpts(c))
+	plan, err = replay(ctx, cl, replayOpts(c))
 	if err != nil || plan.Replayed != n {
 		t.Fatalf("rerun: %v, replayed %d; want the %d", err, plan.Replayed, n)
 	}
@@ -165,7 +172,7 @@ func TestDLTReplayCrashBeforeCommitEmailsOnce(t *testing.T) {
 	if v := metric(t, r.url, "kctl_email_duplicates_skipped_total"); v != "0" {
 		t.Errorf("duplicates skipped = %q, want 0 (the aborted copies are never read)", v)
 	}
-	if plan, err := dlt.Replay(ctx, cl, replayOpts(c)); err != nil || plan.Replayed != 0 {
+	if plan, err := replay(ctx, cl, replayOpts(c)); err != nil || plan.Replayed != 0 {
 		t.Fatalf("third replay: %v, replayed %d; want none", err, plan.Replayed)
 	}
 }

@@ -26,7 +26,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/internal/svc"
 	"github.com/prometheus/client_golang/prometheus"

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kctl/kctl/internal/testnet"
+	"github.com/kctl/kctl/internal/platform/testnet"
 )
 
 // smtpServer is a minimal SMTP server: it answers rcptCode to RCPT TO and

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/event"
 )
 

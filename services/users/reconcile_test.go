@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kctl/kctl/internal/devcluster/devclustertest"
+	"github.com/kctl/kctl/internal/platform/devcluster/devclustertest"
 	"github.com/kctl/kctl/services/event"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

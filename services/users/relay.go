@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 

@@ -24,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/kafka"
+	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/services/event"
 	"github.com/kctl/kctl/services/internal/svc"
 	"github.com/prometheus/client_golang/prometheus"

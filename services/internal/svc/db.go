@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/kctl/kctl/internal/lockfile"
+	"github.com/kctl/kctl/internal/platform/lockfile"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 

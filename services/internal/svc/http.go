@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kctl/kctl/internal/backoff"
+	"github.com/kctl/kctl/internal/platform/backoff"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
