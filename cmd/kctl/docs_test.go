@@ -89,8 +89,10 @@ type docExamples struct {
 //     127.0.0.1:PORT (a script can name one with docnorm, e.g. as
 //     127.0.0.1:9999); in a column (two spaces
 //     or more after it) the address and the spaces keep their width;
-//   - a duration below a second (12ms, 559µs, 1.5ms) is 1ms, and one with a
-//     fraction of seconds (0.18s) is 0.1s; whole seconds (10s) are kept; in a
+//   - a duration measured by the run, below a second (12ms, 559µs, 1.5ms) or
+//     in seconds with a fraction (0.18s, 1.05s: how human.Elapsed writes a
+//     second or more), is 1ms, whatever the machine's speed; whole seconds
+//     (10s, a setting) are kept; in a
 //     right-aligned column (two spaces or more before it) the spaces and the
 //     duration keep their width, so the table stays aligned;
 //   - an RFC 3339 time of the run (within a day of now: a record's
@@ -523,7 +525,7 @@ func normaliseDoc(ts *testscript.TestScript, s string) string {
 		return f + m[len(a):]
 	})
 	s = replaceAligned(s, subSecond, "1ms")
-	s = replaceAligned(s, fracSeconds, "0.1s")
+	s = replaceAligned(s, fracSeconds, "1ms")
 	s = rfc3339.ReplaceAllStringFunc(s, func(m string) string {
 		t, err := time.Parse(time.RFC3339Nano, m)
 		if err != nil || time.Since(t).Abs() > 24*time.Hour {
