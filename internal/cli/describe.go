@@ -18,6 +18,7 @@ func NewCmdDescribe(f *Factory) *cobra.Command {
 	}
 	cmd.AddCommand(NewCmdDescribeCluster(f, nil), NewCmdDescribeTopics(f, nil))
 	cmd.AddCommand(NewCmdDescribeACLs(f, nil), NewCmdDescribeUsers(f, nil), NewCmdDescribeQuotas(f, nil))
+	cmd.AddCommand(NewCmdDescribeBrokers(f, nil), NewCmdDescribeLogDirs(f, nil), NewCmdDescribeQuorum(f, nil))
 	return cmd
 }
 
