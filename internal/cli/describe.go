@@ -84,6 +84,7 @@ func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOption
 	fl.BoolVar(&opts.Filter.UnderReplicated, "under-replicated", false, "only partitions whose ISR is smaller than the replica set")
 	fl.BoolVar(&opts.Filter.Unavailable, "unavailable", false, "only partitions without a leader or with offline replicas")
 	fl.BoolVar(&opts.Filter.UnderMinISR, "under-min-isr", false, "only partitions whose ISR is below min.insync.replicas")
+	fl.BoolVar(&opts.Filter.NotPreferred, "not-preferred", false, "only partitions led by another replica than the preferred (first) one: kctl elect-leaders moves them back")
 	fl.BoolVar(&opts.Filter.All, "all", false, "include internal topics (__consumer_offsets, …)")
 	return cmd
 }

@@ -51,7 +51,19 @@ type ClusterView struct {
 	InternalTopics int      `json:"internalTopics" yaml:"internalTopics"`
 	Partitions     int      `json:"partitions" yaml:"partitions"`
 	Health         Health   `json:"health" yaml:"health"`
-	Warnings       []string `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+	// Leaders is, per broker, how many partitions it leads against how
+	// many it would lead if each were led by its preferred (first)
+	// replica; NotPreferred counts the partitions led elsewhere.
+	Leaders      []LeaderCount `json:"leaders" yaml:"leaders"`
+	NotPreferred int           `json:"notPreferred" yaml:"notPreferred"`
+	Warnings     []string      `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+}
+
+// LeaderCount is one broker's leaders against its preferred count.
+type LeaderCount struct {
+	Broker    int32 `json:"broker" yaml:"broker"`
+	Leaders   int   `json:"leaders" yaml:"leaders"`
+	Preferred int   `json:"preferred" yaml:"preferred"`
 }
 
 // ConfigEntry is a topic config that differs from the broker default.
@@ -103,16 +115,18 @@ type Filter struct {
 	UnderReplicated bool // ISR smaller than the replica set
 	Unavailable     bool // no leader, or an offline replica
 	UnderMinISR     bool // ISR smaller than min.insync.replicas
+	NotPreferred    bool // led by another replica than the preferred (first) one
 	All             bool // include internal topics
 }
 
-func (f Filter) any() bool { return f.UnderReplicated || f.Unavailable || f.UnderMinISR }
+func (f Filter) any() bool { return f.UnderReplicated || f.Unavailable || f.UnderMinISR || f.NotPreferred }
 
 func (f Filter) keep(p Partition) bool {
 	if !f.any() {
 		return true
 	}
-	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR)
+	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR) ||
+		(f.NotPreferred && p.NotPreferred())
 }
 
 // topicNotFound is the *errs.TopicNotFound for missing topics, with the
@@ -284,6 +298,10 @@ func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
 	return v
 }
 
+// NotPreferred reports whether the partition is led by another replica
+// than its preferred (first) one, or by none.
+func (p Partition) NotPreferred() bool { return len(p.Replicas) > 0 && p.Leader != p.Replicas[0] }
+
 func nonNil(s []int32) []int32 {
 	if s == nil {
 		return []int32{}
@@ -365,6 +383,16 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 		v.Brokers = append(v.Brokers, br)
 	}
 	sort.Slice(v.Brokers, func(i, j int) bool { return v.Brokers[i].ID < v.Brokers[j].ID })
+	counts := map[int32]*LeaderCount{}
+	count := func(id int32) *LeaderCount {
+		if counts[id] == nil {
+			counts[id] = &LeaderCount{Broker: id}
+		}
+		return counts[id]
+	}
+	for _, b := range v.Brokers {
+		count(b.ID)
+	}
 	for _, t := range o.topics {
 		if t.IsInternal {
 			v.InternalTopics++
@@ -374,6 +402,15 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 		tv := o.topic(t)
 		v.Partitions += tv.Partitions
 		for _, p := range tv.PartitionDetails {
+			if p.Leader >= 0 {
+				count(p.Leader).Leaders++
+			}
+			if len(p.Replicas) > 0 {
+				count(p.Replicas[0]).Preferred++
+			}
+			if p.NotPreferred() {
+				v.NotPreferred++
+			}
 			if p.UnderReplicated {
 				v.Health.UnderReplicated++
 			}
@@ -388,5 +425,10 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 			}
 		}
 	}
+	v.Leaders = []LeaderCount{}
+	for _, c := range counts {
+		v.Leaders = append(v.Leaders, *c)
+	}
+	sort.Slice(v.Leaders, func(i, j int) bool { return v.Leaders[i].Broker < v.Leaders[j].Broker })
 	return v, o.incomplete()
 }
