@@ -102,6 +102,16 @@ type Topic struct {
 	// then, because neither is known.
 	ConfigsError     string      `json:"configsError,omitempty" yaml:"configsError,omitempty"`
 	PartitionDetails []Partition `json:"partitionDetails" yaml:"partitionDetails"`
+	// Size is the bytes of all the topic's replicas (DescribeLogDirs,
+	// with --size; SizeError says why it is unknown), nil when not asked.
+	Size      *TopicSize `json:"size,omitempty" yaml:"size,omitempty"`
+	SizeError string     `json:"sizeError,omitempty" yaml:"sizeError,omitempty"`
+}
+
+// TopicSize is a topic's size on disk: over all replicas, and in leaders.
+type TopicSize struct {
+	Bytes       int64 `json:"bytes" yaml:"bytes"`
+	LeaderBytes int64 `json:"leaderBytes" yaml:"leaderBytes"`
 }
 
 // TopicsView is `kctl describe topics`.
@@ -117,9 +127,15 @@ type Filter struct {
 	UnderMinISR     bool // ISR smaller than min.insync.replicas
 	NotPreferred    bool // led by another replica than the preferred (first) one
 	All             bool // include internal topics
+	// AllConfigs lists every config of each topic with its source,
+	// defaults included (otherwise only the values that differ from the
+	// broker defaults). It selects no partitions.
+	AllConfigs bool
 }
 
-func (f Filter) any() bool { return f.UnderReplicated || f.Unavailable || f.UnderMinISR || f.NotPreferred }
+func (f Filter) any() bool {
+	return f.UnderReplicated || f.Unavailable || f.UnderMinISR || f.NotPreferred
+}
 
 func (f Filter) keep(p Partition) bool {
 	if !f.any() {
@@ -163,6 +179,7 @@ type observation struct {
 	configs    map[string][]kmsg.DescribeConfigsResponseResourceConfig
 	configErrs map[string]string // topic → why its configs are unknown
 	warnings   []string
+	allConfigs bool // Topic.Configs lists defaults too
 }
 
 // incomplete returns an *IncompleteError for the observation's warnings, or
@@ -265,7 +282,7 @@ func (o *observation) topic(t *kmsg.MetadataResponseTopic) Topic {
 				v.MinISR = n
 			}
 		}
-		if c.IsDefault || c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceStaticBrokerConfig || c.Source == kmsg.ConfigSourceUnknown {
+		if !o.allConfigs && (c.IsDefault || c.Source == kmsg.ConfigSourceDefaultConfig || c.Source == kmsg.ConfigSourceStaticBrokerConfig || c.Source == kmsg.ConfigSourceUnknown) {
 			continue
 		}
 		if c.IsSensitive {
@@ -339,6 +356,7 @@ func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Fil
 	if err != nil {
 		return TopicsView{}, err
 	}
+	o.allConfigs = f.AllConfigs
 	v := TopicsView{Topics: []Topic{}, Warnings: o.warnings}
 	for _, t := range o.topics {
 		if t.IsInternal && !f.All && len(names) == 0 {

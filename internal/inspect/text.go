@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/kctl/kctl/internal/ui"
 )
 
@@ -150,6 +151,12 @@ func (v TopicsView) WriteText(w io.Writer, st ui.Styles) error {
 			for _, c := range t.Configs {
 				fmt.Fprintf(w, "  %s=%s  %s\n", ui.Printable(c.Name), ui.Printable(c.Value), st.Dim("("+c.Source+")"))
 			}
+		}
+		switch {
+		case t.SizeError != "":
+			fmt.Fprintln(w, st.Warn("Size: unknown ("+ui.Printable(t.SizeError)+")"))
+		case t.Size != nil:
+			fmt.Fprintf(w, "Size: %s (%s in leaders)\n", humanize.IBytes(uint64(max(0, t.Size.Bytes))), humanize.IBytes(uint64(max(0, t.Size.LeaderBytes))))
 		}
 		tb := ui.Table{Header: []string{"PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "STATUS"}}
 		for _, p := range t.PartitionDetails {

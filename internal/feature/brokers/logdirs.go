@@ -264,39 +264,6 @@ func DescribeLogDirs(ctx context.Context, adm *kadm.Client, o LogDirsOptions) (L
 	return v, nil
 }
 
-// TopicSizes returns the bytes of each topic over all its replicas
-// (DescribeLogDirs), for `describe topics`.
-func TopicSizes(ctx context.Context, adm *kadm.Client, topics []string) (map[string]int64, error) {
-	var ts kadm.TopicsSet
-	if len(topics) > 0 {
-		ts = kadm.TopicsSet{}
-		td, err := adm.ListTopics(ctx, topics...)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range td {
-			for p := range t.Partitions {
-				ts.Add(t.Topic, p)
-			}
-		}
-	}
-	all, err := adm.DescribeAllLogDirs(ctx, ts)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, dirs := range all {
-		for _, d := range dirs {
-			d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
-				if !p.IsFuture {
-					out[p.Topic] += p.Size
-				}
-			})
-		}
-	}
-	return out, nil
-}
-
 func contains(s []int32, v int32) bool {
 	for _, x := range s {
 		if x == v {
