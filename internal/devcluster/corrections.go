@@ -1,9 +1,11 @@
 package devcluster
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
-	"regexp"
+	"encoding/binary"
+	"net"
 	"sync"
 	"time"
 
@@ -28,34 +30,29 @@ import (
 //     unclean; that is the answer here (UNKNOWN_TOPIC_OR_PARTITION for one
 //     that does not exist).
 //   - DescribeQuorum: kfake does not know the request. Here ApiVersions
-//     advertises it and the answer is a simulated single-voter quorum: the
-//     controller is the leader and only voter, every other broker an
-//     observer, all caught up.
+//     advertises it (quorumShimConn, on the wire, so that a test's own
+//     control functions still see every ApiVersions request) and the
+//     answer is a simulated single-voter quorum: the controller is the
+//     leader and only voter, every other broker an observer, all caught up.
 //
 // The corrections need the cluster's Metadata while a request is held;
-// they get it through an internal client (marked by its software name, so
-// that its own ApiVersions requests pass through) while the held request
-// sleeps (kfake's SleepControl). They answer without kfake's ACL checks:
-// none of them changes anything.
+// they get it through an internal client while the held request sleeps
+// (kfake's SleepControl). They answer without kfake's ACL checks: none of
+// them changes anything.
 
-// internalSoftware marks the internal client's requests.
+// internalSoftware names the internal client in its ApiVersions requests.
 const internalSoftware = "kctl-devcluster-internal"
-
-// softwareName is Kafka's rule for ApiVersions v3+ client software names.
-var softwareName = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
 
 type corrector struct {
 	c  *kfake.Cluster
 	cl *kgo.Client
 	id string // the cluster ID
 
-	mu       sync.Mutex
-	versions *kmsg.ApiVersionsResponse // kfake's own answer, once read
 }
 
 // newCorrector builds the internal client for the cluster at addrs and
 // installs the corrections.
-func newCorrector(c *kfake.Cluster, id string, addrs []string, o Options) (*corrector, error) {
+func newCorrector(c *kfake.Cluster, addrs []string, o Options) (*corrector, error) {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(addrs...),
 		kgo.SoftwareNameAndVersion(internalSoftware, "1"),
@@ -72,9 +69,8 @@ func newCorrector(c *kfake.Cluster, id string, addrs []string, o Options) (*corr
 	if err != nil {
 		return nil, err
 	}
-	k := &corrector{c: c, cl: cl, id: id}
+	k := &corrector{c: c, cl: cl}
 	c.ControlKey(int16(kmsg.DescribeLogDirs), k.describeLogDirs)
-	c.ControlKey(int16(kmsg.ApiVersions), k.apiVersions)
 	c.ControlKey(int16(kmsg.DescribeQuorum), k.describeQuorum)
 	// ElectLeaders answers for every key (-1): those hooks run after the
 	// ones for its own key, so a test's observer of ElectLeaders still
@@ -194,74 +190,6 @@ func (k *corrector) electLeaders(req kmsg.Request) (kmsg.Response, error, bool) 
 	return resp, nil, true
 }
 
-// kfakeVersions returns kfake's own ApiVersions answer, read once through
-// the internal client while the held request sleeps.
-func (k *corrector) kfakeVersions() *kmsg.ApiVersionsResponse {
-	k.mu.Lock()
-	v := k.versions
-	k.mu.Unlock()
-	if v != nil {
-		return v
-	}
-	k.c.SleepControl(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		req := kmsg.NewPtrApiVersionsRequest()
-		req.ClientSoftwareName, req.ClientSoftwareVersion = internalSoftware, "1"
-		resp, err := req.RequestWith(ctx, k.cl)
-		if err == nil && resp.ErrorCode == 0 {
-			v = resp
-		}
-	})
-	if v != nil {
-		k.mu.Lock()
-		k.versions = v
-		k.mu.Unlock()
-	}
-	return v
-}
-
-func (k *corrector) apiVersions(req kmsg.Request) (kmsg.Response, error, bool) {
-	k.c.KeepControl()
-	r := req.(*kmsg.ApiVersionsRequest)
-	node := k.c.CurrentNode()
-	// v5 (KIP-1102) names the cluster and node the client expects.
-	hasCluster, hasNode := r.Version >= 5 && r.ClusterID != nil, r.Version >= 5 && r.NodeID != -1
-	wrongCluster := hasCluster != hasNode || hasCluster && (*r.ClusterID != k.id || r.NodeID != node)
-	if r.ClientSoftwareName == internalSoftware || r.Version > 5 || wrongCluster ||
-		(r.Version >= 3 && (!softwareName.MatchString(r.ClientSoftwareName) || !softwareName.MatchString(r.ClientSoftwareVersion))) {
-		return nil, nil, false // kfake answers (and refuses what it refuses)
-	}
-	v := k.kfakeVersions()
-	if v == nil {
-		return nil, nil, false
-	}
-	modern := false
-	for _, key := range v.ApiKeys {
-		if key.ApiKey == int16(kmsg.DescribeTopicPartitions) { // Kafka 3.7+: KRaft
-			modern = true
-		}
-	}
-	if !modern {
-		return nil, nil, false // an older Kafka simulated (kfake.MaxVersions): no quorum
-	}
-	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
-	version := resp.Version
-	*resp = *v
-	resp.Version = version
-	resp.ApiKeys = append([]kmsg.ApiVersionsResponseApiKey(nil), v.ApiKeys...)
-	have := false
-	for _, key := range resp.ApiKeys {
-		have = have || key.ApiKey == int16(kmsg.DescribeQuorum)
-	}
-	if !have {
-		q := kmsg.NewApiVersionsResponseApiKey()
-		q.ApiKey, q.MinVersion, q.MaxVersion = int16(kmsg.DescribeQuorum), 0, 2
-		resp.ApiKeys = append(resp.ApiKeys, q)
-	}
-	return resp, nil, true
-}
-
 func (k *corrector) describeQuorum(req kmsg.Request) (kmsg.Response, error, bool) {
 	k.c.KeepControl()
 	r := req.(*kmsg.DescribeQuorumRequest)
@@ -311,4 +239,116 @@ func (k *corrector) describeQuorum(req kmsg.Request) (kmsg.Response, error, bool
 		resp.Nodes = append(resp.Nodes, n)
 	}
 	return resp, nil, true
+}
+
+// quorumShimListener wraps each connection in a quorumShimConn.
+type quorumShimListener struct{ net.Listener }
+
+func (l quorumShimListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &quorumShimConn{Conn: c, r: bufio.NewReader(c)}, nil
+}
+
+// quorumShimConn adds DescribeQuorum (versions 0-2) to every ApiVersions
+// response kfake answers without error as a KRaft-era broker (it
+// advertises DescribeTopicPartitions, Kafka 3.7+; a cluster capped to an
+// older release by kfake.MaxVersions gets no quorum). It follows the
+// request frames only to find ApiVersions requests; every other byte
+// passes through untouched.
+type quorumShimConn struct {
+	net.Conn
+	r    *bufio.Reader
+	left int // bytes of the current request frame not yet read (Read only)
+
+	mu      sync.Mutex      // Read and Write run on different goroutines
+	pending map[int32]int16 // ApiVersions correlation ID → version
+}
+
+func (c *quorumShimConn) Read(p []byte) (int, error) {
+	if c.left == 0 {
+		// A new frame: size, key, version, correlation ID.
+		h, err := c.r.Peek(12)
+		if err != nil {
+			if len(h) == 0 {
+				return 0, err
+			}
+			return c.r.Read(p) // a short tail: kfake sees the error itself
+		}
+		c.left = 4 + int(int32(binary.BigEndian.Uint32(h)))
+		if c.left < 12 {
+			c.left = 12
+		}
+		if binary.BigEndian.Uint16(h[4:]) == uint16(kmsg.ApiVersions) {
+			c.mu.Lock()
+			if c.pending == nil {
+				c.pending = map[int32]int16{}
+			}
+			c.pending[int32(binary.BigEndian.Uint32(h[8:]))] = int16(binary.BigEndian.Uint16(h[6:]))
+			c.mu.Unlock()
+		}
+	}
+	if len(p) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= n
+	return n, err
+}
+
+func (c *quorumShimConn) Write(b []byte) (int, error) {
+	var (
+		version int16
+		mine    bool
+	)
+	c.mu.Lock()
+	if len(b) >= 8 && len(c.pending) > 0 {
+		corr := int32(binary.BigEndian.Uint32(b[4:8]))
+		if version, mine = c.pending[corr]; mine {
+			delete(c.pending, corr)
+		}
+	}
+	c.mu.Unlock()
+	if !mine {
+		return c.Conn.Write(b)
+	}
+	out := addDescribeQuorum(b, version)
+	if out == nil {
+		return c.Conn.Write(b)
+	}
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// addDescribeQuorum returns the ApiVersions response frame with
+// DescribeQuorum 0-2 added, or nil when the frame does not parse, is an
+// error, already has it, or is not a KRaft-era broker's.
+func addDescribeQuorum(frame []byte, version int16) []byte {
+	resp := kmsg.ApiVersionsResponse{Version: version}
+	if err := resp.ReadFrom(frame[8:]); err != nil || resp.ErrorCode != 0 {
+		return nil
+	}
+	modern := false
+	for _, k := range resp.ApiKeys {
+		switch k.ApiKey {
+		case int16(kmsg.DescribeQuorum):
+			return nil
+		case int16(kmsg.DescribeTopicPartitions):
+			modern = true
+		}
+	}
+	if !modern {
+		return nil
+	}
+	q := kmsg.NewApiVersionsResponseApiKey()
+	q.ApiKey, q.MinVersion, q.MaxVersion = int16(kmsg.DescribeQuorum), 0, 2
+	resp.ApiKeys = append(resp.ApiKeys, q)
+	out := append([]byte{}, frame[:8]...)
+	out = resp.AppendTo(out)
+	binary.BigEndian.PutUint32(out[:4], uint32(len(out)-4))
+	return out
 }

@@ -10,8 +10,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 func correctedCluster(t *testing.T) (*Cluster, *kgo.Client, *kadm.Client) {
@@ -147,5 +149,44 @@ func TestDescribeQuorum(t *testing.T) {
 	p := resp.Topics[0].Partitions[0]
 	if p.ErrorCode != 0 || p.LeaderID != meta.Controller || len(p.CurrentVoters) != 1 || p.CurrentVoters[0].ReplicaID != meta.Controller || len(p.Observers) != len(meta.Brokers)-1 {
 		t.Errorf("quorum %+v, want leader and only voter %d, %d observers", p, meta.Controller, len(meta.Brokers)-1)
+	}
+}
+
+// A cluster capped to a pre-KRaft release (kfake.MaxVersions) advertises
+// no DescribeQuorum; a test's own control function still sees every
+// ApiVersions request (the shim works on the wire, not as a control).
+func TestDescribeQuorumOldRelease(t *testing.T) {
+	c, err := Start(Options{ClusterID: "kfake", Extra: []kfake.Opt{kfake.MaxVersions(kversion.V2_8_0())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	var mu sync.Mutex
+	seen := 0
+	c.ControlKey(int16(kmsg.ApiVersions), func(kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		mu.Lock()
+		seen++
+		mu.Unlock()
+		return nil, nil, false
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	vs, err := kadm.NewClient(cl).ApiVersions(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, v := range vs {
+		if _, ok := v.KeyMaxVersion(int16(kmsg.DescribeQuorum)); ok {
+			t.Errorf("broker %d of a Kafka 2.8 cluster advertises DescribeQuorum", id)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if seen == 0 {
+		t.Error("the test's control function saw no ApiVersions request")
 	}
 }

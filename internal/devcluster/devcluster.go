@@ -170,7 +170,7 @@ func Start(o Options) (*Cluster, error) {
 			if scram != nil {
 				ln = saslShimListener{Listener: ln, scram: scram}
 			}
-			return ln, nil
+			return quorumShimListener{ln}, nil // corrections.go
 		}),
 		kfake.DefaultNumPartitions(1),
 		kfake.ClusterID(id),
@@ -214,7 +214,7 @@ func Start(o Options) (*Cluster, error) {
 			return nil, nil, false // kfake handles it
 		})
 	}
-	fix, err := newCorrector(c, id, addrs, o)
+	fix, err := newCorrector(c, addrs, o)
 	if err != nil {
 		c.Close()
 		release()
