@@ -193,11 +193,7 @@ func Describe(ctx context.Context, adm *kadm.Client, ids []int32, configs bool) 
 					continue
 				}
 				for _, c := range rc.Configs {
-					bc := BrokerConfig{Name: c.Key, Source: SourceName(c.Source), Sensitive: c.Sensitive}
-					if !c.Sensitive && c.Value != nil {
-						bc.Value = *c.Value
-					}
-					b.Configs = append(b.Configs, bc)
+					b.Configs = append(b.Configs, brokerConfig(c))
 				}
 			}
 			if !found && b.Error == "" {
@@ -209,6 +205,16 @@ func Describe(ctx context.Context, adm *kadm.Client, ids []int32, configs bool) 
 		v.Brokers = append(v.Brokers, b)
 	}
 	return v, nil
+}
+
+// brokerConfig is c as kctl shows it: a sensitive value is dropped here,
+// so no printer can show it (brokers do not send one, but a proxy might).
+func brokerConfig(c kadm.Config) BrokerConfig {
+	bc := BrokerConfig{Name: c.Key, Source: SourceName(c.Source), Sensitive: c.Sensitive}
+	if !c.Sensitive && c.Value != nil {
+		bc.Value = *c.Value
+	}
+	return bc
 }
 
 func dedupe(ids []int32) []int32 {

@@ -1,6 +1,7 @@
 package brokers
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/kctl/kctl/internal/errs"
 	"github.com/kctl/kctl/internal/human"
+	"github.com/kctl/kctl/internal/ui"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func meta() kadm.Metadata {
@@ -117,5 +120,31 @@ func TestBrokerNotFound(t *testing.T) {
 	e := &BrokerNotFoundError{IDs: []int32{5}, Known: []int32{0, 1, 2}}
 	if got := e.Error(); got != "broker 5 not found (did you mean 2?): the cluster has brokers 0, 1, 2 ('kctl describe brokers' lists them)" {
 		t.Errorf("%s", got)
+	}
+}
+
+// A sensitive config's value is never printed, in text or JSON, even when
+// the answer carries one.
+func TestSensitiveNeverPrinted(t *testing.T) {
+	secret := "hunter2"
+	v := BrokersView{Brokers: []Broker{{ID: 1, Version: "v3.9", Configs: []BrokerConfig{
+		brokerConfig(kadm.Config{Key: "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config", Value: &secret, Sensitive: true, Source: kmsg.ConfigSourceDynamicBrokerConfig}),
+		brokerConfig(kadm.Config{Key: "log.retention.ms", Value: kmsg.StringPtr("1000"), Source: kmsg.ConfigSourceDynamicDefaultBrokerConfig}),
+	}}}}
+	var text, js bytes.Buffer
+	if err := v.WriteText(&text, ui.Styles{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ui.PrintJSON(&js, v); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "json": js.String()} {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s shows the secret:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(text.String(), "(sensitive, not shown)  dynamic-broker") || !strings.Contains(text.String(), "log.retention.ms") ||
+		!strings.Contains(text.String(), "dynamic-default") {
+		t.Errorf("text:\n%s", text.String())
 	}
 }
