@@ -88,6 +88,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
 		NewCmdGroups(f),
+		NewCmdTxn(f),
 		NewCmdDLT(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
