@@ -89,6 +89,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdLag(f, nil),
 		NewCmdGroups(f),
 		NewCmdTxn(f),
+		NewCmdTruncate(f, nil),
 		NewCmdDLT(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
