@@ -90,6 +90,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdGroups(f),
 		NewCmdTxn(f),
 		NewCmdTruncate(f, nil),
+		NewCmdTopic(f),
 		NewCmdDLT(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
