@@ -58,6 +58,8 @@ type TopicOptions struct {
 	Configs    []string
 	File       string
 	AllowRisky bool
+	// WriteFile makes the topics file's edit after the change.
+	WriteFile bool
 	ChangeFlags
 }
 
@@ -124,6 +126,7 @@ func NewCmdTopicChange(f *Factory, kind string, runF func(context.Context, *Topi
 		fl.BoolVar(&opts.AllowRisky, "allow-risky", false, "carry out changes marked ⚠ (risky) without asking")
 	}
 	fl.StringVarP(&opts.File, "file", "f", "", "topics file that may manage the topic (default ./topics.yaml, if it exists)")
+	fl.BoolVar(&opts.WriteFile, "write-file", false, "after the change, edit the topics file that manages the topic to match (its comments are kept)")
 	addChangeFlags(cmd, &opts.ChangeFlags, "print the plan and change nothing (the brokers validate it)", false)
 	return cmd
 }
@@ -184,6 +187,9 @@ func runTopicChange(ctx context.Context, o *TopicOptions) error {
 	managed, err := loadManagingFile(o.File)
 	if err != nil {
 		return err
+	}
+	if o.WriteFile && managed == nil {
+		return &FlagError{Err: errors.New("--write-file: there is no topics file to write (./topics.yaml, or -f FILE)")}
 	}
 	c, err := f.Connect(ctx, nil, "")
 	if err != nil {
@@ -253,7 +259,7 @@ func runTopicChange(ctx context.Context, o *TopicOptions) error {
 	}
 	// The edit the topics file needs, so that the next apply does not
 	// revert this change.
-	note := managedNote(managed, o, entry, ts)
+	note, edit := managedNote(managed, o, entry, ts)
 	if note != "" {
 		w := f.IO.Out
 		if !text {
@@ -278,7 +284,13 @@ func runTopicChange(ctx context.Context, o *TopicOptions) error {
 		return gateError(err, p, format)
 	}
 	if !p.HasChanges() {
-		return finish()
+		if err := finish(); err != nil {
+			return err
+		}
+		if o.WriteFile && !o.DryRun && edit {
+			return writeTopicsFile(f, managed.Path, o, entry)
+		}
+		return nil
 	}
 	if ask {
 		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
@@ -314,6 +326,9 @@ func runTopicChange(ctx context.Context, o *TopicOptions) error {
 		}
 	} else if err := finish(); err != nil {
 		return err
+	}
+	if applyErr == nil && o.WriteFile && !o.DryRun && edit {
+		return writeTopicsFile(f, managed.Path, o, entry)
 	}
 	return applyErr
 }
@@ -385,15 +400,16 @@ func loadManagingFile(path string) (*topology.File, error) {
 	return file, nil
 }
 
-// managedNote says, when file manages the topic, that the next apply
-// reverts the change and what to write in the file instead; "" otherwise.
-func managedNote(file *topology.File, o *TopicOptions, e topicEntry, ts *provision.TopicState) string {
+// managedNote says, when file manages the topic, what the next apply would
+// do and what to write in the file instead ("" otherwise); edit reports
+// whether the file needs an edit to keep the change.
+func managedNote(file *topology.File, o *TopicOptions, e topicEntry, ts *provision.TopicState) (note string, edit bool) {
 	if file == nil {
-		return ""
+		return "", false
 	}
 	decl, declared := file.Topic(o.Name)
 	if !declared && !file.Managed(o.Name) {
-		return ""
+		return "", false
 	}
 	where := file.Path
 	if declared && decl.Pos.Line > 0 {
@@ -404,7 +420,7 @@ func managedNote(file *topology.File, o *TopicOptions, e topicEntry, ts *provisi
 	case o.Kind == topicDelete && declared:
 		fmt.Fprintf(&b, "%s declares topic %s: the next kctl apply creates it again. Remove its entry from the file.", where, o.Name)
 	case o.Kind == topicDelete:
-		return ""
+		return "", false
 	case !declared:
 		fmt.Fprintf(&b, "%s manages %s (managedPrefixes %s) but does not declare it: the next kctl apply --prune deletes it. Add it to the file's topics:\n",
 			file.Path, o.Name, strings.Join(file.ManagedPrefixes, ", "))
@@ -415,7 +431,7 @@ func managedNote(file *topology.File, o *TopicOptions, e topicEntry, ts *provisi
 		for _, l := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 			b.WriteString("  " + l + "\n")
 		}
-		return strings.TrimRight(b.String(), "\n")
+		return strings.TrimRight(b.String(), "\n"), true
 	default:
 		// Only what differs from the declaration: parsed, so 7d = 604800000.
 		var now topology.Topic
@@ -445,10 +461,9 @@ func managedNote(file *topology.File, o *TopicOptions, e topicEntry, ts *provisi
 			lines = append(lines, cfg...)
 		}
 		if len(lines) == 0 {
-			fmt.Fprintf(&b, "%s declares topic %s with these settings: the next kctl apply keeps them.", where, o.Name)
-			break
+			return fmt.Sprintf("%s declares topic %s with these settings: the next kctl apply keeps them.", where, o.Name), false
 		}
 		fmt.Fprintf(&b, "%s declares topic %s otherwise: the next kctl apply reverts this change. Edit the file's entry to keep it:\n%s", where, o.Name, strings.Join(lines, "\n"))
 	}
-	return b.String()
+	return b.String(), true
 }
