@@ -59,3 +59,26 @@ func TestParseTopicPartitions(t *testing.T) {
 		}
 	}
 }
+
+// --write-file's edit: configs written as given, an undeclared topic
+// added, a file with environments refused.
+func TestEditTopicsFile(t *testing.T) {
+	base := "managedPrefixes: [orders.]\ntopics:\n  - name: orders.v1 # the main one\n    partitions: 2\n    replicationFactor: 3\n"
+	out, err := editTopicsFile([]byte(base), &TopicOptions{Kind: topicSetConfig, Name: "orders.v1"}, topicEntry{Name: "orders.v1", Config: map[string]string{"retention.ms": "3d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(out); !strings.Contains(s, "    config:\n      retention.ms: 3d\n") || !strings.Contains(s, "# the main one") || !strings.Contains(s, "partitions: 2") {
+		t.Fatalf("set-config edit:\n%s", s)
+	}
+	out, err = editTopicsFile([]byte(base), &TopicOptions{Kind: topicCreate, Name: "orders.dlq"}, topicEntry{Name: "orders.dlq", Partitions: 1, ReplicationFactor: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(out); !strings.Contains(s, "  - name: orders.dlq\n    partitions: 1\n    replicationFactor: 3\n") {
+		t.Fatalf("create edit:\n%s", s)
+	}
+	if _, err := editTopicsFile([]byte(base+"environments:\n  prod: {}\n"), &TopicOptions{Kind: topicSetConfig, Name: "orders.v1"}, topicEntry{}); err == nil || !strings.Contains(err.Error(), "environments") {
+		t.Fatalf("file with environments: %v, want a refusal", err)
+	}
+}
