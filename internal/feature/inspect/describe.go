@@ -172,9 +172,9 @@ func (e *IncompleteError) Error() string {
 
 // observation is one Metadata request plus one DescribeConfigs request.
 type observation struct {
-	meta     *observe.Cluster
-	configs  map[string]observe.TopicConfigs
-	warnings []string
+	meta       *observe.Cluster
+	configs    map[string]observe.TopicConfigs
+	warnings   []string
 	allConfigs bool // Topic.Configs lists defaults too
 }
 
