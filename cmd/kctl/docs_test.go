@@ -264,7 +264,7 @@ func rewriteExamples(doc string, strict bool, text func(name string) (string, bo
 				continue
 			}
 			if lang == "sh" {
-				errorf("line %d: a ```sh block holds commands without \"$ \" prompts (output is shown only in checked ```console examples)", i+1)
+				errorf("line %d: a ```sh block shows a \"$ \" prompt: sh blocks hold commands only (no prompt, no output); output goes in a checked ```console example", i+1)
 			} else if lang != "console" {
 				errorf("line %d: a ```%s block shows a \"$ \" prompt: make it a checked ```console example or a ```sh block of commands", i+1, lang)
 			}

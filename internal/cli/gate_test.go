@@ -25,6 +25,10 @@ func TestEveryEntryPointIsGated(t *testing.T) {
 		"internal/cli/rebalance.go": "provision.Executor",
 		// reassignments --cancel (undoes a recorded rebalance; starts nothing)
 		"internal/cli/reassignments.go": "provision.Executor",
+		// kctl topic create|delete|set-config|add-partitions: testscript topic
+		// (a shorter retention and partitions added to a compacted topic are
+		// refused without --allow-risky and change nothing)
+		"internal/cli/topic.go": "provision.Apply",
 		// smoke's topics step: testscript gate
 		"smoke/topics.go": "provision.Apply",
 	}

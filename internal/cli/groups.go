@@ -24,7 +24,7 @@ func NewCmdGroups(f *Factory) *cobra.Command {
 		Short: "List, describe, delete consumer groups and reset their offsets (delete and reset ask first: --yes, --dry-run)",
 		Args:  noArgs,
 	}
-	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil))
+	cmd.AddCommand(NewCmdGroupsList(f, nil), NewCmdGroupsDescribe(f, nil), NewCmdGroupsDelete(f, nil), NewCmdGroupsReset(f, nil), NewCmdGroupsClone(f, nil))
 	return cmd
 }
 

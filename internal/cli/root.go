@@ -88,6 +88,9 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdDescribe(f),
 		NewCmdLag(f, nil),
 		NewCmdGroups(f),
+		NewCmdTxn(f),
+		NewCmdTruncate(f, nil),
+		NewCmdTopic(f),
 		NewCmdDLT(f),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
@@ -96,6 +99,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil), NewCmdShow(f, nil))
 	root.AddCommand(NewCmdExport(f, nil), NewCmdRebalance(f, nil), NewCmdReassignments(f, nil))
 	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil))
+	root.AddCommand(NewCmdElectLeaders(f, nil), NewCmdOffsets(f, nil))
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root

@@ -49,7 +49,19 @@ type ClusterView struct {
 	InternalTopics int      `json:"internalTopics" yaml:"internalTopics"`
 	Partitions     int      `json:"partitions" yaml:"partitions"`
 	Health         Health   `json:"health" yaml:"health"`
-	Warnings       []string `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+	// Leaders is, per broker, how many partitions it leads against how
+	// many it would lead if each were led by its preferred (first)
+	// replica; NotPreferred counts the partitions led elsewhere.
+	Leaders      []LeaderCount `json:"leaders" yaml:"leaders"`
+	NotPreferred int           `json:"notPreferred" yaml:"notPreferred"`
+	Warnings     []string      `json:"warnings,omitempty" yaml:"warnings,omitempty"`
+}
+
+// LeaderCount is one broker's leaders against its preferred count.
+type LeaderCount struct {
+	Broker    int32 `json:"broker" yaml:"broker"`
+	Leaders   int   `json:"leaders" yaml:"leaders"`
+	Preferred int   `json:"preferred" yaml:"preferred"`
 }
 
 // ConfigEntry is a topic config that differs from the broker default.
@@ -88,6 +100,16 @@ type Topic struct {
 	// then, because neither is known.
 	ConfigsError     string      `json:"configsError,omitempty" yaml:"configsError,omitempty"`
 	PartitionDetails []Partition `json:"partitionDetails" yaml:"partitionDetails"`
+	// Size is the bytes of all the topic's replicas (DescribeLogDirs,
+	// with --size; SizeError says why it is unknown), nil when not asked.
+	Size      *TopicSize `json:"size,omitempty" yaml:"size,omitempty"`
+	SizeError string     `json:"sizeError,omitempty" yaml:"sizeError,omitempty"`
+}
+
+// TopicSize is a topic's size on disk: over all replicas, and in leaders.
+type TopicSize struct {
+	Bytes       int64 `json:"bytes" yaml:"bytes"`
+	LeaderBytes int64 `json:"leaderBytes" yaml:"leaderBytes"`
 }
 
 // TopicsView is `kctl describe topics`.
@@ -101,16 +123,24 @@ type Filter struct {
 	UnderReplicated bool // ISR smaller than the replica set
 	Unavailable     bool // no leader, or an offline replica
 	UnderMinISR     bool // ISR smaller than min.insync.replicas
+	NotPreferred    bool // led by another replica than the preferred (first) one
 	All             bool // include internal topics
+	// AllConfigs lists every config of each topic with its source,
+	// defaults included (otherwise only the values that differ from the
+	// broker defaults). It selects no partitions.
+	AllConfigs bool
 }
 
-func (f Filter) any() bool { return f.UnderReplicated || f.Unavailable || f.UnderMinISR }
+func (f Filter) any() bool {
+	return f.UnderReplicated || f.Unavailable || f.UnderMinISR || f.NotPreferred
+}
 
 func (f Filter) keep(p Partition) bool {
 	if !f.any() {
 		return true
 	}
-	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR)
+	return (f.UnderReplicated && p.UnderReplicated) || (f.Unavailable && (p.Leaderless || len(p.OfflineReplicas) > 0)) || (f.UnderMinISR && p.UnderMinISR) ||
+		(f.NotPreferred && p.NotPreferred())
 }
 
 // topicNotFound is the *errs.TopicNotFound for missing topics, with the
@@ -142,9 +172,10 @@ func (e *IncompleteError) Error() string {
 
 // observation is one Metadata request plus one DescribeConfigs request.
 type observation struct {
-	meta     *observe.Cluster
-	configs  map[string]observe.TopicConfigs
-	warnings []string
+	meta       *observe.Cluster
+	configs    map[string]observe.TopicConfigs
+	warnings   []string
+	allConfigs bool // Topic.Configs lists defaults too
 }
 
 // incomplete returns an *IncompleteError for the observation's warnings, or
@@ -209,12 +240,14 @@ func (o *observation) topic(t *observe.Topic) Topic {
 				v.MinISR = n
 			}
 		}
-		switch c.Source {
-		case observe.SourceDefault, observe.SourceStaticBroker, observe.SourceUnknown:
-			continue
-		}
-		if c.IsDefault {
-			continue
+		if !o.allConfigs {
+			switch c.Source {
+			case observe.SourceDefault, observe.SourceStaticBroker, observe.SourceUnknown:
+				continue
+			}
+			if c.IsDefault {
+				continue
+			}
 		}
 		if c.Sensitive {
 			val = "(sensitive)"
@@ -243,6 +276,10 @@ func (o *observation) topic(t *observe.Topic) Topic {
 	return v
 }
 
+// NotPreferred reports whether the partition is led by another replica
+// than its preferred (first) one, or by none.
+func (p Partition) NotPreferred() bool { return len(p.Replicas) > 0 && p.Leader != p.Replicas[0] }
+
 func nonNil(s []int32) []int32 {
 	if s == nil {
 		return []int32{}
@@ -262,6 +299,7 @@ func DescribeTopics(ctx context.Context, r kmsg.Requestor, names []string, f Fil
 	if err != nil {
 		return TopicsView{}, err
 	}
+	o.allConfigs = f.AllConfigs
 	v := TopicsView{Topics: []Topic{}, Warnings: o.warnings}
 	for i := range o.meta.Topics {
 		t := &o.meta.Topics[i]
@@ -299,6 +337,16 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 	for _, b := range o.meta.Brokers {
 		v.Brokers = append(v.Brokers, Broker{ID: b.ID, Host: b.Host, Port: b.Port, Rack: b.Rack, Controller: b.ID == o.meta.ControllerID})
 	}
+	counts := map[int32]*LeaderCount{}
+	count := func(id int32) *LeaderCount {
+		if counts[id] == nil {
+			counts[id] = &LeaderCount{Broker: id}
+		}
+		return counts[id]
+	}
+	for _, b := range v.Brokers {
+		count(b.ID)
+	}
 	for i := range o.meta.Topics {
 		t := &o.meta.Topics[i]
 		if t.Internal {
@@ -309,6 +357,15 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 		tv := o.topic(t)
 		v.Partitions += tv.Partitions
 		for _, p := range tv.PartitionDetails {
+			if p.Leader >= 0 {
+				count(p.Leader).Leaders++
+			}
+			if len(p.Replicas) > 0 {
+				count(p.Replicas[0]).Preferred++
+			}
+			if p.NotPreferred() {
+				v.NotPreferred++
+			}
 			if p.UnderReplicated {
 				v.Health.UnderReplicated++
 			}
@@ -323,5 +380,10 @@ func DescribeCluster(ctx context.Context, r kmsg.Requestor) (ClusterView, error)
 			}
 		}
 	}
+	v.Leaders = []LeaderCount{}
+	for _, c := range counts {
+		v.Leaders = append(v.Leaders, *c)
+	}
+	sort.Slice(v.Leaders, func(i, j int) bool { return v.Leaders[i].Broker < v.Leaders[j].Broker })
 	return v, o.incomplete()
 }

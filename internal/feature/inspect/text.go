@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/kctl/kctl/internal/platform/view"
 )
 
@@ -47,6 +48,7 @@ func (v ClusterView) WriteText(w io.Writer, st view.Styles) error {
 	fmt.Fprintf(w, "Controller:  %d\n", v.Controller)
 	fmt.Fprintf(w, "Topics:      %d (%d partitions; %d internal topics)\n", v.Topics, v.Partitions, v.InternalTopics)
 	fmt.Fprintf(w, "Health:      %s\n", v.Health.HealthLine(st))
+	fmt.Fprintf(w, "Leaders:     %s\n", v.LeadersLine(st))
 	fmt.Fprintf(w, "Brokers:     %d\n\n", len(v.Brokers))
 	t := view.Table{Header: []string{"ID", "ADDRESS", "RACK", "ROLE"}}
 	for _, b := range v.Brokers {
@@ -61,6 +63,29 @@ func (v ClusterView) WriteText(w io.Writer, st view.Styles) error {
 	}
 	warnings(w, st, v.Warnings)
 	return nil
+}
+
+// LeadersLine is the one-line leader skew summary: balanced, or how many
+// partitions are led elsewhere with each broker's leaders/preferred.
+func (v ClusterView) LeadersLine(st view.Styles) string {
+	if v.NotPreferred == 0 {
+		return st.OK("balanced") + " (every partition led by its preferred replica)"
+	}
+	var per []string
+	for _, l := range v.Leaders {
+		if l.Leaders != l.Preferred {
+			per = append(per, fmt.Sprintf("broker %d leads %d, preferred %d", l.Broker, l.Leaders, l.Preferred))
+		}
+	}
+	word := "partitions"
+	if v.NotPreferred == 1 {
+		word = "partition"
+	}
+	line := st.Warn("SKEWED") + fmt.Sprintf(" (%d %s not led by the preferred replica", v.NotPreferred, word)
+	if len(per) > 0 {
+		line += "; " + strings.Join(per, ", ")
+	}
+	return line + "): kctl elect-leaders"
 }
 
 func orDash(s string) string {
@@ -126,6 +151,12 @@ func (v TopicsView) WriteText(w io.Writer, st view.Styles) error {
 			for _, c := range t.Configs {
 				fmt.Fprintf(w, "  %s=%s  %s\n", view.Printable(c.Name), view.Printable(c.Value), st.Dim("("+c.Source+")"))
 			}
+		}
+		switch {
+		case t.SizeError != "":
+			fmt.Fprintln(w, st.Warn("Size: unknown ("+view.Printable(t.SizeError)+")"))
+		case t.Size != nil:
+			fmt.Fprintf(w, "Size: %s (%s in leaders)\n", humanize.IBytes(uint64(max(0, t.Size.Bytes))), humanize.IBytes(uint64(max(0, t.Size.LeaderBytes))))
 		}
 		tb := view.Table{Header: []string{"PARTITION", "LEADER", "REPLICAS", "ISR", "OFFLINE", "STATUS"}}
 		for _, p := range t.PartitionDetails {

@@ -49,6 +49,7 @@ type Cluster struct {
 	brokers []string
 	id      string
 	lock    *lockfile.Lock // held on DataDir while the cluster runs
+	fix     *corrector     // corrections of kfake (corrections.go)
 }
 
 // ID returns the cluster ID the cluster reports.
@@ -56,6 +57,9 @@ func (c *Cluster) ID() string { return c.id }
 
 // Close stops the cluster and releases its data directory.
 func (c *Cluster) Close() {
+	if c.fix != nil {
+		c.fix.close()
+	}
 	c.Cluster.Close()
 	c.lock.Release()
 }
@@ -166,7 +170,7 @@ func Start(o Options) (*Cluster, error) {
 			if scram != nil {
 				ln = saslShimListener{Listener: ln, scram: scram}
 			}
-			return ln, nil
+			return quorumShimListener{ln}, nil // corrections.go
 		}),
 		kfake.DefaultNumPartitions(1),
 		kfake.ClusterID(id),
@@ -210,7 +214,13 @@ func Start(o Options) (*Cluster, error) {
 			return nil, nil, false // kfake handles it
 		})
 	}
-	return &Cluster{Cluster: c, brokers: addrs, id: id, lock: lock}, nil
+	fix, err := newCorrector(c, addrs, o)
+	if err != nil {
+		c.Close()
+		release()
+		return nil, fmt.Errorf("start embedded cluster: %w", err)
+	}
+	return &Cluster{Cluster: c, brokers: addrs, id: id, lock: lock, fix: fix}, nil
 }
 
 // Brokers returns the bootstrap addresses, host:port each.

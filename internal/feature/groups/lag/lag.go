@@ -111,8 +111,12 @@ type Partition struct {
 	Clamped bool `json:"clamped,omitempty" yaml:"clamped,omitempty"`
 	// MarkersOnly: only transaction markers or aborted records lie between
 	// the committed offset and the end; they are not lag, lag shown as 0.
-	MarkersOnly bool   `json:"markersOnly,omitempty" yaml:"markersOnly,omitempty"`
-	Error       string `json:"error,omitempty" yaml:"error,omitempty"`
+	MarkersOnly bool `json:"markersOnly,omitempty" yaml:"markersOnly,omitempty"`
+	// StalledLSO is the partition's last stable offset when it lies at the
+	// committed offset, below the end: an open transaction holds
+	// read_committed consumers there (kctl txn find-hanging names it).
+	StalledLSO *int64 `json:"stalledLso,omitempty" yaml:"stalledLso,omitempty"`
+	Error      string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // LagOr returns the partition's lag, or def when it is unknown.

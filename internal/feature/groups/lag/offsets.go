@@ -104,6 +104,10 @@ type listing struct {
 	byPart   map[tp]listedOffset
 	topicErr map[string]error // the topic could not be described
 	err      error            // the listing as a whole failed
+	// hwm, on the end listing, is each partition's high watermark where it
+	// was listed: above the last stable offset, an open transaction holds
+	// read_committed consumers back.
+	hwm map[tp]int64
 }
 
 type listedOffset struct {
@@ -145,10 +149,20 @@ func (c *collector) listOffsets(ctx context.Context, endTopics, startTopics []st
 		lo, err := fn(ctx, topics...)
 		*out = newListing(lo, err)
 	}
-	wg.Add(2)
+	var hwms listing
+	wg.Add(3)
 	go list(&ends, endTopics, c.adm.ListCommittedOffsets)
 	go list(&starts, startTopics, c.adm.ListStartOffsets)
+	go list(&hwms, endTopics, c.adm.ListEndOffsets)
 	wg.Wait()
+	for k, o := range hwms.byPart {
+		if o.err == nil {
+			if ends.hwm == nil {
+				ends.hwm = map[tp]int64{}
+			}
+			ends.hwm[k] = o.offset
+		}
+	}
 	return ends, starts
 }
 

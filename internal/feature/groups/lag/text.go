@@ -196,6 +196,9 @@ func (p Partition) note() string {
 	if p.MarkersOnly {
 		n = append(n, "only transaction markers left")
 	}
+	if p.StalledLSO != nil {
+		n = append(n, fmt.Sprintf("stalled at the last stable offset %d: an open transaction holds read_committed consumers (kctl txn find-hanging)", *p.StalledLSO))
+	}
 	if p.Error != "" {
 		n = append(n, p.Error)
 	}

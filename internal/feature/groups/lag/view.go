@@ -116,6 +116,9 @@ func topicLag(g *groupInfo, t string, m *topicMeta, ends, starts listing, want m
 			last.LogStart = new(st)
 			from = st
 		}
+		if hw, ok := ends.hwm[tp{t, p}]; ok && hw > end && from >= end {
+			last.StalledLSO = new(end)
+		}
 		lag := end - from
 		if lag < 0 {
 			lag = 0
