@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -49,7 +50,8 @@ type TopicOverride struct {
 var (
 	environmentKeys = []string{"cluster", "defaults", "topics"}
 	overrideKeys    = []string{"partitions", "replicationFactor", "config"}
-	envNameRE       = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	// envNameRE is compiled on first use, not at start-up (issue 21).
+	envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
 )
 
 // EnvironmentNames returns the names of the file's environments, sorted
@@ -213,7 +215,7 @@ func (p *parser) parseEnvironments(f *File, n *yaml.Node) {
 	}
 	f.Environments = map[string]*Environment{}
 	ok := p.mapping(n, "environments", nil, func(name string, k, v *yaml.Node) {
-		if !envNameRE.MatchString(name) {
+		if !envNameRE().MatchString(name) {
 			p.errorf(k, "environments: %q is not a usable environment name: use letters, digits, '.', '_' and '-', starting with a letter or digit", name)
 			return
 		}
@@ -391,7 +393,7 @@ func environmentsSchema() map[string]any {
 		"type":        "object",
 		"description": "Per-environment settings merged over the base (kctl --env NAME, KCTL_ENV or a context's env:); a file with environments needs one selected to plan or apply.",
 		"propertyNames": map[string]any{
-			"pattern": envNameRE.String(),
+			"pattern": envNameRE().String(),
 		},
 		"additionalProperties": map[string]any{
 			"type":                 "object",

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/kctl/kctl/internal/platform/human"
 	"github.com/kctl/kctl/internal/platform/view"
@@ -93,7 +94,7 @@ as everywhere, and only text (the default) and yaml are accepted; both write the
 				return err
 			}
 			for _, p := range opts.ManagedPrefixes {
-				if !prefixRE.MatchString(p) {
+				if !prefixRE().MatchString(p) {
 					return &FlagError{Err: fmt.Errorf("--managed-prefix %q: a prefix of topic names, using only a-z, A-Z, 0-9, '.', '_' and '-', e.g. --managed-prefix user.", p)}
 				}
 			}
@@ -113,7 +114,8 @@ as everywhere, and only text (the default) and yaml are accepted; both write the
 	return cmd
 }
 
-var prefixRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+// prefixRE is compiled on first use, not at start-up (issue 21).
+var prefixRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]+$`) })
 
 // checkExportOutput refuses -o json (a topics.yaml is YAML) and a
 // directory as the -f file.

@@ -31,7 +31,7 @@ func Main(args []string) int {
 // stops on that write exits 0 quietly; one that changes things is not
 // stopped by it (see pipe.go).
 func Run(ctx context.Context, f *Factory, args []string) int {
-	root := NewCmdRoot(f)
+	root := newCmdRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,8 +27,47 @@ func Version() string {
 	return "dev"
 }
 
-// NewCmdRoot builds the kctl command tree.
-func NewCmdRoot(f *Factory) *cobra.Command {
+// NewCmdRoot builds the whole kctl command tree.
+func NewCmdRoot(f *Factory) *cobra.Command { return newCmdRootFor(f, nil) }
+
+// subcommands are kctl's top-level commands in help order, each with the
+// names it answers to (name first, then aliases) and its constructor.
+// TestSubcommandTable keeps the names equal to what the constructors build.
+var subcommands = []struct {
+	names []string
+	build func(*Factory) *cobra.Command
+}{
+	{[]string{"cluster"}, NewCmdCluster},
+	{[]string{"config"}, NewCmdConfig},
+	{[]string{"describe"}, NewCmdDescribe},
+	{[]string{"lag"}, func(f *Factory) *cobra.Command { return NewCmdLag(f, nil) }},
+	{[]string{"groups"}, NewCmdGroups},
+	{[]string{"txn"}, NewCmdTxn},
+	{[]string{"truncate"}, func(f *Factory) *cobra.Command { return NewCmdTruncate(f, nil) }},
+	{[]string{"topic"}, NewCmdTopic},
+	{[]string{"dlt"}, NewCmdDLT},
+	{[]string{"smoke"}, func(f *Factory) *cobra.Command { return NewCmdSmoke(f, nil) }},
+	{[]string{"serve"}, NewCmdServe},
+	{[]string{"version"}, func(f *Factory) *cobra.Command { return NewCmdVersion(f, nil) }},
+	{[]string{"validate"}, func(f *Factory) *cobra.Command { return NewCmdValidate(f, nil) }},
+	{[]string{"plan"}, func(f *Factory) *cobra.Command { return NewCmdPlan(f, nil) }},
+	{[]string{"apply"}, func(f *Factory) *cobra.Command { return NewCmdApply(f, nil) }},
+	{[]string{"show"}, func(f *Factory) *cobra.Command { return NewCmdShow(f, nil) }},
+	{[]string{"export"}, func(f *Factory) *cobra.Command { return NewCmdExport(f, nil) }},
+	{[]string{"rebalance"}, func(f *Factory) *cobra.Command { return NewCmdRebalance(f, nil) }},
+	{[]string{"reassignments"}, func(f *Factory) *cobra.Command { return NewCmdReassignments(f, nil) }},
+	{[]string{"consume"}, func(f *Factory) *cobra.Command { return NewCmdConsume(f, nil) }},
+	{[]string{"produce"}, func(f *Factory) *cobra.Command { return NewCmdProduce(f, nil) }},
+	{[]string{"elect-leaders"}, func(f *Factory) *cobra.Command { return NewCmdElectLeaders(f, nil) }},
+	{[]string{"offsets"}, func(f *Factory) *cobra.Command { return NewCmdOffsets(f, nil) }},
+}
+
+// newCmdRootFor builds the root and, when args name one top-level command
+// (after any global flags), only that command: starting kctl then costs one
+// command's construction, not all of them (issue 21). Anything else — no
+// command, help, completion, an unknown name, flags it cannot skip over —
+// gets the whole tree, so help, suggestions and completion are unchanged.
+func newCmdRootFor(f *Factory, args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kctl",
 		Short: "kctl: reconcile, inspect and smoke-test Apache Kafka clusters",
@@ -36,7 +76,12 @@ shows what the cluster and its consumers are doing (describe, lag), and proves t
 sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker one, no Docker.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
-		Version:       versionLine(),
+		// Reading the build info is left to a run that may print it:
+		// otherwise this value only makes cobra add --version.
+		Version: "kctl",
+	}
+	if args == nil || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--version") }) {
+		root.Version = versionLine()
 	}
 	root.SetFlagErrorFunc(flagError)
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -82,27 +127,59 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		return nil
 	}
 
-	root.AddCommand(
-		NewCmdCluster(f),
-		NewCmdConfig(f),
-		NewCmdDescribe(f),
-		NewCmdLag(f, nil),
-		NewCmdGroups(f),
-		NewCmdTxn(f),
-		NewCmdTruncate(f, nil),
-		NewCmdTopic(f),
-		NewCmdDLT(f),
-		NewCmdSmoke(f, nil),
-		NewCmdServe(f),
-		NewCmdVersion(f, nil),
-	)
-	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil), NewCmdShow(f, nil))
-	root.AddCommand(NewCmdExport(f, nil), NewCmdRebalance(f, nil), NewCmdReassignments(f, nil))
-	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil))
-	root.AddCommand(NewCmdElectLeaders(f, nil), NewCmdOffsets(f, nil))
+	if i := subcommandIndex(pf, args); i >= 0 {
+		root.AddCommand(subcommands[i].build(f))
+	} else {
+		for _, s := range subcommands {
+			root.AddCommand(s.build(f))
+		}
+	}
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root
+}
+
+// subcommandIndex returns the index in subcommands of the command args
+// run, skipping the global flags (and their values) in front of it, or -1
+// when that is not certain: no command name, "--", a flag it does not know
+// or a cluster of short flags.
+func subcommandIndex(global *pflag.FlagSet, args []string) int {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			for n, s := range subcommands {
+				for _, name := range s.names {
+					if a == name {
+						return n
+					}
+				}
+			}
+			return -1
+		}
+		var fl *pflag.Flag
+		switch {
+		case a == "--":
+			return -1
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			if fl = global.Lookup(name); fl == nil {
+				return -1
+			}
+			if hasValue {
+				continue
+			}
+		case len(a) == 2:
+			if fl = global.ShorthandLookup(a[1:]); fl == nil {
+				return -1
+			}
+		default:
+			return -1 // -bHOST, -vo json, -o=json: let cobra parse it all
+		}
+		if fl.NoOptDefVal == "" {
+			i++ // the flag's value
+		}
+	}
+	return -1
 }
 
 // refuseUnknownSubcommands makes a command that only groups others (and its
