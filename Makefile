@@ -4,7 +4,7 @@ BIN     ?= bin/kctl
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/kctl/kctl/internal/cli.version=$(VERSION)
 
-.PHONY: build test test-short demo bench lint fmt clean
+.PHONY: build test test-short demo bench lint fmt clean docs
 
 # CGO_ENABLED=0: a static binary, started without the dynamic loader and libc
 # (about 90 fewer page faults per run; kctl needs no C: the pure-Go resolver
@@ -36,3 +36,9 @@ fmt:
 
 clean:
 	rm -rf bin
+
+# Regenerate the documentation checked by the tests: the console examples in README.md and
+# docs/*.md (from the scripts in cmd/kctl/testdata/docs, run against the real binary), and the
+# flag reference and man pages (docs/reference, docs/man) from the command tree.
+docs:
+	KCTL_UPDATE_DOCS=1 $(GO) test -count=1 -run 'TestDocExamples|TestReferenceCurrent' ./cmd/kctl

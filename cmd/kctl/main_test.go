@@ -47,6 +47,8 @@ func TestMain(m *testing.M) {
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
 //	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
+//	kfake leaders                    put each partition's leader on broker (partition mod 3), as Kafka does
+//	                                 (kfake picks them at random): tables of leaders are the same each run
 //	kfake groups N LEN TOPIC         commit offset 0 of TOPIC/0 for N groups named g000…, LEN characters long
 //	refusedport VAR...               set each VAR to a loopback port that refuses connections
 //	                                 (bound, never listening, held until the script ends)
@@ -65,8 +67,14 @@ func TestMain(m *testing.M) {
 //	                                 code, a newline, then the body; -until repeats it (60s at
 //	                                 most) until the body matches RE
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{
-		Dir:                 filepath.Join("testdata", "script"),
+	testscript.Run(t, scriptParams(filepath.Join("testdata", "script")))
+}
+
+// scriptParams are TestScripts' parameters for the scripts in dir; the
+// documentation's examples (docs_test.go) run with the same ones.
+func scriptParams(dir string) testscript.Params {
+	return testscript.Params{
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		Condition:           condition,
 		Setup: func(env *testscript.Env) error {
@@ -87,7 +95,7 @@ func TestScripts(t *testing.T) {
 			"mktopic":     cmdMktopic,
 			"httpreq":     cmdHTTPReq,
 		},
-	})
+	}
 }
 
 type scriptCluster struct{ c *devcluster.Cluster }
@@ -146,6 +154,28 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		for i := 0; i < n; i++ {
 			r := &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
 			ts.Check(cl.ProduceSync(ctx, r).FirstErr())
+		}
+	case "leaders":
+		// kfake picks each partition's leader at random: put them round
+		// robin (partition p on broker p mod 3), as Kafka places them, so
+		// that a printed table is the same at every run.
+		clustersMu.Lock()
+		sc := clusters[ts]
+		clustersMu.Unlock()
+		if sc == nil || len(args) != 1 {
+			ts.Fatalf("usage: kfake leaders (after 'kfake start')")
+		}
+		cl, err := kgo.NewClient(kgo.SeedBrokers(sc.c.Brokers()...))
+		ts.Check(err)
+		defer cl.Close()
+		topics, err := kadm.NewClient(cl).ListTopics(ctx)
+		ts.Check(err)
+		ts.Check(topics.Error())
+		n := int32(len(sc.c.Brokers()))
+		for _, td := range topics {
+			for p := range td.Partitions {
+				ts.Check(sc.c.MoveTopicPartition(td.Topic, p, p%n))
+			}
 		}
 	case "consume":
 		sc := clusters[ts]
