@@ -215,15 +215,18 @@ func runTruncate(ctx context.Context, o *TruncateOptions) error {
 	if len(plan.Changes()) == 0 {
 		return o.f.Print(plan)
 	}
+	// The plan is shown whether or not it is asked about (--yes): as
+	// text before the result; as JSON/YAML only for --dry-run, where it is
+	// the whole answer.
+	if format, _ := o.f.Format(); format == view.Text || o.DryRun {
+		if err := o.f.Print(plan); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		return nil
+	}
 	if !o.Yes {
-		if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-			if err := o.f.Print(plan); err != nil {
-				return err
-			}
-		}
-		if o.DryRun {
-			return nil
-		}
 		if err := confirmChange(ctx, o.f, o.ChangeFlags, "truncate", "Delete these records?"); err != nil {
 			return err
 		}

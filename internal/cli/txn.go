@@ -231,15 +231,18 @@ func runTxnAbort(ctx context.Context, o *TxnOptions) error {
 	if err != nil {
 		return connectionError(err)
 	}
+	// The plan is shown whether or not it is asked about (--yes): as
+	// text before the result; as JSON/YAML only for --dry-run, where it is
+	// the whole answer.
+	if format, _ := o.f.Format(); format == view.Text || o.DryRun {
+		if err := o.f.Print(plan); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		return nil
+	}
 	if !o.Yes {
-		if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-			if err := o.f.Print(plan); err != nil {
-				return err
-			}
-		}
-		if o.DryRun {
-			return nil
-		}
 		if err := confirmChange(ctx, o.f, o.ChangeFlags, "txn abort", "Write this abort marker?"); err != nil {
 			return err
 		}
