@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kctl/kctl/internal/platform/errs"
+	"github.com/kctl/kctl/internal/platform/where"
 )
 
 // ConsumeOptions are what kctl consume was asked for.
@@ -31,6 +32,12 @@ type ConsumeOptions struct {
 	// ReadUncommitted also reads records of open and aborted transactions;
 	// the default is read_committed.
 	ReadUncommitted bool
+	// Where keeps only the records it matches (--where); nil keeps all.
+	// Max then counts matches. Run counts into Plan.Counts.
+	Where *where.Predicate
+	// Progress, when set, is called after each fetch with the counts so
+	// far of a filtered scan (a terminal's progress line).
+	Progress func(where.Counts)
 }
 
 // PartitionPlan is where one partition is read from and, with Exit, up to.
@@ -56,6 +63,9 @@ type PartitionPlan struct {
 type Plan struct {
 	Options    ConsumeOptions
 	Partitions []PartitionPlan
+
+	// Counts are a filtered scan's totals (Options.Where), kept by Run.
+	Counts where.Counts
 
 	assigned *assignment // with a group: what this member holds (GroupOptions)
 }
@@ -498,6 +508,13 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 				// Java consumer do, not the last data record's offset
 				// + 1 (a permanent lag of 1 to other tools).
 				last = r
+				if !r.Attrs.IsControl() && o.Where != nil {
+					ok, err := o.Where.Match(r)
+					p.Counts.Add(ok, err)
+					if !ok {
+						continue
+					}
+				}
 				if !r.Attrs.IsControl() {
 					buf = enc.Append(buf, r)
 					n++
@@ -533,6 +550,9 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 		}
 		if ferr != nil {
 			return n, ferr
+		}
+		if o.Where != nil && o.Progress != nil {
+			o.Progress(p.Counts)
 		}
 		if group && len(marks) > 0 {
 			cl.MarkCommitRecords(marks...)
