@@ -89,6 +89,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 		NewCmdLag(f, nil),
 		NewCmdGroups(f),
 		NewCmdDLT(f),
+		NewCmdCopy(f, nil),
 		NewCmdSmoke(f, nil),
 		NewCmdServe(f),
 		NewCmdVersion(f, nil),
