@@ -240,4 +240,3 @@ func (t *txnCopier) send(ctx context.Context, batch []*kgo.Record, srcOffs []int
 	}
 	return int64(len(kept)), skipped, nil
 }
-
