@@ -2,10 +2,12 @@ package copy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -191,14 +193,21 @@ func (t *txnCopier) send(ctx context.Context, batch []*kgo.Record, srcOffs []int
 	if len(batch) == 0 {
 		return 0, 0, nil
 	}
+	id, epoch, err := t.prod.ProducerID(ctx)
+	if err != nil {
+		return 0, 0, t.fenced(ctx, id, epoch, fmt.Errorf("producer id: %w", err))
+	}
 	if err := t.prod.BeginTransaction(); err != nil {
 		return 0, 0, fmt.Errorf("begin transaction: %w", err)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	abort := func(err error) error {
-		if isFenced(err) {
-			return &TakenOverError{Group: t.group, Err: err}
+		if err != nil {
+			var to *TakenOverError
+			if err = t.fenced(cctx, id, epoch, err); errors.As(err, &to) {
+				return err // aborted already by the run that took over
+			}
 		}
 		if aerr := t.prod.EndTransaction(cctx, kgo.TryAbort); aerr != nil {
 			return fmt.Errorf("%w (and aborting the transaction: %v)", err, aerr)
@@ -233,10 +242,33 @@ func (t *txnCopier) send(ctx context.Context, batch []*kgo.Record, srcOffs []int
 		return 0, skipped, abort(err)
 	}
 	if err := t.prod.EndTransaction(cctx, kgo.TryCommit); err != nil {
-		if isFenced(err) {
-			return 0, skipped, &TakenOverError{Group: t.group, Err: err}
+		var to *TakenOverError
+		if err := t.fenced(cctx, id, epoch, err); errors.As(err, &to) {
+			return 0, skipped, err
 		}
 		return 0, skipped, fmt.Errorf("commit transaction (its outcome is unknown: run the copy again, it resumes from the committed progress): %w", err)
 	}
 	return int64(len(kept)), skipped, nil
+}
+
+// fenced returns err as a *TakenOverError when another run took the
+// transactional id: a fencing error, or a broker's refusal (such as
+// INVALID_TXN_STATE) while the id now has another producer id or epoch
+// than this run's (id, epoch). Otherwise it returns err.
+func (t *txnCopier) fenced(ctx context.Context, id int64, epoch int16, err error) error {
+	if isFenced(err) {
+		return &TakenOverError{Group: t.group, Err: err}
+	}
+	var ke *kerr.Error
+	if !errors.As(err, &ke) {
+		return err
+	}
+	d, derr := t.adm.DescribeTransactions(ctx, t.group)
+	if derr != nil {
+		return err
+	}
+	if s, ok := d[t.group]; ok && s.Err == nil && (s.ProducerID != id || s.ProducerEpoch != epoch) {
+		return &TakenOverError{Group: t.group, Err: err}
+	}
+	return err
 }
