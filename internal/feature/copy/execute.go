@@ -117,7 +117,8 @@ func Execute(ctx context.Context, plan *Plan, cls Clients, progress func(copied 
 				return
 			}
 			for _, r := range fp.Records {
-				if r.Offset >= e {
+				if r.Offset >= e { // past the range (offsets below e may be compacted away)
+					next[r.Partition] = e
 					break
 				}
 				next[r.Partition] = r.Offset + 1
