@@ -27,13 +27,14 @@ type ConsumeOptions struct {
 // NewCmdConsume builds `kctl consume TOPIC...`.
 func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
 	opts := &ConsumeOptions{f: f}
-	var from, format, whereExpr string
+	var from, to, format, whereExpr string
 	var partitions []string
 	cmd := &cobra.Command{
 		Use:   "consume TOPIC...",
 		Short: "Print the records of topics (as kcat -C): from an offset, a time or the end; text, JSON or YAML",
 		Long: `Print the records of one or more topics on stdout, one per line, until Ctrl-C,
--n N records, or with -e the end offsets seen at start.
+-n N records, or with -e the end offsets seen at start (--to: an offset or a time before
+which each partition stops; implies -e).
 
 --from says where each partition starts: beginning (the default), end, stored (the group's
 committed offsets), an offset (42), -N (the last N records of each partition), or a time
@@ -93,6 +94,13 @@ where the expression cannot be evaluated (a missing field) does not match and is
 			} else {
 				o.From = records.From{Kind: records.FromBeginning, Input: "beginning"}
 			}
+			if cmd.Flags().Changed("to") {
+				t, err := records.ParseTo(to, f.Now())
+				if err != nil {
+					return &FlagError{Err: err}
+				}
+				o.To, o.Exit = &t, true
+			}
 			if cmd.Flags().Changed("where") {
 				pred, err := where.Compile(whereExpr)
 				if err != nil {
@@ -137,6 +145,7 @@ where the expression cannot be evaluated (a missing field) does not match and is
 	fl := cmd.Flags()
 	fl.StringVar(&from, "from", "beginning", "where to start: beginning|end|stored|OFFSET|-N|TIME (2026-01-02T15:04:05Z)|DURATION ago (-1h, 7d)")
 	fl.StringSliceVarP(&partitions, "partition", "p", nil, "only these partitions `P[,P]` (comma-separated or repeated)")
+	fl.StringVar(&to, "to", "", "stop each partition before: end|OFFSET|TIME|DURATION ago (implies -e)")
 	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
 	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")
 	format = records.DefaultFormat

@@ -32,6 +32,8 @@ type ConsumeOptions struct {
 	// ReadUncommitted also reads records of open and aborted transactions;
 	// the default is read_committed.
 	ReadUncommitted bool
+	// To, when set, stops each partition before it (--to; implies Exit).
+	To *From
 	// Where keeps only the records it matches (--where); nil keeps all.
 	// Max then counts matches. Run counts into Plan.Counts.
 	Where *where.Predicate
@@ -118,6 +120,7 @@ type Observed struct {
 	LogStarts kadm.ListedOffsets
 	Ends      kadm.ListedOffsets // last stable offsets (read_committed) or high watermarks
 	AtTime    kadm.ListedOffsets // FromTime only
+	AtTo      kadm.ListedOffsets // a --to time only
 	Committed kadm.OffsetResponses
 	// Existing names the cluster's topics, listed only when a topic asked
 	// for is missing: the suggestions of the not-found error.
@@ -162,6 +165,11 @@ func ObserveConsume(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*O
 	if o.From.Kind == FromTime {
 		if obs.AtTime, err = listed(adm.ListOffsetsAfterMilli(ctx, o.From.Time.UnixMilli(), topics...)); err != nil {
 			return nil, fmt.Errorf("list offsets at %s: %w", o.From.Time.Format(time.RFC3339), err)
+		}
+	}
+	if o.To != nil && o.To.Kind == FromTime {
+		if obs.AtTo, err = listed(adm.ListOffsetsAfterMilli(ctx, o.To.Time.UnixMilli(), topics...)); err != nil {
+			return nil, fmt.Errorf("list offsets at --to %s: %w", o.To.Time.Format(time.RFC3339), err)
 		}
 	}
 	if o.Group != "" {
@@ -241,8 +249,11 @@ func BuildPlan(obs *Observed, o ConsumeOptions) (*Plan, error) {
 			}
 			*l.dst = off.Offset
 		}
+		at, ok := obs.AtTo.Lookup(pp.Topic, pp.Partition)
+		atTo := func() { applyTo(pp, o.To, at.Offset, ok && at.Err == nil) }
 		if c, ok := obs.Committed.Lookup(pp.Topic, pp.Partition); o.Group != "" && ok && c.Err == nil && c.At >= 0 {
 			pp.Start, pp.Committed = c.At, true
+			atTo()
 			continue
 		}
 		want := pp.End
@@ -273,6 +284,7 @@ func BuildPlan(obs *Observed, o ConsumeOptions) (*Plan, error) {
 		if pp.Start < pp.LogStart {
 			pp.Start, pp.Clamped = pp.LogStart, o.From.Kind == FromOffset
 		}
+		atTo()
 	}
 	return p, nil
 }
