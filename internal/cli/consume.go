@@ -13,6 +13,7 @@ import (
 	"github.com/kctl/kctl/internal/feature/records"
 	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/internal/platform/view"
+	"github.com/kctl/kctl/internal/platform/where"
 	"github.com/spf13/cobra"
 )
 
@@ -26,13 +27,14 @@ type ConsumeOptions struct {
 // NewCmdConsume builds `kctl consume TOPIC...`.
 func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
 	opts := &ConsumeOptions{f: f}
-	var from, format string
+	var from, to, format, whereExpr string
 	var partitions []string
 	cmd := &cobra.Command{
 		Use:   "consume TOPIC...",
 		Short: "Print the records of topics (as kcat -C): from an offset, a time or the end; text, JSON or YAML",
 		Long: `Print the records of one or more topics on stdout, one per line, until Ctrl-C,
--n N records, or with -e the end offsets seen at start.
+-n N records, or with -e the end offsets seen at start (--to: an offset or a time before
+which each partition stops; implies -e).
 
 --from says where each partition starts: beginning (the default), end, stored (the group's
 committed offsets), an offset (42), -N (the last N records of each partition), or a time
@@ -50,13 +52,21 @@ placeholders: %t topic, %p partition, %o offset, %k key, %s value, %h headers (k
 -o json prints one JSON object per record on a line of its own, -o yaml one YAML document per record
 ("---" before each), with the same fields (topic, partition, offset, timestamp, key, value,
 headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
-"base64". Transactions are read read_committed.`,
+"base64". Transactions are read read_committed.
+
+--where EXPR prints only the records a CEL expression matches, over key, value (the JSON
+they hold when they parse as JSON: value.user.email; else a string), headers (a map),
+topic, partition, offset and timestamp; e.g.
+value.email.endsWith("@test.com") && headers["kafka_dlt-exception-fqcn"] != "". -n counts
+matches. At the end it prints on stderr how many records it scanned and matched; a record
+where the expression cannot be evaluated (a missing field) does not match and is counted.`,
 		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
   kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
   kctl consume user.signed-up --from -1h -o json      # the last hour, then follow
   kctl consume user.signed-up --from 2026-01-02T15:04:05Z -n 5
   kctl consume user.signed-up -p 0,2 --format '%p/%o %k=%s\n'
-  kctl consume user.signed-up --group audit           # as a member of group audit`,
+  kctl consume user.signed-up --group audit           # as a member of group audit
+  kctl consume user.signed-up -e --where 'value.email.endsWith("@test.com")'`,
 		Annotations: longRunning, // streams: Go's default GC keeps the heap small
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -83,6 +93,20 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 				o.From = records.From{Kind: records.FromStored, Input: "stored"}
 			} else {
 				o.From = records.From{Kind: records.FromBeginning, Input: "beginning"}
+			}
+			if cmd.Flags().Changed("to") {
+				t, err := records.ParseTo(to, f.Now())
+				if err != nil {
+					return &FlagError{Err: err}
+				}
+				o.To, o.Exit = &t, true
+			}
+			if cmd.Flags().Changed("where") {
+				pred, err := where.Compile(whereExpr)
+				if err != nil {
+					return &FlagError{Err: err}
+				}
+				o.Where = pred
 			}
 			ps, err := records.ParsePartitions(partitions)
 			if err != nil {
@@ -121,11 +145,13 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 	fl := cmd.Flags()
 	fl.StringVar(&from, "from", "beginning", "where to start: beginning|end|stored|OFFSET|-N|TIME (2026-01-02T15:04:05Z)|DURATION ago (-1h, 7d)")
 	fl.StringSliceVarP(&partitions, "partition", "p", nil, "only these partitions `P[,P]` (comma-separated or repeated)")
+	fl.StringVar(&to, "to", "", "stop each partition before: end|OFFSET|TIME|DURATION ago (implies -e)")
 	fl.Int64VarP(&opts.Records.Max, "count", "n", 0, "stop after `N` records (0: no limit)")
 	fl.BoolVarP(&opts.Records.Exit, "exit", "e", false, "stop at the end offsets seen at start (as kcat -e)")
 	format = records.DefaultFormat
 	fl.Var((*rawString)(&format), "format", "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
 	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
+	fl.StringVar(&whereExpr, "where", "", "only records matching this CEL `EXPR` over key, value (JSON), headers, topic, partition, offset, timestamp")
 	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
 	_ = cmd.RegisterFlagCompletionFunc("from", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
@@ -172,7 +198,19 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	sigpipe := make(chan os.Signal, 1)
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
+	start := time.Now()
+	if ro.Where != nil && o.f.IsTerminal(o.f.IO.ErrOut) {
+		plan.Options.Progress = func(c where.Counts) {
+			fmt.Fprintf(o.f.IO.ErrOut, "\r\x1b[K%s", c.Summary(0))
+		}
+	}
 	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
+	if ro.Where != nil {
+		if plan.Options.Progress != nil {
+			fmt.Fprint(o.f.IO.ErrOut, "\r\x1b[K")
+		}
+		fmt.Fprintln(o.f.IO.ErrOut, plan.Counts.Summary(time.Since(start)))
+	}
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
 	}

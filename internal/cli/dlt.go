@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/kctl/kctl/internal/platform/view"
+	"github.com/kctl/kctl/internal/platform/where"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/kctl/kctl/services/event"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kctl/kctl/internal/platform/human"
 )
@@ -35,6 +37,7 @@ type DLTReplayOptions struct {
 
 	since, until, offsets string
 	origPart, limit       string
+	where                 string
 }
 
 // NewCmdDLTReplay builds `kctl dlt replay`.
@@ -82,6 +85,7 @@ are left for a later run; one another run replayed meanwhile is not sent again).
 	fl.StringVar(&o.Exception, "exception", "", "only dead letters whose exception class (or cause class) contains this, ignoring case")
 	fl.StringVar(&opts.origPart, "original-partition", "", "only dead letters from this partition of the original topic")
 	fl.StringVar(&opts.offsets, "offsets", "", "only dead-letter offsets A-B (inclusive; A- or -B open)")
+	fl.StringVar(&opts.where, "where", "", "only dead letters matching this CEL `EXPR` (as kctl consume --where)")
 	fl.StringVarP(&opts.limit, "limit", "n", "", "at most N dead letters")
 	addChangeFlags(cmd, &opts.ChangeFlags, "list the dead letters and send nothing", true)
 	_ = cmd.RegisterFlagCompletionFunc("dlt", completeTopics(f))
@@ -109,6 +113,13 @@ func (o *DLTReplayOptions) complete(cmd *cobra.Command) error {
 	}
 	if r.To != "" && r.To == r.DLT {
 		return usage("--to %q is the dead-letter topic itself: replay to the topic its consumer reads", r.To)
+	}
+	if cmd.Flags().Changed("where") {
+		pred, err := where.Compile(o.where)
+		if err != nil {
+			return &FlagError{Err: err}
+		}
+		r.Where = func(rec *kgo.Record) bool { ok, _ := pred.Match(rec); return ok }
 	}
 	now := o.Now()
 	var err error

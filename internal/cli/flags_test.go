@@ -68,7 +68,7 @@ func TestFlagRules(t *testing.T) {
 	}
 	walk(root)
 	// The walk must have seen the commands the rules are about.
-	if got, want := strings.Join(mutating, ","), "kctl apply,kctl dlt replay,kctl elect-leaders,kctl groups clone,kctl groups delete,kctl groups reset,kctl reassignments,kctl rebalance,kctl topic add-partitions,kctl topic create,kctl topic delete,kctl topic set-config,kctl truncate,kctl txn abort"; got != want {
+	if got, want := strings.Join(mutating, ","), "kctl apply,kctl copy,kctl dlt replay,kctl elect-leaders,kctl groups clone,kctl groups delete,kctl groups reset,kctl reassignments,kctl rebalance,kctl topic add-partitions,kctl topic create,kctl topic delete,kctl topic set-config,kctl truncate,kctl txn abort"; got != want {
 		t.Errorf("commands that change a cluster: %s, want %s", got, want)
 	}
 	if got, want := strings.Join(envCmds, ","), "kctl apply,kctl plan,kctl smoke,kctl validate"; got != want {

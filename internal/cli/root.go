@@ -46,6 +46,7 @@ var subcommands = []struct {
 	{[]string{"truncate"}, func(f *Factory) *cobra.Command { return NewCmdTruncate(f, nil) }},
 	{[]string{"topic"}, NewCmdTopic},
 	{[]string{"dlt"}, NewCmdDLT},
+	{[]string{"copy"}, func(f *Factory) *cobra.Command { return NewCmdCopy(f, nil) }},
 	{[]string{"smoke"}, func(f *Factory) *cobra.Command { return NewCmdSmoke(f, nil) }},
 	{[]string{"serve"}, NewCmdServe},
 	{[]string{"version"}, func(f *Factory) *cobra.Command { return NewCmdVersion(f, nil) }},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kctl/kctl/internal/platform/where"
 	"github.com/kctl/kctl/services/dlt"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -74,6 +75,17 @@ func TestBuildReplay(t *testing.T) {
 		{"since until", func(o *dlt.ReplayOptions) { o.Since, o.Until = time.Unix(2, 0), time.Unix(5, 0) }, "[2 4]", nil},
 		{"original partition", func(o *dlt.ReplayOptions) { o.OriginalPartition = new(int32(1)) }, "[1 4 7]", nil},
 		{"offsets", func(o *dlt.ReplayOptions) { o.FromOffset, o.ToOffset = new(int64(5)), new(int64(6)) }, "[5 6]", nil},
+		{"where", func(o *dlt.ReplayOptions) {
+			pred, err := where.Compile(`key in ["k2", "k5"] || headers["kafka_dlt-original-offset"] == "nope"`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Where = func(r *kgo.Record) bool { ok, _ := pred.Match(r); return ok }
+		}, "[2 5]", func(t *testing.T, p *dlt.ReplayPlan) {
+			if p.FilteredOut != 4 || len(p.Skipped) != 1 {
+				t.Errorf("filtered out %d, skipped %d: want 4 (1, 4, 6, 7) and the bare record skipped", p.FilteredOut, len(p.Skipped))
+			}
+		}},
 		{"limit", func(o *dlt.ReplayOptions) { o.Limit = 2 }, "[1 2]", func(t *testing.T, p *dlt.ReplayPlan) {
 			if !p.Truncated || len(p.Skipped) != 0 {
 				t.Errorf("truncated %v, skipped %+v: want truncated before the bare record", p.Truncated, p.Skipped)

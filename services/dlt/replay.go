@@ -42,6 +42,10 @@ type ReplayOptions struct {
 	// FromOffset and ToOffset keep DLT offsets in [FromOffset, ToOffset];
 	// nil is no bound.
 	FromOffset, ToOffset *int64
+	// Where keeps the records it returns true for (kctl dlt replay
+	// --where, a compiled where.Predicate); nil keeps all. It must do no
+	// I/O: BuildReplay stays pure.
+	Where func(*kgo.Record) bool
 	// Limit stops after this many selected records (0: no limit).
 	Limit int
 	// ClientOpts connect the clients PlanReplay (reading) and
@@ -170,6 +174,9 @@ func (o *ReplayOptions) keep(r *kgo.Record, in Info) bool {
 		return false
 	}
 	if o.ToOffset != nil && r.Offset > *o.ToOffset {
+		return false
+	}
+	if o.Where != nil && !o.Where(r) {
 		return false
 	}
 	return true

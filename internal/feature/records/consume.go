@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kctl/kctl/internal/platform/errs"
+	"github.com/kctl/kctl/internal/platform/where"
 )
 
 // ConsumeOptions are what kctl consume was asked for.
@@ -31,6 +32,14 @@ type ConsumeOptions struct {
 	// ReadUncommitted also reads records of open and aborted transactions;
 	// the default is read_committed.
 	ReadUncommitted bool
+	// To, when set, stops each partition before it (--to; implies Exit).
+	To *From
+	// Where keeps only the records it matches (--where); nil keeps all.
+	// Max then counts matches. Run counts into Plan.Counts.
+	Where *where.Predicate
+	// Progress, when set, is called after each fetch with the counts so
+	// far of a filtered scan (a terminal's progress line).
+	Progress func(where.Counts)
 }
 
 // PartitionPlan is where one partition is read from and, with Exit, up to.
@@ -56,6 +65,9 @@ type PartitionPlan struct {
 type Plan struct {
 	Options    ConsumeOptions
 	Partitions []PartitionPlan
+
+	// Counts are a filtered scan's totals (Options.Where), kept by Run.
+	Counts where.Counts
 
 	assigned *assignment // with a group: what this member holds (GroupOptions)
 }
@@ -108,6 +120,7 @@ type Observed struct {
 	LogStarts kadm.ListedOffsets
 	Ends      kadm.ListedOffsets // last stable offsets (read_committed) or high watermarks
 	AtTime    kadm.ListedOffsets // FromTime only
+	AtTo      kadm.ListedOffsets // a --to time only
 	Committed kadm.OffsetResponses
 	// Existing names the cluster's topics, listed only when a topic asked
 	// for is missing: the suggestions of the not-found error.
@@ -152,6 +165,11 @@ func ObserveConsume(ctx context.Context, adm *kadm.Client, o ConsumeOptions) (*O
 	if o.From.Kind == FromTime {
 		if obs.AtTime, err = listed(adm.ListOffsetsAfterMilli(ctx, o.From.Time.UnixMilli(), topics...)); err != nil {
 			return nil, fmt.Errorf("list offsets at %s: %w", o.From.Time.Format(time.RFC3339), err)
+		}
+	}
+	if o.To != nil && o.To.Kind == FromTime {
+		if obs.AtTo, err = listed(adm.ListOffsetsAfterMilli(ctx, o.To.Time.UnixMilli(), topics...)); err != nil {
+			return nil, fmt.Errorf("list offsets at --to %s: %w", o.To.Time.Format(time.RFC3339), err)
 		}
 	}
 	if o.Group != "" {
@@ -231,8 +249,11 @@ func BuildPlan(obs *Observed, o ConsumeOptions) (*Plan, error) {
 			}
 			*l.dst = off.Offset
 		}
+		at, ok := obs.AtTo.Lookup(pp.Topic, pp.Partition)
+		atTo := func() { applyTo(pp, o.To, at.Offset, ok && at.Err == nil) }
 		if c, ok := obs.Committed.Lookup(pp.Topic, pp.Partition); o.Group != "" && ok && c.Err == nil && c.At >= 0 {
 			pp.Start, pp.Committed = c.At, true
+			atTo()
 			continue
 		}
 		want := pp.End
@@ -263,6 +284,7 @@ func BuildPlan(obs *Observed, o ConsumeOptions) (*Plan, error) {
 		if pp.Start < pp.LogStart {
 			pp.Start, pp.Clamped = pp.LogStart, o.From.Kind == FromOffset
 		}
+		atTo()
 	}
 	return p, nil
 }
@@ -498,6 +520,13 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 				// Java consumer do, not the last data record's offset
 				// + 1 (a permanent lag of 1 to other tools).
 				last = r
+				if !r.Attrs.IsControl() && o.Where != nil {
+					ok, err := o.Where.Match(r)
+					p.Counts.Add(ok, err)
+					if !ok {
+						continue
+					}
+				}
 				if !r.Attrs.IsControl() {
 					buf = enc.Append(buf, r)
 					n++
@@ -533,6 +562,9 @@ func (p *Plan) Run(ctx context.Context, cl *kgo.Client, enc Encoder, w io.Writer
 		}
 		if ferr != nil {
 			return n, ferr
+		}
+		if o.Where != nil && o.Progress != nil {
+			o.Progress(p.Counts)
 		}
 		if group && len(marks) > 0 {
 			cl.MarkCommitRecords(marks...)
