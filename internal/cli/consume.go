@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -167,11 +165,8 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		cl = gcl
 	}
 	// A reader that goes away (kctl consume | head) makes the next write
-	// fail with EPIPE instead of killing kctl with SIGPIPE: that ends the
-	// command quietly, with exit 0.
-	sigpipe := make(chan os.Signal, 1)
-	signal.Notify(sigpipe, syscall.SIGPIPE)
-	defer signal.Stop(sigpipe)
+	// fail with EPIPE (Main catches SIGPIPE): that ends the command
+	// quietly, with exit 0.
 	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
 	if errors.Is(err, syscall.EPIPE) {
 		return nil

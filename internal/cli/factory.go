@@ -57,6 +57,10 @@ type Factory struct {
 	// Now is the clock that relative times (--since 2h, --from -1h) are
 	// measured from; tests set a fixed one.
 	Now func() time.Time
+	// StopNow, when set (by Main), is closed at a second interrupt: a
+	// command that waits after the first (produce, for acknowledgements)
+	// stops waiting at once. Nil never closes.
+	StopNow <-chan struct{}
 }
 
 // NewFactory returns a factory for the given streams and environment.

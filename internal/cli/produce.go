@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/kctl/kctl/internal/feature/records"
@@ -196,28 +195,21 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	// After Ctrl-C, wait this long for the outstanding acknowledgements; a
 	// second Ctrl-C (or SIGTERM) stops waiting at once.
 	ro.StopTimeout = c.Settings.Timeout
-	abort := make(chan struct{})
-	ro.Abort = abort
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	sigDone := make(chan struct{})
-	defer close(sigDone)
+	// Main cancels ctx at the first Ctrl-C (or SIGTERM) and closes
+	// StopNow at the second.
+	ro.Abort = o.f.StopNow
+	stopped, noted := make(chan struct{}), make(chan struct{})
 	go func() {
-		n := 0
-		for {
-			select {
-			case <-sigDone:
-				return
-			case <-sigs:
-				if n++; n == 2 {
-					close(abort)
-					return
-				}
-				fmt.Fprintf(o.f.IO.ErrOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", ro.StopTimeout)
-			}
+		defer close(noted)
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			fmt.Fprintf(o.f.IO.ErrOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", ro.StopTimeout)
 		}
 	}()
+	// The note is printed, if at all, before the summary.
+	endNote := sync.OnceFunc(func() { close(stopped); <-noted })
+	defer endNote()
 	if file != nil {
 		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
 			// A file is checked whole before anything is sent.
@@ -242,6 +234,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
 	}
 	res, err := records.Produce(ctx, pcl, in, ro)
+	endNote()
 	if err == nil && res.FirstFailure != nil {
 		err = fmt.Errorf("%d of %d records failed; the first: %w", res.Failed, res.Lines, res.FirstFailure)
 	} else if err != nil && res.FirstFailure != nil && ctx.Err() == nil {
