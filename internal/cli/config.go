@@ -328,7 +328,7 @@ func NewCmdConfigView(f *Factory, runF func(*ConfigOptions) error) *cobra.Comman
 // NewCmdConfigUseContext builds `kctl config use-context NAME`.
 func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := &ConfigOptions{f: f}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:               "use-context NAME",
 		ValidArgsFunction: completeContexts(f),
 		Short:             "Make NAME the current context",
@@ -353,6 +353,8 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			return f.Print(contextChange{Action: "switched", Context: opts.Name, Path: path, Current: cfg.CurrentContext})
 		},
 	}
+	keepGoingOnClosedStdout(cmd)
+	return cmd
 }
 
 // NewCmdConfigSetContext builds `kctl config set-context NAME --brokers ...`.
@@ -439,5 +441,6 @@ narrows validate, which checks every environment. --env '' clears it.`,
 	cmd.Flags().BoolVar(&use, "use", false, "also make it the current context")
 	cmd.Flags().StringVar(&f.Global.Env, "env", "", "store env: NAME, the topics.yaml environment used with this context ('' clears it)")
 	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
+	keepGoingOnClosedStdout(cmd)
 	return cmd
 }

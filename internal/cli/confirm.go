@@ -29,7 +29,7 @@ type ChangeFlags struct {
 }
 
 // addChangeFlags gives cmd --yes/-y and --dry-run and marks it as changing
-// the cluster. With execute, --execute is a hidden synonym of --yes (the
+// the cluster (and so as one a closed stdout does not stop, pipe.go). With execute, --execute is a hidden synonym of --yes (the
 // habit of kafka-consumer-groups.sh and kafka-reassign-partitions.sh).
 func addChangeFlags(cmd *cobra.Command, c *ChangeFlags, dryRunUsage string, execute bool) {
 	fl := cmd.Flags()
@@ -40,6 +40,7 @@ func addChangeFlags(cmd *cobra.Command, c *ChangeFlags, dryRunUsage string, exec
 		_ = fl.MarkHidden("execute")
 	}
 	annotate(cmd, mutatesAnnotation)
+	keepGoingOnClosedStdout(cmd)
 }
 
 // addEnvFlag gives cmd --env (the environment of the topics file it reads)

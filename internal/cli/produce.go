@@ -113,6 +113,7 @@ stderr only.`,
 	fl.StringVarP(&opts.File, "file", "f", "", "read lines from `FILE` instead of stdin (- is stdin)")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
+	keepGoingOnClosedStdout(cmd)
 	return cmd
 }
 
