@@ -315,6 +315,53 @@ func (e *SendError) Unwrap() error { return e.Err }
 // When the worker is told to stop, it finishes the record in hand and leaves
 // the rest for redelivery.
 func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
+	items := s.parseItems(recs)
+	b, ok := s.beginBatch(w, items)
+	if !ok {
+		return
+	}
+	if b.journal != nil {
+		defer b.journal.Close()
+	}
+	last, ok := s.sendItems(w, items, b)
+	if ok && b.inflight != 0 {
+		// The outcomes go into the log, fsynced, before the batch's
+		// offset is marked for commit. Events left unsent when stopping
+		// were never started: they are redelivered (not committed) and
+		// sent then, so the in-flight record goes in every case.
+		ok = s.retryDB(w, "write the email log", func() error {
+			return s.finishBatch(context.WithoutCancel(s.hard), b.inflight, b.done, s.cfg.Now())
+		})
+		if !ok {
+			s.log.Error("stopped before the batch's outcomes were logged; the next start logs them", "events", len(b.done))
+		}
+	}
+	s.m.sent.Add(float64(b.sent))
+	if !ok {
+		s.unreserveUnstarted(b.reserved, b.done)
+		return
+	}
+	s.unreserve(b.reserved)
+	if last >= 0 {
+		s.consumer.MarkCommitRecords(items[last].rec)
+	}
+}
+
+// batch is what handleEvents has in hand: the events reserved in this
+// process, the rows to send (in order), the in-flight record and its
+// outcome journal, and the outcomes journalled so far.
+type batch struct {
+	reserved []string
+	toSend   []logRow
+	next     int // index in toSend of the next event to send
+	inflight int64
+	journal  *os.File
+	done     []logRow // outcomes, in the journal
+	sent     int
+}
+
+// parseItems parses the records' events, noting why one cannot be used.
+func (s *Service) parseItems(recs []*kgo.Record) []item {
 	items := make([]item, len(recs))
 	for i, rec := range recs {
 		items[i].rec = rec
@@ -330,23 +377,30 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 		items[i].ev = ev
 		items[i].subject = s.subject.Render(ev.Name, ev.Email, ev.UserID)
 	}
+	return items
+}
+
+// beginBatch reserves the items' events, marks those already logged (or
+// being handled elsewhere) as duplicates, and records the rest as in
+// flight with an outcome journal. It returns false, with nothing left
+// reserved, when stopping came first.
+func (s *Service) beginBatch(w *worker, items []item) (*batch, bool) {
 	// Reserve the events in this process first, then look them up: an
 	// event another worker is sending is reserved; one it has finished is
 	// in the log.
-	reserved := s.reserve(items)
+	b := &batch{reserved: s.reserve(items)}
 	var logged map[string]string
 	var resend map[string]bool
 	if !s.retryDB(w, "read the email log", func() (err error) {
-		if logged, err = s.logged(s.hard, reserved); err != nil {
+		if logged, err = s.logged(s.hard, b.reserved); err != nil {
 			return err
 		}
-		resend, err = s.toResend(s.hard, reserved)
+		resend, err = s.toResend(s.hard, b.reserved)
 		return err
 	}) {
-		s.unreserve(reserved)
-		return
+		s.unreserve(b.reserved)
+		return nil, false
 	}
-	var toSend []logRow
 	for i := range items {
 		it := &items[i]
 		if it.parseErr != nil || it.dup {
@@ -356,36 +410,37 @@ func (s *Service) handleEvents(w *worker, recs []*kgo.Record) {
 			it.dup = true
 			continue
 		}
-		toSend = append(toSend, logRow{
+		b.toSend = append(b.toSend, logRow{
 			EventID: it.ev.EventID, UserID: it.ev.UserID, Recipient: it.ev.Email, Subject: it.subject,
 			Topic: it.rec.Topic, Partition: it.rec.Partition, Offset: it.rec.Offset, OccurredAt: it.ev.OccurredAt.Format(time.RFC3339Nano),
 			resend: resend[it.ev.EventID],
 		})
 	}
-	var inflight int64
-	if len(toSend) > 0 && !s.retryDB(w, "record the in-flight batch", func() (err error) {
-		inflight, err = s.begin(s.hard, toSend, s.cfg.Now())
+	if len(b.toSend) > 0 && !s.retryDB(w, "record the in-flight batch", func() (err error) {
+		b.inflight, err = s.begin(s.hard, b.toSend, s.cfg.Now())
 		return err
 	}) {
-		s.unreserve(reserved)
-		return
+		s.unreserve(b.reserved)
+		return nil, false
 	}
-	var journal *os.File
-	if inflight != 0 {
-		if !s.retryDB(w, "create the batch's outcome journal", func() (err error) {
-			journal, err = s.openJournal(inflight)
-			return err
-		}) {
-			s.unreserve(reserved)
-			return
-		}
-		defer journal.Close()
+	if b.inflight != 0 && !s.retryDB(w, "create the batch's outcome journal", func() (err error) {
+		b.journal, err = s.openJournal(b.inflight)
+		return err
+	}) {
+		s.unreserve(b.reserved)
+		return nil, false
 	}
-	done := make([]logRow, 0, len(toSend)) // outcomes, in the journal
+	b.done = make([]logRow, 0, len(b.toSend))
+	return b, true
+}
 
-	next := 0 // index in toSend of the next event to send
-	last, sent := -1, 0
-loop:
+// sendItems handles the items in order until they are done or the worker
+// stops: it dead-letters what does not parse, skips the duplicates and
+// sends the others (sendOne). It returns the index of the last item
+// handled (-1 for none), and false when it stopped before an outcome was
+// journalled.
+func (s *Service) sendItems(w *worker, items []item, b *batch) (last int, ok bool) {
+	last = -1
 	for i := range items {
 		if w.stopping() {
 			break
@@ -399,75 +454,69 @@ loop:
 				reason = reasonPolicy
 			}
 			if !s.deadLetter(w, it.rec, it.parseErr, reason) {
-				break loop
+				return last, true
 			}
 		case it.dup:
 			s.m.duplicates.Inc()
 			s.log.Debug("event already handled; not sent again", "event_id", it.ev.EventID, "partition", it.rec.Partition, "offset", it.rec.Offset)
 		default:
-			row := toSend[next]
-			recorded := false
-			attempts, err := s.sendWithRetry(w, it, func(attempts int) {
-				// Still holding the concurrency slot: the send is known
-				// done only once its outcome survives a crash.
-				now := s.cfg.Now()
-				row.attempts, row.status, row.sentAt = attempts, StatusSent, now.UnixNano()
-				recorded = s.record(w, journal, row)
-			})
-			if errors.Is(err, errStopped) {
-				break loop // never attempted to the end: left for redelivery
+			stop, recorded := s.sendOne(w, it, b)
+			if stop {
+				return last, true
 			}
-			if err != nil {
-				serr := &SendError{EventID: it.ev.EventID, To: it.ev.Email, Attempts: attempts, Err: err}
-				if !s.deadLetter(w, it.rec, serr, reasonSendFailed) {
-					break loop
-				}
-				row.attempts, row.status, row.err = attempts, StatusFailed, err.Error()
-				recorded = s.record(w, journal, row)
-			} else {
-				sent++
-				if row.resend {
-					s.m.resent.Inc()
-					s.log.Warn("re-sent the email that was in progress when the service last died (same event ID and Message-ID)",
-						"event_id", it.ev.EventID, "user_id", it.ev.UserID)
-				}
-				s.m.endToEnd.Observe(time.Unix(0, row.sentAt).Sub(it.ev.OccurredAt).Seconds())
-			}
-			next++
 			if !recorded {
-				// Stopped before the outcome was written: the batch stays
-				// in flight (with its journal) and the event reserved; the
-				// next start logs the outcomes written and re-sends it.
-				s.log.Error("stopped before the outcome journal was written; the event will be re-sent at the next start",
-					"event_id", it.ev.EventID)
-				s.m.sent.Add(float64(sent))
-				s.unreserveUnstarted(reserved, done)
-				return
+				return last, false
 			}
-			done = append(done, row)
 		}
 		s.m.processing.Observe(time.Since(start).Seconds())
 		last = i
 	}
-	if inflight != 0 {
-		// The outcomes go into the log, fsynced, before the batch's
-		// offset is marked for commit. Events left unsent when stopping
-		// were never started: they are redelivered (not committed) and
-		// sent then, so the in-flight record goes in every case.
-		if !s.retryDB(w, "write the email log", func() error {
-			return s.finishBatch(context.WithoutCancel(s.hard), inflight, done, s.cfg.Now())
-		}) {
-			s.log.Error("stopped before the batch's outcomes were logged; the next start logs them", "events", len(done))
-			s.m.sent.Add(float64(sent))
-			s.unreserveUnstarted(reserved, done)
-			return
+	return last, true
+}
+
+// sendOne sends the email of it (the next row of b) with retries, or
+// dead-letters it, and journals the outcome. stop is true when it was left
+// for redelivery (never attempted to the end, or its dead letter not
+// written); recorded is false when the worker stopped before the outcome
+// was journalled: the batch then stays in flight (with its journal) and
+// the event reserved, and the next start logs the outcomes written and
+// re-sends it.
+func (s *Service) sendOne(w *worker, it *item, b *batch) (stop, recorded bool) {
+	row := b.toSend[b.next]
+	attempts, err := s.sendWithRetry(w, it, func(attempts int) {
+		// Still holding the concurrency slot: the send is known
+		// done only once its outcome survives a crash.
+		now := s.cfg.Now()
+		row.attempts, row.status, row.sentAt = attempts, StatusSent, now.UnixNano()
+		recorded = s.record(w, b.journal, row)
+	})
+	if errors.Is(err, errStopped) {
+		return true, false // never attempted to the end: left for redelivery
+	}
+	if err != nil {
+		serr := &SendError{EventID: it.ev.EventID, To: it.ev.Email, Attempts: attempts, Err: err}
+		if !s.deadLetter(w, it.rec, serr, reasonSendFailed) {
+			return true, false
 		}
+		row.attempts, row.status, row.err = attempts, StatusFailed, err.Error()
+		recorded = s.record(w, b.journal, row)
+	} else {
+		b.sent++
+		if row.resend {
+			s.m.resent.Inc()
+			s.log.Warn("re-sent the email that was in progress when the service last died (same event ID and Message-ID)",
+				"event_id", it.ev.EventID, "user_id", it.ev.UserID)
+		}
+		s.m.endToEnd.Observe(time.Unix(0, row.sentAt).Sub(it.ev.OccurredAt).Seconds())
 	}
-	s.m.sent.Add(float64(sent))
-	s.unreserve(reserved)
-	if last >= 0 {
-		s.consumer.MarkCommitRecords(items[last].rec)
+	b.next++
+	if !recorded {
+		s.log.Error("stopped before the outcome journal was written; the event will be re-sent at the next start",
+			"event_id", it.ev.EventID)
+		return false, false
 	}
+	b.done = append(b.done, row)
+	return false, true
 }
 
 // reserve marks the batch's parsed events as being handled by this process
