@@ -16,14 +16,15 @@ import (
 
 // ConsumeOptions is `kctl consume`.
 type ConsumeOptions struct {
-	f       *Factory
+	IO      IOStreams
+	Dialer  Dialer
 	Records records.ConsumeOptions
 	Encoder records.Encoder
 }
 
 // NewCmdConsume builds `kctl consume TOPIC...`.
 func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
-	opts := &ConsumeOptions{f: f}
+	opts := &ConsumeOptions{IO: f.IO, Dialer: f.Dialer()}
 	var from, format string
 	var partitions []string
 	cmd := &cobra.Command{
@@ -134,7 +135,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 
 func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	ro := o.Records
-	c, err := o.f.Connect(ctx, nil, "", ro.FetchOptions()...)
+	c, err := o.Dialer.Connect(ctx, nil, "", ro.FetchOptions()...)
 	if err != nil {
 		return err
 	}
@@ -150,14 +151,14 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	}
 	for _, pp := range plan.Partitions {
 		if pp.Clamped && pp.LogStart == pp.End {
-			o.f.Warnf("%s/%d: --from %s: the partition is empty (next offset %d): starting there", pp.Topic, pp.Partition, ro.From.Input, pp.End)
+			warnf(o.IO.ErrOut, "%s/%d: --from %s: the partition is empty (next offset %d): starting there", pp.Topic, pp.Partition, ro.From.Input, pp.End)
 		} else if pp.Clamped {
-			o.f.Warnf("%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
+			warnf(o.IO.ErrOut, "%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
 		}
 	}
 	cl := c.Client
 	if ro.Group != "" {
-		gcl, err := kafka.NewClient(c.Settings, o.f.Logger(), append(ro.FetchOptions(), plan.GroupOptions()...)...)
+		gcl, err := kafka.NewClient(c.Settings, o.Dialer.Logger(), append(ro.FetchOptions(), plan.GroupOptions()...)...)
 		if err != nil {
 			return err
 		}
@@ -167,7 +168,7 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	// A reader that goes away (kctl consume | head) makes the next write
 	// fail with EPIPE (Main catches SIGPIPE): that ends the command
 	// quietly, with exit 0.
-	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
+	_, err = plan.Run(ctx, cl, o.Encoder, o.IO.Out, c.Settings.Timeout)
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
 	}
