@@ -132,20 +132,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 	if err != nil {
 		return err
 	}
-	var c *Clients
-	var p *provision.Plan
-	sp, err := provision.ReadSavedPlanFile(o.File)
-	switch {
-	case err != nil:
-		return err
-	case sp != nil:
-		if o.savedFlags != "" {
-			return &FlagError{Err: fmt.Errorf("%s is a saved plan: it carries out exactly what was planned, so %s cannot change it; drop it (or plan again with it)", o.File, o.savedFlags)}
-		}
-		c, p, err = savedPlan(ctx, f, sp, o.File)
-	default:
-		c, p, _, err = computePlan(ctx, f, o.File, format, true, o.MaxPartitions, o.Diff)
-	}
+	c, p, err := o.plan(ctx, format)
 	if err != nil {
 		return err
 	}
@@ -158,7 +145,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		if text {
 			return nil
 		}
-		return f.Print(view.WithText(av, func(w io.Writer, st view.Styles) error { return av.WriteText(w, st) }))
+		return printApplyView(f, av)
 	}
 	if text {
 		if err := av.WritePlanText(f.IO.Out, f.Styles()); err != nil {
@@ -205,6 +192,32 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 			return gateError(d.Err(), p, format)
 		}
 	}
+	return o.execute(ctx, c, p, d, markers, text)
+}
+
+// plan returns the plan to apply: the saved plan o.File, or one computed
+// from the topics file and the cluster; and the connected clients.
+func (o *ApplyOptions) plan(ctx context.Context, format view.Format) (*Clients, *provision.Plan, error) {
+	sp, err := provision.ReadSavedPlanFile(o.File)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case sp != nil:
+		if o.savedFlags != "" {
+			return nil, nil, &FlagError{Err: fmt.Errorf("%s is a saved plan: it carries out exactly what was planned, so %s cannot change it; drop it (or plan again with it)", o.File, o.savedFlags)}
+		}
+		return savedPlan(ctx, o.f, sp, o.File)
+	default:
+		c, p, _, err := computePlan(ctx, o.f, o.File, format, true, o.MaxPartitions, o.Diff)
+		return c, p, err
+	}
+}
+
+// execute carries out the gated plan d (of p) and prints the result; a
+// replication-factor change with --throttle or --max-moves then runs as
+// a recorded rebalance.
+func (o *ApplyOptions) execute(ctx context.Context, c *Clients, p *provision.Plan, d provision.Decision, markers *provision.Markers, text bool) error {
+	f := o.f
 	throttled := (o.Throttle != "" || o.maxMovesSet) && !o.DryRun && p.HasReassignments()
 	var exec *provision.Executor
 	if throttled {
@@ -217,12 +230,12 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		SkipReassignments: throttled,
 		Getenv:            f.Getenv,
 	})
-	av = provision.NewApplyView(p, &res)
+	av := provision.NewApplyView(p, &res)
 	if text {
 		if err := av.WriteResultText(f.IO.Out, f.Styles()); err != nil {
 			return err
 		}
-	} else if err := finish(); err != nil {
+	} else if err := printApplyView(f, av); err != nil {
 		return err
 	}
 	if throttled && applyErr == nil {
@@ -232,6 +245,11 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		return executeRebalance(ctx, f, exec, markers, "Replication-factor change", !text)
 	}
 	return applyErr
+}
+
+// printApplyView prints av in the -o format (JSON, YAML).
+func printApplyView(f *Factory, av provision.ApplyView) error {
+	return f.Print(view.WithText(av, func(w io.Writer, st view.Styles) error { return av.WriteText(w, st) }))
 }
 
 // throttledReassignment prepares `apply --throttle` (or --max-moves): the
