@@ -95,21 +95,8 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 			if err != nil {
 				return &FlagError{Err: outputHint(cmd, args, f.Global.Output, err)}
 			}
-			switch {
-			case fm != view.Text && cmd.Flags().Changed("format"):
-				return &FlagError{Err: fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)}
-			case fm == view.JSON:
-				opts.Encoder = records.JSON{}
-			case fm == view.YAML:
-				opts.Encoder = records.YAML{}
-			case fm == view.Text:
-				tf, err := records.ParseFormat(format)
-				if err != nil {
-					return &FlagError{Err: err}
-				}
-				opts.Encoder = tf
-			default:
-				return &FlagError{Err: fmt.Errorf("kctl consume prints text (--format FORMAT) or -o json, not -o %s", fm)}
+			if opts.Encoder, err = consumeEncoder(fm, cmd.Flags().Changed("format"), format); err != nil {
+				return &FlagError{Err: err}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -176,6 +163,27 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// consumeEncoder returns the encoder of the records for the -o format fm
+// and, for text, --format (given: formatGiven).
+func consumeEncoder(fm view.Format, formatGiven bool, format string) (records.Encoder, error) {
+	switch {
+	case fm != view.Text && formatGiven:
+		return nil, fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)
+	case fm == view.JSON:
+		return records.JSON{}, nil
+	case fm == view.YAML:
+		return records.YAML{}, nil
+	case fm == view.Text:
+		tf, err := records.ParseFormat(format)
+		if err != nil {
+			return nil, err
+		}
+		return tf, nil
+	default:
+		return nil, fmt.Errorf("kctl consume prints text (--format FORMAT) or -o json, not -o %s", fm)
+	}
 }
 
 // rawString is a string flag whose default the help shows as typed
