@@ -263,6 +263,13 @@ type Dialer struct {
 	Logger  func() *slog.Logger
 }
 
+// StickyFunc is Factory.ConnectSticky: one connection to the first seed
+// broker that answers, and the func that closes it.
+type StickyFunc func() (*kafka.Sticky, func(), error)
+
+// timeout returns --timeout (read when the command runs).
+func (f *Factory) timeout() time.Duration { return f.Global.Timeout }
+
 // Dialer returns the factory's Connect and Logger.
 func (f *Factory) Dialer() Dialer { return Dialer{Connect: f.Connect, Logger: f.Logger} }
 
