@@ -70,6 +70,17 @@ func checkChangeFlags(c ChangeFlags) error {
 	return nil
 }
 
+// Prompter is what a command that asks before changing a cluster needs:
+// the streams (the question on stderr, the answer on stdin) and whether
+// stdin is a terminal.
+type Prompter struct {
+	IO         IOStreams
+	IsTerminal func(any) bool
+}
+
+// prompter returns the factory's Prompter.
+func (f *Factory) prompter() Prompter { return Prompter{IO: f.IO, IsTerminal: f.IsTerminal} }
+
 // confirmChange is the one gate of the commands that change a cluster,
 // called once the plan is printed and before anything changes (not with
 // --dry-run). With --yes it lets the change go; without a terminal on
@@ -77,14 +88,14 @@ func checkChangeFlags(c ChangeFlags) error {
 // run kctl name --yes or --dry-run; on a terminal it asks question on stderr
 // and lets the change go only on "yes". Ctrl-C while it waits returns the
 // context's error (exit 130).
-func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
+func (p Prompter) confirmChange(ctx context.Context, c ChangeFlags, name, question string) error {
 	if c.Yes {
 		return nil
 	}
-	if !f.IsTerminal(f.IO.In) {
+	if !p.IsTerminal(p.IO.In) {
 		return fmt.Errorf("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl %s --yes (or --dry-run to stop after the plan)", name)
 	}
-	ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut, question)
+	ok, err := confirm(ctx, p.IO.In, p.IO.ErrOut, question)
 	if err != nil {
 		return err
 	}
