@@ -8,17 +8,19 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
 
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?`)
+// yamlLineRE is compiled on first use, not at start-up (issue 21).
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: (?:line (\d+): )?`) })
 
 // yamlMessage returns yaml.v3's error message without its "yaml: line N: "
 // prefix, and N (0 when absent).
 func yamlMessage(err error) (string, int) {
 	msg := err.Error()
-	m := yamlLineRE.FindStringSubmatch(msg)
+	m := yamlLineRE().FindStringSubmatch(msg)
 	if m == nil {
 		return msg, 0
 	}

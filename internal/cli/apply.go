@@ -182,7 +182,7 @@ func runApply(ctx context.Context, o *ApplyOptions) error {
 		writeRisks(f.IO.ErrOut, f.stderrStyles(), p)
 	}
 	if !o.DryRun {
-		if err := f.prompter().confirmChange(ctx, o.ChangeFlags, "apply", "Apply these changes?"); err != nil {
+		if err := confirmChange(ctx, f, o.ChangeFlags, "apply", "Apply these changes?"); err != nil {
 			return err
 		}
 	}

@@ -81,6 +81,12 @@ type Prompter struct {
 // prompter returns the factory's Prompter.
 func (f *Factory) prompter() Prompter { return Prompter{IO: f.IO, IsTerminal: f.IsTerminal} }
 
+// confirmChange is Prompter.confirmChange with the factory's streams, for
+// the commands that hold the factory.
+func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
+	return f.prompter().confirmChange(ctx, c, name, question)
+}
+
 // confirmChange is the one gate of the commands that change a cluster,
 // called once the plan is printed and before anything changes (not with
 // --dry-run). With --yes it lets the change go; without a terminal on

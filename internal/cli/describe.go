@@ -23,15 +23,14 @@ func NewCmdDescribe(f *Factory) *cobra.Command {
 
 // DescribeOptions is `kctl describe cluster|topics`.
 type DescribeOptions struct {
-	Sticky   StickyFunc
-	Printing Printing
-	Topics   []string
-	Filter   inspect.Filter
+	f      *Factory
+	Topics []string
+	Filter inspect.Filter
 }
 
 // NewCmdDescribeCluster builds `kctl describe cluster`.
 func NewCmdDescribeCluster(f *Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
-	opts := &DescribeOptions{Sticky: f.ConnectSticky, Printing: f.Printing()}
+	opts := &DescribeOptions{f: f}
 	return &cobra.Command{
 		Use:     "cluster",
 		Short:   "Cluster ID, controller, brokers, topic counts and a health line",
@@ -47,7 +46,7 @@ func NewCmdDescribeCluster(f *Factory, runF func(context.Context, *DescribeOptio
 }
 
 func runDescribeCluster(ctx context.Context, o *DescribeOptions) error {
-	r, done, err := o.Sticky()
+	r, done, err := o.f.ConnectSticky()
 	if err != nil {
 		return err
 	}
@@ -58,7 +57,7 @@ func runDescribeCluster(ctx context.Context, o *DescribeOptions) error {
 
 // NewCmdDescribeTopics builds `kctl describe topics [NAME...]`.
 func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOptions) error) *cobra.Command {
-	opts := &DescribeOptions{Sticky: f.ConnectSticky, Printing: f.Printing()}
+	opts := &DescribeOptions{f: f}
 	cmd := &cobra.Command{
 		Use:   "topics [NAME...]",
 		Short: "Per topic: partitions, RF, non-default configs; per partition: leader, replicas, ISR, health",
@@ -89,7 +88,7 @@ func NewCmdDescribeTopics(f *Factory, runF func(context.Context, *DescribeOption
 }
 
 func runDescribeTopics(ctx context.Context, o *DescribeOptions) error {
-	r, done, err := o.Sticky()
+	r, done, err := o.f.ConnectSticky()
 	if err != nil {
 		return err
 	}
@@ -106,7 +105,7 @@ func (o *DescribeOptions) printPartial(v any, err error) error {
 	if err != nil && !errors.As(err, &ie) {
 		return connectionError(err)
 	}
-	if perr := o.Printing.Print(v); perr != nil {
+	if perr := o.f.Print(v); perr != nil {
 		return perr
 	}
 	return err

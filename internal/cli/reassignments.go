@@ -152,7 +152,7 @@ func cancelAllReassignments(ctx context.Context, f *Factory, c *Clients, format 
 			if cf.DryRun {
 				return nil
 			}
-			if err := f.prompter().confirmChange(ctx, cf, "reassignments --cancel", "Cancel these reassignments?"); err != nil {
+			if err := confirmChange(ctx, f, cf, "reassignments --cancel", "Cancel these reassignments?"); err != nil {
 				return err
 			}
 		}

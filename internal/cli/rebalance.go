@@ -181,7 +181,7 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 			if o.DryRun {
 				return nil
 			}
-			if err := f.prompter().confirmChange(ctx, o.ChangeFlags, "rebalance --cancel", "Cancel these moves and remove the throttle?"); err != nil {
+			if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance --cancel", "Cancel these moves and remove the throttle?"); err != nil {
 				return err
 			}
 		}
@@ -216,7 +216,7 @@ func resumeRebalance(ctx context.Context, o *RebalanceOptions, exec *provision.E
 		if o.DryRun {
 			return nil
 		}
-		if err := f.prompter().confirmChange(ctx, o.ChangeFlags, "rebalance", "Resume this rebalance?"); err != nil {
+		if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", "Resume this rebalance?"); err != nil {
 			return err
 		}
 	}
@@ -272,7 +272,7 @@ func startRebalance(ctx context.Context, o *RebalanceOptions, c *Clients, a *pro
 		}
 		return err
 	}
-	if err := f.prompter().confirmChange(ctx, o.ChangeFlags, "rebalance", fmt.Sprintf("Start these moves (at most %d partitions at once)?", o.MaxMoves)); err != nil {
+	if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", fmt.Sprintf("Start these moves (at most %d partitions at once)?", o.MaxMoves)); err != nil {
 		return err
 	}
 	exec.State = d.RebalanceState(o.MaxMoves, f.Now())

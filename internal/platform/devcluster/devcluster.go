@@ -109,8 +109,18 @@ func Start(o Options) (*Cluster, error) {
 	}
 	// Check fixed ports first so the error names the port; kfake's own
 	// error does not.
-	if err := checkPorts(ports); err != nil {
-		return nil, err
+	for _, p := range ports {
+		if p == 0 {
+			continue
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return nil, &PortInUseError{Port: p, Err: err}
+			}
+			return nil, fmt.Errorf("listen on port %d: %w", p, err)
+		}
+		ln.Close()
 	}
 	var lock *lockfile.Lock
 	if o.DataDir != "" {
@@ -139,55 +149,6 @@ func Start(o Options) (*Cluster, error) {
 			}
 		}
 	}
-	opts, err := o.kfakeOptions(ports, id, scram)
-	if err != nil {
-		release()
-		return nil, err
-	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		release()
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, &PortInUseError{Port: portFrom(err.Error()), Err: err}
-		}
-		if o.DataDir != "" {
-			return nil, fmt.Errorf("start embedded cluster from data dir %s: %w (if its data is damaged, move the directory aside or start with --ephemeral)", o.DataDir, err)
-		}
-		return nil, fmt.Errorf("start embedded cluster: %w", err)
-	}
-	addrs := c.ListenAddrs()
-	if scram != nil {
-		c.ControlKey(int16(kmsg.AlterUserSCRAMCredentials), func(req kmsg.Request) (kmsg.Response, error, bool) {
-			c.KeepControl()
-			scram.observe(req)
-			return nil, nil, false // kfake handles it
-		})
-	}
-	return &Cluster{Cluster: c, brokers: addrs, id: id, lock: lock}, nil
-}
-
-// checkPorts checks that the fixed ports (not 0) are free, so that the
-// error names the port; kfake's own error does not.
-func checkPorts(ports []int) error {
-	for _, p := range ports {
-		if p == 0 {
-			continue
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return &PortInUseError{Port: p, Err: err}
-			}
-			return fmt.Errorf("listen on port %d: %w", p, err)
-		}
-		ln.Close()
-	}
-	return nil
-}
-
-// kfakeOptions returns the options of the kfake cluster o describes, on
-// ports, with cluster ID id and, with SASL, the SCRAM store scram.
-func (o Options) kfakeOptions(ports []int, id string, scram *scramStore) ([]kfake.Opt, error) {
 	opts := []kfake.Opt{
 		kfake.NumBrokers(len(ports)),
 		kfake.Ports(ports...),
@@ -221,6 +182,7 @@ func (o Options) kfakeOptions(ports []int, id string, scram *scramStore) ([]kfak
 	}
 	if o.ACLs {
 		if o.SASLUser == "" {
+			release()
 			return nil, errors.New("ACLs need a SASL super user: give --sasl-user (and KCTL_SASL_PASSWORD or --sasl-password-file) with --acls")
 		}
 		opts = append(opts, kfake.EnableACLs())
@@ -229,7 +191,26 @@ func (o Options) kfakeOptions(ports []int, id string, scram *scramStore) ([]kfak
 		opts = append(opts, kfake.WithLogger(logger{o.Logger}))
 	}
 	opts = append(opts, o.Extra...)
-	return opts, nil
+	c, err := kfake.NewCluster(opts...)
+	if err != nil {
+		release()
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, &PortInUseError{Port: portFrom(err.Error()), Err: err}
+		}
+		if o.DataDir != "" {
+			return nil, fmt.Errorf("start embedded cluster from data dir %s: %w (if its data is damaged, move the directory aside or start with --ephemeral)", o.DataDir, err)
+		}
+		return nil, fmt.Errorf("start embedded cluster: %w", err)
+	}
+	addrs := c.ListenAddrs()
+	if scram != nil {
+		c.ControlKey(int16(kmsg.AlterUserSCRAMCredentials), func(req kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			scram.observe(req)
+			return nil, nil, false // kfake handles it
+		})
+	}
+	return &Cluster{Cluster: c, brokers: addrs, id: id, lock: lock}, nil
 }
 
 // Brokers returns the bootstrap addresses, host:port each.
