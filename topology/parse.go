@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -58,6 +60,21 @@ func (p *parser) errorf(n *yaml.Node, format string, a ...any) {
 
 func (p *parser) warnf(n *yaml.Node, format string, a ...any) {
 	p.diags = append(p.diags, Diagnostic{SeverityWarning, p.pos(n), fmt.Sprintf(format, a...)})
+}
+
+// yamlLineRE is compiled on first use, not at start-up (issue 21).
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: (?:line (\d+): )?`) })
+
+// yamlMessage returns yaml.v3's error message without its "yaml: line N: "
+// prefix, and N (0 when absent).
+func yamlMessage(err error) (string, int) {
+	msg := err.Error()
+	m := yamlLineRE().FindStringSubmatch(msg)
+	if m == nil {
+		return msg, 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return msg[len(m[0]):], n
 }
 
 var (

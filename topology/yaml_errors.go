@@ -4,29 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
 
 	"gopkg.in/yaml.v3"
 )
-
-// yamlLineRE is compiled on first use, not at start-up (issue 21).
-var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: (?:line (\d+): )?`) })
-
-// yamlMessage returns yaml.v3's error message without its "yaml: line N: "
-// prefix, and N (0 when absent).
-func yamlMessage(err error) (string, int) {
-	msg := err.Error()
-	m := yamlLineRE().FindStringSubmatch(msg)
-	if m == nil {
-		return msg, 0
-	}
-	n, _ := strconv.Atoi(m[1])
-	return msg[len(m[0]):], n
-}
 
 // syntaxError turns a yaml.v3 error into a diagnostic at its line. A tab
 // in indentation, the commonest slip, is found exactly. Otherwise the
