@@ -143,6 +143,18 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 	}
 	// Salting is PBKDF2 with thousands of iterations per credential: do
 	// it on every CPU before the requests.
+	salted := saltAll(changes, idx, passwords)
+	// Rounds: a user name at most once per request.
+	for _, round := range userRounds(changes, idx) {
+		for _, part := range a.parts(round, func(i int) int { return 128 + len(changes[i].User.Name) }) {
+			a.alterUsersRequest(ctx, changes, part, salted)
+		}
+	}
+}
+
+// saltAll salts the passwords of the users changes[idx] upserts, on every
+// CPU.
+func saltAll(changes []AccessChange, idx []int, passwords map[string]string) map[int]saltedPassword {
 	salted := make(map[int]saltedPassword, len(idx))
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -165,7 +177,11 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 		}(i)
 	}
 	wg.Wait()
-	// Rounds: a user name at most once per request.
+	return salted
+}
+
+// userRounds groups idx so that a user name is at most once in a group.
+func userRounds(changes []AccessChange, idx []int) [][]int {
 	var rounds [][]int
 	for _, i := range idx {
 		name := changes[i].User.Name
@@ -187,53 +203,55 @@ func (a *accessApplier) alterUsers(ctx context.Context, changes []AccessChange, 
 			rounds = append(rounds, []int{i})
 		}
 	}
-	for _, round := range rounds {
-		for _, part := range a.parts(round, func(i int) int { return 128 + len(changes[i].User.Name) }) {
-			req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
-			var sent []int
-			for _, i := range part {
-				u := changes[i].User
-				mech := observe.MechanismCode(u.Mechanism)
-				if changes[i].Action == Delete {
-					d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
-					d.Name, d.Mechanism = u.Name, mech
-					req.Deletions = append(req.Deletions, d)
-					sent = append(sent, i)
-					continue
-				}
-				sp := salted[i]
-				if sp.err != nil {
-					a.failAt(i, "credential", sp.err.Error())
-					continue
-				}
-				up := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
-				up.Name, up.Mechanism, up.Iterations, up.Salt, up.SaltedPassword = u.Name, mech, u.Iterations.To, sp.salt, sp.key
-				req.Upsertions = append(req.Upsertions, up)
-				sent = append(sent, i)
-			}
-			if len(sent) == 0 {
-				continue
-			}
-			a.res.Requests["AlterUserScramCredentials"]++
-			resp, err := req.RequestWith(ctx, a.cl)
-			answered := map[string]bool{}
-			if err == nil {
-				for _, r := range resp.Results {
-					answered[r.User] = true
-					if r.ErrorCode != 0 {
-						for _, i := range sent {
-							if changes[i].User.Name == r.User {
-								a.failAt(i, "credential", kerrText(r.ErrorCode, r.ErrorMessage))
-							}
-						}
+	return rounds
+}
+
+// alterUsersRequest sends one AlterUserScramCredentials request for the
+// changes part and notes each failure.
+func (a *accessApplier) alterUsersRequest(ctx context.Context, changes []AccessChange, part []int, salted map[int]saltedPassword) {
+	req := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	var sent []int
+	for _, i := range part {
+		u := changes[i].User
+		mech := observe.MechanismCode(u.Mechanism)
+		if changes[i].Action == Delete {
+			d := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
+			d.Name, d.Mechanism = u.Name, mech
+			req.Deletions = append(req.Deletions, d)
+			sent = append(sent, i)
+			continue
+		}
+		sp := salted[i]
+		if sp.err != nil {
+			a.failAt(i, "credential", sp.err.Error())
+			continue
+		}
+		up := kmsg.NewAlterUserSCRAMCredentialsRequestUpsertion()
+		up.Name, up.Mechanism, up.Iterations, up.Salt, up.SaltedPassword = u.Name, mech, u.Iterations.To, sp.salt, sp.key
+		req.Upsertions = append(req.Upsertions, up)
+		sent = append(sent, i)
+	}
+	if len(sent) == 0 {
+		return
+	}
+	a.res.Requests["AlterUserScramCredentials"]++
+	resp, err := req.RequestWith(ctx, a.cl)
+	answered := map[string]bool{}
+	if err == nil {
+		for _, r := range resp.Results {
+			answered[r.User] = true
+			if r.ErrorCode != 0 {
+				for _, i := range sent {
+					if changes[i].User.Name == r.User {
+						a.failAt(i, "credential", kerrText(r.ErrorCode, r.ErrorMessage))
 					}
 				}
 			}
-			for _, i := range sent {
-				if !answered[changes[i].User.Name] {
-					a.failAt(i, "credential", noAnswer(err))
-				}
-			}
+		}
+	}
+	for _, i := range sent {
+		if !answered[changes[i].User.Name] {
+			a.failAt(i, "credential", noAnswer(err))
 		}
 	}
 }

@@ -158,43 +158,58 @@ func exportAccess(r *accessRead) (topology.SpecAccess, *AccessExport) {
 	// managedPrincipals: only when every part was read (it makes plan read
 	// all three), for the principals whose access the file holds whole.
 	if len(ax.Skipped) == 0 && len(ax.Failed) == 0 {
-		declared := map[string]bool{}
-		for _, u := range sa.Users {
-			declared[u.Principal()] = true
-		}
-		var principals []string
-		for _, a := range sa.ACLs {
-			principals = append(principals, a.Principal)
-		}
-		for _, q := range sa.Quotas {
-			if q.Entity.User != "" {
-				principals = append(principals, "User:"+q.Entity.User)
-			}
-		}
-		slices.Sort(principals)
-		for _, p := range slices.Compact(principals) {
-			if !declared[p] && !partial[p] {
-				ax.ManagedPrincipals = append(ax.ManagedPrincipals, p)
-			}
-		}
+		ax.ManagedPrincipals = managedPrincipals(sa, partial)
 	}
 	sa.ManagedPrincipals = ax.ManagedPrincipals
 
-	sa.Comments = map[string]string{}
+	sa.Comments = accessComments(sa)
+	return sa, ax
+}
+
+// managedPrincipals returns the principals whose access sa holds whole:
+// those of its ACLs and quotas that are not declared users (managed as
+// users) and had nothing left out (partial).
+func managedPrincipals(sa topology.SpecAccess, partial map[string]bool) []string {
+	managed := []string{}
+	declared := map[string]bool{}
+	for _, u := range sa.Users {
+		declared[u.Principal()] = true
+	}
+	var principals []string
+	for _, a := range sa.ACLs {
+		principals = append(principals, a.Principal)
+	}
+	for _, q := range sa.Quotas {
+		if q.Entity.User != "" {
+			principals = append(principals, "User:"+q.Entity.User)
+		}
+	}
+	slices.Sort(principals)
+	for _, p := range slices.Compact(principals) {
+		if !declared[p] && !partial[p] {
+			managed = append(managed, p)
+		}
+	}
+	return managed
+}
+
+// accessComments returns the comments of the access sections sa has.
+func accessComments(sa topology.SpecAccess) map[string]string {
+	comments := map[string]string{}
 	if len(sa.Users) > 0 {
-		sa.Comments[topology.SectionUsers] = "kctl cannot read passwords: a cluster never gives them back. Each user's password comes from\n" +
+		comments[topology.SectionUsers] = "kctl cannot read passwords: a cluster never gives them back. Each user's password comes from\n" +
 			"the environment variable its passwordFrom names (or point it at a file: passwordFrom: {file: PATH}).\n" +
 			"kctl apply reads it only to create a user or with --rotate-passwords; users that exist need none."
 	}
 	if len(sa.ACLs) > 0 {
-		sa.Comments[topology.SectionACLs] = "The cluster's ACLs: producer:/consumer: where they expand to exactly a principal's ACLs,\n" +
+		comments[topology.SectionACLs] = "The cluster's ACLs: producer:/consumer: where they expand to exactly a principal's ACLs,\n" +
 			"the others in the long form, one entry per principal, host, permission and resource."
 	}
 	if len(sa.ManagedPrincipals) > 0 {
-		sa.Comments[topology.SectionManagedPrincipals] = "Principals whose ACLs and quotas this file declares whole, like the users below:\n" +
+		comments[topology.SectionManagedPrincipals] = "Principals whose ACLs and quotas this file declares whole, like the users below:\n" +
 			"kctl apply --prune deletes what the cluster has for them and the file does not declare."
 	}
-	return sa, ax
+	return comments
 }
 
 // aclNotDeclarable returns why topics.yaml cannot declare a ("" when it

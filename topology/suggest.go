@@ -1,15 +1,18 @@
 package topology
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kctl/kctl/internal/platform/errs"
+)
 
 // closest returns the candidate nearest to s by case-insensitive edit
-// distance, or "" when none is close enough to be a likely typo. Hand-written: twenty lines of
-// Levenshtein do not justify a dependency.
+// distance, or "" when none is close enough to be a likely typo.
 func closest(s string, candidates []string) string {
 	best, bestD := "", -1
 	ls := strings.ToLower(s)
 	for _, c := range candidates {
-		d := levenshtein(ls, strings.ToLower(c))
+		d := distance(ls, strings.ToLower(c))
 		if bestD < 0 || d < bestD {
 			best, bestD = c, d
 		}
@@ -24,30 +27,16 @@ func closest(s string, candidates []string) string {
 	return best
 }
 
-func levenshtein(a, b string) int {
-	if len(a) > 256 || len(b) > 256 { // typos are short; bound the work
+// distance is errs.EditDistance, bounded: typos are short, and a long
+// string is no typo of another.
+func distance(a, b string) int {
+	if len(a) > 256 || len(b) > 256 {
 		if a == b {
 			return 0
 		}
 		return 1 << 20
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return errs.EditDistance(a, b)
 }
 
 // Closest returns the candidate nearest to s by case-insensitive edit

@@ -120,19 +120,12 @@ func (v contextChange) WriteText(w io.Writer, _ view.Styles) error {
 
 // NewCmdConfigGetContexts builds `kctl config get-contexts`.
 func NewCmdConfigGetContexts(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
 	return &cobra.Command{
 		Use:   "get-contexts",
 		Short: "List the contexts, the current one marked *",
 		Args:  noArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			cfg, err := kafka.LoadConfig(f.ConfigPath())
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(_ string, cfg *kafka.ConfigFile) error {
 			v := contextsView{Current: cfg.CurrentContext, Contexts: []contextLine{}}
 			for _, n := range cfg.Names() {
 				c := cfg.Contexts[n]
@@ -145,53 +138,36 @@ func NewCmdConfigGetContexts(f *Factory, runF func(*ConfigOptions) error) *cobra
 				}
 				v.Contexts = append(v.Contexts, contextLine{Name: n, Current: n == cfg.CurrentContext, Brokers: c.Brokers, Env: c.Env, Auth: strings.Join(auth, "+")})
 			}
-			return f.Print(v)
-		},
+			return opts.Print(v)
+		}),
 	}
 }
 
 // NewCmdConfigCurrentContext builds `kctl config current-context`.
 func NewCmdConfigCurrentContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
 	return &cobra.Command{
 		Use:   "current-context",
 		Short: "Print the name of the current context",
 		Args:  noArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
 			if cfg.CurrentContext == "" {
 				return fmt.Errorf("no current context in %s: choose one with kctl config use-context NAME", path)
 			}
-			return f.Print(currentContextView{Current: cfg.CurrentContext})
-		},
+			return opts.Print(currentContextView{Current: cfg.CurrentContext})
+		}),
 	}
 }
 
 // NewCmdConfigDeleteContext builds `kctl config delete-context NAME`.
 func NewCmdConfigDeleteContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
 	return &cobra.Command{
 		Use:               "delete-context NAME",
 		Short:             "Remove context NAME from the config file (the current context too: then none is current)",
 		ValidArgsFunction: completeContexts(f),
 		Args:              exactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
 			if _, err := knownContext(cfg, path, opts.Name); err != nil {
 				return err
 			}
@@ -203,14 +179,15 @@ func NewCmdConfigDeleteContext(f *Factory, runF func(*ConfigOptions) error) *cob
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			return f.Print(contextChange{Action: "deleted", Context: opts.Name, Path: path, Current: cfg.CurrentContext, WasCurrent: wasCurrent})
-		},
+			return opts.Print(contextChange{Action: "deleted", Context: opts.Name, Path: path, Current: cfg.CurrentContext, WasCurrent: wasCurrent})
+		}),
 	}
 }
 
 // NewCmdConfigRenameContext builds `kctl config rename-context OLD NEW`.
 func NewCmdConfigRenameContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
+	var name string // NEW
 	return &cobra.Command{
 		Use:   "rename-context OLD NEW",
 		Short: "Rename context OLD to NEW (the current context stays current)",
@@ -220,21 +197,17 @@ func NewCmdConfigRenameContext(f *Factory, runF func(*ConfigOptions) error) *cob
 			}
 			return completeContexts(f)(cmd, args, toComplete)
 		},
-		Args: exactArgs(2),
-		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			old, name := args[0], args[1]
-			if strings.TrimSpace(name) == "" {
-				return &FlagError{Err: errors.New("the new name is empty: give a name, e.g. kctl config rename-context " + old + " prod")}
-			}
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := exactArgs(2)(cmd, args); err != nil {
 				return err
 			}
+			if name = args[1]; strings.TrimSpace(name) == "" {
+				return &FlagError{Err: errors.New("the new name is empty: give a name, e.g. kctl config rename-context " + args[0] + " prod")}
+			}
+			return nil
+		},
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
+			old := opts.Name
 			ctx, err := knownContext(cfg, path, old)
 			if err != nil {
 				return err
@@ -250,15 +223,45 @@ func NewCmdConfigRenameContext(f *Factory, runF func(*ConfigOptions) error) *cob
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			return f.Print(contextChange{Action: "renamed", Context: name, From: old, Path: path, Current: cfg.CurrentContext})
-		},
+			return opts.Print(contextChange{Action: "renamed", Context: name, From: old, Path: path, Current: cfg.CurrentContext})
+		}),
 	}
 }
 
-// ConfigOptions serves the config subcommands.
+// ConfigOptions serves the config subcommands: the context named (the
+// first argument) and what they use: the config file's path, the
+// connection flags (set-context stores them), the settings in effect
+// (view) and printing.
 type ConfigOptions struct {
-	f    *Factory
-	Name string
+	Name       string
+	ConfigPath func() string
+	Global     *GlobalOptions
+	Settings   func(fileBrokers []string, fileName string) (kafka.Settings, error)
+	Print      func(v any) error
+}
+
+func newConfigOptions(f *Factory) *ConfigOptions {
+	return &ConfigOptions{ConfigPath: f.ConfigPath, Global: f.Global, Settings: f.Settings, Print: f.Print}
+}
+
+// runConfig returns the RunE of a config subcommand: it takes the context
+// name from the first argument, then runs runF when given, else loads the
+// config file and calls run with it and its path.
+func runConfig(opts *ConfigOptions, runF func(*ConfigOptions) error, run func(path string, cfg *kafka.ConfigFile) error) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			opts.Name = args[0]
+		}
+		if runF != nil {
+			return runF(opts)
+		}
+		path := opts.ConfigPath()
+		cfg, err := kafka.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		return run(path, cfg)
+	}
 }
 
 // configView is what `config view` prints.
@@ -301,48 +304,31 @@ func (v configView) WriteText(w io.Writer, _ view.Styles) error {
 
 // NewCmdConfigView builds `kctl config view`.
 func NewCmdConfigView(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
 	return &cobra.Command{
 		Use:   "view",
 		Short: "Show the config file with secrets masked, and the brokers in effect",
 		Args:  noArgs,
-		RunE: func(*cobra.Command, []string) error {
-			if runF != nil {
-				return runF(opts)
-			}
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
 			v := configView{Path: path, File: cfg.Masked()}
-			if s, err := f.Settings(nil, ""); err == nil {
+			if s, err := opts.Settings(nil, ""); err == nil {
 				m := s.Masked()
 				v.Effective = &effectiveView{Brokers: m.Brokers, BrokersFrom: m.BrokersFrom, TLS: m.TLS, SASL: m.SASL, Timeout: m.Timeout.String()}
 			}
-			return f.Print(v)
-		},
+			return opts.Print(v)
+		}),
 	}
 }
 
 // NewCmdConfigUseContext builds `kctl config use-context NAME`.
 func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
-	return &cobra.Command{
+	opts := newConfigOptions(f)
+	cmd := &cobra.Command{
 		Use:               "use-context NAME",
 		ValidArgsFunction: completeContexts(f),
 		Short:             "Make NAME the current context",
 		Args:              exactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
 			if _, err := knownContext(cfg, path, opts.Name); err != nil {
 				return err
 			}
@@ -350,16 +336,19 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 			if err := cfg.Save(path); err != nil {
 				return err
 			}
-			return f.Print(contextChange{Action: "switched", Context: opts.Name, Path: path, Current: cfg.CurrentContext})
-		},
+			return opts.Print(contextChange{Action: "switched", Context: opts.Name, Path: path, Current: cfg.CurrentContext})
+		}),
 	}
+	keepGoingOnClosedStdout(cmd)
+	return cmd
 }
 
 // NewCmdConfigSetContext builds `kctl config set-context NAME --brokers ...`.
 func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
-	opts := &ConfigOptions{f: f}
+	opts := newConfigOptions(f)
 	var use bool
-	cmd := &cobra.Command{
+	var cmd *cobra.Command
+	cmd = &cobra.Command{
 		Use:   "set-context NAME",
 		Short: "Create or update a context from --brokers, --env and the TLS/SASL flags",
 		Long: `Create or update a context from --brokers, the TLS/SASL flags and --env. Flags not given keep
@@ -375,17 +364,8 @@ narrows validate, which checks every environment. --env '' clears it.`,
   kctl config set-context laptop --brokers 127.0.0.1:9092 --env local --use
   kctl config set-context laptop --env ''    # clear env:`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			if runF != nil {
-				return runF(opts)
-			}
-			g := f.Global
-			path := f.ConfigPath()
-			cfg, err := kafka.LoadConfig(path)
-			if err != nil {
-				return err
-			}
+		RunE: runConfig(opts, runF, func(path string, cfg *kafka.ConfigFile) error {
+			g := opts.Global
 			ctx := cfg.Contexts[opts.Name]
 			created := ctx == nil
 			if created {
@@ -433,11 +413,12 @@ narrows validate, which checks every environment. --env '' clears it.`,
 			if created {
 				action = "created"
 			}
-			return f.Print(contextChange{Action: action, Context: opts.Name, Path: path, Current: cfg.CurrentContext})
-		},
+			return opts.Print(contextChange{Action: action, Context: opts.Name, Path: path, Current: cfg.CurrentContext})
+		}),
 	}
 	cmd.Flags().BoolVar(&use, "use", false, "also make it the current context")
 	cmd.Flags().StringVar(&f.Global.Env, "env", "", "store env: NAME, the topics.yaml environment used with this context ('' clears it)")
 	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
+	keepGoingOnClosedStdout(cmd)
 	return cmd
 }

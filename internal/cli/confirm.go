@@ -29,7 +29,7 @@ type ChangeFlags struct {
 }
 
 // addChangeFlags gives cmd --yes/-y and --dry-run and marks it as changing
-// the cluster. With execute, --execute is a hidden synonym of --yes (the
+// the cluster (and so as one a closed stdout does not stop, pipe.go). With execute, --execute is a hidden synonym of --yes (the
 // habit of kafka-consumer-groups.sh and kafka-reassign-partitions.sh).
 func addChangeFlags(cmd *cobra.Command, c *ChangeFlags, dryRunUsage string, execute bool) {
 	fl := cmd.Flags()
@@ -40,6 +40,7 @@ func addChangeFlags(cmd *cobra.Command, c *ChangeFlags, dryRunUsage string, exec
 		_ = fl.MarkHidden("execute")
 	}
 	annotate(cmd, mutatesAnnotation)
+	keepGoingOnClosedStdout(cmd)
 }
 
 // addEnvFlag gives cmd --env (the environment of the topics file it reads)
@@ -69,6 +70,23 @@ func checkChangeFlags(c ChangeFlags) error {
 	return nil
 }
 
+// Prompter is what a command that asks before changing a cluster needs:
+// the streams (the question on stderr, the answer on stdin) and whether
+// stdin is a terminal.
+type Prompter struct {
+	IO         IOStreams
+	IsTerminal func(any) bool
+}
+
+// prompter returns the factory's Prompter.
+func (f *Factory) prompter() Prompter { return Prompter{IO: f.IO, IsTerminal: f.IsTerminal} }
+
+// confirmChange is Prompter.confirmChange with the factory's streams, for
+// the commands that hold the factory.
+func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
+	return f.prompter().confirmChange(ctx, c, name, question)
+}
+
 // confirmChange is the one gate of the commands that change a cluster,
 // called once the plan is printed and before anything changes (not with
 // --dry-run). With --yes it lets the change go; without a terminal on
@@ -76,14 +94,14 @@ func checkChangeFlags(c ChangeFlags) error {
 // run kctl name --yes or --dry-run; on a terminal it asks question on stderr
 // and lets the change go only on "yes". Ctrl-C while it waits returns the
 // context's error (exit 130).
-func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
+func (p Prompter) confirmChange(ctx context.Context, c ChangeFlags, name, question string) error {
 	if c.Yes {
 		return nil
 	}
-	if !f.IsTerminal(f.IO.In) {
+	if !p.IsTerminal(p.IO.In) {
 		return fmt.Errorf("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl %s --yes (or --dry-run to stop after the plan)", name)
 	}
-	ok, err := confirm(ctx, f.IO.In, f.IO.ErrOut, question)
+	ok, err := confirm(ctx, p.IO.In, p.IO.ErrOut, question)
 	if err != nil {
 		return err
 	}

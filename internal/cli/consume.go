@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 	"syscall"
 	"time"
@@ -19,14 +17,18 @@ import (
 
 // ConsumeOptions is `kctl consume`.
 type ConsumeOptions struct {
-	f       *Factory
+	IO      IOStreams
+	Dialer  Dialer
 	Records records.ConsumeOptions
 	Encoder records.Encoder
+	// IsTerminal says whether a stream is a terminal (--where's progress
+	// line is drawn only on one).
+	IsTerminal func(any) bool
 }
 
 // NewCmdConsume builds `kctl consume TOPIC...`.
 func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
-	opts := &ConsumeOptions{f: f}
+	opts := &ConsumeOptions{IO: f.IO, Dialer: f.Dialer(), IsTerminal: f.IsTerminal}
 	var from, to, format, whereExpr string
 	var partitions []string
 	cmd := &cobra.Command{
@@ -120,21 +122,8 @@ where the expression cannot be evaluated (a missing field) does not match and is
 			if err != nil {
 				return &FlagError{Err: outputHint(cmd, args, f.Global.Output, err)}
 			}
-			switch {
-			case fm != view.Text && cmd.Flags().Changed("format"):
-				return &FlagError{Err: fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)}
-			case fm == view.JSON:
-				opts.Encoder = records.JSON{}
-			case fm == view.YAML:
-				opts.Encoder = records.YAML{}
-			case fm == view.Text:
-				tf, err := records.ParseFormat(format)
-				if err != nil {
-					return &FlagError{Err: err}
-				}
-				opts.Encoder = tf
-			default:
-				return &FlagError{Err: fmt.Errorf("kctl consume prints text (--format FORMAT) or -o json, not -o %s", fm)}
+			if opts.Encoder, err = consumeEncoder(fm, cmd.Flags().Changed("format"), format); err != nil {
+				return &FlagError{Err: err}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -162,7 +151,7 @@ where the expression cannot be evaluated (a missing field) does not match and is
 
 func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	ro := o.Records
-	c, err := o.f.Connect(ctx, nil, "", ro.FetchOptions()...)
+	c, err := o.Dialer.Connect(ctx, nil, "", ro.FetchOptions()...)
 	if err != nil {
 		return err
 	}
@@ -178,14 +167,14 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	}
 	for _, pp := range plan.Partitions {
 		if pp.Clamped && pp.LogStart == pp.End {
-			o.f.Warnf("%s/%d: --from %s: the partition is empty (next offset %d): starting there", pp.Topic, pp.Partition, ro.From.Input, pp.End)
+			warnf(o.IO.ErrOut, "%s/%d: --from %s: the partition is empty (next offset %d): starting there", pp.Topic, pp.Partition, ro.From.Input, pp.End)
 		} else if pp.Clamped {
-			o.f.Warnf("%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
+			warnf(o.IO.ErrOut, "%s/%d: --from %s is outside the log (offsets %d-%d): starting at %d", pp.Topic, pp.Partition, ro.From.Input, pp.LogStart, pp.End, pp.Start)
 		}
 	}
 	cl := c.Client
 	if ro.Group != "" {
-		gcl, err := kafka.NewClient(c.Settings, o.f.Logger(), append(ro.FetchOptions(), plan.GroupOptions()...)...)
+		gcl, err := kafka.NewClient(c.Settings, o.Dialer.Logger(), append(ro.FetchOptions(), plan.GroupOptions()...)...)
 		if err != nil {
 			return err
 		}
@@ -193,23 +182,20 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		cl = gcl
 	}
 	// A reader that goes away (kctl consume | head) makes the next write
-	// fail with EPIPE instead of killing kctl with SIGPIPE: that ends the
-	// command quietly, with exit 0.
-	sigpipe := make(chan os.Signal, 1)
-	signal.Notify(sigpipe, syscall.SIGPIPE)
-	defer signal.Stop(sigpipe)
+	// fail with EPIPE (Main catches SIGPIPE): that ends the command
+	// quietly, with exit 0.
 	start := time.Now()
-	if ro.Where != nil && o.f.IsTerminal(o.f.IO.ErrOut) {
+	if ro.Where != nil && o.IsTerminal != nil && o.IsTerminal(o.IO.ErrOut) {
 		plan.Options.Progress = func(c where.Counts) {
-			fmt.Fprintf(o.f.IO.ErrOut, "\r\x1b[K%s", c.Summary(0))
+			fmt.Fprintf(o.IO.ErrOut, "\r\x1b[K%s", c.Summary(0))
 		}
 	}
-	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
+	_, err = plan.Run(ctx, cl, o.Encoder, o.IO.Out, c.Settings.Timeout)
 	if ro.Where != nil {
 		if plan.Options.Progress != nil {
-			fmt.Fprint(o.f.IO.ErrOut, "\r\x1b[K")
+			fmt.Fprint(o.IO.ErrOut, "\r\x1b[K")
 		}
-		fmt.Fprintln(o.f.IO.ErrOut, plan.Counts.Summary(time.Since(start)))
+		fmt.Fprintln(o.IO.ErrOut, plan.Counts.Summary(time.Since(start)))
 	}
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
@@ -218,6 +204,27 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 		return ctx.Err()
 	}
 	return err
+}
+
+// consumeEncoder returns the encoder of the records for the -o format fm
+// and, for text, --format (given: formatGiven).
+func consumeEncoder(fm view.Format, formatGiven bool, format string) (records.Encoder, error) {
+	switch {
+	case fm != view.Text && formatGiven:
+		return nil, fmt.Errorf("--format and -o %s do not go together: --format is for text output", fm)
+	case fm == view.JSON:
+		return records.JSON{}, nil
+	case fm == view.YAML:
+		return records.YAML{}, nil
+	case fm == view.Text:
+		tf, err := records.ParseFormat(format)
+		if err != nil {
+			return nil, err
+		}
+		return tf, nil
+	default:
+		return nil, fmt.Errorf("kctl consume prints text (--format FORMAT) or -o json, not -o %s", fm)
+	}
 }
 
 // rawString is a string flag whose default the help shows as typed

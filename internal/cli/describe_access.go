@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/kctl/kctl/internal/feature/inspect"
 	"github.com/spf13/cobra"
@@ -9,14 +10,20 @@ import (
 
 // DescribeAccessOptions is `kctl describe acls|users|quotas`.
 type DescribeAccessOptions struct {
-	f         *Factory
-	What      string // acls | users | quotas
+	Sticky    StickyFunc
+	Printing  Printing
+	Timeout   func() time.Duration // --timeout
+	What      string               // acls | users | quotas
 	ACLFilter inspect.ACLFilter
+}
+
+func newDescribeAccessOptions(f *Factory, what string) *DescribeAccessOptions {
+	return &DescribeAccessOptions{Sticky: f.ConnectSticky, Printing: f.Printing(), Timeout: f.timeout, What: what}
 }
 
 // NewCmdDescribeACLs builds `kctl describe acls [--principal P] [--topic T]`.
 func NewCmdDescribeACLs(f *Factory, runF func(context.Context, *DescribeAccessOptions) error) *cobra.Command {
-	opts := &DescribeAccessOptions{f: f, What: "acls"}
+	opts := newDescribeAccessOptions(f, "acls")
 	cmd := &cobra.Command{
 		Use:   "acls",
 		Short: "The cluster's ACLs: principal, allow/deny, operation, resource, pattern, host",
@@ -36,7 +43,7 @@ every prefixed ACL covering it.`,
 
 // NewCmdDescribeUsers builds `kctl describe users`.
 func NewCmdDescribeUsers(f *Factory, runF func(context.Context, *DescribeAccessOptions) error) *cobra.Command {
-	opts := &DescribeAccessOptions{f: f, What: "users"}
+	opts := newDescribeAccessOptions(f, "users")
 	return &cobra.Command{
 		Use:     "users",
 		Short:   "The cluster's SCRAM users: mechanism and iterations (passwords are never readable)",
@@ -48,7 +55,7 @@ func NewCmdDescribeUsers(f *Factory, runF func(context.Context, *DescribeAccessO
 
 // NewCmdDescribeQuotas builds `kctl describe quotas`.
 func NewCmdDescribeQuotas(f *Factory, runF func(context.Context, *DescribeAccessOptions) error) *cobra.Command {
-	opts := &DescribeAccessOptions{f: f, What: "quotas"}
+	opts := newDescribeAccessOptions(f, "quotas")
 	return &cobra.Command{
 		Use:     "quotas",
 		Short:   "The cluster's user and client-id quotas (byte rates, request percentage, …)",
@@ -66,15 +73,15 @@ func runAccess(cmd *cobra.Command, opts *DescribeAccessOptions, runF func(contex
 }
 
 func runDescribeAccess(ctx context.Context, o *DescribeAccessOptions) error {
-	if _, err := o.f.Format(); err != nil {
+	if _, err := o.Printing.Format(); err != nil {
 		return err
 	}
-	r, done, err := o.f.ConnectSticky()
+	r, done, err := o.Sticky()
 	if err != nil {
 		return err
 	}
 	defer done()
-	ctx, cancel := context.WithTimeout(ctx, o.f.Global.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout())
 	defer cancel()
 	var v any
 	switch o.What {
@@ -88,5 +95,5 @@ func runDescribeAccess(ctx context.Context, o *DescribeAccessOptions) error {
 	if err != nil {
 		return connectionError(err)
 	}
-	return o.f.Print(v)
+	return o.Printing.Print(v)
 }

@@ -30,9 +30,13 @@ func NewCmdDLT(f *Factory) *cobra.Command {
 
 // DLTReplayOptions is `kctl dlt replay`.
 type DLTReplayOptions struct {
-	f    *Factory
-	Opts dlt.ReplayOptions
-	Now  func() time.Time
+	IO       IOStreams
+	Connect  ConnectFunc
+	Getenv   func(string) string
+	Printing Printing
+	Prompter Prompter
+	Opts     dlt.ReplayOptions
+	Now      func() time.Time
 	ChangeFlags
 
 	since, until, offsets string
@@ -42,7 +46,7 @@ type DLTReplayOptions struct {
 
 // NewCmdDLTReplay builds `kctl dlt replay`.
 func NewCmdDLTReplay(f *Factory, runF func(context.Context, *DLTReplayOptions) error) *cobra.Command {
-	opts := &DLTReplayOptions{f: f, Now: f.Now}
+	opts := &DLTReplayOptions{IO: f.IO, Connect: f.Connect, Getenv: f.Getenv, Printing: f.Printing(), Prompter: f.prompter(), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "List dead letters and, once confirmed, republish them to their original topic, each at most once",
@@ -179,12 +183,12 @@ func parseTimeOrAgo(s string, now time.Time) (time.Time, error) {
 }
 
 func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	copts, err := c.Settings.Options(o.f.Getenv)
+	copts, err := c.Settings.Options(o.Getenv)
 	if err != nil {
 		return err
 	}
@@ -194,16 +198,16 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 		return connectionError(err)
 	}
 	if o.DryRun || !o.Yes && len(plan.Records) == 0 {
-		return o.f.Print(view.WithText(plan, plan.WriteText))
+		return o.Printing.Print(view.WithText(plan, plan.WriteText))
 	}
 	if !o.Yes {
 		// Show the plan, ask, then execute exactly that plan.
-		if format, _ := o.f.Format(); format == view.Text {
-			if err := plan.WriteTextBeforeQuestion(o.f.IO.Out, o.f.Styles()); err != nil {
+		if format, _ := o.Printing.Format(); format == view.Text {
+			if err := plan.WriteTextBeforeQuestion(o.IO.Out, o.Printing.Styles()); err != nil {
 				return err
 			}
 		}
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "dlt replay", "Republish these dead letters?"); err != nil {
+		if err := o.Prompter.confirmChange(ctx, o.ChangeFlags, "dlt replay", "Republish these dead letters?"); err != nil {
 			return err
 		}
 	}
@@ -211,7 +215,7 @@ func runDLTReplay(ctx context.Context, o *DLTReplayOptions) error {
 	if out == nil {
 		return connectionError(rerr)
 	}
-	if err := o.f.Print(view.WithText(out, out.WriteText)); err != nil {
+	if err := o.Printing.Print(view.WithText(out, out.WriteText)); err != nil {
 		return err
 	}
 	return rerr

@@ -57,6 +57,10 @@ type Factory struct {
 	// Now is the clock that relative times (--since 2h, --from -1h) are
 	// measured from; tests set a fixed one.
 	Now func() time.Time
+	// StopNow, when set (by Main), is closed at a second interrupt: a
+	// command that waits after the first (produce, for acknowledgements)
+	// stops waiting at once. Nil never closes.
+	StopNow <-chan struct{}
 }
 
 // NewFactory returns a factory for the given streams and environment.
@@ -236,7 +240,51 @@ func (f *Factory) Logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(f.IO.ErrOut, &slog.HandlerOptions{Level: lvl}))
 }
 
-// Errorf prints a warning line to stderr.
-func (f *Factory) Warnf(format string, a ...any) {
-	fmt.Fprintf(f.IO.ErrOut, "warning: "+format+"\n", a...)
+// Warnf prints a warning line to stderr.
+func (f *Factory) Warnf(format string, a ...any) { warnf(f.IO.ErrOut, format, a...) }
+
+// warnf prints a warning line to w (a command's stderr).
+func warnf(w io.Writer, format string, a ...any) {
+	fmt.Fprintf(w, "warning: "+format+"\n", a...)
+}
+
+// The narrow dependencies a command's options hold instead of the whole
+// factory (the factory builds them: f.Dialer(), f.Printing()).
+
+// ConnectFunc is Factory.Connect: the cluster, resolved from the flags,
+// environment, config file and the topics file's brokers.
+type ConnectFunc func(ctx context.Context, fileBrokers []string, fileName string, extra ...kgo.Opt) (*Clients, error)
+
+// Dialer is what a command needs to reach the cluster: Connect, and the
+// logger for the further clients it builds from the settings Connect
+// resolved.
+type Dialer struct {
+	Connect ConnectFunc
+	Logger  func() *slog.Logger
+}
+
+// StickyFunc is Factory.ConnectSticky: one connection to the first seed
+// broker that answers, and the func that closes it.
+type StickyFunc func() (*kafka.Sticky, func(), error)
+
+// timeout returns --timeout (read when the command runs).
+func (f *Factory) timeout() time.Duration { return f.Global.Timeout }
+
+// Dialer returns the factory's Connect and Logger.
+func (f *Factory) Dialer() Dialer { return Dialer{Connect: f.Connect, Logger: f.Logger} }
+
+// Printing is what a command needs to print views: the -o format, Print
+// (a view to stdout in that format), and the text styles of stdout and
+// stderr (colour decided by each stream, at print time).
+type Printing struct {
+	Format    func() (view.Format, error)
+	Print     func(v any) error
+	Styles    func() view.Styles
+	ErrStyles func() view.Styles
+}
+
+// Printing returns the factory's printing, read when the command runs
+// (after the flags are parsed).
+func (f *Factory) Printing() Printing {
+	return Printing{Format: f.Format, Print: f.Print, Styles: f.Styles, ErrStyles: f.stderrStyles}
 }

@@ -20,7 +20,7 @@ import (
 func TestEveryEntryPointIsGated(t *testing.T) {
 	want := map[string]string{
 		// apply (and a saved plan): TestApplyRiskyChanges, testscripts provision, gate and saved_plan
-		"internal/cli/provision.go": "provision.Apply provision.Executor",
+		"internal/cli/apply.go": "provision.Apply provision.Executor",
 		// rebalance --execute/--cancel: TestRebalance*, rf_guard_test.go, provision's TestGateMarkers
 		"internal/cli/rebalance.go": "provision.Executor",
 		// reassignments --cancel (undoes a recorded rebalance; starts nothing)

@@ -30,17 +30,23 @@ func NewCmdGroups(f *Factory) *cobra.Command {
 
 // GroupsOptions is `kctl groups list|describe|delete`.
 type GroupsOptions struct {
-	f      *Factory
-	Groups []string
+	Connect  ConnectFunc
+	Printing Printing
+	Prompter Prompter // delete
+	Groups   []string
 	// Force deletes kctl dlt replay progress groups too (delete).
 	Force bool
 	// ChangeFlags: delete's --yes and --dry-run.
 	ChangeFlags
 }
 
+func newGroupsOptions(f *Factory) *GroupsOptions {
+	return &GroupsOptions{Connect: f.Connect, Printing: f.Printing(), Prompter: f.prompter()}
+}
+
 // NewCmdGroupsList builds `kctl groups list`.
 func NewCmdGroupsList(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
-	opts := &GroupsOptions{f: f}
+	opts := newGroupsOptions(f)
 	return &cobra.Command{
 		Use:     "list",
 		Short:   "Every consumer group (classic and KIP-848): state, type, protocol, members, topics",
@@ -57,7 +63,7 @@ func NewCmdGroupsList(f *Factory, runF func(context.Context, *GroupsOptions) err
 }
 
 func runGroupsList(ctx context.Context, o *GroupsOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
@@ -66,12 +72,12 @@ func runGroupsList(ctx context.Context, o *GroupsOptions) error {
 	if err != nil {
 		return connectionError(err)
 	}
-	return o.f.Print(v)
+	return o.Printing.Print(v)
 }
 
 // NewCmdGroupsDescribe builds `kctl groups describe G...`.
 func NewCmdGroupsDescribe(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
-	opts := &GroupsOptions{f: f}
+	opts := newGroupsOptions(f)
 	return &cobra.Command{
 		Use:   "describe GROUP...",
 		Short: "Groups' state, protocol and members: member ID, client ID, host, instance ID, assignment",
@@ -100,7 +106,7 @@ exist is an error (exit 1) after the others are printed.`,
 }
 
 func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
@@ -110,7 +116,7 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 		if err != nil {
 			return connectionError(err)
 		}
-		return o.f.Print(v)
+		return o.Printing.Print(v)
 	}
 	vs, err := groups.DescribeAll(ctx, c.Client, o.Groups)
 	var nf *errs.GroupNotFound
@@ -120,7 +126,7 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 	if vs == nil {
 		vs = groups.DescribeViews{}
 	}
-	if perr := o.f.Print(vs); perr != nil {
+	if perr := o.Printing.Print(vs); perr != nil {
 		return perr
 	}
 	return err
@@ -128,7 +134,7 @@ func runGroupsDescribe(ctx context.Context, o *GroupsOptions) error {
 
 // NewCmdGroupsDelete builds `kctl groups delete G...`.
 func NewCmdGroupsDelete(f *Factory, runF func(context.Context, *GroupsOptions) error) *cobra.Command {
-	opts := &GroupsOptions{f: f}
+	opts := newGroupsOptions(f)
 	cmd := &cobra.Command{
 		Use:   "delete GROUP...",
 		Short: "Delete consumer groups and their committed offsets (refused while a group has live members)",
@@ -166,7 +172,7 @@ a terminal --yes is required; --dry-run stops after the list).`,
 }
 
 func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
@@ -175,15 +181,15 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 		// As apply: the plan in text before the question; as JSON/YAML
 		// only for --dry-run (one document on stdout).
 		v := deletePlanView{Groups: slices.Compact(slices.Sorted(slices.Values(o.Groups))), Force: o.Force}
-		if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-			if err := o.f.Print(v); err != nil {
+		if format, _ := o.Printing.Format(); format == view.Text || o.DryRun {
+			if err := o.Printing.Print(v); err != nil {
 				return err
 			}
 		}
 		if o.DryRun {
 			return nil
 		}
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups delete", "Delete these groups?"); err != nil {
+		if err := o.Prompter.confirmChange(ctx, o.ChangeFlags, "groups delete", "Delete these groups?"); err != nil {
 			return err
 		}
 	}
@@ -193,7 +199,7 @@ func runGroupsDelete(ctx context.Context, o *GroupsOptions) error {
 	}
 	// The groups are deleted: the exit code is theirs, whether or not the
 	// outcome could be printed (a closed stdout ends nothing here).
-	perr := o.f.Print(r)
+	perr := o.Printing.Print(r)
 	if r.Failed() > 0 {
 		return ErrSilentFailure
 	}
@@ -222,8 +228,11 @@ func (v deletePlanView) WriteText(w io.Writer, st view.Styles) error {
 
 // GroupsResetOptions is `kctl groups reset`.
 type GroupsResetOptions struct {
-	f       *Factory
-	Request groups.ResetRequest
+	IO       IOStreams
+	Connect  ConnectFunc
+	Printing Printing
+	Prompter Prompter
+	Request  groups.ResetRequest
 	ChangeFlags
 	Now func() time.Time
 
@@ -242,7 +251,7 @@ type GroupsResetOptions struct {
 
 // NewCmdGroupsReset builds `kctl groups reset G`.
 func NewCmdGroupsReset(f *Factory, runF func(context.Context, *GroupsResetOptions) error) *cobra.Command {
-	opts := &GroupsResetOptions{f: f, Now: f.Now}
+	opts := &GroupsResetOptions{IO: f.IO, Connect: f.Connect, Printing: f.Printing(), Prompter: f.prompter(), Now: f.Now}
 	cmd := &cobra.Command{
 		Use:   "reset GROUP (--topic T[:P,P]... | --all-topics) --to-…",
 		Short: "Move a group's committed offsets: a plan per partition, confirmed, then committed",
@@ -310,7 +319,7 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 	}
 	if fl.Changed("include-uncommitted") {
 		// Not cobra's MarkDeprecated: it writes to stdout, into -o json.
-		fmt.Fprintln(o.f.IO.ErrOut, "Warning: --include-uncommitted is deprecated and has no effect: --topic T positions every partition named, as kafka-consumer-groups.sh does (to create a new group's offsets, use --create-group)")
+		fmt.Fprintln(o.IO.ErrOut, "Warning: --include-uncommitted is deprecated and has no effect: --topic T positions every partition named, as kafka-consumer-groups.sh does (to create a new group's offsets, use --create-group)")
 	}
 	for _, t := range o.topics {
 		s, err := groups.ParseSelection(t)
@@ -375,7 +384,7 @@ func (o *GroupsResetOptions) complete(cmd *cobra.Command) error {
 }
 
 func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
@@ -385,12 +394,12 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 		return connectionError(err)
 	}
 	plan := groups.BuildPlan(o.Request, obs)
-	format, err := o.f.Format()
+	format, err := o.Printing.Format()
 	if err != nil {
 		return err
 	}
-	st := o.f.Styles()
-	w := o.f.IO.Out
+	st := o.Printing.Styles()
+	w := o.IO.Out
 	text := format == view.Text
 	// One view: its text is printed in parts (the plan before the
 	// question, the result after the commit), JSON and YAML whole.
@@ -406,7 +415,7 @@ func runGroupsReset(ctx context.Context, o *GroupsResetOptions) error {
 			}
 			printed = true
 		}
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups reset", "Commit these offsets?"); err != nil {
+		if err := o.Prompter.confirmChange(ctx, o.ChangeFlags, "groups reset", "Commit these offsets?"); err != nil {
 			return err
 		}
 	}

@@ -35,7 +35,10 @@ const (
 
 // LagOptions is `kctl lag`.
 type LagOptions struct {
-	f          *Factory
+	IO         IOStreams
+	Dialer     Dialer
+	Printing   Printing
+	IsTerminal func(any) bool
 	Groups     []string
 	Topics     []string
 	Watch      time.Duration // 0: no watch
@@ -155,7 +158,7 @@ func checkInterval(d time.Duration, tok string, positional bool) error {
 
 // NewCmdLag builds `kctl lag [GROUP...]`.
 func NewCmdLag(f *Factory, runF func(context.Context, *LagOptions) error) *cobra.Command {
-	opts := &LagOptions{f: f, TermSize: func() (int, int, bool) { return termSize(f.IO.Out) }}
+	opts := &LagOptions{IO: f.IO, Dialer: f.Dialer(), Printing: f.Printing(), IsTerminal: f.IsTerminal, TermSize: func() (int, int, bool) { return termSize(f.IO.Out) }}
 	var maxLag int64
 	var maxTimeLag time.Duration
 	wf := &watchFlag{d: &opts.Watch}
@@ -257,11 +260,11 @@ The interval must be at least 100ms, and --window alone at least 500ms (6 sample
 }
 
 func runLag(ctx context.Context, o *LagOptions) error {
-	format, err := o.f.Format()
+	format, err := o.Printing.Format()
 	if err != nil {
 		return err
 	}
-	c, err := o.f.Connect(ctx, nil, "")
+	c, err := o.Dialer.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
@@ -280,7 +283,7 @@ func runLag(ctx context.Context, o *LagOptions) error {
 	}
 	if s != nil && (len(s.Groups) > 0 || nf == nil) {
 		offending := l.check(s)
-		if perr := o.f.Print(s); perr != nil {
+		if perr := o.Printing.Print(s); perr != nil {
 			return perr
 		}
 		if nf == nil && len(offending) > 0 {
@@ -335,8 +338,8 @@ func breached(s *lag.Snapshot) error {
 // once with each group's status.
 func (l *lagRun) sampleWindow(ctx context.Context) error {
 	interval := l.o.Window / windowSamples
-	if l.o.f.IsTerminal(l.o.f.IO.ErrOut) {
-		fmt.Fprintf(l.o.f.IO.ErrOut, "Sampling every %s for %s (Ctrl-C to stop)…\n", interval, l.o.Window)
+	if l.o.IsTerminal(l.o.IO.ErrOut) {
+		fmt.Fprintf(l.o.IO.ErrOut, "Sampling every %s for %s (Ctrl-C to stop)…\n", interval, l.o.Window)
 	}
 	h := lag.NewHistory(l.o.Window)
 	var s *lag.Snapshot
@@ -356,7 +359,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
 			lastErr = err
-			l.o.f.Warnf("sample %d of %d: %v", i+1, windowSamples+1, err)
+			warnf(l.o.IO.ErrOut, "sample %d of %d: %v", i+1, windowSamples+1, err)
 			continue
 		}
 		lastErr = err
@@ -368,7 +371,7 @@ func (l *lagRun) sampleWindow(ctx context.Context) error {
 	}
 	offending := l.check(s)
 	if len(s.Groups) > 0 || lastErr == nil {
-		if err := l.o.f.Print(s); err != nil {
+		if err := l.o.Printing.Print(s); err != nil {
 			return err
 		}
 	}
@@ -438,8 +441,8 @@ func (l *lagRun) watch(ctx context.Context) error {
 		window = defaultWindowIntervals * l.o.Watch
 	}
 	h := lag.NewHistory(window)
-	out := l.o.f.IO.Out
-	inPlace := l.format == view.Text && l.o.f.IsTerminal(out)
+	out := l.o.IO.Out
+	inPlace := l.format == view.Text && l.o.IsTerminal(out)
 	var last *lag.Snapshot
 	var lastFrame []string
 	if inPlace {
@@ -475,7 +478,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 		}
 		var nf *errs.GroupNotFound
 		if err != nil && !errors.As(err, &nf) {
-			l.o.f.Warnf("%v (retrying in %s)", err, l.o.Watch)
+			warnf(l.o.IO.ErrOut, "%v (retrying in %s)", err, l.o.Watch)
 			continue
 		}
 		h.Add(s)
@@ -489,7 +492,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 			if !ok {
 				width, height = 0, 0
 			}
-			fr := s.WatchFrame([]string{header, ""}, width, height, l.o.f.Styles())
+			fr := s.WatchFrame([]string{header, ""}, width, height, l.o.Printing.Styles())
 			lastFrame = fr.Lines
 			drawFrame(&buf, fr.Lines)
 		case l.format == view.Text:
@@ -499,7 +502,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 			fmt.Fprintf(&buf, "%s\n\n", header)
 			fallthrough
 		default:
-			if err := view.Print(&buf, l.format, l.o.f.Styles(), s); err != nil {
+			if err := view.Print(&buf, l.format, l.o.Printing.Styles(), s); err != nil {
 				return err
 			}
 		}
@@ -507,7 +510,7 @@ func (l *lagRun) watch(ctx context.Context) error {
 			return err
 		}
 		if nf != nil {
-			l.o.f.Warnf("%v", nf)
+			warnf(l.o.IO.ErrOut, "%v", nf)
 		}
 	}
 	if last != nil && len(last.BreachSummary()) > 0 {

@@ -10,20 +10,51 @@ import (
 	"syscall"
 )
 
-// Main runs kctl with args and returns the process exit code. It owns
-// signal handling: SIGINT/SIGTERM cancel the command's context, and a
-// cancelled command exits 130. SIGPIPE is caught for the whole run, so a
-// closed stdout is a write error (EPIPE) that Run handles (pipe.go), not
-// death by signal (exit 141).
+// Main runs kctl with args and returns the process exit code. It is the
+// one place that handles signals: the first SIGINT/SIGTERM cancels the
+// command's context (a cancelled command exits 130), a second closes the
+// factory's StopNow (produce then stops waiting for acknowledgements), and
+// later ones are ignored. SIGPIPE is caught for the whole run, so a closed
+// stdout is a write error (EPIPE) that Run handles (pipe.go), not death by
+// signal (exit 141).
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	sigpipe := make(chan os.Signal, 1)
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
+	ctx, stopNow, release := watchInterrupts(sigs)
+	defer release()
 	f := NewFactory(IOStreams{In: os.Stdin, Out: NewStdout(os.Stdout), ErrOut: os.Stderr}, os.Getenv)
 	f.TuneGC = tuneGC
+	f.StopNow = stopNow
 	return Run(ctx, f, args)
+}
+
+// watchInterrupts turns the interrupts received on sigs into a context
+// cancelled at the first and a channel closed at the second; release stops
+// watching.
+func watchInterrupts(sigs <-chan os.Signal) (ctx context.Context, stopNow <-chan struct{}, release func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	now := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-done:
+				return
+			case <-sigs:
+				switch n {
+				case 1:
+					cancel()
+				case 2:
+					close(now)
+				}
+			}
+		}
+	}()
+	return ctx, now, func() { close(done); cancel() }
 }
 
 // Run executes the root command with args against f and returns the exit

@@ -18,23 +18,29 @@ import (
 //
 //   - a command that only reads and prints stops at its next write and
 //     kctl exits 0 quietly, as consume always did;
-//   - a command that changes things (changesThings) is not interrupted by
-//     it: its writes to the closed stdout are dropped, it finishes its work
-//     and kctl exits with that work's code.
+//   - a command that changes things (annotated keepGoingAnnotation) is not
+//     interrupted by it: its writes to the closed stdout are dropped, it
+//     finishes its work and kctl exits with that work's code.
 
-// changesThings are the commands a closed stdout must not interrupt:
-// stopping them at a print could leave half a change, or none at all
-// after the plan was printed. TestChangesThingsExist checks each exists.
-var changesThings = map[string]bool{
-	"kctl apply":              true,
-	"kctl groups reset":       true,
-	"kctl groups delete":      true,
-	"kctl dlt replay":         true,
-	"kctl rebalance":          true,
-	"kctl reassignments":      true,
-	"kctl produce":            true,
-	"kctl config use-context": true,
-	"kctl config set-context": true,
+// keepGoingAnnotation marks the commands a closed stdout must not
+// interrupt: stopping them at a print could leave half a change, or none
+// at all after the plan was printed. Every command annotated
+// mutatesAnnotation (addChangeFlags) is one of them; keepGoingOnClosedStdout
+// marks the others (produce, config use-context, set-context).
+const keepGoingAnnotation = "kctl/keeps-going-on-closed-stdout"
+
+// keepGoingOnClosedStdout marks cmd as one a closed stdout must not
+// interrupt.
+func keepGoingOnClosedStdout(cmd *cobra.Command) { annotate(cmd, keepGoingAnnotation) }
+
+// keepsGoing reports whether cmd or a parent is marked keepGoingAnnotation.
+func keepsGoing(cmd *cobra.Command) bool {
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.Annotations[keepGoingAnnotation] == "true" {
+			return true
+		}
+	}
+	return false
 }
 
 // Stdout is the process's standard output as kctl writes it: it notes a
@@ -80,7 +86,7 @@ func prepareStdout(root *cobra.Command, out io.Writer, args []string) {
 		return
 	}
 	if cmd, _, err := root.Find(args); err == nil && cmd != nil {
-		s.keepGoing.Store(changesThings[cmd.CommandPath()])
+		s.keepGoing.Store(keepsGoing(cmd))
 	}
 }
 

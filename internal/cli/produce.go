@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
 
 	"github.com/kctl/kctl/internal/feature/records"
@@ -23,7 +22,13 @@ import (
 
 // ProduceOptions is `kctl produce`.
 type ProduceOptions struct {
-	f           *Factory
+	IO         IOStreams
+	Dialer     Dialer
+	Printing   Printing
+	IsTerminal func(any) bool
+	// StopNow is closed at a second interrupt (Factory.StopNow).
+	StopNow <-chan struct{}
+
 	Records     records.ProduceOptions
 	File        string // "" or "-": stdin
 	Compression string
@@ -31,7 +36,7 @@ type ProduceOptions struct {
 
 // NewCmdProduce builds `kctl produce TOPIC`.
 func NewCmdProduce(f *Factory, runF func(context.Context, *ProduceOptions) error) *cobra.Command {
-	opts := &ProduceOptions{f: f}
+	opts := &ProduceOptions{IO: f.IO, Dialer: f.Dialer(), Printing: f.Printing(), IsTerminal: f.IsTerminal, StopNow: f.StopNow}
 	var keySep string
 	var headers []string
 	var partition string
@@ -114,6 +119,7 @@ stderr only.`,
 	fl.StringVarP(&opts.File, "file", "f", "", "read lines from `FILE` instead of stdin (- is stdin)")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
+	keepGoingOnClosedStdout(cmd)
 	return cmd
 }
 
@@ -148,26 +154,75 @@ func (v produceView) WriteText(w io.Writer, _ view.Styles) error {
 
 func runProduce(ctx context.Context, o *ProduceOptions) error {
 	ro := o.Records
-	in := o.f.IO.In
-	var file *os.File
-	if o.File != "" && o.File != "-" {
-		// Checked before connecting: a missing file or a directory is
-		// refused before anything is produced.
-		fh, err := os.Open(o.File)
-		if err != nil {
-			return fmt.Errorf("--file %s: %w", o.File, errors.Unwrap(err))
-		}
-		defer fh.Close()
-		if st, err := fh.Stat(); err == nil && st.IsDir() {
-			return fmt.Errorf("--file %s: is a directory; give a file of lines (or - for stdin)", o.File)
-		}
-		in, file = fh, fh
+	in, file, err := openProduceFile(o.File, o.IO.In)
+	if err != nil {
+		return err
 	}
-	c, err := o.f.Connect(ctx, nil, "")
+	if file != nil {
+		defer file.Close()
+	}
+	c, err := o.Dialer.Connect(ctx, nil, "")
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	if err := o.target(ctx, c, &ro); err != nil {
+		return err
+	}
+	// Main cancels ctx at the first Ctrl-C (or SIGTERM) and closes
+	// StopNow at the second.
+	ro.Abort = o.StopNow
+	endNote := noteStopping(ctx, o.IO.ErrOut, ro.StopTimeout)
+	defer endNote()
+	if file != nil {
+		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
+			// A file is checked whole before anything is sent.
+			if err := ro.Check(file); err != nil {
+				return fmt.Errorf("--file %s: %w; nothing was sent", o.File, err)
+			}
+			if _, err := file.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("--file: %w", err)
+			}
+		}
+	}
+	popts, err := ro.ClientOptions(o.Compression)
+	if err != nil {
+		return &FlagError{Err: err}
+	}
+	pcl, err := kafka.NewClient(c.Settings, o.Dialer.Logger(), popts...)
+	if err != nil {
+		return err
+	}
+	defer pcl.Close()
+	if file == nil && o.IsTerminal(in) {
+		fmt.Fprintf(o.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
+	}
+	res, err := records.Produce(ctx, pcl, in, ro)
+	endNote() // the note is printed, if at all, before the summary
+	return o.report(ctx, ro.Topic, res, err)
+}
+
+// openProduceFile opens --file (nil for stdin: "" or "-") and returns it
+// as the input, or stdin. It is checked before connecting: a missing file
+// or a directory is refused before anything is produced.
+func openProduceFile(path string, stdin io.Reader) (io.Reader, *os.File, error) {
+	if path == "" || path == "-" {
+		return stdin, nil, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--file %s: %w", path, errors.Unwrap(err))
+	}
+	if st, err := fh.Stat(); err == nil && st.IsDir() {
+		fh.Close()
+		return nil, nil, fmt.Errorf("--file %s: is a directory; give a file of lines (or - for stdin)", path)
+	}
+	return fh, fh, nil
+}
+
+// target checks the topic and partition and sets what ro takes from the
+// cluster: the topic's max.message.bytes and the timeouts.
+func (o *ProduceOptions) target(ctx context.Context, c *Clients, ro *records.ProduceOptions) error {
 	dctx, cancel := context.WithTimeout(ctx, c.Settings.Timeout)
 	target, err := records.DescribeTarget(dctx, c.Admin, ro.Topic)
 	cancel()
@@ -187,7 +242,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	ro.MaxMessageBytes = target.MaxMessageBytes
 	ro.Compression = o.Compression
 	if target.ConfigErr != nil {
-		o.f.Warnf("%v; assuming Kafka's default %d", target.ConfigErr, target.MaxMessageBytes)
+		warnf(o.IO.ErrOut, "%v; assuming Kafka's default %d", target.ConfigErr, target.MaxMessageBytes)
 	}
 	ro.DeliveryTimeout = max(3*c.Settings.Timeout, 30*time.Second)
 	// kgo does not bound a request sent and never answered (a cluster gone
@@ -196,52 +251,28 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	// After Ctrl-C, wait this long for the outstanding acknowledgements; a
 	// second Ctrl-C (or SIGTERM) stops waiting at once.
 	ro.StopTimeout = c.Settings.Timeout
-	abort := make(chan struct{})
-	ro.Abort = abort
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	sigDone := make(chan struct{})
-	defer close(sigDone)
+	return nil
+}
+
+// noteStopping prints on errOut, once ctx ends (the first Ctrl-C), that
+// produce stops reading and waits up to wait; the returned func stops
+// watching and returns once the note, if any, is printed.
+func noteStopping(ctx context.Context, errOut io.Writer, wait time.Duration) func() {
+	stopped, noted := make(chan struct{}), make(chan struct{})
 	go func() {
-		n := 0
-		for {
-			select {
-			case <-sigDone:
-				return
-			case <-sigs:
-				if n++; n == 2 {
-					close(abort)
-					return
-				}
-				fmt.Fprintf(o.f.IO.ErrOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", ro.StopTimeout)
-			}
+		defer close(noted)
+		select {
+		case <-stopped:
+		case <-ctx.Done():
+			fmt.Fprintf(errOut, "stopping: no more lines are read; waiting up to %s for the acknowledgements (Ctrl-C again to stop now)\n", wait)
 		}
 	}()
-	if file != nil {
-		if st, err := file.Stat(); err == nil && st.Mode().IsRegular() {
-			// A file is checked whole before anything is sent.
-			if err := ro.Check(file); err != nil {
-				return fmt.Errorf("--file %s: %w; nothing was sent", o.File, err)
-			}
-			if _, err := file.Seek(0, io.SeekStart); err != nil {
-				return fmt.Errorf("--file: %w", err)
-			}
-		}
-	}
-	popts, err := ro.ClientOptions(o.Compression)
-	if err != nil {
-		return &FlagError{Err: err}
-	}
-	pcl, err := kafka.NewClient(c.Settings, o.f.Logger(), popts...)
-	if err != nil {
-		return err
-	}
-	defer pcl.Close()
-	if file == nil && o.f.IsTerminal(in) {
-		fmt.Fprintf(o.f.IO.ErrOut, "Reading records for %s, one per line; Ctrl-D to send and end, Ctrl-C to stop.\n", ro.Topic)
-	}
-	res, err := records.Produce(ctx, pcl, in, ro)
+	return sync.OnceFunc(func() { close(stopped); <-noted })
+}
+
+// report prints what Produce did (res) and returns the command's error:
+// err, said for the user.
+func (o *ProduceOptions) report(ctx context.Context, topic string, res records.ProduceResult, err error) error {
 	if err == nil && res.FirstFailure != nil {
 		err = fmt.Errorf("%d of %d records failed; the first: %w", res.Failed, res.Lines, res.FirstFailure)
 	} else if err != nil && res.FirstFailure != nil && ctx.Err() == nil {
@@ -251,7 +282,7 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	if errors.As(err, &se) {
 		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
-	v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
+	v := produceView{Topic: topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
 	var tl *records.RecordTooLargeError
 	if errors.As(err, &tl) {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)
@@ -263,10 +294,10 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	// The text goes to stderr (stdout is the records' side of a pipe);
 	// JSON and YAML to stdout. Both print v.
 	var perr error
-	if fm, ferr := o.f.Format(); ferr == nil && fm != view.Text {
-		perr = o.f.Print(v)
+	if fm, ferr := o.Printing.Format(); ferr == nil && fm != view.Text {
+		perr = o.Printing.Print(v)
 	} else {
-		perr = v.WriteText(o.f.IO.ErrOut, o.f.stderrStyles())
+		perr = v.WriteText(o.IO.ErrOut, o.Printing.ErrStyles())
 	}
 	if perr != nil && err == nil {
 		err = perr

@@ -90,11 +90,7 @@ func observeReassignments(ctx context.Context, f *Factory, c *Clients) ([]provis
 
 func runReassignments(ctx context.Context, o *ReassignmentsOptions) error {
 	f := o.f
-	format, err := f.Format()
-	if err != nil {
-		return err
-	}
-	c, err := f.Connect(ctx, nil, "")
+	format, c, err := formatAndConnect(ctx, f)
 	if err != nil {
 		return err
 	}

@@ -148,11 +148,7 @@ func markerStore(f *Factory) *provision.Markers {
 
 func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 	f := o.f
-	format, err := f.Format()
-	if err != nil {
-		return err
-	}
-	c, err := f.Connect(ctx, nil, "")
+	format, c, err := formatAndConnect(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -196,34 +192,48 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		throttle, _ = provision.ParseRate(o.Throttle)
 	}
 	if st != nil {
-		goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
-		if goalGiven && !st.Goal.Equal(o.Goal) {
-			return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID, cancel it there or delete the file",
-				st.Started.Format(time.RFC3339), a.ClusterID, st.Count(provision.MoveDone), len(st.Moves), path)
-		}
-		if o.DryRun || !o.Yes {
-			if err := printInProgress(f, st, path); err != nil {
-				return err
-			}
-			if o.DetailedExitCode {
-				return ErrChangesPending
-			}
-			if o.DryRun {
-				return nil
-			}
-			if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", "Resume this rebalance?"); err != nil {
-				return err
-			}
-		}
-		_ = st.WriteResumingText(f.IO.ErrOut, f.stderrStyles())
-		if o.Throttle != "" && throttle != st.Throttle {
-			f.Warnf("--throttle %s ignored: the rebalance in progress keeps its throttle (%s/s); cancel it to change the throttle", o.Throttle, provision.HumanBytes(st.Throttle))
-		}
-		if o.maxMovesSet {
-			st.MaxMoves = o.MaxMoves
-		}
-		return executeRebalance(ctx, f, exec, markers, "Rebalance", false)
+		return resumeRebalance(ctx, o, exec, markers, a.ClusterID, path, throttle)
 	}
+	return startRebalance(ctx, o, c, a, exec, markers, path, throttle, format)
+}
+
+// resumeRebalance carries on the rebalance recorded in exec.State (at
+// path), after showing it and asking, unless a new goal was given.
+func resumeRebalance(ctx context.Context, o *RebalanceOptions, exec *provision.Executor, markers *provision.Markers, clusterID, path string, throttle int64) error {
+	f, st := o.f, exec.State
+	goalGiven := len(o.Goal.Add)+len(o.Goal.Remove)+len(o.Goal.Topics) > 0
+	if goalGiven && !st.Goal.Equal(o.Goal) {
+		return fmt.Errorf("a rebalance started at %s is in progress on cluster %q (%d of %d moves done, recorded in %s): resume it with kctl rebalance (without a new goal), or cancel it with kctl rebalance --cancel, before planning another; if the marker belongs to another cluster with the same ID, cancel it there or delete the file",
+			st.Started.Format(time.RFC3339), clusterID, st.Count(provision.MoveDone), len(st.Moves), path)
+	}
+	if o.DryRun || !o.Yes {
+		if err := printInProgress(f, st, path); err != nil {
+			return err
+		}
+		if o.DetailedExitCode {
+			return ErrChangesPending
+		}
+		if o.DryRun {
+			return nil
+		}
+		if err := confirmChange(ctx, f, o.ChangeFlags, "rebalance", "Resume this rebalance?"); err != nil {
+			return err
+		}
+	}
+	_ = st.WriteResumingText(f.IO.ErrOut, f.stderrStyles())
+	if o.Throttle != "" && throttle != st.Throttle {
+		f.Warnf("--throttle %s ignored: the rebalance in progress keeps its throttle (%s/s); cancel it to change the throttle", o.Throttle, provision.HumanBytes(st.Throttle))
+	}
+	if o.maxMovesSet {
+		st.MaxMoves = o.MaxMoves
+	}
+	return executeRebalance(ctx, f, exec, markers, "Rebalance", false)
+}
+
+// startRebalance plans a rebalance of the assignments a, prints the plan
+// and, once the gate and the user let it, records and starts it.
+func startRebalance(ctx context.Context, o *RebalanceOptions, c *Clients, a *provision.Assignments, exec *provision.Executor, markers *provision.Markers, path string, throttle int64, format view.Format) error {
+	f := o.f
 	if len(a.InProgress) > 0 {
 		return fmt.Errorf("%s already in progress on cluster %q, not started by this kctl (no marker at %s): wait for them (kctl reassignments --watch) or cancel them (kctl reassignments --cancel), then plan again",
 			human.Plural(len(a.InProgress), "partition reassignment"), a.ClusterID, path)
@@ -270,6 +280,17 @@ func runRebalance(ctx context.Context, o *RebalanceOptions) error {
 		return err
 	}
 	return executeRebalance(ctx, f, exec, markers, "Rebalance", false)
+}
+
+// formatAndConnect returns the -o format, checked before connecting, and
+// the connected clients.
+func formatAndConnect(ctx context.Context, f *Factory) (view.Format, *Clients, error) {
+	format, err := f.Format()
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := f.Connect(ctx, nil, "")
+	return format, c, err
 }
 
 // printInProgress prints the rebalance recorded at path (st): what a resume

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"syscall"
@@ -36,21 +37,18 @@ Ctrl-C or SIGTERM (exit 0).`,
 	return cmd
 }
 
-// ServeUsersOptions is `kctl serve users`.
+// ServeUsersOptions is `kctl serve users`: the listen address and the
+// service's Config as the flags give it (the connection is added when it
+// runs).
 type ServeUsersOptions struct {
-	f               *Factory
-	Addr            string
-	DB              string
-	Topic           string
-	BcryptCost      int
-	ShutdownTimeout time.Duration
-	OutboxRetention time.Duration
-	MaxInFlight     int
+	serviceDeps
+	Addr   string
+	Config users.Config
 }
 
 // NewCmdServeUsers builds `kctl serve users`.
 func NewCmdServeUsers(f *Factory, runF func(context.Context, *ServeUsersOptions) error) *cobra.Command {
-	opts := &ServeUsersOptions{f: f}
+	opts := &ServeUsersOptions{serviceDeps: f.serviceDeps()}
 	cmd := &cobra.Command{
 		Use:   "users",
 		Short: "Serve sign-ups: POST /api/users, GET /api/users/{id}",
@@ -78,73 +76,61 @@ and 405 {"error"} (with Allow) for a wrong method.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", ":8080", "HTTP listen address")
-	fl.StringVar(&opts.DB, "db", "users.db", "SQLite database file (created if missing)")
-	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic the UserSignedUp events are published to")
-	fl.IntVar(&opts.BcryptCost, "bcrypt-cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost of the password hash (%d..%d)", bcrypt.MinCost, bcrypt.MaxCost))
-	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing requests and publishing the outbox on shutdown")
-	fl.IntVar(&opts.MaxInFlight, "max-in-flight", users.DefaultMaxInFlight, "sign-ups handled at once; one more is answered 503 with Retry-After at once")
-	fl.DurationVar(&opts.OutboxRetention, "outbox-retention", 24*time.Hour, "how long published outbox rows are kept before deletion (0 keeps them forever; pending rows are never deleted)")
+	fl.StringVar(&opts.Config.DBPath, "db", "users.db", "SQLite database file (created if missing)")
+	fl.StringVar(&opts.Config.Topic, "topic", event.Topic, "topic the UserSignedUp events are published to")
+	fl.IntVar(&opts.Config.BcryptCost, "bcrypt-cost", bcrypt.DefaultCost, fmt.Sprintf("bcrypt cost of the password hash (%d..%d)", bcrypt.MinCost, bcrypt.MaxCost))
+	fl.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing requests and publishing the outbox on shutdown")
+	fl.IntVar(&opts.Config.MaxInFlight, "max-in-flight", users.DefaultMaxInFlight, "sign-ups handled at once; one more is answered 503 with Retry-After at once")
+	fl.DurationVar(&opts.Config.OutboxRetention, "outbox-retention", 24*time.Hour, "how long published outbox rows are kept before deletion (0 keeps them forever; pending rows are never deleted)")
 	return cmd
 }
 
 func runServeUsers(ctx context.Context, o *ServeUsersOptions) error {
-	f := o.f
-	if o.BcryptCost < bcrypt.MinCost || o.BcryptCost > bcrypt.MaxCost {
-		return &FlagError{Err: fmt.Errorf("--bcrypt-cost %d: use %d..%d (default %d)", o.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost)}
+	cfg := o.Config
+	if cfg.BcryptCost < bcrypt.MinCost || cfg.BcryptCost > bcrypt.MaxCost {
+		return &FlagError{Err: fmt.Errorf("--bcrypt-cost %d: use %d..%d (default %d)", cfg.BcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost)}
 	}
-	if o.ShutdownTimeout <= 0 {
+	if cfg.ShutdownTimeout <= 0 {
 		return &FlagError{Err: errors.New("--shutdown-timeout must be positive, e.g. 15s")}
 	}
-	if o.MaxInFlight < 1 {
-		return &FlagError{Err: fmt.Errorf("--max-in-flight %d: use at least 1 (default %d)", o.MaxInFlight, users.DefaultMaxInFlight)}
+	if cfg.MaxInFlight < 1 {
+		return &FlagError{Err: fmt.Errorf("--max-in-flight %d: use at least 1 (default %d)", cfg.MaxInFlight, users.DefaultMaxInFlight)}
 	}
-	if o.OutboxRetention < 0 {
+	if cfg.OutboxRetention < 0 {
 		return &FlagError{Err: errors.New("--outbox-retention must not be negative: e.g. 24h, or 0 to keep published rows forever")}
 	}
-	retention := o.OutboxRetention
-	if retention == 0 {
-		retention = -1 // users.Config: negative keeps them forever
+	if cfg.OutboxRetention == 0 {
+		cfg.OutboxRetention = -1 // users.Config: negative keeps them forever
 	}
-	s, kopts, ln, err := serviceSetup(f, o.Addr)
+	s, ln, err := o.setup(o.Addr)
 	if err != nil {
 		return err
 	}
-	svc, err := users.New(ctx, users.Config{
-		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, BcryptCost: o.BcryptCost,
-		Logger: f.Logger(), ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
-		OutboxRetention: retention, MaxInFlight: o.MaxInFlight,
-	})
+	cfg.Brokers, cfg.KafkaOpts, cfg.ConnectTimeout, cfg.Logger = s.Brokers, s.opts, s.Timeout, o.Logger()
+	svc, err := users.New(ctx, cfg)
 	if err != nil {
 		ln.Close()
-		return startError(err, s)
+		return startError(err, s.Settings)
 	}
 	return svc.Run(ctx, ln)
 }
 
-// ServeEmailOptions is `kctl serve email`.
+// ServeEmailOptions is `kctl serve email`: the listen address, the
+// sender's flags and the service's Config as the flags give it (the
+// connection, sender and logger are added when it runs).
 type ServeEmailOptions struct {
-	f                 *Factory
-	Addr              string
-	DB                string
-	Topic             string
-	DLTTopic          string
-	Group             string
-	Concurrency       int
-	MaxAttempts       int
-	Backoff           time.Duration
-	BackoffMultiplier float64
-	MaxBackoff        time.Duration
-	SendDelay         time.Duration
-	SMTPAddr          string
-	SMTPFrom          string
-	SMTPUser          string
-	SubjectTemplate   string
-	ShutdownTimeout   time.Duration
+	serviceDeps
+	Addr      string
+	SendDelay time.Duration
+	SMTPAddr  string
+	SMTPFrom  string
+	SMTPUser  string
+	Config    email.Config
 }
 
 // NewCmdServeEmail builds `kctl serve email`.
 func NewCmdServeEmail(f *Factory, runF func(context.Context, *ServeEmailOptions) error) *cobra.Command {
-	opts := &ServeEmailOptions{f: f}
+	opts := &ServeEmailOptions{serviceDeps: f.serviceDeps()}
 	cmd := &cobra.Command{
 		Use:   "email",
 		Short: "Send welcome emails for UserSignedUp events; GET /api/email-logs",
@@ -173,79 +159,75 @@ The SMTP password comes from KCTL_SMTP_PASSWORD, never a flag.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", ":8081", "HTTP listen address")
-	fl.StringVar(&opts.DB, "db", "email.db", "SQLite database file of the email log (created if missing)")
-	fl.StringVar(&opts.Topic, "topic", event.Topic, "topic of the UserSignedUp events")
-	fl.StringVar(&opts.DLTTopic, "dlt-topic", "", "dead-letter topic (default <topic>.dlt)")
-	fl.StringVar(&opts.Group, "group", event.ConsumerGroup, "consumer group")
-	fl.IntVar(&opts.Concurrency, "concurrency", 3, "emails sent at once; each partition is handled in order")
-	fl.IntVar(&opts.MaxAttempts, "max-attempts", 5, "send attempts before a record is dead-lettered")
-	fl.DurationVar(&opts.Backoff, "backoff", time.Second, "wait after the first failed attempt")
-	fl.Float64Var(&opts.BackoffMultiplier, "backoff-multiplier", 2, "factor between successive waits")
-	fl.DurationVar(&opts.MaxBackoff, "max-backoff", 30*time.Second, "cap of a wait between attempts")
+	fl.StringVar(&opts.Config.DBPath, "db", "email.db", "SQLite database file of the email log (created if missing)")
+	fl.StringVar(&opts.Config.Topic, "topic", event.Topic, "topic of the UserSignedUp events")
+	fl.StringVar(&opts.Config.DLTTopic, "dlt-topic", "", "dead-letter topic (default <topic>.dlt)")
+	fl.StringVar(&opts.Config.Group, "group", event.ConsumerGroup, "consumer group")
+	fl.IntVar(&opts.Config.Concurrency, "concurrency", 3, "emails sent at once; each partition is handled in order")
+	fl.IntVar(&opts.Config.MaxAttempts, "max-attempts", 5, "send attempts before a record is dead-lettered")
+	fl.DurationVar(&opts.Config.Backoff, "backoff", time.Second, "wait after the first failed attempt")
+	fl.Float64Var(&opts.Config.BackoffMultiplier, "backoff-multiplier", 2, "factor between successive waits")
+	fl.DurationVar(&opts.Config.MaxBackoff, "max-backoff", 30*time.Second, "cap of a wait between attempts")
 	fl.DurationVar(&opts.SendDelay, "send-delay", 0, "simulated provider latency of the logging sender")
 	fl.StringVar(&opts.SMTPAddr, "smtp-addr", "", "send through this SMTP server (host:port) instead of logging")
 	fl.StringVar(&opts.SMTPFrom, "smtp-from", "kctl <no-reply@localhost>", "From address of SMTP emails")
 	fl.StringVar(&opts.SMTPUser, "smtp-user", "", "SMTP user for PLAIN auth (password from KCTL_SMTP_PASSWORD)")
-	fl.StringVar(&opts.SubjectTemplate, "subject-template", email.DefaultSubject, "subject, with {name}, {email}, {userId}")
-	fl.DurationVar(&opts.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing emails in hand and committing on shutdown")
+	fl.StringVar(&opts.Config.SubjectTemplate, "subject-template", email.DefaultSubject, "subject, with {name}, {email}, {userId}")
+	fl.DurationVar(&opts.Config.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "bound for finishing emails in hand and committing on shutdown")
 	return cmd
 }
 
 func (o *ServeEmailOptions) check() error {
 	switch {
-	case o.Concurrency < 1:
-		return fmt.Errorf("--concurrency %d: must be at least 1", o.Concurrency)
-	case o.MaxAttempts < 1:
-		return fmt.Errorf("--max-attempts %d: must be at least 1", o.MaxAttempts)
-	case o.Backoff <= 0:
-		return fmt.Errorf("--backoff %s: must be positive, e.g. 1s", o.Backoff)
-	case o.BackoffMultiplier < 1:
-		return fmt.Errorf("--backoff-multiplier %g: must be at least 1", o.BackoffMultiplier)
-	case o.MaxBackoff < o.Backoff:
-		return fmt.Errorf("--max-backoff %s is below --backoff %s", o.MaxBackoff, o.Backoff)
+	case o.Config.Concurrency < 1:
+		return fmt.Errorf("--concurrency %d: must be at least 1", o.Config.Concurrency)
+	case o.Config.MaxAttempts < 1:
+		return fmt.Errorf("--max-attempts %d: must be at least 1", o.Config.MaxAttempts)
+	case o.Config.Backoff <= 0:
+		return fmt.Errorf("--backoff %s: must be positive, e.g. 1s", o.Config.Backoff)
+	case o.Config.BackoffMultiplier < 1:
+		return fmt.Errorf("--backoff-multiplier %g: must be at least 1", o.Config.BackoffMultiplier)
+	case o.Config.MaxBackoff < o.Config.Backoff:
+		return fmt.Errorf("--max-backoff %s is below --backoff %s", o.Config.MaxBackoff, o.Config.Backoff)
 	case o.SendDelay < 0:
 		return fmt.Errorf("--send-delay %s: must not be negative", o.SendDelay)
-	case o.ShutdownTimeout <= 0:
+	case o.Config.ShutdownTimeout <= 0:
 		return errors.New("--shutdown-timeout must be positive, e.g. 15s")
 	case o.SMTPAddr == "" && o.SMTPUser != "":
 		return errors.New("--smtp-user needs --smtp-addr")
 	}
-	if _, err := email.ParseTemplate(o.SubjectTemplate); err != nil {
+	if _, err := email.ParseTemplate(o.Config.SubjectTemplate); err != nil {
 		return fmt.Errorf("--subject-template: %w", err)
 	}
 	return nil
 }
 
 func runServeEmail(ctx context.Context, o *ServeEmailOptions) error {
-	f := o.f
 	if err := o.check(); err != nil {
 		return &FlagError{Err: err}
 	}
-	log := f.Logger()
-	var sender email.Sender = email.LogSender{Logger: log, Delay: o.SendDelay}
+	cfg := o.Config
+	cfg.Logger = o.Logger()
+	cfg.Sender = email.LogSender{Logger: cfg.Logger, Delay: o.SendDelay}
 	if o.SMTPAddr != "" {
-		ss := &email.SMTPSender{Addr: o.SMTPAddr, From: o.SMTPFrom, Username: o.SMTPUser, Password: f.Getenv("KCTL_SMTP_PASSWORD")}
+		ss := &email.SMTPSender{Addr: o.SMTPAddr, From: o.SMTPFrom, Username: o.SMTPUser, Password: o.Getenv("KCTL_SMTP_PASSWORD")}
 		if err := ss.Check(); err != nil {
 			return &FlagError{Err: err}
 		}
 		if o.SMTPUser != "" && ss.Password == "" {
 			return &FlagError{Err: errors.New("--smtp-user needs a password: set KCTL_SMTP_PASSWORD")}
 		}
-		sender = ss
+		cfg.Sender = ss
 	}
-	s, kopts, ln, err := serviceSetup(f, o.Addr)
+	s, ln, err := o.setup(o.Addr)
 	if err != nil {
 		return err
 	}
-	svc, err := email.New(ctx, email.Config{
-		DBPath: o.DB, Brokers: s.Brokers, KafkaOpts: kopts, Topic: o.Topic, DLTTopic: o.DLTTopic, Group: o.Group,
-		Concurrency: o.Concurrency, MaxAttempts: o.MaxAttempts, Backoff: o.Backoff, BackoffMultiplier: o.BackoffMultiplier,
-		MaxBackoff: o.MaxBackoff, Sender: sender, SubjectTemplate: o.SubjectTemplate, Logger: log,
-		ConnectTimeout: s.Timeout, ShutdownTimeout: o.ShutdownTimeout,
-	})
+	cfg.Brokers, cfg.KafkaOpts, cfg.ConnectTimeout = s.Brokers, s.opts, s.Timeout
+	svc, err := email.New(ctx, cfg)
 	if err != nil {
 		ln.Close()
-		return startError(err, s)
+		return startError(err, s.Settings)
 	}
 	return svc.Run(ctx, ln)
 }
@@ -274,20 +256,40 @@ func suggestAddr(addr string) string {
 	return net.JoinHostPort(host, "0")
 }
 
-// serviceSetup resolves the connection, its client options and the
-// service's listener, what both services need before they start. It
-// returns the first error; no listener is left open then.
-func serviceSetup(f *Factory, addr string) (kafka.Settings, []kgo.Opt, net.Listener, error) {
-	s, err := f.Settings(nil, "")
+// serviceDeps are what kctl serve's commands use: the connection
+// settings, the environment (TLS and SASL secrets, the SMTP password) and
+// the logger.
+type serviceDeps struct {
+	Settings func(fileBrokers []string, fileName string) (kafka.Settings, error)
+	Getenv   func(string) string
+	Logger   func() *slog.Logger
+}
+
+func (f *Factory) serviceDeps() serviceDeps {
+	return serviceDeps{Settings: f.Settings, Getenv: f.Getenv, Logger: f.Logger}
+}
+
+// serviceConn is a service's connection: the settings and their client
+// options.
+type serviceConn struct {
+	kafka.Settings
+	opts []kgo.Opt
+}
+
+// setup resolves the connection, its client options and the service's
+// listener on addr, what both services need before they start. It returns
+// the first error; no listener is left open then.
+func (d serviceDeps) setup(addr string) (serviceConn, net.Listener, error) {
+	s, err := d.Settings(nil, "")
 	if err != nil {
-		return s, nil, nil, err
+		return serviceConn{Settings: s}, nil, err
 	}
-	kopts, err := s.Options(f.Getenv)
+	kopts, err := s.Options(d.Getenv)
 	if err != nil {
-		return s, nil, nil, err
+		return serviceConn{Settings: s}, nil, err
 	}
 	ln, err := listen(addr)
-	return s, kopts, ln, err
+	return serviceConn{Settings: s, opts: kopts}, ln, err
 }
 
 // startError gives a service's failed Kafka check the same words as every

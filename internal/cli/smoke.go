@@ -138,19 +138,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	}
 	file, err := loadTopicsEnv(f, o.File, view.Text, true, 0, fallback)
 	if err != nil {
-		// CI still gets its report: the topics step failed, nothing ran.
-		rep := smoke.NotRun(smoke.StepsFor(o.File), smoke.TopicsStepName(o.File), err, o.Count, o.Embedded)
-		if o.JUnit != "" {
-			if jerr := writeJUnit(o.JUnit, rep); jerr != nil {
-				return jerr
-			}
-		}
-		if format != view.Text {
-			if perr := f.Print(rep); perr != nil {
-				return perr
-			}
-		}
-		return err
+		return o.reportNotRun(format, err)
 	}
 	var settings kafka.Settings
 	if o.Embedded {
@@ -180,16 +168,7 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 	text := format == "text"
 	st := f.Styles()
 	if text {
-		where := "brokers " + strings.Join(settings.Brokers, ",")
-		if o.Embedded {
-			where = "embedded 3-broker cluster on " + strings.Join(settings.Brokers, ",")
-			if o.ACLs {
-				where = "embedded 3-broker cluster enforcing ACLs on " + strings.Join(settings.Brokers, ",")
-			}
-		}
-		if file.Env != "" {
-			where += ", environment " + file.Env
-		}
+		where := o.where(settings.Brokers, file.Env)
 		fmt.Fprintf(f.IO.Out, "kctl smoke: %s, %d sign-up(s), timeout %s per step\n\n", where, o.Count, settings.Timeout)
 	}
 	svcLog := f.serviceLogger()
@@ -225,6 +204,39 @@ func runSmoke(ctx context.Context, o *SmokeOptions) error {
 		return ErrSilentFailure
 	}
 	return nil
+}
+
+// reportNotRun reports a smoke test whose topics file cannot be used (err):
+// the topics step failed, nothing ran. CI still gets its report.
+func (o *SmokeOptions) reportNotRun(format view.Format, err error) error {
+	rep := smoke.NotRun(smoke.StepsFor(o.File), smoke.TopicsStepName(o.File), err, o.Count, o.Embedded)
+	if o.JUnit != "" {
+		if jerr := writeJUnit(o.JUnit, rep); jerr != nil {
+			return jerr
+		}
+	}
+	if format != view.Text {
+		if perr := o.f.Print(rep); perr != nil {
+			return perr
+		}
+	}
+	return err
+}
+
+// where says what the smoke test runs against: the brokers (or the
+// embedded cluster on them) and the topics file's environment.
+func (o *SmokeOptions) where(brokers []string, env string) string {
+	where := "brokers " + strings.Join(brokers, ",")
+	if o.Embedded {
+		where = "embedded 3-broker cluster on " + strings.Join(brokers, ",")
+		if o.ACLs {
+			where = "embedded 3-broker cluster enforcing ACLs on " + strings.Join(brokers, ",")
+		}
+	}
+	if env != "" {
+		where += ", environment " + env
+	}
+	return where
 }
 
 func writeJUnit(path string, rep *smoke.Report) error {

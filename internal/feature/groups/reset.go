@@ -141,6 +141,41 @@ type ObservedPartition struct {
 // on the partitions. A topic the group committed to that no longer exists
 // (--all-topics) is only listed in Missing.
 func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
+	obs, err := observeGroup(ctx, cl, req)
+	if err != nil {
+		return nil, err
+	}
+	// The topics: named, or those the group committed to.
+	topics, want := req.topics(obs.commits)
+	if len(topics) == 0 {
+		return obs, nil
+	}
+	leaders, missing, err := partitionLeaders(ctx, cl, topics)
+	if err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 && !req.AllTopics {
+		e := &errs.TopicNotFound{Topics: missing, Hint: "nothing was reset"}
+		if td, lerr := kadm.NewClient(cl).ListTopics(ctx); lerr == nil {
+			e.Suggestions = errs.Suggest(missing, td.Names())
+		}
+		return nil, e
+	}
+	obs.Missing = missing
+	if err := obs.selectPartitions(topics, want, leaders); err != nil {
+		return nil, err
+	}
+	// One round of ListOffsets: start, end and, when needed, by time.
+	if err := obs.listOffsets(ctx, cl, req); err != nil {
+		return nil, err
+	}
+	return obs, nil
+}
+
+// observeGroup returns the group's state, members and commits. It returns
+// an *errs.GroupNotFound for a group that does not exist, unless it is to
+// be created (--create-group, for named topics).
+func observeGroup(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, error) {
 	ds, warns, err := lag.Describe(ctx, cl, []string{req.Group})
 	var nf *errs.GroupNotFound
 	if err != nil && !errors.As(err, &nf) {
@@ -171,12 +206,17 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		}
 		obs.State = "Dead"
 	}
+	return obs, nil
+}
 
-	// The topics: named, or those the group committed to.
+// topics returns the topics to reset, sorted: those named, or with
+// --all-topics those in commits; and the partitions named of each (nil:
+// all of them).
+func (req ResetRequest) topics(commits map[string]map[int32]kadm.OffsetResponse) ([]string, map[string][]int32) {
 	var topics []string
 	want := map[string][]int32{}
 	if req.AllTopics {
-		for t := range obs.commits {
+		for t := range commits {
 			topics = append(topics, t)
 		}
 	} else {
@@ -192,21 +232,13 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		}
 	}
 	sort.Strings(topics)
-	if len(topics) == 0 {
-		return obs, nil
-	}
-	leaders, missing, err := partitionLeaders(ctx, cl, topics)
-	if err != nil {
-		return nil, err
-	}
-	if len(missing) > 0 && !req.AllTopics {
-		e := &errs.TopicNotFound{Topics: missing, Hint: "nothing was reset"}
-		if td, lerr := kadm.NewClient(cl).ListTopics(ctx); lerr == nil {
-			e.Suggestions = errs.Suggest(missing, td.Names())
-		}
-		return nil, e
-	}
-	obs.Missing = missing
+	return topics, want
+}
+
+// selectPartitions adds the partitions to reset (want of each topic, of
+// those with leaders) with their committed offsets. It returns an
+// *errs.PartitionOutOfRange for partitions a topic does not have.
+func (obs *Observed) selectPartitions(topics []string, want map[string][]int32, leaders map[string]map[int32]int32) error {
 	var bad []error
 	for _, t := range topics {
 		ps, ok := leaders[t]
@@ -245,13 +277,18 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 		}
 	}
 	if len(bad) == 1 {
-		return nil, bad[0]
+		return bad[0]
 	}
 	if len(bad) > 1 {
-		return nil, errors.Join(bad...)
+		return errors.Join(bad...)
 	}
 
-	// One round of ListOffsets: start, end and, when needed, by time.
+	return nil
+}
+
+// listOffsets sets the log start and end offsets of the partitions and,
+// for --to-datetime and --by-duration, the offset at the time.
+func (obs *Observed) listOffsets(ctx context.Context, cl *kgo.Client, req ResetRequest) error {
 	parts := map[string][]int32{}
 	for _, op := range obs.Partitions {
 		parts[op.Topic] = append(parts[op.Topic], op.Partition)
@@ -272,7 +309,7 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 	wg.Wait()
 	for _, e := range []error{sErr, eErr, atErr} {
 		if e != nil {
-			return nil, e
+			return e
 		}
 	}
 	for i := range obs.Partitions {
@@ -300,7 +337,7 @@ func Observe(ctx context.Context, cl *kgo.Client, req ResetRequest) (*Observed, 
 			op.Error = joinNonEmpty(op.Error, strings.Join(problems, "; "))
 		}
 	}
-	return obs, nil
+	return nil
 }
 
 // containsAll reports whether a selection names every partition of t.

@@ -131,7 +131,7 @@ func Closest(name string, candidates []string) string {
 			continue
 		}
 		lc := strings.ToLower(c)
-		d := editDistance(ln, lc)
+		d := EditDistance(ln, lc)
 		if d > limit && !strings.HasPrefix(lc, ln) && !strings.HasPrefix(ln, lc) {
 			continue
 		}
@@ -142,8 +142,10 @@ func Closest(name string, candidates []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, in runes.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, in runes: the one
+// measure of kctl's did-you-mean hints (Closest here, topology's for the
+// keys of topics.yaml and kctl's flags).
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)

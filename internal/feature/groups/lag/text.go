@@ -62,6 +62,28 @@ func (g Group) describeLine() string {
 }
 
 func (g Group) writeText(w io.Writer, st view.Styles) error {
+	g.writeSummary(w, st)
+	if len(g.Topics) == 0 {
+		fmt.Fprintln(w, "No committed offsets or assigned partitions.")
+		return nil
+	}
+	tb := g.partitionTable(st)
+	if err := tb.Write(w, st); err != nil {
+		return err
+	}
+	for _, t := range g.Topics {
+		if t.Deleted {
+			fmt.Fprintln(w, st.Warn(fmt.Sprintf("Topic %q no longer exists; the group still holds offsets for it (kafka-consumer-groups.sh --delete-offsets removes them).", t.Topic)))
+		}
+	}
+	for _, line := range (&Snapshot{Groups: []Group{g}}).BreachSummary() {
+		fmt.Fprintln(w, st.Bad("Over threshold: "+strings.TrimPrefix(line, fmt.Sprintf("group %q: ", g.Group))))
+	}
+	return nil
+}
+
+// writeSummary prints the group's line, members, error, lag and status.
+func (g Group) writeSummary(w io.Writer, st view.Styles) {
 	fmt.Fprintf(w, "%s  %s\n", st.Bold("Group "+view.Printable(g.Group)), st.Dim("("+view.Printable(g.describeLine())+")"))
 	if len(g.Members) > 0 {
 		var ms []string
@@ -101,10 +123,11 @@ func (g Group) writeText(w io.Writer, st view.Styles) error {
 		}
 		fmt.Fprintf(w, "Rate: consuming %s/s, producing %s/s, %s\n", fmtRate(ev.ConsumeRate), fmtRate(ev.ProduceRate), eta)
 	}
-	if len(g.Topics) == 0 {
-		fmt.Fprintln(w, "No committed offsets or assigned partitions.")
-		return nil
-	}
+}
+
+// partitionTable is the table of the group's partitions, a total line per
+// topic, and a NOTE column when a partition has a note.
+func (g Group) partitionTable(st view.Styles) view.Table {
 	notes := false
 	for _, t := range g.Topics {
 		for _, p := range t.Partitions {
@@ -156,18 +179,7 @@ func (g Group) writeText(w io.Writer, st view.Styles) error {
 		}
 		tb.Rows = append(tb.Rows, row)
 	}
-	if err := tb.Write(w, st); err != nil {
-		return err
-	}
-	for _, t := range g.Topics {
-		if t.Deleted {
-			fmt.Fprintln(w, st.Warn(fmt.Sprintf("Topic %q no longer exists; the group still holds offsets for it (kafka-consumer-groups.sh --delete-offsets removes them).", t.Topic)))
-		}
-	}
-	for _, line := range (&Snapshot{Groups: []Group{g}}).BreachSummary() {
-		fmt.Fprintln(w, st.Bad("Over threshold: "+strings.TrimPrefix(line, fmt.Sprintf("group %q: ", g.Group))))
-	}
-	return nil
+	return tb
 }
 
 // timeLagText is the topic's largest time lag, "≥" when a lagging
