@@ -95,7 +95,7 @@ sign-up path end to end (smoke) — on a real cluster or an embedded 3-broker on
 	)
 	root.AddCommand(NewCmdValidate(f, nil), NewCmdPlan(f, nil), NewCmdApply(f, nil), NewCmdShow(f, nil))
 	root.AddCommand(NewCmdExport(f, nil), NewCmdRebalance(f, nil), NewCmdReassignments(f, nil))
-	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil))
+	root.AddCommand(NewCmdConsume(f, nil), NewCmdProduce(f, nil), NewCmdTop(f, nil))
 	root.InitDefaultCompletionCmd()
 	refuseUnknownSubcommands(root)
 	return root
