@@ -210,7 +210,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 			m.filter.Focus()
 		}
 	case "s":
-		if n := len(sortKeys[m.view]); n > 0 {
+		if n := len(sortKeys[m.view]); n > 0 && m.detail == "" {
 			m.sortBy[m.view] = (m.sortBy[m.view] + 1) % n
 		}
 	case "up", "k":
@@ -404,7 +404,7 @@ func (m Model) Lines() []string {
 	head = append(head, strings.Join(tabs, " "))
 	switch {
 	case m.err != "":
-		head = append(head, st.banner.Render(fmt.Sprintf(" CLUSTER UNREACHABLE: %s — retrying every %s; data below from %s ", m.err, m.o.Interval, m.lastGood())))
+		head = append(head, st.banner.Render(fmt.Sprintf(" CLUSTER UNREACHABLE at %s (data from %s), retrying every %s: %s ", m.errAt.Local().Format("15:04:05"), m.lastGood(), m.o.Interval, m.err)))
 	case m.snap == nil:
 		head = append(head, st.dim.Render("connecting…"))
 	case len(m.snap.Warnings) > 0:
@@ -450,7 +450,7 @@ func (m Model) Lines() []string {
 
 func (m Model) lastGood() string {
 	if m.snap == nil {
-		return "never (no answer yet)"
+		return "none yet"
 	}
 	return m.snap.Time.Local().Format("15:04:05")
 }
@@ -459,12 +459,17 @@ func (m Model) footer() string {
 	if m.filtering {
 		return m.filter.View() + m.st.dim.Render("   Enter keep · Esc clear")
 	}
-	keys := "Tab/1-4 view · ↑↓ move · s sort · / filter · p pause · ? help · q quit"
-	if m.view == Groups {
-		keys = "Tab/1-4 view · ↑↓ move · Enter open · Esc back · s sort · / filter · p pause · ? help · q quit"
+	keys := "Tab/1-4 view · s sort · / filter · p pause · ? help · q quit"
+	switch {
+	case m.view == Groups && m.detail != "":
+		keys = "Esc back · ↑↓ scroll · Tab/1-4 view · p pause · ? help · q quit"
+	case m.view == Groups:
+		keys = "Tab/1-4 view · Enter open · s sort · / filter · p pause · ? help · q quit"
+	case m.view == Overview || m.view == Moves:
+		keys = "Tab/1-4 view · p pause · ? help · q quit"
 	}
 	var extra []string
-	if n := len(sortKeys[m.view]); n > 0 {
+	if n := len(sortKeys[m.view]); n > 0 && m.detail == "" {
 		extra = append(extra, "sort: "+sortKeys[m.view][m.sortBy[m.view]])
 	}
 	if v := m.filter.Value(); v != "" && (m.view == Topics || m.view == Groups) {
