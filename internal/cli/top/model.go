@@ -70,7 +70,8 @@ type Model struct {
 	paused        bool
 	help          bool
 	filtering     bool
-	filter        textinput.Model
+	filter        textinput.Model // the current view's
+	filters       [numViews]string
 	cursor        [numViews]int
 	offset        [numViews]int
 	sortBy        [numViews]int
@@ -163,6 +164,18 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.Type == tea.KeyCtrlC {
 		return m, tea.Quit
 	}
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
+		// Keys typed faster than they are read arrive together ("/pay"):
+		// one at a time, so "/" starts the filter the rest goes into.
+		var mm tea.Model = m
+		var cmds []tea.Cmd
+		for _, r := range k.Runes {
+			var cmd tea.Cmd
+			mm, cmd = mm.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+			cmds = append(cmds, cmd)
+		}
+		return mm, tea.Batch(cmds...)
+	}
 	if m.filtering {
 		switch k.Type {
 		case tea.KeyEnter:
@@ -242,8 +255,11 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
+// switchTo shows view v; each view keeps its own filter.
 func (m *Model) switchTo(v View) {
+	m.filters[m.view] = m.filter.Value()
 	m.view, m.detail = v, ""
+	m.filter.SetValue(m.filters[v])
 }
 
 func (m *Model) move(d int) {

@@ -62,6 +62,17 @@ func key(s string) tea.KeyMsg {
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
 
+func TestFilterPerView(t *testing.T) {
+	m := drive(t, 100, 30, SnapshotMsg(snap(t0, 0, 1)), key("2"), key("/ord"), key("enter"), key("3"))
+	if n := len(m.groups()); n != 3 {
+		t.Errorf("Groups shows %d groups after a filter on Topics, want all 3", n)
+	}
+	mm, _ := m.Update(key("2"))
+	if ts := mm.(Model).topics(); len(ts) != 1 || ts[0].Name != "orders" {
+		t.Errorf("Topics after coming back: %+v, want its filter kept", ts)
+	}
+}
+
 // drive sends msgs to a model of the given size and returns it.
 func drive(t *testing.T, w, h int, msgs ...tea.Msg) Model {
 	t.Helper()
@@ -122,6 +133,7 @@ func TestFrames(t *testing.T) {
 		{"topics-100x30", 100, 30, []tea.Msg{s1, s2, key("2")}},
 		{"topics-sorted-by-rate-100x30", 100, 30, []tea.Msg{s1, s2, key("2"), key("s")}},
 		{"topics-filtered-100x30", 100, 30, []tea.Msg{s1, s2, key("2"), key("/"), key("p"), key("a"), key("y"), key("enter")}},
+		{"topics-filtered-typed-fast-100x30", 100, 30, []tea.Msg{s1, s2, key("2"), key("/pay"), key("enter")}},
 		{"topics-filtering-60x12", 60, 12, []tea.Msg{s1, s2, key("2"), key("/"), key("o")}},
 		{"groups-100x30", 100, 30, []tea.Msg{s1, s2, key("3")}},
 		{"group-detail-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("down"), key("enter")}},
