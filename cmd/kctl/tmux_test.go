@@ -30,7 +30,7 @@ func cmdTmux(ts *testscript.TestScript, neg bool, args []string) {
 		cmd := exec.Command("tmux", append([]string{"-S", sock}, a...)...)
 		cmd.Dir = ts.MkAbs(".")
 		var env []string
-		for _, kv := range []string{"PATH", "HOME", "NO_COLOR", "KCTL_BROKERS", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "TMPDIR"} {
+		for _, kv := range []string{"PATH", "HOME", "NO_COLOR", "KCTL_BROKERS", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "TMPDIR", "KCTL_SASL_PASSWORD"} {
 			env = append(env, kv+"="+ts.Getenv(kv))
 		}
 		cmd.Env = append(env, "TERM=xterm-256color")

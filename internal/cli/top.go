@@ -102,6 +102,10 @@ func runTop(ctx context.Context, o *TopOptions) error {
 	}
 	defer cl.Close()
 	col := newTopCollector(cl, s.Timeout, o.Interval, f.Now)
+	col.diagnose = func(ctx context.Context) error {
+		_, err := kafka.Preflight(ctx, cl, s)
+		return err
+	}
 
 	out := f.IO.Out
 	if so, ok := out.(*Stdout); ok {
@@ -186,6 +190,9 @@ type topCollector struct {
 	prevEnds    map[provision.TopicPartition]int64
 	prevCommits map[string]map[provision.TopicPartition]int64
 	seen        map[int32]string // every broker seen, its host
+	// diagnose, when set, checks the connection after a failed refresh
+	// (kafka.Preflight), to name the cause as every command does.
+	diagnose func(context.Context) error
 }
 
 func newTopCollector(cl *kgo.Client, timeout, interval time.Duration, now func() time.Time) *topCollector {
@@ -251,11 +258,11 @@ func (c *topCollector) collect(ctx context.Context) top.Snapshot {
 	s := top.Snapshot{Time: now}
 	var ie *inspect.IncompleteError
 	if cerr != nil && !errors.As(cerr, &ie) {
-		s.Err = c.why(cctx, connectionError(cerr))
+		s.Err = c.why(ctx, cctx, connectionError(cerr))
 		return s
 	}
 	if terr != nil && !errors.As(terr, &ie) {
-		s.Err = c.why(cctx, connectionError(terr))
+		s.Err = c.why(ctx, cctx, connectionError(terr))
 		return s
 	}
 	s.Warnings = append(s.Warnings, cv.Warnings...)
@@ -363,9 +370,18 @@ func (c *topCollector) collect(ctx context.Context) top.Snapshot {
 	return s
 }
 
-// why names a failed observation, with the timeout when it ran out.
-func (c *topCollector) why(cctx context.Context, err error) string {
-	if errors.Is(cctx.Err(), context.DeadlineExceeded) {
+// why names a failed observation: as the connection check of every
+// command says it (refused credentials, each seed's cause) when diagnose
+// finds the cluster unusable, otherwise the error, with the timeout when it
+// ran out.
+func (c *topCollector) why(ctx, cctx context.Context, err error) string {
+	if c.diagnose != nil && ctx.Err() == nil {
+		if perr := c.diagnose(ctx); perr != nil {
+			return perr.Error()
+		}
+	}
+	var ae *kafka.AuthError
+	if errors.Is(cctx.Err(), context.DeadlineExceeded) && !errors.As(err, &ae) {
 		return fmt.Sprintf("no answer within --timeout %s: %v", c.timeout, err)
 	}
 	return err.Error()

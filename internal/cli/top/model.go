@@ -379,7 +379,29 @@ func (m Model) bodyHeight() int {
 	if m.height <= 0 {
 		return 1 << 30 // --once: everything
 	}
-	return max(m.height-headerLines-footerLines, 1)
+	return max(m.height-headerLines-len(m.errLines())-footerLines, 1)
+}
+
+// maxErrLines is how many lines the error under the banner may take.
+const maxErrLines = 3
+
+// errLines is the last failure wrapped at the width, under the banner.
+func (m Model) errLines() []string {
+	if m.err == "" {
+		return nil
+	}
+	s := m.err
+	if m.width > 2 {
+		s = ansi.Wrap(s, m.width-2, " ")
+	}
+	ls := strings.Split(s, "\n")
+	if len(ls) > maxErrLines {
+		ls = ls[:maxErrLines]
+	}
+	for i := range ls {
+		ls[i] = "  " + ls[i]
+	}
+	return ls
 }
 
 // View draws the frame: header, tabs, banner or status line, body, footer,
@@ -420,7 +442,10 @@ func (m Model) Lines() []string {
 	head = append(head, strings.Join(tabs, " "))
 	switch {
 	case m.err != "":
-		head = append(head, st.banner.Render(fmt.Sprintf(" CLUSTER UNREACHABLE at %s (data from %s), retrying every %s: %s ", m.errAt.Local().Format("15:04:05"), m.lastGood(), m.o.Interval, m.err)))
+		head = append(head, st.banner.Render(fmt.Sprintf(" CLUSTER UNAVAILABLE at %s, retrying every %s (data shown from %s) ", m.errAt.Local().Format("15:04:05"), m.o.Interval, m.lastGood())))
+		for _, l := range m.errLines() {
+			head = append(head, st.bad.Render(l))
+		}
 	case m.snap == nil:
 		head = append(head, st.dim.Render("connecting…"))
 	case len(m.snap.Warnings) > 0:
