@@ -64,6 +64,11 @@ kctl lag -o json.`,
 			if opts.Interval < minSampleInterval {
 				return &FlagError{Err: fmt.Errorf("--interval %s is too short: refresh at most every %s, e.g. --interval 2s", opts.Interval, minSampleInterval)}
 			}
+			if format, err := f.Format(); err != nil {
+				return &FlagError{Err: err}
+			} else if format != ui.Text {
+				return &FlagError{Err: fmt.Errorf("kctl top draws text only (-o %s): for %s use kctl describe cluster -o %s or kctl lag -o %s", format, format, format, format)}
+			}
 			v, err := top.ParseView(view)
 			if err != nil {
 				return &FlagError{Err: fmt.Errorf("--view: %w", err)}

@@ -137,6 +137,7 @@ func TestFrames(t *testing.T) {
 		{"topics-filtering-60x12", 60, 12, []tea.Msg{s1, s2, key("2"), key("/"), key("o")}},
 		{"groups-100x30", 100, 30, []tea.Msg{s1, s2, key("3")}},
 		{"group-detail-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("down"), key("enter")}},
+		{"group-detail-empty-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("G"), key("enter")}},
 		{"group-detail-closed-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("enter"), key("esc")}},
 		{"reassignments-100x30", 100, 30, []tea.Msg{s1, s2, key("tab"), key("tab"), key("tab")}},
 		{"help-100x30", 100, 30, []tea.Msg{s1, key("?")}},

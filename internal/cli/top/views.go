@@ -301,7 +301,13 @@ func (m Model) topicsView() []string {
 		}
 		rows = append(rows, []string{t.Name, count(t.Partitions), count(t.RF), bytesText(t.Size), Rate(t.Rate, t.RateKnown), sparkline(m.topicSpark[t.Name], 20), urp})
 	}
-	lines := table([]string{"TOPIC", "PARTS", "RF", "SIZE", "RATE", "RATE (last " + m.span() + ")", "URP"}, rows, map[int]bool{1: true, 2: true, 3: true, 4: true, 6: true})
+	header := []string{"TOPIC", "PARTS", "RF", "SIZE", "RATE", "RATE (last " + m.span() + ")", "URP"}
+	right := map[int]bool{1: true, 2: true, 3: true, 4: true, 6: true}
+	if m.o.Static { // one frame: no history to draw
+		header, rows = dropColumn(header, rows, 5)
+		right = map[int]bool{1: true, 2: true, 3: true, 4: true, 5: true}
+	}
+	lines := table(header, rows, right)
 	out := m.window(lines, m.cursor[Topics], m.bodyHeight())
 	if len(ts) == 0 {
 		out = append(out, "  "+m.st.dim.Render(m.none("topics")))
@@ -338,7 +344,11 @@ func (m Model) groupsView() []string {
 		}
 		rows = append(rows, []string{name, g.State, count(g.Members), strconv.FormatInt(g.Lag, 10), ageText(g.TimeLag), sparkline(m.groupSpark[g.Name], 20), status})
 	}
-	lines := table([]string{"GROUP", "STATE", "MEMBERS", "LAG", "TIME LAG", "LAG (last " + m.span() + ")", "STATUS"}, rows, map[int]bool{2: true, 3: true, 4: true})
+	header := []string{"GROUP", "STATE", "MEMBERS", "LAG", "TIME LAG", "LAG (last " + m.span() + ")", "STATUS"}
+	if m.o.Static {
+		header, rows = dropColumn(header, rows, 5)
+	}
+	lines := table(header, rows, map[int]bool{2: true, 3: true, 4: true})
 	out := m.window(lines, m.cursor[Groups], m.bodyHeight())
 	if len(gs) == 0 {
 		what := "consumer groups"
@@ -361,7 +371,7 @@ func (m Model) groupDetail() []string {
 		return []string{fmt.Sprintf("Group %s is gone (Esc to go back)", m.detail)}
 	}
 	out := []string{
-		fmt.Sprintf("Group %s · %s · %d members · lag %d · time lag %s · status %s   (Esc back)", m.st.bold.Render(g.Name), g.State, g.Members, g.Lag, ageText(g.TimeLag), m.status(g.Status)),
+		fmt.Sprintf("Group %s · %s · %s · lag %d · time lag %s · status %s   (Esc back)", m.st.bold.Render(g.Name), g.State, plural(g.Members, "member"), g.Lag, ageText(g.TimeLag), m.status(g.Status)),
 	}
 	for _, r := range g.Reasons {
 		out = append(out, "  "+r)
@@ -370,6 +380,9 @@ func (m Model) groupDetail() []string {
 		out = append(out, m.st.bad.Render("  error: "+g.Error))
 	}
 	out = append(out, "")
+	if len(g.Partitions) == 0 {
+		return append(out, "No committed offsets or assigned partitions.")
+	}
 	var rows [][]string
 	for _, p := range g.Partitions {
 		committed, end, lag := strconv.FormatInt(p.Committed, 10), strconv.FormatInt(p.End, 10), strconv.FormatInt(p.Lag, 10)
@@ -427,4 +440,14 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// dropColumn removes column i from a table.
+func dropColumn(header []string, rows [][]string, i int) ([]string, [][]string) {
+	drop := func(r []string) []string { return append(append([]string{}, r[:i]...), r[i+1:]...) }
+	out := make([][]string, len(rows))
+	for j, r := range rows {
+		out[j] = drop(r)
+	}
+	return drop(header), out
 }
