@@ -18,6 +18,7 @@ import (
 //	tmux wait REGEX                 wait (60s at most) until the screen matches REGEX (multiline);
 //	                                stdout is then the screen, for stdout assertions
 //	tmux show FORMAT                stdout is tmux's display -p FORMAT, e.g. #{alternate_on}
+//	tmux signal SIG                 send SIG (INT, TERM) to the processes the pane's shell started
 func cmdTmux(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! tmux")
@@ -68,6 +69,15 @@ func cmdTmux(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("the screen never matched %s; last:\n%s", args[1], screen)
 	case "show":
 		ts.Stdout().Write([]byte(run("display-message", "-p", "-t", "t", strings.Join(args[1:], " "))))
+	case "signal":
+		if len(args) != 2 {
+			ts.Fatalf("usage: tmux signal SIG")
+		}
+		pid := strings.TrimSpace(run("display-message", "-p", "-t", "t", "#{pane_pid}"))
+		out, err := exec.Command("pkill", "-"+args[1], "-P", pid).CombinedOutput()
+		if err != nil {
+			ts.Fatalf("pkill -%s -P %s: %v\n%s", args[1], pid, err, out)
+		}
 	default:
 		ts.Fatalf("unknown tmux subcommand %q", args[0])
 	}

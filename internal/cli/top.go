@@ -119,7 +119,10 @@ func runTop(ctx context.Context, o *TopOptions) error {
 	m := top.New(top.Options{Interval: o.Interval, View: o.View, Color: f.Styles().Color, Context: brokerLabel(s.Brokers)})
 	pctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(pctx), tea.WithInput(f.IO.In), tea.WithOutput(out))
+	// SIGINT and SIGTERM cancel ctx (Main), which ends the program; its own
+	// handler would race with that and can deadlock (bubbletea v1.3.4
+	// sends to a channel nobody reads any more), so it is off.
+	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(pctx), tea.WithInput(f.IO.In), tea.WithOutput(out), tea.WithoutSignalHandler())
 
 	var wg sync.WaitGroup
 	var collectPanic error
@@ -140,8 +143,8 @@ func runTop(ctx context.Context, o *TopOptions) error {
 		return collectPanic
 	case errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil:
 		return ctx.Err()
-	case errors.Is(err, tea.ErrInterrupted):
-		return context.Canceled
+	case errors.Is(err, tea.ErrInterrupted): // SIGINT, not the Ctrl-C key
+		return errInterrupted
 	case err != nil:
 		return fmt.Errorf("kctl top: %w", err)
 	}
