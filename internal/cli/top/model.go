@@ -164,6 +164,11 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 	if k.Type == tea.KeyCtrlC {
 		return m, tea.Quit
 	}
+	if k.Type == tea.KeyRunes && k.Alt && !m.filtering {
+		// Esc then a key, read together, arrive as Alt+key: both.
+		mm, _ := m.key(tea.KeyMsg{Type: tea.KeyEsc})
+		return mm.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: k.Runes, Paste: k.Paste})
+	}
 	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && !k.Paste {
 		// Keys typed faster than they are read arrive together ("/pay"):
 		// one at a time, so "/" starts the filter the rest goes into.
@@ -171,7 +176,7 @@ func (m Model) key(k tea.KeyMsg) (tea.Model, tea.Cmd) {
 		var cmds []tea.Cmd
 		for _, r := range k.Runes {
 			var cmd tea.Cmd
-			mm, cmd = mm.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt})
+			mm, cmd = mm.(Model).key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
 			cmds = append(cmds, cmd)
 		}
 		return mm, tea.Batch(cmds...)

@@ -138,6 +138,7 @@ func TestFrames(t *testing.T) {
 		{"groups-100x30", 100, 30, []tea.Msg{s1, s2, key("3")}},
 		{"group-detail-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("down"), key("enter")}},
 		{"group-detail-empty-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("G"), key("enter")}},
+		{"esc-and-4-read-together-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("enter"), tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("4"), Alt: true}}},
 		{"group-detail-closed-100x30", 100, 30, []tea.Msg{s1, s2, key("3"), key("enter"), key("esc")}},
 		{"reassignments-100x30", 100, 30, []tea.Msg{s1, s2, key("tab"), key("tab"), key("tab")}},
 		{"help-100x30", 100, 30, []tea.Msg{s1, key("?")}},
