@@ -124,20 +124,26 @@ func runTop(ctx context.Context, o *TopOptions) error {
 	// sends to a channel nobody reads any more), so it is off.
 	p := tea.NewProgram(m, tea.WithAltScreen(), tea.WithContext(pctx), tea.WithInput(f.IO.In), tea.WithOutput(out), tea.WithoutSignalHandler())
 
-	var wg sync.WaitGroup
-	var collectPanic error
-	wg.Go(func() {
+	// The collector is not waited for at the end: a request already sent
+	// waits for its answer past the context's end (kgo), and a hung broker
+	// must not hold the exit. After the program ends, Send does nothing.
+	panicked := make(chan error, 1)
+	go func() {
 		defer func() {
 			if r := recover(); r != nil {
-				collectPanic = fmt.Errorf("kctl top: collector panicked: %v", r)
+				panicked <- fmt.Errorf("kctl top: collector panicked: %v", r)
 				p.Quit() // Run restores the terminal
 			}
 		}()
 		col.loop(pctx, func(s top.Snapshot) { p.Send(top.SnapshotMsg(s)) })
-	})
+	}()
 	_, err = p.Run()
 	cancel()
-	wg.Wait()
+	var collectPanic error
+	select {
+	case collectPanic = <-panicked:
+	default:
+	}
 	switch {
 	case collectPanic != nil:
 		return collectPanic
@@ -160,8 +166,12 @@ func topOnce(ctx context.Context, o *TopOptions) error {
 	}
 	defer c.Close()
 	col := newTopCollector(c.Client, c.Settings.Timeout, o.Interval, f.Now)
-	s := col.collect(ctx)
-	if ctx.Err() != nil {
+	got := make(chan top.Snapshot, 1)
+	go func() { got <- col.collect(ctx) }()
+	var s top.Snapshot
+	select {
+	case s = <-got:
+	case <-ctx.Done(): // not held by a request a hung broker never answers
 		return ctx.Err()
 	}
 	if s.Err != "" {
