@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 //	                independent Python clients of the interop tests. Under CI=true a
 //	                missing module is an error, not a skip (.ci/run installs them).
 //	[kcat]          kcat is installed; under CI=true, missing is an error.
+//	[tmux]          tmux is installed; under CI=true, missing is an error.
 //
 // Custom commands:
 //
@@ -66,6 +67,7 @@ func TestMain(m *testing.M) {
 //	                                 HTTP request (a BODY is sent as JSON); stdout is the status
 //	                                 code, a newline, then the body; -until repeats it (60s at
 //	                                 most) until the body matches RE
+//	tmux start|keys|wait|show ...    drive a full-screen command in tmux (see cmdTmux)
 func TestScripts(t *testing.T) {
 	testscript.Run(t, scriptParams(filepath.Join("testdata", "script")))
 }
@@ -94,6 +96,7 @@ func scriptParams(dir string) testscript.Params {
 			"gencerts":    cmdGencerts,
 			"mktopic":     cmdMktopic,
 			"httpreq":     cmdHTTPReq,
+			"tmux":        cmdTmux,
 		},
 	}
 }
@@ -325,10 +328,10 @@ func condition(cond string) (bool, error) {
 		}
 		return err == nil, nil
 	}
-	if cond == "kcat" {
-		_, err := exec.LookPath("kcat")
+	if cond == "kcat" || cond == "tmux" {
+		_, err := exec.LookPath(cond)
 		if err != nil && ci {
-			return false, fmt.Errorf("[kcat]: kcat is missing under CI (.ci/run installs it)")
+			return false, fmt.Errorf("[%s]: %s is missing under CI (.ci/run installs it)", cond, cond)
 		}
 		return err == nil, nil
 	}

@@ -93,8 +93,14 @@ func check(pkgs []pkg) []string {
 					}
 					continue
 				}
+				if has(imp, "github.com/charmbracelet/bubbletea") || has(imp, "github.com/charmbracelet/bubbles") {
+					if !has(from, "internal/platform/ui") && from != "internal/cli" {
+						bad(from, imp, "only internal/platform/ui (the terminal's models) and internal/cli (which runs them) import bubbletea/bubbles")
+					}
+					continue
+				}
 				if has(imp, "github.com/charmbracelet/lipgloss") {
-					if from != "internal/platform/ui" {
+					if !has(from, "internal/platform/ui") {
 						bad(from, imp, "only internal/platform/ui imports lipgloss; print with internal/platform/view and take a view.Styles")
 					}
 					continue
@@ -108,7 +114,7 @@ func check(pkgs []pkg) []string {
 					continue
 				}
 				toLayer, toFamily := layerOf(to)
-				if to == "internal/platform/ui" && from != "internal/cli" && from != "internal/platform/ui" {
+				if has(to, "internal/platform/ui") && from != "internal/cli" && !has(from, "internal/platform/ui") {
 					bad(from, to, "only internal/cli imports internal/platform/ui; print with internal/platform/view and take a view.Styles")
 					continue
 				}

@@ -59,6 +59,7 @@ var subcommands = []struct {
 	{[]string{"reassignments"}, func(f *Factory) *cobra.Command { return NewCmdReassignments(f, nil) }},
 	{[]string{"consume"}, func(f *Factory) *cobra.Command { return NewCmdConsume(f, nil) }},
 	{[]string{"produce"}, func(f *Factory) *cobra.Command { return NewCmdProduce(f, nil) }},
+	{[]string{"top"}, func(f *Factory) *cobra.Command { return NewCmdTop(f, nil) }},
 	{[]string{"elect-leaders"}, func(f *Factory) *cobra.Command { return NewCmdElectLeaders(f, nil) }},
 	{[]string{"offsets"}, func(f *Factory) *cobra.Command { return NewCmdOffsets(f, nil) }},
 }
