@@ -153,7 +153,9 @@ func brokerRisks(c BrokerChange) []Risk {
 		case "min.insync.replicas":
 			o, err1 := strconv.Atoi(old)
 			n, err2 := strconv.Atoi(now)
-			if err1 == nil && (err2 != nil || n < o) {
+			// A removed value falls back to the static one, unknown here:
+			// risky unless nothing is lower than the old value.
+			if err1 == nil && ((cc.Op == OpDelete && o > 1) || (err2 == nil && n < o)) {
 				to := now
 				if cc.Op == OpDelete {
 					to = "the static broker value"
