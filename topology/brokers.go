@@ -249,7 +249,9 @@ func checkBrokerConfig(name string, raw rawValue, perBroker bool) (msg, norm str
 		msg := fmt.Sprintf("unknown dynamic broker config %q", name)
 		names := slices.Collect(maps.Keys(brokerIndex))
 		sort.Strings(names)
-		if m := closest(name, names); m != "" {
+		if m := brokerEquivalent(name); m != "" {
+			msg += fmt.Sprintf(" (%q is a topic config; its broker-wide default is %q)", name, m)
+		} else if m := closest(name, names); m != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", m)
 		} else {
 			msg += " (see https://kafka.apache.org/documentation/#dynamicbrokerconfigs)"
@@ -499,4 +501,33 @@ func brokersNodes(b *Brokers) []*yaml.Node {
 		m.Content = append(m.Content, str("overrides"), seq)
 	}
 	return []*yaml.Node{str("brokers"), m}
+}
+
+// brokerEquivalent returns the broker-wide default of topic config name
+// ("retention.ms" → "log.retention.ms"), or "".
+func brokerEquivalent(name string) string {
+	if _, ok := configIndex[name]; !ok {
+		return ""
+	}
+	switch name {
+	case "max.message.bytes":
+		return "message.max.bytes"
+	case "segment.ms":
+		return "log.roll.ms"
+	case "segment.index.bytes":
+		return "log.index.size.max.bytes"
+	case "flush.messages":
+		return "log.flush.interval.messages"
+	case "flush.ms":
+		return "log.flush.interval.ms"
+	case "file.delete.delay.ms":
+		return "log.segment.delete.delay.ms"
+	}
+	if _, ok := brokerIndex["log."+name]; ok {
+		return "log." + name
+	}
+	if _, ok := brokerIndex["log.cleaner."+name]; ok {
+		return "log.cleaner." + name
+	}
+	return ""
 }
