@@ -207,3 +207,25 @@ func TestApplyBrokerConfigsPerItemError(t *testing.T) {
 		t.Errorf("the default's change did not succeed: %+v", res.Items)
 	}
 }
+
+func TestExportBrokers(t *testing.T) {
+	cfgs := []observe.BrokerDynamicConfigs{
+		{ID: observe.DefaultBroker, Configs: map[string]*string{"log.retention.ms": new("259200000"), "broker.id": new("1")}},
+		{ID: 0, Configs: map[string]*string{}},
+		{ID: 1, Configs: map[string]*string{"message.max.bytes": new("2097152"), "ssl.keystore.password": nil}, Sensitive: map[string]bool{"ssl.keystore.password": true}},
+	}
+	b, notes, err := ExportBrokers(cfgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b == nil || b.Config["log.retention.ms"] != "259200000" || len(b.Config) != 1 || len(b.Overrides) != 1 || b.Overrides[0].ID != 1 || b.Overrides[0].Config["message.max.bytes"] != "2097152" {
+		t.Fatalf("brokers = %+v", b)
+	}
+	want := `[broker 1: ssl.keystore.password is a secret the broker does not report: not exported broker default: broker.id = 1: broker config "broker.id" cannot be changed at run time: the broker's identity is fixed at start-up]`
+	if fmt.Sprint(notes) != want {
+		t.Errorf("notes %v", notes)
+	}
+	if b, _, _ := ExportBrokers([]observe.BrokerDynamicConfigs{{ID: observe.DefaultBroker, Configs: map[string]*string{}}}); b != nil {
+		t.Errorf("no dynamic configs exported as %+v", b)
+	}
+}

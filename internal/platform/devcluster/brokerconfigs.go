@@ -25,7 +25,8 @@ import (
 // static and default entries are still kfake's.
 //
 // Simulated, and not like Kafka: the values are kept in memory only (not
-// in a DataDir); kfake's ACLs are not checked for them; values are not
+// in a DataDir); the legacy AlterConfigs (API 33) on brokers is still
+// kfake's, and what it sets is not shown; kfake's ACLs are not checked for them; values are not
 // validated beyond Kafka's refusal of read-only keys and of per-broker
 // keys (listeners, ssl.*) as cluster-wide defaults; they do not flow into
 // topics' inherited values (a topic's DescribeConfigs does not show a
