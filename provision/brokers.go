@@ -45,7 +45,7 @@ const (
 )
 
 // brokerStateKeys are broker configs kctl rebalance sets for the length of
-// a move: --prune-configs never removes them.
+// a move: --prune-configs never removes them (nor secrets, see diffBroker).
 var brokerStateKeys = []string{"leader.replication.throttled.rate", "follower.replication.throttled.rate", "replica.alter.log.dirs.io.max.bytes.per.second"}
 
 // diffBrokers adds to p the changes the file's brokers: section needs: the
@@ -116,7 +116,10 @@ func diffBroker(cur observe.BrokerDynamicConfigs, want map[string]string, opts O
 	}
 	sort.Strings(extra)
 	for _, k := range extra {
-		if opts.PruneConfigs && !slices.Contains(brokerStateKeys, k) {
+		// Secrets are never removed: the file cannot declare them (a
+		// broker hides their value), so their absence says nothing.
+		spec, _ := topology.LookupBrokerConfig(k)
+		if opts.PruneConfigs && !slices.Contains(brokerStateKeys, k) && !cur.Sensitive[k] && !spec.Sensitive {
 			c.Configs = append(c.Configs, ConfigChange{Name: k, Op: OpDelete, Old: cur.Configs[k], OldSource: sourceOf(cur.ID)})
 			continue
 		}
