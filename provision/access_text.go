@@ -11,6 +11,9 @@ import (
 // has (a section it lacks was neither read nor compared: not "0 ACLs").
 func (p *Plan) declared() string {
 	s := countWord(p.Topics, "topic", "topics")
+	if p.BrokersManaged {
+		s += ", broker configs"
+	}
 	if !p.AccessManaged {
 		return s
 	}

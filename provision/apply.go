@@ -207,6 +207,7 @@ func Apply(ctx context.Context, cl kmsg.Requestor, d Decision, opts ApplyOptions
 	a.alterConfigs(ctx, configs)
 	a.reassign(ctx, reassigns)
 	a.deleteTopics(ctx, deletes)
+	a.applyBrokers(ctx, plan)
 	aa := &accessApplier{applier: a, index: map[int]int{}}
 	for i, c := range plan.Access {
 		if c.Action == Refused {

@@ -73,6 +73,13 @@ type Plan struct {
 	ACLs          int  `json:"acls,omitempty" yaml:"acls,omitempty"`
 	Users         int  `json:"users,omitempty" yaml:"users,omitempty"`
 	Quotas        int  `json:"quotas,omitempty" yaml:"quotas,omitempty"`
+	// BrokerConfigs are the changes of dynamic broker configs (the
+	// cluster-wide default first, then by broker id); BrokersManaged is
+	// true when the file has a brokers: section, and UnmanagedBrokers are
+	// the dynamic broker configs it does not name (see brokers.go).
+	BrokerConfigs    []BrokerChange          `json:"brokerConfigs,omitempty" yaml:"brokerConfigs,omitempty"`
+	BrokersManaged   bool                    `json:"brokersManaged,omitempty" yaml:"brokersManaged,omitempty"`
+	UnmanagedBrokers []UnmanagedBrokerConfig `json:"unmanagedBrokerConfigs,omitempty" yaml:"unmanagedBrokerConfigs,omitempty"`
 	// sections are the access sections the file declares (users, acls,
 	// quotas): the "No changes" line counts only those.
 	sections []string
@@ -164,7 +171,7 @@ func (p *Plan) IsRisky() bool { return p.Summary.Risky > 0 }
 // RiskyChanges returns the changes with risks, in plan order.
 func (p *Plan) RiskyChanges() []Change {
 	var out []Change
-	for _, c := range p.Changes {
+	for _, c := range append(slices.Clone(p.Changes), brokerChangesAsTopics(p.BrokerConfigs)...) {
 		if len(c.Risks) > 0 {
 			out = append(out, c)
 		}
@@ -219,6 +226,7 @@ func Diff(file *topology.File, st *State, opts Options) *Plan {
 	diffAccess(file, st.Access, opts, p)
 	limitDeletes(p, opts)
 	checkBrokerLoad(file, st, p)
+	diffBrokers(file, st, opts, p)
 	p.count()
 	return p
 }
@@ -276,6 +284,17 @@ func (p *Plan) count() {
 			p.Summary.Update++
 		case Delete:
 			p.Summary.Delete++
+		case Refused:
+			p.Summary.Refused++
+		}
+		if len(c.Risks) > 0 {
+			p.Summary.Risky++
+		}
+	}
+	for _, c := range p.BrokerConfigs {
+		switch c.Action {
+		case Update:
+			p.Summary.Update++
 		case Refused:
 			p.Summary.Refused++
 		}

@@ -30,6 +30,10 @@ type ExportOptions struct {
 	// (one request each, while the topics are read) and writes them as the
 	// file's users:, acls:, quotas: and managedPrincipals (Export.Access).
 	Access bool
+	// Brokers also reads the dynamic broker configs (the cluster-wide
+	// default and each broker's) and writes them as the file's brokers:
+	// section (see ExportBrokers).
+	Brokers bool
 }
 
 // Export is what `kctl export` read from a cluster: the topics file to
@@ -52,6 +56,9 @@ type Export struct {
 	// (metadata error) or written without configs (DescribeConfigs
 	// error); each with why.
 	Failed []ExportFailure `json:"failed" yaml:"failed"`
+	// BrokerNotes are the dynamic broker configs left out of brokers:,
+	// each with why.
+	BrokerNotes []string `json:"brokerNotes,omitempty" yaml:"brokerNotes,omitempty"`
 	// Access is what was made of the cluster's access (nil: not read).
 	Access *AccessExport `json:"access,omitempty" yaml:"access,omitempty"`
 }
@@ -87,6 +94,8 @@ type ExportObserved struct {
 	// read (observe.Configs); a topic absent was not described.
 	Configs map[string]observe.TopicConfigs
 	access  *accessRead // nil: not read
+	// Brokers are the dynamic broker configs (ExportOptions.Brokers).
+	Brokers []observe.BrokerDynamicConfigs
 }
 
 // ExportTopics reads the cluster in two requests whatever the number of
@@ -140,6 +149,14 @@ func ObserveExport(ctx context.Context, cl kmsg.Requestor, opts ExportOptions) (
 	obs := &ExportObserved{Metadata: meta}
 	if sel, err := selectExport(meta, opts); err == nil {
 		obs.Configs, _ = observe.Configs(ctx, cl, sel.names, false)
+	}
+	if opts.Brokers {
+		ids := make([]int32, 0, len(meta.Brokers))
+		for _, b := range meta.Brokers {
+			ids = append(ids, b.ID)
+		}
+		slices.Sort(ids)
+		obs.Brokers, _ = observe.BrokerConfigs(ctx, cl, ids) // each one's error is kept
 	}
 	if access != nil {
 		obs.access = <-access
@@ -259,6 +276,13 @@ func BuildExport(obs *ExportObserved, opts ExportOptions) (*Export, error) {
 		if ex.Access.Users+ex.Access.ACLs+ex.Access.Quotas > 0 || len(ex.Access.Skipped)+len(ex.Access.Failed)+len(ex.Access.LeftOut) > 0 {
 			spec.Comment += "\n" + accessComment(ex.Access)
 		}
+	}
+	if opts.Brokers {
+		b, notes, err := ExportBrokers(obs.Brokers)
+		if err != nil {
+			notes = []string{"brokers: not exported: " + err.Error()}
+		}
+		spec.Brokers, ex.BrokerNotes = b, notes
 	}
 	ex.Spec, ex.Topics = spec, len(names)
 	sort.SliceStable(ex.Failed, func(i, j int) bool { return ex.Failed[i].Topic < ex.Failed[j].Topic })

@@ -264,7 +264,8 @@ func (p *Plan) fingerprint() string {
 		ClusterID string
 		Changes   []Change
 		Access    []AccessChange
-	}{p.ClusterID, p.Changes, p.Access})
+		Brokers   []BrokerChange
+	}{p.ClusterID, p.Changes, p.Access, p.BrokerConfigs})
 }
 
 func (p *Plan) refusals(a Allowances, marker *RebalanceState, markerPath string) []Refusal {
@@ -284,6 +285,16 @@ func (p *Plan) refusals(a Allowances, marker *RebalanceState, markerPath string)
 		if !a.Risky && !a.DryRun {
 			for _, r := range c.Risks {
 				out = append(out, Refusal{Kind: RefusalRisky, Change: name, Reason: r.Message, Allow: "--allow-risky"})
+			}
+		}
+	}
+	for _, c := range p.BrokerConfigs {
+		if c.Action == Refused {
+			out = append(out, Refusal{Kind: RefusalPlanned, Change: c.Name, Reason: strings.Join(c.Reasons, "; ")})
+		}
+		if !a.Risky && !a.DryRun {
+			for _, r := range c.Risks {
+				out = append(out, Refusal{Kind: RefusalRisky, Change: c.Name, Reason: r.Message, Allow: "--allow-risky"})
 			}
 		}
 	}

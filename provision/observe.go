@@ -40,6 +40,10 @@ type State struct {
 	// Access is the cluster's ACLs, SCRAM users and quotas; nil when the
 	// file has no access sections (then they are not read).
 	Access *AccessState `json:"access,omitempty" yaml:"access,omitempty"`
+	// BrokerConfigs are the dynamic broker configs, the cluster-wide
+	// default first, then each broker by id; nil when the file has no
+	// brokers: section (then they are not read).
+	BrokerConfigs []observe.BrokerDynamicConfigs `json:"brokerConfigs,omitempty" yaml:"brokerConfigs,omitempty"`
 	// ReassignmentsErr says why the reassignments in progress could not be
 	// listed ("" when they were: a broker before Kafka 2.4 does not
 	// support ListPartitionReassignments, a user may lack the right).
@@ -132,6 +136,15 @@ func ObserveScope(ctx context.Context, cl kmsg.Requestor, scope Scope) (*State, 
 			return nil, err
 		}
 		st.Access = acc
+	}
+
+	if scope.Brokers {
+		ids := make([]int32, 0, len(meta.Brokers))
+		for _, b := range meta.Brokers {
+			ids = append(ids, b.ID)
+		}
+		slices.Sort(ids)
+		st.BrokerConfigs, _ = observe.BrokerConfigs(ctx, cl, ids) // each one's error is kept for Diff
 	}
 
 	var names []string

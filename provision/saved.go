@@ -33,13 +33,16 @@ type Scope struct {
 	// (ReadACLs, ReadUsers, ReadQuotas).
 	Access      bool `json:"access,omitempty" yaml:"access,omitempty"`
 	AccessParts int  `json:"accessParts,omitempty" yaml:"accessParts,omitempty"`
+	// Brokers: the file has a brokers: section, so the dynamic broker
+	// configs are read.
+	Brokers bool `json:"brokers,omitempty" yaml:"brokers,omitempty"`
 	// Undeclared: the plan prunes, so the other topics count too.
 	Undeclared bool `json:"undeclared,omitempty" yaml:"undeclared,omitempty"`
 }
 
 // ScopeOf returns the scope of a plan of file with opts.
 func ScopeOf(file *topology.File, opts Options) Scope {
-	sc := Scope{Topics: []string{}, Undeclared: opts.Prune}
+	sc := Scope{Topics: []string{}, Undeclared: opts.Prune, Brokers: file.Brokers != nil}
 	for _, t := range file.Topics {
 		sc.Topics = append(sc.Topics, t.Name)
 	}
@@ -119,6 +122,7 @@ func Digest(st *State, sc Scope) Observed {
 			}
 		}
 	}
+	digestBrokers(st, items)
 	if a := st.Access; a != nil {
 		for _, acl := range a.ACLs {
 			items["acl "+acl.String()] = "present"

@@ -3,6 +3,7 @@ package provision
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,11 +20,11 @@ func (p *Plan) WriteText(w io.Writer, st Styles) error {
 	if p.Environment != "" {
 		ew.printf("%s %s\n", st.Bold("Environment:"), p.Environment)
 	}
-	if len(p.Changes)+len(p.Access) == 0 {
+	if len(p.Changes)+len(p.Access)+len(p.BrokerConfigs) == 0 {
 		ew.printf("No changes. Cluster %q matches %s (%s).\n", p.ClusterID, p.File, p.declared())
 	} else {
 		ew.printf("kctl will make these changes to cluster %q (%s):\n", p.ClusterID, p.File)
-		for _, c := range p.Changes {
+		for _, c := range append(slices.Clone(p.Changes), brokerChangesAsTopics(p.BrokerConfigs)...) {
 			ew.printf("\n")
 			writeChange(ew, st, c)
 		}
@@ -39,10 +40,11 @@ func (p *Plan) WriteText(w io.Writer, st Styles) error {
 			ew.printf("  %-*s  %s = %s\n", width, u.Topic, u.Name, value(u.Name, u.Value))
 		}
 	}
+	writeUnmanagedBrokers(ew, p)
 	for _, n := range p.Notes {
 		ew.printf("\n%s\n", st.Dim("Note: "+n))
 	}
-	if len(p.Changes)+len(p.Access) > 0 {
+	if len(p.Changes)+len(p.Access)+len(p.BrokerConfigs) > 0 {
 		s := p.Summary
 		risky := ""
 		if s.Risky > 0 {

@@ -285,6 +285,14 @@ func EqualConfigValues(name, a, b string) bool {
 	if !ok {
 		return false
 	}
+	return equalValues(s, a, b)
+}
+
+// equalValues reports whether a and b mean the same value of s.
+func equalValues(s *ConfigSpec, a, b string) bool {
+	if a == b {
+		return true
+	}
 	switch s.Type {
 	case TypeBoolean:
 		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))

@@ -29,6 +29,9 @@ type Environment struct {
 	// Unset are base config keys the environment removes (`key: null`
 	// under defaults.config): from the base's defaults and every topic.
 	Unset []string `json:"unset,omitempty" yaml:"unset,omitempty"`
+	// Brokers, when set, is laid over the base's brokers: section (see
+	// mergeBrokers).
+	Brokers *EnvBrokers `json:"brokers,omitempty" yaml:"brokers,omitempty"`
 	// Pos is where the environment's name is written.
 	Pos Pos `json:"-" yaml:"-"`
 	// at is where each value the environment sets is written, by
@@ -48,7 +51,7 @@ type TopicOverride struct {
 }
 
 var (
-	environmentKeys = []string{"cluster", "defaults", "topics"}
+	environmentKeys = []string{"cluster", "defaults", "topics", "brokers"}
 	overrideKeys    = []string{"partitions", "replicationFactor", "config"}
 	// envNameRE is compiled on first use, not at start-up (issue 21).
 	envNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`) })
@@ -114,6 +117,7 @@ func (f *File) Select(name, from string) (*File, error) {
 		out.Cluster = *e.Cluster
 	}
 	out.Defaults = mergeDefaults(f.Defaults, e.Defaults)
+	out.Brokers = mergeBrokers(f.Brokers, e.Brokers)
 	for _, k := range e.Unset {
 		delete(out.Defaults.Config, k)
 	}
@@ -273,6 +277,8 @@ func (p *parser) parseEnvironment(f *File, name string, k, v *yaml.Node) *Enviro
 			})
 		case "topics":
 			p.parseOverrides(f, e, &pos, v)
+		case "brokers":
+			e.Brokers = p.parseEnvBrokers(k, v)
 		}
 	})
 	p.checkEnvironment(f, e, pos)
@@ -413,6 +419,10 @@ func environmentsSchema() map[string]any {
 					"type":                 "object",
 					"description":          "Overrides of declared topics, by name; their fields win.",
 					"additionalProperties": override,
+				},
+				"brokers": map[string]any{
+					"$ref":        "#/properties/brokers",
+					"description": "Laid over the base's brokers: section, key by key and broker by broker (a key: null in the environment removes a base key; not expressible in this schema).",
 				},
 			},
 		},

@@ -78,7 +78,7 @@ func yamlMessage(err error) (string, int) {
 }
 
 var (
-	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "environments", "managedPrincipals", "users", "acls", "quotas"}
+	rootKeys     = []string{"cluster", "managedPrefixes", "defaults", "limits", "topics", "environments", "managedPrincipals", "users", "acls", "quotas", "brokers"}
 	limitsKeys   = []string{"maxPartitions", "partitionsPerBroker"}
 	clusterKeys  = []string{"id", "brokers"}
 	defaultsKeys = []string{"partitions", "replicationFactor", "config"}
@@ -140,6 +140,8 @@ func (p *parser) parse(data []byte) *File {
 			}
 		case "environments":
 			envNode = v
+		case "brokers":
+			f.Brokers = p.parseBrokers(k, v)
 		case "managedPrincipals", "users", "acls", "quotas":
 			access.set(key, k, v)
 		}

@@ -77,6 +77,7 @@ func JSONSchema() []byte {
 				"items": map[string]any{"$ref": "#/definitions/topic"},
 			},
 			"environments":      environmentsSchema(),
+			"brokers":           brokersSchema(),
 			"managedPrincipals": accessSchema()["managedPrincipals"],
 			"users":             accessSchema()["users"],
 			"acls":              accessSchema()["acls"],

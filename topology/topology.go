@@ -32,6 +32,9 @@ type File struct {
 	Env string `json:"environment,omitempty" yaml:"environment,omitempty"`
 	// Access is the users, acls, quotas and managedPrincipals sections.
 	Access `yaml:",inline"`
+	// Brokers is the brokers: section (dynamic broker configs); nil when
+	// the file has none, and then kctl leaves broker configs alone.
+	Brokers *Brokers `json:"brokers,omitempty" yaml:"brokers,omitempty"`
 }
 
 // Cluster is the file's optional cluster section.

@@ -117,6 +117,9 @@ func ParseSizeBytes(s string) (int64, error) {
 // It returns "" when there is nothing more readable than the value itself.
 func Humanize(name, value string) string {
 	s, ok := configIndex[name]
+	if !ok {
+		s, ok = brokerSpec(name)
+	}
 	if !ok || s.Unit == UnitNone {
 		return ""
 	}

@@ -24,6 +24,8 @@ type Spec struct {
 	// when it has entries) with managedPrincipals after managedPrefixes;
 	// see SpecAccess.
 	Access SpecAccess
+	// Brokers is written after topics as the brokers: section (nil: none).
+	Brokers *Brokers
 }
 
 // SpecTopic is one topic of a Spec.
@@ -155,6 +157,7 @@ func (s *Spec) Encode(w io.Writer) error {
 	}
 	root.Content = append(root.Content, str("topics"), topics)
 	root.Content = append(root.Content, s.Access.nodes()...)
+	root.Content = append(root.Content, brokersNodes(s.Brokers)...)
 
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -146,7 +146,7 @@ func runExport(ctx context.Context, o *ExportOptions) error {
 	defer c.Close()
 	rctx, cancel := context.WithTimeout(ctx, f.Global.Timeout)
 	defer cancel()
-	ex, err := provision.ExportTopics(rctx, c.Client, provision.ExportOptions{Patterns: o.Patterns, All: o.All, ManagedPrefixes: o.ManagedPrefixes, Access: o.accessWanted()})
+	ex, err := provision.ExportTopics(rctx, c.Client, provision.ExportOptions{Patterns: o.Patterns, All: o.All, ManagedPrefixes: o.ManagedPrefixes, Access: o.accessWanted(), Brokers: len(o.Patterns) == 0})
 	if err != nil {
 		return err
 	}
@@ -219,6 +219,9 @@ func writeExportNotes(f *Factory, ex *provision.Export) {
 				f.Warnf("topic %s: %s", t.Name, firstLine(t.Comment))
 			}
 		}
+	}
+	for _, n := range ex.BrokerNotes {
+		f.Warnf("%s", n)
 	}
 	for _, fl := range ex.Failed {
 		what := "written without configs"

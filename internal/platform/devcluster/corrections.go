@@ -72,6 +72,10 @@ func newCorrector(c *kfake.Cluster, addrs []string, o Options) (*corrector, erro
 	k := &corrector{c: c, cl: cl}
 	c.ControlKey(int16(kmsg.DescribeLogDirs), k.describeLogDirs)
 	c.ControlKey(int16(kmsg.DescribeQuorum), k.describeQuorum)
+	if _, err := newBrokerConfigs(k); err != nil {
+		cl.Close()
+		return nil, err
+	}
 	// ElectLeaders answers for every key (-1): those hooks run after the
 	// ones for its own key, so a test's observer of ElectLeaders still
 	// sees each request.
