@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -77,116 +78,121 @@ var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip",
 
 // knownBrokerConfigs are the dynamic broker configs of Apache Kafka 3.x/4.x
 // (DynamicBrokerConfig's reconfigurables), with their types and ranges.
-var knownBrokerConfigs = []BrokerConfigSpec{
-	// Log defaults (DynamicLogConfig): cluster-wide.
-	bc(ModeClusterWide, ConfigSpec{Name: "log.retention.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(-1), Doc: "default retention.ms of topics without their own (-1: forever)"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.retention.bytes", Type: TypeLong, Unit: UnitSize, Min: i64(-1), Doc: "default retention.bytes per partition (-1: unlimited)"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.segment.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(14), Doc: "default segment.bytes"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.roll.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(1), Doc: "default segment.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleanup.policy", Type: TypeList, Enum: []string{"compact", "delete"}, Doc: "default cleanup.policy"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.flush.interval.messages", Type: TypeLong, Min: i64(1), Doc: "default flush.messages"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.flush.interval.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default flush.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.index.interval.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "default index.interval.bytes"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.index.size.max.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(4), Doc: "default segment.index.bytes"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.message.timestamp.type", Type: TypeString, Enum: []string{"CreateTime", "LogAppendTime"}, Doc: "default message.timestamp.type"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.preallocate", Type: TypeBoolean, Doc: "default preallocate"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.segment.delete.delay.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default file.delete.delay.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.delete.retention.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default delete.retention.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.min.compaction.lag.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default min.compaction.lag.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.max.compaction.lag.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(1), Doc: "default max.compaction.lag.ms"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.min.cleanable.ratio", Type: TypeDouble, MinF: f64(0), MaxF: f64(1), Doc: "default min.cleanable.dirty.ratio"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "message.max.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "default max.message.bytes: largest record batch a topic accepts"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "min.insync.replicas", Type: TypeInt, Min: i64(1), Doc: "default min.insync.replicas"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "unclean.leader.election.enable", Type: TypeBoolean, Doc: "default unclean.leader.election.enable (data loss)"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "compression.type", Type: TypeString, Enum: compressionTypes, Doc: "default compression.type"}),
-	// Log cleaner (LogCleaner.ReconfigurableConfigs).
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.threads", Type: TypeInt, Min: i64(0), Doc: "log cleaner threads"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.dedupe.buffer.size", Type: TypeLong, Unit: UnitSize, Doc: "log cleaner dedupe memory, all threads"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.io.buffer.size", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "log cleaner I/O buffer memory, all threads"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.io.max.bytes.per.second", Type: TypeDouble, Doc: "log cleaner I/O throttle"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.backoff.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "log cleaner sleep when idle"}),
-	// Threads (DynamicThreadPool).
-	bc(ModeClusterWide, ConfigSpec{Name: "num.io.threads", Type: TypeInt, Min: i64(1), Doc: "request handler threads"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "num.network.threads", Type: TypeInt, Min: i64(1), Doc: "network threads per listener"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "num.replica.fetchers", Type: TypeInt, Min: i64(1), Doc: "replica fetcher threads per source broker"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "num.recovery.threads.per.data.dir", Type: TypeInt, Min: i64(1), Doc: "log recovery threads per data dir"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "background.threads", Type: TypeInt, Min: i64(1), Doc: "background task threads"}),
-	// Connections (DynamicConnectionQuota).
-	bc(ModeClusterWide, ConfigSpec{Name: "max.connections", Type: TypeInt, Min: i64(0), Doc: "connections a broker accepts"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "max.connections.per.ip", Type: TypeInt, Min: i64(0), Doc: "connections a broker accepts from one address"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "max.connections.per.ip.overrides", Type: TypeString, Doc: "per-address limits, host:N,…"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "max.connection.creation.rate", Type: TypeInt, Min: i64(0), Doc: "new connections per second a broker accepts"}),
-	// Replication throttles (DynamicReplicationConfig).
-	bc(ModeClusterWide, ConfigSpec{Name: "leader.replication.throttled.rate", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s for throttled replicas, leader side"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "follower.replication.throttled.rate", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s for throttled replicas, follower side"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "replica.alter.log.dirs.io.max.bytes.per.second", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s of moves between log dirs"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "transaction.partition.verification.enable", Type: TypeBoolean, Doc: "verify a partition joined the transaction before writing"}),
-	bc(ModeClusterWide, ConfigSpec{Name: "producer.id.expiration.ms", Type: TypeInt, Unit: UnitDuration, Min: i64(1), Doc: "how long an idle producer id is kept"}),
-	// Listeners and security (DynamicListenerConfig, DynamicSecurityConfigs): per broker.
-	bc(ModePerBroker, ConfigSpec{Name: "listeners", Type: TypeList, Doc: "the broker's listeners, NAME://host:port"}),
-	bc(ModePerBroker, ConfigSpec{Name: "advertised.listeners", Type: TypeList, Doc: "the addresses the broker gives clients"}),
-	bc(ModePerBroker, ConfigSpec{Name: "listener.security.protocol.map", Type: TypeList, Doc: "listener name → PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"}),
-	bc(ModePerBroker, ConfigSpec{Name: "sasl.enabled.mechanisms", Type: TypeList, Doc: "SASL mechanisms the broker accepts"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.client.auth", Type: TypeString, Enum: []string{"required", "requested", "none"}, Doc: "whether TLS clients must present a certificate"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.enabled.protocols", Type: TypeList, Doc: "TLS protocol versions accepted"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.protocol", Type: TypeString, Doc: "TLS protocol of the SSLContext"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.cipher.suites", Type: TypeList, Doc: "TLS cipher suites accepted"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.endpoint.identification.algorithm", Type: TypeString, Doc: "host name verification (https, or empty for none)"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.keystore.type", Type: TypeString, Doc: "key store format"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.keystore.location", Type: TypeString, Doc: "key store file on the broker"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.truststore.type", Type: TypeString, Doc: "trust store format"}),
-	bc(ModePerBroker, ConfigSpec{Name: "ssl.truststore.location", Type: TypeString, Doc: "trust store file on the broker"}),
-	{ConfigSpec: ConfigSpec{Name: "ssl.keystore.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
-	{ConfigSpec: ConfigSpec{Name: "ssl.key.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
-	{ConfigSpec: ConfigSpec{Name: "ssl.truststore.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
-	{ConfigSpec: ConfigSpec{Name: "ssl.keystore.key", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
-	{ConfigSpec: ConfigSpec{Name: "sasl.jaas.config", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
-}
+var knownBrokerConfigs = sync.OnceValue(func() []BrokerConfigSpec {
+	return []BrokerConfigSpec{
+		// Log defaults (DynamicLogConfig): cluster-wide.
+		bc(ModeClusterWide, ConfigSpec{Name: "log.retention.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(-1), Doc: "default retention.ms of topics without their own (-1: forever)"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.retention.bytes", Type: TypeLong, Unit: UnitSize, Min: i64(-1), Doc: "default retention.bytes per partition (-1: unlimited)"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.segment.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(14), Doc: "default segment.bytes"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.roll.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(1), Doc: "default segment.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleanup.policy", Type: TypeList, Enum: []string{"compact", "delete"}, Doc: "default cleanup.policy"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.flush.interval.messages", Type: TypeLong, Min: i64(1), Doc: "default flush.messages"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.flush.interval.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default flush.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.index.interval.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "default index.interval.bytes"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.index.size.max.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(4), Doc: "default segment.index.bytes"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.message.timestamp.type", Type: TypeString, Enum: []string{"CreateTime", "LogAppendTime"}, Doc: "default message.timestamp.type"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.preallocate", Type: TypeBoolean, Doc: "default preallocate"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.segment.delete.delay.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default file.delete.delay.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.delete.retention.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default delete.retention.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.min.compaction.lag.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "default min.compaction.lag.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.max.compaction.lag.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(1), Doc: "default max.compaction.lag.ms"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.min.cleanable.ratio", Type: TypeDouble, MinF: f64(0), MaxF: f64(1), Doc: "default min.cleanable.dirty.ratio"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "message.max.bytes", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "default max.message.bytes: largest record batch a topic accepts"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "min.insync.replicas", Type: TypeInt, Min: i64(1), Doc: "default min.insync.replicas"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "unclean.leader.election.enable", Type: TypeBoolean, Doc: "default unclean.leader.election.enable (data loss)"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "compression.type", Type: TypeString, Enum: compressionTypes, Doc: "default compression.type"}),
+		// Log cleaner (LogCleaner.ReconfigurableConfigs).
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.threads", Type: TypeInt, Min: i64(0), Doc: "log cleaner threads"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.dedupe.buffer.size", Type: TypeLong, Unit: UnitSize, Doc: "log cleaner dedupe memory, all threads"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.io.buffer.size", Type: TypeInt, Unit: UnitSize, Min: i64(0), Doc: "log cleaner I/O buffer memory, all threads"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.io.max.bytes.per.second", Type: TypeDouble, Doc: "log cleaner I/O throttle"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "log.cleaner.backoff.ms", Type: TypeLong, Unit: UnitDuration, Min: i64(0), Doc: "log cleaner sleep when idle"}),
+		// Threads (DynamicThreadPool).
+		bc(ModeClusterWide, ConfigSpec{Name: "num.io.threads", Type: TypeInt, Min: i64(1), Doc: "request handler threads"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "num.network.threads", Type: TypeInt, Min: i64(1), Doc: "network threads per listener"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "num.replica.fetchers", Type: TypeInt, Min: i64(1), Doc: "replica fetcher threads per source broker"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "num.recovery.threads.per.data.dir", Type: TypeInt, Min: i64(1), Doc: "log recovery threads per data dir"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "background.threads", Type: TypeInt, Min: i64(1), Doc: "background task threads"}),
+		// Connections (DynamicConnectionQuota).
+		bc(ModeClusterWide, ConfigSpec{Name: "max.connections", Type: TypeInt, Min: i64(0), Doc: "connections a broker accepts"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "max.connections.per.ip", Type: TypeInt, Min: i64(0), Doc: "connections a broker accepts from one address"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "max.connections.per.ip.overrides", Type: TypeString, Doc: "per-address limits, host:N,…"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "max.connection.creation.rate", Type: TypeInt, Min: i64(0), Doc: "new connections per second a broker accepts"}),
+		// Replication throttles (DynamicReplicationConfig).
+		bc(ModeClusterWide, ConfigSpec{Name: "leader.replication.throttled.rate", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s for throttled replicas, leader side"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "follower.replication.throttled.rate", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s for throttled replicas, follower side"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "replica.alter.log.dirs.io.max.bytes.per.second", Type: TypeLong, Unit: UnitSize, Min: i64(0), Doc: "bytes/s of moves between log dirs"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "transaction.partition.verification.enable", Type: TypeBoolean, Doc: "verify a partition joined the transaction before writing"}),
+		bc(ModeClusterWide, ConfigSpec{Name: "producer.id.expiration.ms", Type: TypeInt, Unit: UnitDuration, Min: i64(1), Doc: "how long an idle producer id is kept"}),
+		// Listeners and security (DynamicListenerConfig, DynamicSecurityConfigs): per broker.
+		bc(ModePerBroker, ConfigSpec{Name: "listeners", Type: TypeList, Doc: "the broker's listeners, NAME://host:port"}),
+		bc(ModePerBroker, ConfigSpec{Name: "advertised.listeners", Type: TypeList, Doc: "the addresses the broker gives clients"}),
+		bc(ModePerBroker, ConfigSpec{Name: "listener.security.protocol.map", Type: TypeList, Doc: "listener name → PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"}),
+		bc(ModePerBroker, ConfigSpec{Name: "sasl.enabled.mechanisms", Type: TypeList, Doc: "SASL mechanisms the broker accepts"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.client.auth", Type: TypeString, Enum: []string{"required", "requested", "none"}, Doc: "whether TLS clients must present a certificate"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.enabled.protocols", Type: TypeList, Doc: "TLS protocol versions accepted"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.protocol", Type: TypeString, Doc: "TLS protocol of the SSLContext"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.cipher.suites", Type: TypeList, Doc: "TLS cipher suites accepted"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.endpoint.identification.algorithm", Type: TypeString, Doc: "host name verification (https, or empty for none)"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.keystore.type", Type: TypeString, Doc: "key store format"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.keystore.location", Type: TypeString, Doc: "key store file on the broker"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.truststore.type", Type: TypeString, Doc: "trust store format"}),
+		bc(ModePerBroker, ConfigSpec{Name: "ssl.truststore.location", Type: TypeString, Doc: "trust store file on the broker"}),
+		{ConfigSpec: ConfigSpec{Name: "ssl.keystore.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
+		{ConfigSpec: ConfigSpec{Name: "ssl.key.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
+		{ConfigSpec: ConfigSpec{Name: "ssl.truststore.password", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
+		{ConfigSpec: ConfigSpec{Name: "ssl.keystore.key", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
+		{ConfigSpec: ConfigSpec{Name: "sasl.jaas.config", Type: TypeString}, Mode: ModePerBroker, Sensitive: true},
+	}
+})
 
 // readOnlyBrokerConfigs are broker configs Kafka reads only from
 // server.properties at start-up, with why they cannot be set in
 // topics.yaml.
-var readOnlyBrokerConfigs = map[string]string{
-	"broker.id":                                "the broker's identity is fixed at start-up",
-	"node.id":                                  "the node's identity is fixed at start-up",
-	"process.roles":                            "a node's KRaft roles are fixed at start-up",
-	"log.dirs":                                 "a broker's data directories are fixed at start-up",
-	"log.dir":                                  "a broker's data directory is fixed at start-up",
-	"metadata.log.dir":                         "the metadata log directory is fixed at start-up",
-	"zookeeper.connect":                        "the ZooKeeper connection is fixed at start-up (and gone in Kafka 4.0)",
-	"controller.quorum.voters":                 "the KRaft quorum is changed with kafka-metadata-quorum.sh add/remove-controller, not a config",
-	"controller.quorum.bootstrap.servers":      "the KRaft quorum addresses are fixed at start-up",
-	"controller.listener.names":                "the controller listeners are fixed at start-up",
-	"inter.broker.listener.name":               "the inter-broker listener is fixed at start-up",
-	"security.inter.broker.protocol":           "the inter-broker protocol is fixed at start-up",
-	"broker.rack":                              "a broker's rack is fixed at start-up",
-	"num.partitions":                           "it is read-only at run time; declare partitions per topic (or defaults.partitions)",
-	"default.replication.factor":               "it is read-only at run time; declare replicationFactor per topic (or defaults.replicationFactor)",
-	"auto.create.topics.enable":                "it is read-only at run time",
-	"delete.topic.enable":                      "it is read-only at run time",
-	"auto.leader.rebalance.enable":             "it is read-only at run time",
-	"offsets.topic.replication.factor":         "it is read-only at run time",
-	"transaction.state.log.replication.factor": "it is read-only at run time",
-	"group.initial.rebalance.delay.ms":         "it is read-only at run time",
-	"authorizer.class.name":                    "the authorizer is fixed at start-up",
-	"super.users":                              "super users are fixed at start-up; declare acls: instead",
-	"log.retention.hours":                      "it is read-only at run time; set log.retention.ms (which takes 7d) instead",
-	"log.retention.minutes":                    "it is read-only at run time; set log.retention.ms (which takes 7d) instead",
-	"log.roll.hours":                           "it is read-only at run time; set log.roll.ms instead",
-}
+var readOnlyBrokerConfigs = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"broker.id":                                "the broker's identity is fixed at start-up",
+		"node.id":                                  "the node's identity is fixed at start-up",
+		"process.roles":                            "a node's KRaft roles are fixed at start-up",
+		"log.dirs":                                 "a broker's data directories are fixed at start-up",
+		"log.dir":                                  "a broker's data directory is fixed at start-up",
+		"metadata.log.dir":                         "the metadata log directory is fixed at start-up",
+		"zookeeper.connect":                        "the ZooKeeper connection is fixed at start-up (and gone in Kafka 4.0)",
+		"controller.quorum.voters":                 "the KRaft quorum is changed with kafka-metadata-quorum.sh add/remove-controller, not a config",
+		"controller.quorum.bootstrap.servers":      "the KRaft quorum addresses are fixed at start-up",
+		"controller.listener.names":                "the controller listeners are fixed at start-up",
+		"inter.broker.listener.name":               "the inter-broker listener is fixed at start-up",
+		"security.inter.broker.protocol":           "the inter-broker protocol is fixed at start-up",
+		"broker.rack":                              "a broker's rack is fixed at start-up",
+		"num.partitions":                           "it is read-only at run time; declare partitions per topic (or defaults.partitions)",
+		"default.replication.factor":               "it is read-only at run time; declare replicationFactor per topic (or defaults.replicationFactor)",
+		"auto.create.topics.enable":                "it is read-only at run time",
+		"delete.topic.enable":                      "it is read-only at run time",
+		"auto.leader.rebalance.enable":             "it is read-only at run time",
+		"offsets.topic.replication.factor":         "it is read-only at run time",
+		"transaction.state.log.replication.factor": "it is read-only at run time",
+		"group.initial.rebalance.delay.ms":         "it is read-only at run time",
+		"authorizer.class.name":                    "the authorizer is fixed at start-up",
+		"super.users":                              "super users are fixed at start-up; declare acls: instead",
+		"log.retention.hours":                      "it is read-only at run time; set log.retention.ms (which takes 7d) instead",
+		"log.retention.minutes":                    "it is read-only at run time; set log.retention.ms (which takes 7d) instead",
+		"log.roll.hours":                           "it is read-only at run time; set log.roll.ms instead",
+	}
+})
 
-var brokerIndex = func() map[string]*BrokerConfigSpec {
-	m := make(map[string]*BrokerConfigSpec, len(knownBrokerConfigs))
-	for i := range knownBrokerConfigs {
-		m[knownBrokerConfigs[i].Name] = &knownBrokerConfigs[i]
+var brokerIndex = sync.OnceValue(func() map[string]*BrokerConfigSpec {
+	known := knownBrokerConfigs()
+	m := make(map[string]*BrokerConfigSpec, len(known))
+	for i := range known {
+		m[known[i].Name] = &known[i]
 	}
 	return m
-}()
+})
 
 // LookupBrokerConfig returns the spec of a known dynamic broker config;
 // a listener.name.* key is a per-broker string config.
 func LookupBrokerConfig(name string) (BrokerConfigSpec, bool) {
-	if s, ok := brokerIndex[name]; ok {
+	if s, ok := brokerIndex()[name]; ok {
 		return *s, true
 	}
 	if strings.HasPrefix(name, "listener.name.") && strings.Count(name, ".") >= 3 {
@@ -197,7 +203,7 @@ func LookupBrokerConfig(name string) (BrokerConfigSpec, bool) {
 }
 
 func brokerSpec(name string) (*ConfigSpec, bool) {
-	s, ok := brokerIndex[name]
+	s, ok := brokerIndex()[name]
 	if !ok {
 		return nil, false
 	}
@@ -206,7 +212,7 @@ func brokerSpec(name string) (*ConfigSpec, bool) {
 
 // KnownBrokerConfigs returns every known dynamic broker config, sorted.
 func KnownBrokerConfigs() []BrokerConfigSpec {
-	out := slices.Clone(knownBrokerConfigs)
+	out := slices.Clone(knownBrokerConfigs())
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
@@ -214,7 +220,7 @@ func KnownBrokerConfigs() []BrokerConfigSpec {
 // ReadOnlyBrokerConfig says why name cannot be declared, when it is a
 // static (read-only) broker config.
 func ReadOnlyBrokerConfig(name string) (string, bool) {
-	why, ok := readOnlyBrokerConfigs[name]
+	why, ok := readOnlyBrokerConfigs()[name]
 	return why, ok
 }
 
@@ -223,7 +229,7 @@ func EqualBrokerConfigValues(name, a, b string) bool {
 	if a == b {
 		return true
 	}
-	s, ok := brokerIndex[name]
+	s, ok := brokerIndex()[name]
 	if !ok {
 		return false
 	}
@@ -241,13 +247,13 @@ func CheckBrokerConfig(name, value string, perBroker bool) string {
 // checkBrokerConfig checks one brokers: config and returns the message of
 // its problem or its normalised value.
 func checkBrokerConfig(name string, raw rawValue, perBroker bool) (msg, norm string) {
-	if why, ok := readOnlyBrokerConfigs[name]; ok {
+	if why, ok := readOnlyBrokerConfigs()[name]; ok {
 		return fmt.Sprintf("broker config %q cannot be changed at run time: %s", name, why), ""
 	}
 	s, ok := LookupBrokerConfig(name)
 	if !ok {
 		msg := fmt.Sprintf("unknown dynamic broker config %q", name)
-		names := slices.Collect(maps.Keys(brokerIndex))
+		names := slices.Collect(maps.Keys(brokerIndex()))
 		sort.Strings(names)
 		if m := brokerEquivalent(name); m != "" {
 			msg += fmt.Sprintf(" (%q is a topic config; its broker-wide default is %q)", name, m)
@@ -523,10 +529,10 @@ func brokerEquivalent(name string) string {
 	case "file.delete.delay.ms":
 		return "log.segment.delete.delay.ms"
 	}
-	if _, ok := brokerIndex["log."+name]; ok {
+	if _, ok := brokerIndex()["log."+name]; ok {
 		return "log." + name
 	}
-	if _, ok := brokerIndex["log.cleaner."+name]; ok {
+	if _, ok := brokerIndex()["log.cleaner."+name]; ok {
 		return "log.cleaner." + name
 	}
 	return ""

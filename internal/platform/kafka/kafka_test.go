@@ -191,14 +191,19 @@ func kind(err error) string {
 func TestStickyOneConnection(t *testing.T) {
 	c := devclustertest.New(t)
 	var handshakes, requests atomic.Int32
-	c.Control(func(kreq kmsg.Request) (kmsg.Response, error, bool) {
-		c.KeepControl()
-		requests.Add(1)
-		if kreq.Key() == int16(kmsg.ApiVersions) {
-			handshakes.Add(1)
-		}
-		return nil, nil, false
-	})
+	// Observers per key: they run before the embedded cluster's own
+	// corrections (Control for every key), which answer DescribeConfigs
+	// of brokers themselves.
+	for _, key := range []kmsg.Key{kmsg.ApiVersions, kmsg.Metadata, kmsg.DescribeConfigs} {
+		c.ControlKey(int16(key), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+			c.KeepControl()
+			requests.Add(1)
+			if kreq.Key() == int16(kmsg.ApiVersions) {
+				handshakes.Add(1)
+			}
+			return nil, nil, false
+		})
+	}
 	deadAddr := testnet.RefusedAddr(t) // connection refused
 
 	s := Settings{Brokers: append([]string{deadAddr}, c.Brokers()...), Timeout: 5 * time.Second}
