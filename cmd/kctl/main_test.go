@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TestMain lets testscript run this test binary as the real `kctl` command:
@@ -45,6 +48,9 @@ func TestMain(m *testing.M) {
 //
 //	kfake start                      start an in-process 3-broker cluster (cluster ID "kfake"); sets KCTL_BROKERS, BROKER0..2
 //	kfake start VAR                  start another one; sets only VAR to its bootstrap list
+//	kfake holdtxn VAR N              VAR's cluster lets N EndTxn through and holds the next
+//	kfake waithold VAR               wait until VAR holds an EndTxn
+//	kfake release VAR                the held EndTxn fails (its transaction stays open)
 //	kfake topic NAME PARTITIONS      create a topic (RF 3) with another client (kadm)
 //	kfake produce TOPIC N            produce N records with keys k0..k(N-1)
 //	kfake consume GROUP TOPIC N      consume N records in consumer group GROUP, commit them, leave
@@ -101,12 +107,30 @@ func scriptParams(dir string) testscript.Params {
 	}
 }
 
-type scriptCluster struct{ c *devcluster.Cluster }
+type scriptCluster struct {
+	c *devcluster.Cluster
+	// held and release are kfake holdtxn's: closed when an EndTxn is held,
+	// and to let it go.
+	held, release chan struct{}
+}
 
 var (
 	clustersMu sync.Mutex // scripts run in parallel
 	clusters   = map[*testscript.TestScript]*scriptCluster{}
+	// named are the clusters of 'kfake start VAR', by script and VAR.
+	named = map[*testscript.TestScript]map[string]*scriptCluster{}
 )
+
+// namedCluster returns the cluster 'kfake start VAR' started.
+func namedCluster(ts *testscript.TestScript, name string) *scriptCluster {
+	clustersMu.Lock()
+	defer clustersMu.Unlock()
+	sc := named[ts][name]
+	if sc == nil {
+		ts.Fatalf("no cluster %s: run 'kfake start %s' first", name, name)
+	}
+	return sc
+}
 
 func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) == 0 {
@@ -121,6 +145,13 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Defer(c.Close)
 		if len(args) == 2 {
 			ts.Setenv(args[1], c.Bootstrap())
+			clustersMu.Lock()
+			if named[ts] == nil {
+				named[ts] = map[string]*scriptCluster{}
+				ts.Defer(func() { clustersMu.Lock(); delete(named, ts); clustersMu.Unlock() })
+			}
+			named[ts][args[1]] = &scriptCluster{c: c}
+			clustersMu.Unlock()
 			return
 		}
 		clustersMu.Lock()
@@ -157,6 +188,66 @@ func cmdKfake(ts *testscript.TestScript, neg bool, args []string) {
 		for i := 0; i < n; i++ {
 			r := &kgo.Record{Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
 			ts.Check(cl.ProduceSync(ctx, r).FirstErr())
+		}
+	case "holdtxn":
+		// kfake holdtxn VAR N: the cluster started as VAR lets N EndTxn
+		// requests through, then holds the next one (the rest of the
+		// cluster keeps answering) until 'kfake release VAR'; the held
+		// request then fails and its connection is dropped, so that
+		// transaction is never ended by its producer.
+		if len(args) != 3 {
+			ts.Fatalf("usage: kfake holdtxn VAR N")
+		}
+		sc := namedCluster(ts, args[1])
+		n, err := strconv.Atoi(args[2])
+		ts.Check(err)
+		sc.held, sc.release = make(chan struct{}), make(chan struct{})
+		held, release := sc.held, sc.release
+		var seen atomic.Int32
+		var once sync.Once
+		sc.c.ControlKey(int16(kmsg.EndTxn), func(kmsg.Request) (kmsg.Response, error, bool) {
+			sc.c.KeepControl()
+			if seen.Add(1) <= int32(n) {
+				return nil, nil, false
+			}
+			select {
+			case <-release: // released: one request was held; the rest pass
+				return nil, nil, false
+			default:
+			}
+			first := false
+			once.Do(func() { close(held); first = true })
+			if !first {
+				return nil, nil, false
+			}
+			sc.c.SleepControl(func() { <-release })
+			return nil, errors.New("EndTxn held by the test (kfake holdtxn)"), true
+		})
+		ts.Defer(func() {
+			select {
+			case <-release:
+			default:
+				close(release)
+			}
+		})
+	case "waithold":
+		// kfake waithold VAR: wait (60s at most) until VAR holds an EndTxn.
+		if len(args) != 2 {
+			ts.Fatalf("usage: kfake waithold VAR")
+		}
+		sc := namedCluster(ts, args[1])
+		select {
+		case <-sc.held:
+		case <-time.After(60 * time.Second):
+			ts.Fatalf("no EndTxn held on %s within 60s", args[1])
+		}
+	case "release":
+		// kfake release VAR: the held EndTxn fails (see holdtxn).
+		sc := namedCluster(ts, args[1])
+		select {
+		case <-sc.release:
+		default:
+			close(sc.release)
 		}
 	case "leaders":
 		// kfake picks each partition's leader at random: put them round
