@@ -21,6 +21,8 @@ type ConsumeOptions struct {
 	f       *Factory
 	Records records.ConsumeOptions
 	Encoder records.Encoder
+	// Registry: with a Schema Registry, framed records are decoded (consume_registry.go).
+	Registry registryFlags
 }
 
 // NewCmdConsume builds `kctl consume TOPIC...`.
@@ -127,6 +129,7 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 	fl.Var((*rawString)(&format), "format", "text `FORMAT` with kcat's placeholders %t %p %o %k %s %h %T %K %S and \\n \\t")
 	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
 	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
+	addRegistryFlags(fl, &opts.Registry)
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
 	_ = cmd.RegisterFlagCompletionFunc("from", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"beginning", "end", "stored", "-10", "-1h"}, cobra.ShellCompDirectiveNoFileComp
@@ -136,6 +139,11 @@ headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"value
 
 func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	ro := o.Records
+	enc, done, err := o.decoding(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
 	c, err := o.f.Connect(ctx, nil, "", ro.FetchOptions()...)
 	if err != nil {
 		return err
@@ -172,7 +180,7 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	sigpipe := make(chan os.Signal, 1)
 	signal.Notify(sigpipe, syscall.SIGPIPE)
 	defer signal.Stop(sigpipe)
-	_, err = plan.Run(ctx, cl, o.Encoder, o.f.IO.Out, c.Settings.Timeout)
+	_, err = plan.Run(ctx, cl, enc, o.f.IO.Out, c.Settings.Timeout)
 	if errors.Is(err, syscall.EPIPE) {
 		return nil
 	}
