@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kctl/kctl/internal/platform/kafka"
 	"github.com/kctl/kctl/internal/platform/registry"
@@ -69,4 +70,41 @@ func (f *Factory) Registry(ctx context.Context, r *registryFlags) (*registry.Cli
 		return nil, err
 	}
 	return cl, nil
+}
+
+// store writes the registry flags given to set-context into ctx.Registry;
+// --registry '' removes the context's registry.
+func (r *registryFlags) store(cmd interface{ Flags() *pflag.FlagSet }, ctx *kafka.Context) error {
+	fl := cmd.Flags()
+	changed := false
+	for _, n := range []string{"registry", "schema-registry", "registry-user", "registry-password-file", "registry-token-file", "registry-ca", "registry-cert", "registry-key"} {
+		changed = changed || fl.Changed(n)
+	}
+	if !changed {
+		return nil
+	}
+	if (fl.Changed("registry") || fl.Changed("schema-registry")) && r.URL == "" {
+		ctx.Registry = nil
+		return nil
+	}
+	cur := kafka.Registry{}
+	if ctx.Registry != nil {
+		cur = *ctx.Registry
+	}
+	for _, p := range []struct {
+		d *string
+		v string
+	}{{&cur.URL, r.URL}, {&cur.User, r.User}, {&cur.PasswordFile, r.PasswordFile}, {&cur.TokenFile, r.TokenFile}, {&cur.CAFile, r.CAFile}, {&cur.CertFile, r.CertFile}, {&cur.KeyFile, r.KeyFile}} {
+		if p.v != "" {
+			*p.d = p.v
+		}
+	}
+	if cur.URL == "" {
+		return &FlagError{Err: errors.New("the registry settings need a URL: add --registry http://host:port")}
+	}
+	if _, _, err := registry.Resolve(registry.Inputs{Flags: kafka.Registry{URL: cur.URL}, Getenv: func(string) string { return "" }}); err != nil {
+		return &FlagError{Err: err}
+	}
+	ctx.Registry = &cur
+	return nil
 }
