@@ -23,9 +23,11 @@ import (
 
 // ProduceOptions is `kctl produce`.
 type ProduceOptions struct {
-	f           *Factory
-	Records     records.ProduceOptions
-	File        string // "" or "-": stdin
+	f       *Factory
+	Records records.ProduceOptions
+	File    string // "" or "-": stdin
+	// Schemas: --value-schema … (produce_registry.go).
+	Schemas     produceSchemas
 	Compression string
 }
 
@@ -113,6 +115,7 @@ stderr only.`,
 	fl.StringVarP(&partition, "partition", "p", "", "write every record to partition `P` (default: by key, spread without one)")
 	fl.StringVarP(&opts.File, "file", "f", "", "read lines from `FILE` instead of stdin (- is stdin)")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
+	opts.Schemas.addFlags(fl)
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
@@ -128,8 +131,10 @@ type produceView struct {
 	Failed int64 `json:"failed" yaml:"failed"`
 	// Unknown: records whose acknowledgement was not awaited to the end:
 	// each may or may not have been written.
-	Unknown int64  `json:"unknown,omitempty" yaml:"unknown,omitempty"`
-	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
+	Unknown int64 `json:"unknown,omitempty" yaml:"unknown,omitempty"`
+	// Rejected lines did not fit the schema (--value-schema): not produced.
+	Rejected int64  `json:"rejected,omitempty" yaml:"rejected,omitempty"`
+	Error    string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // WriteText prints the counts in one line; the error, if any, follows it
@@ -141,6 +146,9 @@ func (v produceView) WriteText(w io.Writer, _ view.Styles) error {
 	}
 	if v.Failed > 0 {
 		msg += fmt.Sprintf("; %d not written (failed)", v.Failed)
+	}
+	if v.Rejected > 0 {
+		msg += fmt.Sprintf("; %s not produced (did not fit the schema)", human.Plural(int(v.Rejected), "line"))
 	}
 	_, err := io.WriteString(w, msg+"\n")
 	return err
@@ -163,6 +171,10 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 		}
 		in, file = fh, fh
 	}
+	if err := o.encoding(ctx); err != nil {
+		return err
+	}
+	ro = o.Records
 	c, err := o.f.Connect(ctx, nil, "")
 	if err != nil {
 		return err
@@ -251,7 +263,10 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	if errors.As(err, &se) {
 		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
-	v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
+	v := produceView{Topic: ro.Topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown, Rejected: res.Rejected}
+	if err == nil && res.Rejected > 0 {
+		err = fmt.Errorf("%d of %d lines did not fit the schema and were not produced (see above)", res.Rejected, res.Lines+res.Rejected)
+	}
 	var tl *records.RecordTooLargeError
 	if errors.As(err, &tl) {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)

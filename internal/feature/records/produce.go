@@ -112,6 +112,12 @@ type ProduceOptions struct {
 	// Abort, when closed (a second Ctrl-C), ends the wait for outstanding
 	// acknowledgements at once. nil: never.
 	Abort <-chan struct{}
+	// Encode, when set, turns a line's key (nil: none) and value into the
+	// bytes produced (Schema Registry framing, produce_encode.go). A line it
+	// refuses is not produced: Reject gets a *LineError and the line is
+	// counted in ProduceResult.Rejected; reading goes on.
+	Encode func(key, value []byte) ([]byte, []byte, error)
+	Reject func(error)
 }
 
 // StalledError says no acknowledgement came for records outstanding for
@@ -383,6 +389,8 @@ type ProduceResult struct {
 	// known: the wait for them was cut short (Ctrl-C twice, StopTimeout,
 	// StallTimeout). Each may or may not have been written.
 	Unknown int64
+	// Rejected is the number of lines Encode refused (not produced).
+	Rejected int64
 }
 
 // ProduceError is a record the brokers did not take.
@@ -469,6 +477,7 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 	res := ProduceResult{Topic: o.Topic}
 	var (
 		sent, failed atomic.Int64
+		rejected     atomic.Int64
 		mu           sync.Mutex
 		first        *ProduceError
 		stopped      atomic.Bool
@@ -549,7 +558,20 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 			recs = recs[1:]
 			rec.line = lines.Line()
 			k, v, null := o.split(b)
-			if !null {
+			if null {
+				k = nil
+			}
+			if o.Encode != nil {
+				var err error
+				if k, v, err = o.Encode(k, v); err != nil {
+					rejected.Add(1)
+					if o.Reject != nil {
+						o.Reject(&LineError{Line: rec.line, Err: err})
+					}
+					continue
+				}
+			}
+			if k != nil || !null {
 				rec.Key = k
 			}
 			rec.Value = v
@@ -644,7 +666,7 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 	if err := cl.Flush(fctx); err != nil {
 		// Cut short: what is acknowledged now is what we report; the rest
 		// is abandoned, its outcome unknown.
-		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Sent, res.Failed, res.Rejected = sent.Load(), failed.Load(), rejected.Load()
 		res.Lines = count.Load() - unsent.Load()
 		res.Unknown = max(res.Lines-res.Sent-res.Failed, 0)
 		cl.UnsafeAbortBufferedRecords()
@@ -658,7 +680,7 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 		}
 	} else {
 		promised.Wait() // every record is acknowledged or failed: each promise runs
-		res.Sent, res.Failed = sent.Load(), failed.Load()
+		res.Sent, res.Failed, res.Rejected = sent.Load(), failed.Load(), rejected.Load()
 		res.Lines = count.Load() - unsent.Load()
 	}
 	mu.Lock()
@@ -671,3 +693,12 @@ func Produce(ctx context.Context, cl *kgo.Client, r io.Reader, o ProduceOptions)
 	}
 	return res, stop
 }
+
+// LineError is an input line that was refused (not produced).
+type LineError struct {
+	Line int64
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }
