@@ -73,7 +73,7 @@ func (f *Factory) Registry(ctx context.Context, r *registryFlags) (*registry.Cli
 }
 
 // store writes the registry flags given to set-context into ctx.Registry;
-// --registry '' removes the context's registry.
+// --registry ” removes the context's registry.
 func (r *registryFlags) store(cmd interface{ Flags() *pflag.FlagSet }, ctx *kafka.Context) error {
 	fl := cmd.Flags()
 	changed := false
