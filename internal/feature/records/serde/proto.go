@@ -1,7 +1,9 @@
 package serde
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -69,7 +71,15 @@ func (p *protoSchema) decode(b []byte) ([]byte, error) {
 	if err := proto.Unmarshal(rest, m); err != nil {
 		return nil, fmt.Errorf("message %s: %w", md.FullName(), err)
 	}
-	return protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	b, err = protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil { // protojson varies its spacing on purpose
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func (p *protoSchema) message(b []byte) (protoreflect.MessageDescriptor, []byte, error) {

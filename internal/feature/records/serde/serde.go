@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 
@@ -91,7 +92,15 @@ func (c *Codec) Decode(ctx context.Context, b []byte) Decoded {
 	switch cs.typ {
 	case sr.TypeAvro:
 		var v any
-		if err = avro.Unmarshal(cs.avro, payload, &v); err == nil {
+		// avro.Unmarshal takes bytes that end too early for a shorter
+		// value (it ignores io.EOF): a Reader of our own does not.
+		r := avro.NewReader(nil, 0)
+		r.Reset(payload)
+		r.ReadVal(cs.avro, &v)
+		if err = r.Error; errors.Is(err, io.EOF) {
+			err = errors.New("the payload ends too early")
+		}
+		if err == nil {
 			var buf bytes.Buffer
 			avroJSON(&buf, cs.avro, v)
 			d.JSON = buf.Bytes()
