@@ -59,7 +59,11 @@ franz-go).
 
 Each cluster has its own cluster ID, like Kafka's (22 characters of base64), kept in the data dir
 across restarts (file cluster.id); --ephemeral gets a new one each start. cluster: {id: …} in
-topics.yaml pins a file to one cluster.`,
+topics.yaml pins a file to one cluster.
+
+Beside it runs a Schema Registry speaking the Confluent REST API on --registry-addr (default
+127.0.0.1:18081; a free port when --ports has a 0), with Avro compatibility checked for real and its
+subjects kept in the data dir (schema-registry.jsonl); --no-registry turns it off.`,
 		Example: `  kctl cluster up
   kctl cluster up --ephemeral --ports 9192,19192,29192
   KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin

@@ -11,7 +11,7 @@ import (
 )
 
 // DefaultRegistryAddr is where cluster up serves its Schema Registry.
-const DefaultRegistryAddr = "127.0.0.1:8081"
+const DefaultRegistryAddr = "127.0.0.1:18081"
 
 // clusterRegistry is cluster up's --registry-addr / --no-registry.
 type clusterRegistry struct {

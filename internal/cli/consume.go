@@ -52,7 +52,12 @@ placeholders: %t topic, %p partition, %o offset, %k key, %s value, %h headers (k
 -o json prints one JSON object per record on a line of its own, -o yaml one YAML document per record
 ("---" before each), with the same fields (topic, partition, offset, timestamp, key, value,
 headers); bytes that are not UTF-8 are base64, flagged with "keyEncoding"/"valueEncoding":
-"base64". Transactions are read read_committed.`,
+"base64". Transactions are read read_committed.
+
+With a Schema Registry (--registry URL, $KCTL_REGISTRY, $SCHEMA_REGISTRY_URL or the context's),
+framed keys and values (Avro, JSON Schema, Protobuf) print as JSON; -o json adds keySchema and
+valueSchema (schemaId, subject, version). A record that does not decode prints in base64 with a
+note on stderr and is counted; the run goes on (docs/schema-registry.md).`,
 		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
   kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
   kctl consume user.signed-up --from -1h -o json      # the last hour, then follow

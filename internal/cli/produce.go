@@ -62,7 +62,12 @@ way it reports "N acknowledged, M not acknowledged (unknown: may or may not be w
 
 -o json or -o yaml prints a summary on stdout once producing started (topic, sent, failed,
 unknown, error); an error before that (a missing topic, a file line too large) goes to
-stderr only.`,
+stderr only.
+
+--value-schema SUBJECT[:VERSION] or --value-schema-file FILE (and --key-schema… with -k): each
+line is JSON, validated, encoded in the schema and framed for the Schema Registry (--registry). A
+line that does not fit is not produced: it is named with its field path, counted ("rejected"), and
+the exit code is 1 (docs/schema-registry.md).`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
   kctl produce user.signed-up -p 2 --compression zstd < lines.txt`,
