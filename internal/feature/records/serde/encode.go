@@ -118,11 +118,11 @@ func (t *Target) Encode(doc []byte) ([]byte, error) {
 		}
 		return append(out, b...), nil
 	case sr.TypeJSON:
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, doc); err != nil {
-			return nil, fmt.Errorf("not JSON: %w", err)
+		b, err := t.cs.json.validate(doc)
+		if err != nil {
+			return nil, err
 		}
-		return append(out, buf.Bytes()...), nil
+		return append(out, b...), nil
 	case sr.TypeProtobuf:
 		msgs := t.cs.proto.file.Messages()
 		if msgs.Len() == 0 {

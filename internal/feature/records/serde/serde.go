@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -160,7 +159,7 @@ func (cs *compiled) compile(ctx context.Context, reg Registry, s sr.Schema) {
 	case sr.TypeAvro:
 		cs.avro, err = parseAvro(ctx, reg, s)
 	case sr.TypeJSON:
-		cs.json, err = compileJSON(s)
+		cs.json, err = compileJSON(ctx, reg, s)
 	case sr.TypeProtobuf:
 		cs.proto, err = compileProto(ctx, reg, s)
 	default:
@@ -200,25 +199,6 @@ func parseAvro(ctx context.Context, reg Registry, s sr.Schema) (avro.Schema, err
 		return nil, err
 	}
 	return avro.ParseWithCache(s.Schema, "", cache)
-}
-
-// jsonSchema is a JSON Schema: the payload is JSON; decoding checks it is.
-type jsonSchema struct{}
-
-func compileJSON(s sr.Schema) (*jsonSchema, error) {
-	var v any
-	if err := json.Unmarshal([]byte(s.Schema), &v); err != nil {
-		return nil, err
-	}
-	return &jsonSchema{}, nil
-}
-
-func (*jsonSchema) decode(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, fmt.Errorf("the payload is not JSON: %w", err)
-	}
-	return buf.Bytes(), nil
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -111,3 +111,39 @@ func TestProtobufNestedIndexesAndImports(t *testing.T) {
 		t.Fatalf("decoded %q, %v", d.JSON, d.Err)
 	}
 }
+
+// TestJSONSchemaValidates: produce validates a line against the JSON Schema
+// (with a reference) and names the failing path.
+func TestJSONSchemaValidates(t *testing.T) {
+	rc := newRegistry(t)
+	ctx := context.Background()
+	if _, err := rc.SR.CreateSchema(ctx, "zip", sr.Schema{Type: sr.TypeJSON, Schema: `{"type":"string","pattern":"^[0-9]{5}$"}`}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.SR.CreateSchema(ctx, "people-value", sr.Schema{Type: sr.TypeJSON,
+		Schema:     `{"type":"object","required":["name"],"properties":{"name":{"type":"string"},"address":{"type":"object","properties":{"zip":{"$ref":"zip.json"}}}}}`,
+		References: []sr.SchemaReference{{Name: "zip.json", Subject: "zip", Version: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	codec := NewCodec(rc)
+	tg, err := codec.TargetBySubject(ctx, "people-value", -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := tg.Encode([]byte(`{"name": "Ada", "address": {"zip": "12345"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := codec.Decode(ctx, b); d.Err != nil || string(d.JSON) != `{"name":"Ada","address":{"zip":"12345"}}` {
+		t.Fatalf("decoded %s, %v", d.JSON, d.Err)
+	}
+	for line, want := range map[string]string{
+		`{"name":"Ada","address":{"zip":12345}}`: "$.address.zip: got number, want string",
+		`{"address":{}}`:                         "$: missing property 'name'",
+	} {
+		_, err := tg.Encode([]byte(line))
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: %v; want %s", line, err, want)
+		}
+	}
+}
