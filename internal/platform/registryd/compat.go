@@ -18,8 +18,8 @@ import (
 // checked wraps the srfake handler: registering a version and the
 // compatibility endpoint check the subject's compatibility level for real.
 // Avro is parsed and checked with hamba/avro's schema compatibility (the
-// Avro specification's schema resolution rules); JSON Schema is parsed but
-// not compared; Protobuf is accepted as it is (docs/schema-registry.md).
+// Avro specification's schema resolution rules); JSON Schema structurally
+// (jsoncompat.go); Protobuf is accepted as it is (docs/schema-registry.md).
 func (s *Server) checked(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -159,9 +159,11 @@ func (s *Server) check(h http.Handler, subject, version string, explicit bool, s
 			}
 		}
 	}
-	if level == "NONE" || parsed == nil {
+	if level == "NONE" || (parsed == nil && sch.Type != sr.TypeJSON) {
 		return nil, nil
 	}
+	backward := strings.HasPrefix(level, "BACKWARD") || strings.HasPrefix(level, "FULL")
+	forward := strings.HasPrefix(level, "FORWARD") || strings.HasPrefix(level, "FULL")
 	sc := avro.NewSchemaCompatibility()
 	var msgs []string
 	for _, v := range against {
@@ -169,23 +171,51 @@ func (s *Server) check(h http.Handler, subject, version string, explicit bool, s
 		if _, err := get(h, fmt.Sprintf("/subjects/%s/versions/%d", subjectPath(subject), v), &old); err != nil {
 			return nil, err
 		}
-		if old.Type != sr.TypeAvro {
+		if old.Type != sch.Type {
+			msgs = append(msgs, fmt.Sprintf("version %d is %s, the new schema %s", v, typeName(old.Type), typeName(sch.Type)))
 			continue
 		}
-		oldParsed, err := parseAvro(h, old.Schema)
-		if err != nil {
-			continue // an old version kctl cannot parse does not block
+		// reads(reader, writer): why data written with writer may not be read with reader.
+		var reads func(newIsReader bool) []string
+		switch sch.Type {
+		case sr.TypeAvro:
+			oldParsed, err := parseAvro(h, old.Schema)
+			if err != nil {
+				continue // an old version that does not parse does not block
+			}
+			reads = func(newIsReader bool) []string {
+				r, w := parsed, oldParsed
+				if !newIsReader {
+					r, w = oldParsed, parsed
+				}
+				if err := sc.Compatible(r, w); err != nil {
+					return []string{err.Error()}
+				}
+				return nil
+			}
+		case sr.TypeJSON:
+			reads = func(newIsReader bool) []string {
+				r, w := sch.Schema, old.Schema.Schema
+				if !newIsReader {
+					r, w = w, r
+				}
+				m, err := jsonCompatible(r, w)
+				if err != nil {
+					return nil
+				}
+				return m
+			}
+		default:
+			continue
 		}
-		backward := strings.HasPrefix(level, "BACKWARD") || strings.HasPrefix(level, "FULL")
-		forward := strings.HasPrefix(level, "FORWARD") || strings.HasPrefix(level, "FULL")
 		if backward {
-			if err := sc.Compatible(parsed, oldParsed); err != nil {
-				msgs = append(msgs, fmt.Sprintf("%s: the new schema cannot read data written with version %d: %v", level, v, err))
+			for _, m := range reads(true) {
+				msgs = append(msgs, fmt.Sprintf("%s: the new schema cannot read data written with version %d: %s", level, v, m))
 			}
 		}
 		if forward {
-			if err := sc.Compatible(oldParsed, parsed); err != nil {
-				msgs = append(msgs, fmt.Sprintf("%s: version %d cannot read data written with the new schema: %v", level, v, err))
+			for _, m := range reads(false) {
+				msgs = append(msgs, fmt.Sprintf("%s: version %d cannot read data written with the new schema: %s", level, v, m))
 			}
 		}
 	}
