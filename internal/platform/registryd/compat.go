@@ -13,13 +13,14 @@ import (
 
 	"github.com/hamba/avro/v2"
 	"github.com/twmb/franz-go/pkg/sr"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // checked wraps the srfake handler: registering a version and the
 // compatibility endpoint check the subject's compatibility level for real.
 // Avro is parsed and checked with hamba/avro's schema compatibility (the
 // Avro specification's schema resolution rules); JSON Schema structurally
-// (jsoncompat.go); Protobuf is accepted as it is (docs/schema-registry.md).
+// (jsoncompat.go); Protobuf on the wire (protocompat.go) (docs/schema-registry.md).
 func (s *Server) checked(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -159,8 +160,15 @@ func (s *Server) check(h http.Handler, subject, version string, explicit bool, s
 			}
 		}
 	}
-	if level == "NONE" || (parsed == nil && sch.Type != sr.TypeJSON) {
+	if level == "NONE" {
 		return nil, nil
+	}
+	var newProto protoreflect.FileDescriptor
+	if sch.Type == sr.TypeProtobuf {
+		var err error
+		if newProto, err = compileProto(h, sch); err != nil {
+			return []string{"the new schema does not compile: " + err.Error()}, nil
+		}
 	}
 	backward := strings.HasPrefix(level, "BACKWARD") || strings.HasPrefix(level, "FULL")
 	forward := strings.HasPrefix(level, "FORWARD") || strings.HasPrefix(level, "FULL")
@@ -204,6 +212,15 @@ func (s *Server) check(h http.Handler, subject, version string, explicit bool, s
 					return nil
 				}
 				return m
+			}
+		case sr.TypeProtobuf:
+			oldProto, err := compileProto(h, old.Schema)
+			if err != nil {
+				continue
+			}
+			reads = func(bool) []string { return protoCompatible(newProto, oldProto) }
+			if backward && forward {
+				forward = false // the rules are symmetric: once is enough
 			}
 		default:
 			continue
@@ -249,6 +266,9 @@ func parseAvro(h http.Handler, sch sr.Schema) (avro.Schema, error) {
 			return nil, err
 		}
 		return nil, nil
+	case sr.TypeProtobuf:
+		_, err := compileProto(h, sch)
+		return nil, err
 	default:
 		return nil, nil
 	}

@@ -88,3 +88,30 @@ func TestCompatibilityAndPersistence(t *testing.T) {
 		t.Fatalf("after restart, next ID %+v %v; want %d", ss3, err, ss2.ID+1)
 	}
 }
+
+func TestProtobufCompatibility(t *testing.T) {
+	_, cl := start(t, "")
+	ctx := context.Background()
+	p := func(s string) sr.Schema {
+		return sr.Schema{Type: sr.TypeProtobuf, Schema: "syntax = \"proto3\";\npackage shop;\n" + s}
+	}
+	if _, err := cl.CreateSchema(ctx, "o-value", p("message Order { string id = 1; int32 qty = 2; repeated string tags = 3; }\nmessage Other { string x = 1; }\n")); err != nil {
+		t.Fatal(err)
+	}
+	for schema, want := range map[string]bool{
+		"message Order { string id = 1; int64 quantity = 2; repeated string tags = 3; bool gift = 4; }\nmessage Other { string x = 1; }\nmessage New { }\n": true,  // rename, widen, add
+		"message Order { string id = 1; }\nmessage Other { string x = 1; }\n":                                                                               true,  // fields removed
+		"message Order { string id = 1; string qty = 2; }\nmessage Other { string x = 1; }\n":                                                               false, // int32 → string
+		"message Order { string id = 1; int32 qty = 2; string tags = 3; }\nmessage Other { string x = 1; }\n":                                               false, // repeated → singular
+		"message Other { string x = 1; }\nmessage Order { string id = 1; }\n":                                                                               false, // moved
+	} {
+		res, err := cl.CheckCompatibility(ctx, "o-value", -1, p(schema))
+		if err != nil || res.Is != want {
+			t.Errorf("%s: compatible=%v %v (%v); want %v", schema, res.Is, res.Messages, err, want)
+		}
+	}
+	var re *sr.ResponseError
+	if _, err := cl.CreateSchema(ctx, "o-value", p("message Order { string id = 1 }")); !errors.As(err, &re) || re.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a .proto that does not compile: %v", err)
+	}
+}
