@@ -84,7 +84,9 @@ type docExamples struct {
 //   - CRLF line ends (HTTP headers from curl -i) are LF;
 //   - the script's work directory $WORK is shown as /home/me (it is $HOME);
 //   - the brokers of `kfake start` ($BROKER0..2) are 127.0.0.1:9092,
-//     127.0.0.1:19092, 127.0.0.1:29092 (cluster up's default ports);
+//     127.0.0.1:19092, 127.0.0.1:29092 (cluster up's default ports), and
+//     $REGISTRY (a script sets it to cluster up's registry) is
+//     127.0.0.1:18081, its default;
 //     any other 127.0.0.1 port of five digits (one the kernel picked) is
 //     127.0.0.1:PORT (a script can name one with docnorm, e.g. as
 //     127.0.0.1:9999); in a column (two spaces
@@ -375,15 +377,19 @@ func (ex *docExamples) record(ts *testscript.TestScript, name, line string) {
 	if !strings.HasSuffix(text, "\n") {
 		text += "\n" // a shell prompt would start on the next line too
 	}
+	ex.add(ts, name, normaliseDoc(ts, ex.applyNorms(ts, name, text)))
+}
+
+// applyNorms applies the script's docnorm rules for NAME to text.
+func (ex *docExamples) applyNorms(ts *testscript.TestScript, name, text string) string {
 	ex.mu.Lock()
+	defer ex.mu.Unlock()
 	for _, n := range ex.norms[ts] {
 		if n.name == name {
 			text = n.apply(text)
 		}
 	}
-	ex.mu.Unlock()
-	text = normaliseDoc(ts, text)
-	ex.add(ts, name, text)
+	return text
 }
 
 func (ex *docExamples) add(ts *testscript.TestScript, name, text string) {
@@ -476,7 +482,7 @@ func (ex *docExamples) cmdDocfile(ts *testscript.TestScript, neg bool, args []st
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: docfile NAME FILE 'COMMAND LINE'")
 	}
-	text := normaliseDoc(ts, "$ "+args[2]+"\n"+ts.ReadFile(args[1]))
+	text := normaliseDoc(ts, ex.applyNorms(ts, args[0], "$ "+args[2]+"\n"+ts.ReadFile(args[1])))
 	ex.add(ts, args[0], text)
 }
 
@@ -509,6 +515,9 @@ func normaliseDoc(ts *testscript.TestScript, s string) string {
 		if b := ts.Getenv("BROKER" + strconv.Itoa(i)); b != "" {
 			fixed[b] = "127.0.0.1:" + port
 		}
+	}
+	if r := ts.Getenv("REGISTRY"); r != "" {
+		fixed[r] = "127.0.0.1:18081"
 	}
 	s = loopbackPort.ReplaceAllStringFunc(s, func(m string) string {
 		a := strings.TrimRight(m, " ")

@@ -32,6 +32,8 @@ type ClusterUpOptions struct {
 	DataDir   string
 	Ephemeral bool
 	ACLs      bool
+	// Registry: the embedded Schema Registry (cluster_registry.go).
+	Registry clusterRegistry
 	// Started, when set, is called once the cluster serves (tests).
 	Started func(*devcluster.Cluster)
 }
@@ -57,7 +59,11 @@ franz-go).
 
 Each cluster has its own cluster ID, like Kafka's (22 characters of base64), kept in the data dir
 across restarts (file cluster.id); --ephemeral gets a new one each start. cluster: {id: …} in
-topics.yaml pins a file to one cluster.`,
+topics.yaml pins a file to one cluster.
+
+Beside it runs a Schema Registry speaking the Confluent REST API on --registry-addr (default
+127.0.0.1:18081; a free port when --ports has a 0), with Avro compatibility checked for real and its
+subjects kept in the data dir (schema-registry.jsonl); --no-registry turns it off.`,
 		Example: `  kctl cluster up
   kctl cluster up --ephemeral --ports 9192,19192,29192
   KCTL_SASL_PASSWORD=secret kctl cluster up --ephemeral --sasl-user admin
@@ -77,6 +83,7 @@ topics.yaml pins a file to one cluster.`,
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "where the cluster keeps its data (default $XDG_STATE_HOME/kctl/cluster)")
 	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing is written to disk")
 	cmd.Flags().BoolVar(&opts.ACLs, "acls", false, "enforce ACLs, with the --sasl-user as super user")
+	opts.Registry.addFlags(cmd)
 	return cmd
 }
 
@@ -175,6 +182,11 @@ func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 		return err
 	}
 	defer c.Close()
+	reg, err := o.Registry.start(do.DataDir, o.Ports)
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
 	out := o.f.IO.Out
 	storage := "in memory (--ephemeral)"
 	if do.DataDir != "" {
@@ -196,12 +208,14 @@ func runClusterUp(ctx context.Context, o *ClusterUpOptions) error {
 	fmt.Fprintf(out, "cluster ID: %s\n", c.ID())
 	fmt.Fprintf(out, "bootstrap: %s\n", c.Bootstrap())
 	fmt.Fprintf(out, "  export KCTL_BROKERS=%s\n", c.Bootstrap())
+	reg.banner(out)
 	fmt.Fprintln(out, "ready (Ctrl-C to stop)")
 	if o.Started != nil {
 		o.Started(c)
 	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "stopping embedded cluster")
+	reg.Close()
 	c.Close()
 	fmt.Fprintln(out, "stopped")
 	return nil

@@ -347,6 +347,7 @@ func NewCmdConfigUseContext(f *Factory, runF func(*ConfigOptions) error) *cobra.
 func NewCmdConfigSetContext(f *Factory, runF func(*ConfigOptions) error) *cobra.Command {
 	opts := newConfigOptions(f)
 	var use bool
+	var reg registryFlags
 	var cmd *cobra.Command
 	cmd = &cobra.Command{
 		Use:   "set-context NAME",
@@ -402,6 +403,9 @@ narrows validate, which checks every environment. --env '' clears it.`,
 			if cmd.Flags().Changed("env") {
 				ctx.Env = g.Env // --env '' clears it
 			}
+			if err := reg.store(cmd, ctx); err != nil {
+				return err
+			}
 			cfg.Contexts[opts.Name] = ctx
 			if use || cfg.CurrentContext == "" {
 				cfg.CurrentContext = opts.Name
@@ -417,6 +421,7 @@ narrows validate, which checks every environment. --env '' clears it.`,
 		}),
 	}
 	cmd.Flags().BoolVar(&use, "use", false, "also make it the current context")
+	addRegistryFlags(cmd.Flags(), &reg)
 	cmd.Flags().StringVar(&f.Global.Env, "env", "", "store env: NAME, the topics.yaml environment used with this context ('' clears it)")
 	_ = cmd.RegisterFlagCompletionFunc("env", completeEnvs)
 	keepGoingOnClosedStdout(cmd)

@@ -24,11 +24,16 @@ type ConsumeOptions struct {
 	// IsTerminal says whether a stream is a terminal (--where's progress
 	// line is drawn only on one).
 	IsTerminal func(any) bool
+	// Registry connects to the Schema Registry (Factory.Registry); with
+	// one configured (RegistryFlags, the environment, the context), framed
+	// records are decoded (consume_registry.go).
+	Registry      RegistryFunc
+	RegistryFlags registryFlags
 }
 
 // NewCmdConsume builds `kctl consume TOPIC...`.
 func NewCmdConsume(f *Factory, runF func(context.Context, *ConsumeOptions) error) *cobra.Command {
-	opts := &ConsumeOptions{IO: f.IO, Dialer: f.Dialer(), IsTerminal: f.IsTerminal}
+	opts := &ConsumeOptions{IO: f.IO, Dialer: f.Dialer(), IsTerminal: f.IsTerminal, Registry: f.Registry}
 	var from, to, format, whereExpr string
 	var partitions []string
 	cmd := &cobra.Command{
@@ -61,7 +66,13 @@ they hold when they parse as JSON: value.user.email; else a string), headers (a 
 topic, partition, offset and timestamp; e.g.
 value.email.endsWith("@test.com") && headers["kafka_dlt-exception-fqcn"] != "". -n counts
 matches. At the end it prints on stderr how many records it scanned and matched; a record
-where the expression cannot be evaluated (a missing field) does not match and is counted.`,
+where the expression cannot be evaluated (a missing field) does not match and is counted.
+
+With a Schema Registry (--registry URL, $KCTL_REGISTRY, $SCHEMA_REGISTRY_URL or the context's),
+framed keys and values (Avro, JSON Schema, Protobuf) print as JSON, and --where sees them
+decoded; -o json adds keySchema and valueSchema (schemaId, subject, version). A record that does
+not decode prints in base64 with a note on stderr and is counted; the run goes on
+(docs/schema-registry.md).`,
 		Example: `  kctl consume user.signed-up -e                      # everything there now, then exit
   kctl consume user.signed-up --from -10 -e           # the last 10 records of each partition
   kctl consume user.signed-up --from -1h -o json      # the last hour, then follow
@@ -142,6 +153,7 @@ where the expression cannot be evaluated (a missing field) does not match and is
 	fl.StringVar(&opts.Records.Group, "group", "", "consume as a member of consumer group `G` and commit (default: no group, no commits)")
 	fl.StringVar(&whereExpr, "where", "", "only records matching this CEL `EXPR` over key, value (JSON), headers, topic, partition, offset, timestamp")
 	fl.BoolVar(&opts.Records.ReadUncommitted, "read-uncommitted", false, "also print records of open and aborted transactions")
+	addRegistryFlags(fl, &opts.RegistryFlags)
 	_ = cmd.RegisterFlagCompletionFunc("group", completeGroups(f))
 	_ = cmd.RegisterFlagCompletionFunc("from", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"beginning", "end", "stored", "-10", "-1h"}, cobra.ShellCompDirectiveNoFileComp
@@ -151,6 +163,15 @@ where the expression cannot be evaluated (a missing field) does not match and is
 
 func runConsume(ctx context.Context, o *ConsumeOptions) error {
 	ro := o.Records
+	enc, whereDec, done, err := o.decoding(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if ro.Where != nil && whereDec != nil {
+		// --where sees the decoded Avro, JSON Schema or Protobuf values.
+		ro.Where = ro.Where.WithDecoder(whereDec)
+	}
 	c, err := o.Dialer.Connect(ctx, nil, "", ro.FetchOptions()...)
 	if err != nil {
 		return err
@@ -190,7 +211,7 @@ func runConsume(ctx context.Context, o *ConsumeOptions) error {
 			fmt.Fprintf(o.IO.ErrOut, "\r\x1b[K%s", c.Summary(0))
 		}
 	}
-	_, err = plan.Run(ctx, cl, o.Encoder, o.IO.Out, c.Settings.Timeout)
+	_, err = plan.Run(ctx, cl, enc, o.IO.Out, c.Settings.Timeout)
 	if ro.Where != nil {
 		if plan.Options.Progress != nil {
 			fmt.Fprint(o.IO.ErrOut, "\r\x1b[K")

@@ -28,15 +28,19 @@ type ProduceOptions struct {
 	IsTerminal func(any) bool
 	// StopNow is closed at a second interrupt (Factory.StopNow).
 	StopNow <-chan struct{}
+	// Registry connects to the Schema Registry (Factory.Registry).
+	Registry RegistryFunc
 
-	Records     records.ProduceOptions
-	File        string // "" or "-": stdin
+	Records records.ProduceOptions
+	File    string // "" or "-": stdin
+	// Schemas: --value-schema … (produce_registry.go).
+	Schemas     produceSchemas
 	Compression string
 }
 
 // NewCmdProduce builds `kctl produce TOPIC`.
 func NewCmdProduce(f *Factory, runF func(context.Context, *ProduceOptions) error) *cobra.Command {
-	opts := &ProduceOptions{IO: f.IO, Dialer: f.Dialer(), Printing: f.Printing(), IsTerminal: f.IsTerminal, StopNow: f.StopNow}
+	opts := &ProduceOptions{IO: f.IO, Dialer: f.Dialer(), Printing: f.Printing(), IsTerminal: f.IsTerminal, StopNow: f.StopNow, Registry: f.Registry}
 	var keySep string
 	var headers []string
 	var partition string
@@ -65,7 +69,12 @@ way it reports "N acknowledged, M not acknowledged (unknown: may or may not be w
 
 -o json or -o yaml prints a summary on stdout once producing started (topic, sent, failed,
 unknown, error); an error before that (a missing topic, a file line too large) goes to
-stderr only.`,
+stderr only.
+
+--value-schema SUBJECT[:VERSION] or --value-schema-file FILE (and --key-schema… with -k): each
+line is JSON, validated, encoded in the schema and framed for the Schema Registry (--registry). A
+line that does not fit is not produced: it is named with its field path, counted ("rejected"), and
+the exit code is 1 (docs/schema-registry.md).`,
 		Example: `  echo hello | kctl produce user.signed-up
   kctl produce user.signed-up -k ':' -H source=ops --file events.txt
   kctl produce user.signed-up -p 2 --compression zstd < lines.txt`,
@@ -118,6 +127,7 @@ stderr only.`,
 	fl.StringVarP(&partition, "partition", "p", "", "write every record to partition `P` (default: by key, spread without one)")
 	fl.StringVarP(&opts.File, "file", "f", "", "read lines from `FILE` instead of stdin (- is stdin)")
 	fl.StringVar(&opts.Compression, "compression", "none", "batch compression: none|gzip|snappy|lz4|zstd")
+	opts.Schemas.addFlags(fl)
 	_ = cmd.RegisterFlagCompletionFunc("compression", cobra.FixedCompletions([]cobra.Completion{"none", "gzip", "snappy", "lz4", "zstd"}, cobra.ShellCompDirectiveNoFileComp))
 	keepGoingOnClosedStdout(cmd)
 	return cmd
@@ -134,8 +144,10 @@ type produceView struct {
 	Failed int64 `json:"failed" yaml:"failed"`
 	// Unknown: records whose acknowledgement was not awaited to the end:
 	// each may or may not have been written.
-	Unknown int64  `json:"unknown,omitempty" yaml:"unknown,omitempty"`
-	Error   string `json:"error,omitempty" yaml:"error,omitempty"`
+	Unknown int64 `json:"unknown,omitempty" yaml:"unknown,omitempty"`
+	// Rejected lines did not fit the schema (--value-schema): not produced.
+	Rejected int64  `json:"rejected,omitempty" yaml:"rejected,omitempty"`
+	Error    string `json:"error,omitempty" yaml:"error,omitempty"`
 }
 
 // WriteText prints the counts in one line; the error, if any, follows it
@@ -147,6 +159,9 @@ func (v produceView) WriteText(w io.Writer, _ view.Styles) error {
 	}
 	if v.Failed > 0 {
 		msg += fmt.Sprintf("; %d not written (failed)", v.Failed)
+	}
+	if v.Rejected > 0 {
+		msg += fmt.Sprintf("; %s not produced (did not fit the schema)", human.Plural(int(v.Rejected), "line"))
 	}
 	_, err := io.WriteString(w, msg+"\n")
 	return err
@@ -161,6 +176,10 @@ func runProduce(ctx context.Context, o *ProduceOptions) error {
 	if file != nil {
 		defer file.Close()
 	}
+	if err := o.encoding(ctx); err != nil {
+		return err
+	}
+	ro = o.Records
 	c, err := o.Dialer.Connect(ctx, nil, "")
 	if err != nil {
 		return err
@@ -282,7 +301,10 @@ func (o *ProduceOptions) report(ctx context.Context, topic string, res records.P
 	if errors.As(err, &se) {
 		err = fmt.Errorf("%w: the cluster stopped answering; gave up (kctl waits 3 × --timeout, at least 30s, for an acknowledgement)", err)
 	}
-	v := produceView{Topic: topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown}
+	v := produceView{Topic: topic, Sent: res.Sent, Failed: res.Failed, Unknown: res.Unknown, Rejected: res.Rejected}
+	if err == nil && res.Rejected > 0 {
+		err = fmt.Errorf("%d of %d lines did not fit the schema and were not produced (see above)", res.Rejected, res.Lines+res.Rejected)
+	}
 	var tl *records.RecordTooLargeError
 	if errors.As(err, &tl) {
 		err = fmt.Errorf("%w; not sent: that line and every line after it", err)

@@ -109,6 +109,12 @@ type ProduceOptions struct {
 	// Abort, when closed (a second Ctrl-C), ends the wait for outstanding
 	// acknowledgements at once. nil: never.
 	Abort <-chan struct{}
+	// Encode, when set, turns a line's key (nil: none) and value into the
+	// bytes produced (Schema Registry framing, produce_encode.go). A line it
+	// refuses is not produced: Reject gets a *LineError and the line is
+	// counted in ProduceResult.Rejected; reading goes on.
+	Encode func(key, value []byte) ([]byte, []byte, error)
+	Reject func(error)
 }
 
 // StalledError says no acknowledgement came for records outstanding for
@@ -293,6 +299,8 @@ type ProduceResult struct {
 	// known: the wait for them was cut short (Ctrl-C twice, StopTimeout,
 	// StallTimeout). Each may or may not have been written.
 	Unknown int64
+	// Rejected is the number of lines Encode refused (not produced).
+	Rejected int64
 }
 
 // ProduceError is a record the brokers did not take.
@@ -362,3 +370,12 @@ func (o *ProduceOptions) ClientOptions(compression string) ([]kgo.Opt, error) {
 	}
 	return opts, nil
 }
+
+// LineError is an input line that was refused (not produced).
+type LineError struct {
+	Line int64
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }

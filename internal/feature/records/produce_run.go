@@ -91,6 +91,7 @@ type production struct {
 	handCtx context.Context // ends when nothing more may be sent
 
 	sent, failed atomic.Int64
+	rejected     atomic.Int64 // lines Encode refused
 	handed       atomic.Int64 // records handed over
 	unsent       atomic.Int64 // of them, cancelled before they were buffered or sent
 	stopped      atomic.Bool  // a record failed: stop reading
@@ -171,7 +172,20 @@ func (p *production) handOver(r io.Reader) error {
 		recs = recs[1:]
 		rec.line = lines.Line()
 		k, v, null := o.split(b)
-		if !null {
+		if null {
+			k = nil
+		}
+		if o.Encode != nil {
+			var err error
+			if k, v, err = o.Encode(k, v); err != nil {
+				p.rejected.Add(1)
+				if o.Reject != nil {
+					o.Reject(&LineError{Line: rec.line, Err: err})
+				}
+				continue
+			}
+		}
+		if k != nil || !null {
 			rec.Key = k
 		}
 		rec.Value = v
@@ -272,6 +286,6 @@ func (p *production) flushContext(ctx context.Context) (context.Context, context
 // count sets the result's counts of the records acknowledged, failed and
 // handed over (less those never sent).
 func (p *production) count(res *ProduceResult) {
-	res.Sent, res.Failed = p.sent.Load(), p.failed.Load()
+	res.Sent, res.Failed, res.Rejected = p.sent.Load(), p.failed.Load(), p.rejected.Load()
 	res.Lines = p.handed.Load() - p.unsent.Load()
 }

@@ -293,3 +293,44 @@ func TestProduceInterruptedWhileReading(t *testing.T) {
 		t.Fatal("Produce still blocked in a read after Ctrl-C")
 	}
 }
+
+// TestProduceEncodeReject: Encode turns each line into the bytes produced;
+// a line it refuses is not produced, goes to Reject with its line number,
+// is counted in Rejected, and the lines after it are still produced.
+func TestProduceEncodeReject(t *testing.T) {
+	c := devclustertest.New(t)
+	adm := devclustertest.Admin(t, c)
+	devclustertest.CreateTopic(t, adm, "enc", 1, nil)
+	var rejected []*LineError
+	o := ProduceOptions{Topic: "enc", Partition: 0, KeySeparator: []byte(":"),
+		Encode: func(k, v []byte) ([]byte, []byte, error) {
+			if string(v) == "bad" {
+				return nil, nil, errors.New("does not fit")
+			}
+			return append([]byte("K"), k...), append([]byte("V"), v...), nil
+		},
+		// Produce calls Reject from its one reading goroutine.
+		Reject: func(err error) {
+			var le *LineError
+			if !errors.As(err, &le) {
+				t.Errorf("Reject got %T %v, want a *LineError", err, err)
+				return
+			}
+			rejected = append(rejected, le)
+		},
+	}
+	res, err := produce(t, c.Brokers(), adm, o, "a:1\nb:bad\nnokey\n")
+	if err != nil || res.Sent != 2 || res.Lines != 2 || res.Rejected != 1 || res.Failed != 0 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if len(rejected) != 1 || rejected[0].Line != 2 || rejected[0].Error() != "line 2: does not fit" {
+		t.Fatalf("rejected %v", rejected)
+	}
+	recs := readAllRecords(t, c.Brokers(), adm, "enc")
+	if len(recs) != 2 || string(recs[0].Key) != "Ka" || string(recs[0].Value) != "V1" || string(recs[1].Key) != "K" || string(recs[1].Value) != "Vnokey" {
+		for _, r := range recs {
+			t.Logf("key %q value %q", r.Key, r.Value)
+		}
+		t.Fatalf("%d records on the topic", len(recs))
+	}
+}

@@ -19,6 +19,8 @@ type Context struct {
 	// Env is the environment of topics.yaml this context selects (after
 	// --env and KCTL_ENV).
 	Env string `json:"env,omitempty" yaml:"env,omitempty"`
+	// Registry is the context's Schema Registry (set-context --registry).
+	Registry *Registry `json:"registry,omitempty" yaml:"registry,omitempty"`
 }
 
 // ConfigFile is $XDG_CONFIG_HOME/kctl/config.yaml.
