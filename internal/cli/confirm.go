@@ -9,6 +9,7 @@ import (
 	"maps"
 	"strings"
 
+	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 )
 
@@ -85,6 +86,22 @@ func (f *Factory) prompter() Prompter { return Prompter{IO: f.IO, IsTerminal: f.
 // the commands that hold the factory.
 func confirmChange(ctx context.Context, f *Factory, c ChangeFlags, name, question string) error {
 	return f.prompter().confirmChange(ctx, c, name, question)
+}
+
+// showAndConfirm shows plan and asks before a change (confirmChange): the
+// plan is printed whether or not it is asked about (--yes) — as text before
+// the result, as JSON/YAML only for --dry-run, where it is the whole answer.
+// It reports whether to go ahead: false with a nil error after --dry-run.
+func showAndConfirm(ctx context.Context, f *Factory, c ChangeFlags, plan any, name, question string) (bool, error) {
+	if format, _ := f.Format(); format == view.Text || c.DryRun {
+		if err := f.Print(plan); err != nil {
+			return false, err
+		}
+	}
+	if c.DryRun {
+		return false, nil
+	}
+	return true, confirmChange(ctx, f, c, name, question)
 }
 
 // confirmChange is the one gate of the commands that change a cluster,

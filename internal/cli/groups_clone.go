@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/kctl/kctl/internal/feature/groupclone"
-	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 )
 
@@ -64,21 +63,8 @@ func runGroupsClone(ctx context.Context, o *GroupsCloneOptions) error {
 	if err != nil {
 		return connectionError(err)
 	}
-	// The plan is shown whether or not it is asked about (--yes): as
-	// text before the result; as JSON/YAML only for --dry-run, where it is
-	// the whole answer.
-	if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-		if err := o.f.Print(plan); err != nil {
-			return err
-		}
-	}
-	if o.DryRun {
-		return nil
-	}
-	if !o.Yes {
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "groups clone", "Commit these offsets to "+o.Dst+"?"); err != nil {
-			return err
-		}
+	if ok, err := showAndConfirm(ctx, o.f, o.ChangeFlags, plan, "groups clone", "Commit these offsets to "+o.Dst+"?"); !ok || err != nil {
+		return err
 	}
 	r, err := groupclone.Execute(ctx, c.Admin, plan)
 	if err != nil {

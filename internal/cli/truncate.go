@@ -12,7 +12,6 @@ import (
 
 	"github.com/kctl/kctl/internal/feature/truncate"
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/kctl/kctl/topology"
 	"github.com/spf13/cobra"
 )
@@ -215,21 +214,8 @@ func runTruncate(ctx context.Context, o *TruncateOptions) error {
 	if len(plan.Changes()) == 0 {
 		return o.f.Print(plan)
 	}
-	// The plan is shown whether or not it is asked about (--yes): as
-	// text before the result; as JSON/YAML only for --dry-run, where it is
-	// the whole answer.
-	if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-		if err := o.f.Print(plan); err != nil {
-			return err
-		}
-	}
-	if o.DryRun {
-		return nil
-	}
-	if !o.Yes {
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "truncate", "Delete these records?"); err != nil {
-			return err
-		}
+	if ok, err := showAndConfirm(ctx, o.f, o.ChangeFlags, plan, "truncate", "Delete these records?"); !ok || err != nil {
+		return err
 	}
 	r, err := truncate.Execute(ctx, c.Admin, plan)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/kctl/kctl/internal/feature/txn"
 	"github.com/kctl/kctl/internal/platform/errs"
 	"github.com/kctl/kctl/internal/platform/human"
-	"github.com/kctl/kctl/internal/platform/view"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 )
@@ -231,21 +230,8 @@ func runTxnAbort(ctx context.Context, o *TxnOptions) error {
 	if err != nil {
 		return connectionError(err)
 	}
-	// The plan is shown whether or not it is asked about (--yes): as
-	// text before the result; as JSON/YAML only for --dry-run, where it is
-	// the whole answer.
-	if format, _ := o.f.Format(); format == view.Text || o.DryRun {
-		if err := o.f.Print(plan); err != nil {
-			return err
-		}
-	}
-	if o.DryRun {
-		return nil
-	}
-	if !o.Yes {
-		if err := confirmChange(ctx, o.f, o.ChangeFlags, "txn abort", "Write this abort marker?"); err != nil {
-			return err
-		}
+	if ok, err := showAndConfirm(ctx, o.f, o.ChangeFlags, plan, "txn abort", "Write this abort marker?"); !ok || err != nil {
+		return err
 	}
 	r, err := txn.Abort(ctx, c.Admin, plan)
 	if err != nil {
