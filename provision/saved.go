@@ -250,14 +250,24 @@ type StaleError struct {
 	ClusterID, Now string
 	// Changes say what changed, one per item, sorted.
 	Changes []string
+	// File and Environment are what the plan was made from, for the
+	// command that plans again.
+	File, Environment string
 }
 
 func (e *StaleError) Error() string {
 	if e.ClusterID != "" {
 		return fmt.Sprintf("%s was planned for cluster %q but this is cluster %q: check --brokers/--context; nothing was applied", e.Path, e.ClusterID, e.Now)
 	}
-	return fmt.Sprintf("%s is stale: the cluster changed since it was planned (%s); plan again (kctl plan --out %s) and review the new plan; nothing was applied",
-		e.Path, strings.Join(e.Changes, "; "), e.Path)
+	replan := "kctl plan"
+	if e.File != "" {
+		replan += " -f " + e.File
+	}
+	if e.Environment != "" {
+		replan += " --env " + e.Environment
+	}
+	return fmt.Sprintf("%s is stale: the cluster changed since it was planned (%s); plan again (%s --out %s) and review the new plan; nothing was applied",
+		e.Path, strings.Join(e.Changes, "; "), replan, e.Path)
 }
 
 // ErrStale matches every *StaleError (errors.Is).
@@ -310,7 +320,7 @@ func (sp *SavedPlan) Check(path string, st *State) error {
 		changes = append(changes, fmt.Sprintf("%s was %s when planned, now %s", k, val(sp.Observed.Items, k), val(now.Items, k)))
 	}
 	sort.Strings(changes)
-	return &StaleError{Path: path, Changes: changes}
+	return &StaleError{Path: path, Changes: changes, File: sp.File, Environment: sp.Environment}
 }
 
 // ReadSavedPlanFile reads path and, when it is a saved plan, returns it;

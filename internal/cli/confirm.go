@@ -77,10 +77,15 @@ func checkChangeFlags(c ChangeFlags) error {
 type Prompter struct {
 	IO         IOStreams
 	IsTerminal func(any) bool
+	// Args is the command line as given (without "kctl"): a refusal
+	// without a terminal repeats it, with --yes, so it can be run as is.
+	Args []string
 }
 
 // prompter returns the factory's Prompter.
-func (f *Factory) prompter() Prompter { return Prompter{IO: f.IO, IsTerminal: f.IsTerminal} }
+func (f *Factory) prompter() Prompter {
+	return Prompter{IO: f.IO, IsTerminal: f.IsTerminal, Args: f.Args}
+}
 
 // confirmChange is Prompter.confirmChange with the factory's streams, for
 // the commands that hold the factory.
@@ -116,7 +121,7 @@ func (p Prompter) confirmChange(ctx context.Context, c ChangeFlags, name, questi
 		return nil
 	}
 	if !p.IsTerminal(p.IO.In) {
-		return fmt.Errorf("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl %s --yes (or --dry-run to stop after the plan)", name)
+		return fmt.Errorf("stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run %s (or --dry-run to stop after the plan)", p.rerun(name))
 	}
 	ok, err := confirm(ctx, p.IO.In, p.IO.ErrOut, question)
 	if err != nil {
@@ -151,4 +156,33 @@ func confirm(ctx context.Context, in io.Reader, out io.Writer, question string) 
 		}
 		return strings.TrimSpace(a.line) == "yes", nil
 	}
+}
+
+// rerun is the command line to run again with --yes: the one given (Args),
+// shell-quoted, or "kctl NAME --yes" when it is not known.
+func (p Prompter) rerun(name string) string {
+	if len(p.Args) == 0 {
+		return "kctl " + name + " --yes"
+	}
+	var b strings.Builder
+	b.WriteString("kctl")
+	for _, a := range p.Args {
+		if a == "--dry-run" || a == "--yes" || a == "-y" || a == "--execute" {
+			continue
+		}
+		b.WriteString(" " + shellQuote(a))
+	}
+	b.WriteString(" --yes")
+	return b.String()
+}
+
+// shellQuote returns a as a POSIX shell word: as is when it has only safe
+// characters, else in single quotes.
+func shellQuote(a string) string {
+	if a != "" && strings.IndexFunc(a, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=,@%+", r))
+	}) < 0 {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }

@@ -41,7 +41,7 @@ func TestDLTReplayConfirm(t *testing.T) {
 	replay := []string{"dlt", "replay", "--dlt", "orders.dlt"}
 	code, out, errOut := run(t, c, "", false, replay...)
 	if code != ExitError || !strings.Contains(out, "2 to replay") || strings.Contains(out, "Dry run") ||
-		!strings.Contains(errOut, "then run kctl dlt replay --yes (or --dry-run to stop after the plan)") {
+		!strings.Contains(errOut, "then run kctl dlt replay --dlt orders.dlt --yes (or --dry-run to stop after the plan)") {
 		t.Fatalf("no terminal: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = run(t, c, "no\n", true, replay...)

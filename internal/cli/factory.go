@@ -57,6 +57,9 @@ type Factory struct {
 	// Now is the clock that relative times (--since 2h, --from -1h) are
 	// measured from; tests set a fixed one.
 	Now func() time.Time
+	// Args is the command line Run was given (without "kctl"): a refusal
+	// to change a cluster without a terminal repeats it with --yes.
+	Args []string
 	// StopNow, when set (by Main), is closed at a second interrupt: a
 	// command that waits after the first (produce, for acknowledgements)
 	// stops waiting at once. Nil never closes.

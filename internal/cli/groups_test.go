@@ -242,7 +242,7 @@ func TestGroupsResetConfirm(t *testing.T) {
 		out, err string
 	}{
 		{"", false, []string{"--dry-run"}, ExitOK, "Dry run: nothing committed. Run again with --yes to commit these offsets.", ""},
-		{"", false, nil, ExitError, "orders", "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl groups reset --yes (or --dry-run to stop after the plan)"},
+		{"", false, nil, ExitError, "orders", "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl groups reset g --topic orders --to-earliest --create-group --yes (or --dry-run to stop after the plan)"},
 		{"no\n", true, nil, ExitError, "orders", "Commit these offsets? Only 'yes' is accepted: Error: groups reset cancelled: nothing was changed"},
 		{"", false, []string{"--yes", "--dry-run"}, ExitError, "", "--yes and --dry-run contradict each other"},
 	} {

@@ -62,6 +62,7 @@ func watchInterrupts(sigs <-chan os.Signal) (ctx context.Context, stopNow <-chan
 // stops on that write exits 0 quietly; one that changes things is not
 // stopped by it (see pipe.go).
 func Run(ctx context.Context, f *Factory, args []string) int {
+	f.Args = args
 	root := newCmdRootFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(f.IO.In)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -106,8 +107,13 @@ func runPlan(ctx context.Context, o *PlanOptions) error {
 	return nil
 }
 
-// writeSavedPlan saves p, computed from in, to path (plan --out).
+// writeSavedPlan saves p, computed from in, to path (plan --out). It
+// never overwrites the topics file planned, nor any file that is not a
+// saved plan already.
 func writeSavedPlan(f *Factory, path string, in *planInputs, p *provision.Plan) error {
+	if err := checkPlanOut(path, in.file.Path); err != nil {
+		return err
+	}
 	src, err := os.ReadFile(in.file.Path)
 	if err != nil {
 		return fmt.Errorf("--out: read %s for its hash: %w", in.file.Path, err)
@@ -116,5 +122,28 @@ func writeSavedPlan(f *Factory, path string, in *planInputs, p *provision.Plan) 
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "Saved the plan to %s: review it with kctl show %s, carry it out with kctl apply %s.\n", path, path, path)
+	return nil
+}
+
+// checkPlanOut refuses an --out path that is the topics file itself, or an
+// existing file that is not a saved plan: saving would destroy it.
+func checkPlanOut(out, topicsFile string) error {
+	oi, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("--out %s: %w", out, err)}
+	}
+	if ti, err := os.Stat(topicsFile); err == nil && os.SameFile(oi, ti) {
+		return &FlagError{Err: fmt.Errorf("--out %s is the topics file being planned: save the plan to a file of its own, e.g. --out plan.json (nothing was written)", out)}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		return &FlagError{Err: fmt.Errorf("--out %s: %w", out, err)}
+	}
+	if !provision.IsSavedPlan(b) {
+		return &FlagError{Err: fmt.Errorf("--out %s exists and is not a saved plan: kctl overwrites only an earlier saved plan; choose another file, e.g. --out plan.json, or remove it (nothing was written)", out)}
+	}
 	return nil
 }

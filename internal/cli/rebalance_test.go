@@ -462,7 +462,7 @@ func TestRebalanceResumeAndCancel(t *testing.T) {
 	r.mu.Unlock()
 	// Without --yes and without a terminal the resume is refused.
 	code, out, errOut = s.run("rebalance", "--poll-interval", "10ms")
-	if code != ExitError || !strings.Contains(out, "A rebalance started at") || !strings.Contains(errOut, "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl rebalance --yes") {
+	if code != ExitError || !strings.Contains(out, "A rebalance started at") || !strings.Contains(errOut, "stdin is not a terminal, so kctl cannot ask before changing the cluster: review the plan, then run kctl rebalance --poll-interval 10ms --yes") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
 	if started, _ := r.sent(); len(started) != 1 {

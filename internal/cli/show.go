@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -46,7 +47,9 @@ carries it out in the next.`,
 }
 
 func runShow(o *ShowOptions) error {
-	if _, err := os.Stat(o.File); err != nil {
+	if _, err := os.Stat(o.File); errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("saved plan %s not found: make one with kctl plan --out %s, then kctl show %s", o.File, o.File, o.File)
+	} else if err != nil {
 		return fmt.Errorf("read the saved plan: %w", err)
 	}
 	sp, err := provision.ReadSavedPlanFile(o.File)
@@ -54,7 +57,7 @@ func runShow(o *ShowOptions) error {
 		return err
 	}
 	if sp == nil {
-		return fmt.Errorf("%s is not a saved plan (a JSON document with a \"kctlPlan\" key): make one with kctl plan --out %s", o.File, o.File)
+		return fmt.Errorf("%s is not a saved plan (a JSON document with a \"kctlPlan\" key): make one with kctl plan --out plan.json (a file of its own, not the topics file)", o.File)
 	}
 	return o.f.Print(view.WithText(sp, func(w io.Writer, st view.Styles) error { return writeSavedPlanText(w, st, o.File, sp) }))
 }
