@@ -68,7 +68,12 @@ are left for a later run; one another run replayed meanwhile is not sent again).
   kctl dlt replay --exception PermanentError --since 1h
   kctl dlt replay --offsets 10-20 --yes
   kctl dlt replay --dlt orders.dlt --to orders.retry -n 100 --yes -o json`,
-		Args: noArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return &FlagError{Err: fmt.Errorf("dlt replay takes no argument: name the dead-letter topic with --dlt, e.g. kctl dlt replay --dlt %s", args[0])}
+			}
+			return noArgs(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := opts.complete(cmd); err != nil {
 				return err

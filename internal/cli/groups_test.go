@@ -121,7 +121,7 @@ func TestDLTReplayFlags(t *testing.T) {
 		{[]string{"--dlt", ""}, "--dlt is empty"},
 		{[]string{"-n", "-1"}, "give a positive number"},
 		{[]string{"--original-partition", "-2"}, "a partition is 0 or more"},
-		{[]string{"extra"}, "unknown command"},
+		{[]string{"extra"}, "dlt replay takes no argument: name the dead-letter topic with --dlt"},
 	}
 	for _, tc := range tests {
 		var got *DLTReplayOptions

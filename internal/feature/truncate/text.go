@@ -21,7 +21,11 @@ func (p *Plan) WriteText(w io.Writer, st view.Styles) error {
 		if p.Mode == "all" {
 			what = "every record"
 		}
-		fmt.Fprintf(w, "kctl would delete %s on %s:\n", what, human.Plural(len(changes), "partition"))
+		on := human.Plural(len(changes), "partition")
+		if len(changes) < len(p.Partitions) {
+			on = fmt.Sprintf("%d of the %d partitions named (the others have none to delete)", len(changes), len(p.Partitions))
+		}
+		fmt.Fprintf(w, "kctl would delete %s on %s:\n", what, on)
 	}
 	t := view.Table{Header: []string{"TOPIC", "PARTITION", "LOG START", "NEW LOG START", "HIGH WATERMARK", "UNREADABLE", "GROUPS BEHIND THE NEW START"}}
 	var unreadable int64
