@@ -29,6 +29,7 @@ func NewCmdCluster(f *Factory) *cobra.Command {
 type ClusterUpOptions struct {
 	f         *Factory
 	Ports     string
+	Brokers   int
 	DataDir   string
 	Ephemeral bool
 	ACLs      bool
@@ -44,8 +45,9 @@ func NewCmdClusterUp(f *Factory, runF func(*ClusterUpOptions) error) *cobra.Comm
 	cmd := &cobra.Command{
 		Use:         "up",
 		Annotations: longRunning,
-		Short:       "Start an embedded 3-broker cluster on 127.0.0.1 until Ctrl-C",
-		Long: `Start franz-go's kfake as a 3-broker cluster on 127.0.0.1 (ports 9092, 19092, 29092 by default).
+		Short:       "Start an embedded Kafka cluster (3 brokers; --brokers N) on 127.0.0.1 until Ctrl-C",
+		Long: `Start franz-go's kfake as a cluster of --brokers brokers (default 3) on 127.0.0.1 (ports 9092, 19092,
+29092, … by default; --ports gives one port per broker).
 It speaks the Kafka wire protocol, so kcat and any client work against it. It does not replicate
 (ISR always equals the replicas; min.insync.replicas is not enforced) and does not validate topic
 names or configs: kctl validates client-side.
@@ -79,7 +81,8 @@ subjects kept in the data dir (schema-registry.jsonl); --no-registry turns it of
 			return runClusterUp(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Ports, "ports", "9092,19092,29092", "one port per broker (0 picks a free port)")
+	cmd.Flags().StringVar(&opts.Ports, "ports", "", "one port per broker, 0 picks a free port (default 9092,19092,29092,… one per --brokers)")
+	cmd.Flags().IntVar(&opts.Brokers, "brokers", 3, "how many brokers (1-6 with the default ports; any number with --ports)")
 	cmd.Flags().StringVar(&opts.DataDir, "data-dir", "", "where the cluster keeps its data (default $XDG_STATE_HOME/kctl/cluster)")
 	cmd.Flags().BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory; nothing is written to disk")
 	cmd.Flags().BoolVar(&opts.ACLs, "acls", false, "enforce ACLs, with the --sasl-user as super user")
@@ -87,8 +90,11 @@ subjects kept in the data dir (schema-registry.jsonl); --no-registry turns it of
 	return cmd
 }
 
-// ParsePorts parses "9092,19092,29092". It returns an error naming the bad entry.
-func ParsePorts(s string) ([]int, error) {
+// ParsePorts parses "9092,19092,29092" (3 brokers). It returns an error naming the bad entry.
+func ParsePorts(s string) ([]int, error) { return parsePortsN(s, 3) }
+
+// parsePortsN parses a --ports list that must give n ports.
+func parsePortsN(s string, n int) ([]int, error) {
 	var ports []int
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)
@@ -105,8 +111,8 @@ func ParsePorts(s string) ([]int, error) {
 		}
 		seen[p] = true
 	}
-	if len(ports) != 3 {
-		return nil, fmt.Errorf("--ports: give 3 ports, one per broker (got %d), e.g. --ports 9092,19092,29092 or --ports 0,0,0 for free ports", len(ports))
+	if len(ports) != n {
+		return nil, fmt.Errorf("--ports: give %d ports, one per broker (got %d), e.g. --ports %s or --ports %s for free ports", n, len(ports), defaultPortList(n), strings.TrimSuffix(strings.Repeat("0,", n), ","))
 	}
 	return ports, nil
 }
@@ -124,7 +130,7 @@ func StateDir(getenv func(string) string) string {
 
 func (o *ClusterUpOptions) devOptions() (devcluster.Options, error) {
 	f := o.f
-	ports, err := ParsePorts(o.Ports)
+	ports, err := brokerPorts(o.Brokers, o.Ports)
 	if err != nil {
 		return devcluster.Options{}, &FlagError{Err: err}
 	}
